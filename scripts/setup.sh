@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Everything a fresh machine needs before deploying or testing: npm dependencies, Debian packages,
+# the compiled TypeScript, and the Pulumi toolchain. Each step is skipped when already done.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$GEARTRAIN_ROOT"
+
+# npm ci only when package-lock.json changed since the last install (it wipes node_modules).
+stamp=node_modules/.geartrain-lock.sha256
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  log "npm ci"
+  npm ci --no-audit --no-fund >&2
+  echo "$want" >"$stamp"
+else
+  log "npm dependencies: up to date"
+  log "compiling TypeScript"
+  npm run --silent build >&2
+fi
+bash scripts/setup-debian.sh
+bash scripts/toolchain.sh >/dev/null
+log "setup complete"

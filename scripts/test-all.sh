@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs every test tier after the same setup the dev deployment uses. Tiers that need root, real
+# daemons or the engine run one file at a time, so measurements and ports do not interfere.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bash "$GEARTRAIN_ROOT/scripts/setup.sh"
+cd "$GEARTRAIN_ROOT"
+
+log "lint"
+npx eslint .
+npx prettier --check . >/dev/null || die "formatting differs: run \`npm run format\`"
+
+log "unit tests"
+npx jest --ci --testPathIgnorePatterns '/(test/(node|integration|e2e)|node_modules|dist)/'
+
+log "host, integration and end-to-end tests"
+npx jest --ci --runInBand test/node test/integration test/e2e
