@@ -1,0 +1,81 @@
+// The Host component under mocks: which children it registers, how they are named and wired.
+import { recordResources, valueOf } from "../../helpers/pulumi-mocks";
+
+const FACTS = '{"kernel":"Linux 6.1","os":"debian 12","cgroup":"v2","selinux":"enforcing"}';
+const resources = recordResources((r) => (r.name.endsWith("-facts") ? { stdout: FACTS, stderr: "" } : {}));
+
+import type * as HostModule from "../../../components/host";
+
+describe("Host", () => {
+  let host: typeof HostModule;
+  beforeAll(async () => {
+    host = await import("../../../components/host");
+  });
+  beforeEach(() => resources.splice(0));
+
+  it("runs a local host's commands with bash and reads its facts", async () => {
+    const local = new host.Host("local", { connection: { type: "local" } });
+    expect(await valueOf(local.facts)).toEqual(JSON.parse(FACTS));
+    const facts = resources.find((r) => r.name === "local-facts")!;
+    expect(facts.type).toBe("command:local:Command");
+    expect(facts.inputs.interpreter).toEqual(["/bin/bash", "-c"]);
+    expect(String(facts.inputs.create)).toMatch(/^set -euo pipefail\n/);
+  });
+
+  it("gates ssh commands on a wait-for-ssh command with a pinned host key", async () => {
+    const ssh = new host.Host("node1", {
+      connection: { type: "ssh", address: "127.0.0.1", port: 2222, hostKey: "ssh-ed25519 AAAAC3" },
+      privateKey: "PRIVATE",
+    });
+    await valueOf(ssh.facts);
+    const wait = resources.find((r) => r.name === "node1-wait-ssh")!;
+    expect(wait.type).toBe("command:remote:Command");
+    // The connection carries the private key, so the whole value is a secret.
+    const connection = wait.inputs.connection as { value: Record<string, unknown> };
+    expect(connection.value).toMatchObject({
+      host: "127.0.0.1",
+      port: 2222,
+      user: "root",
+      hostKey: "ssh-ed25519 AAAAC3",
+      dialErrorLimit: -1,
+    });
+  });
+
+  it("writes files through stdin with values in the environment, and hides secret output", async () => {
+    const local = new host.Host("local2", { connection: { type: "local" } });
+    const tsig = local.file("tsig", {
+      path: "/etc/bind/tsig.key",
+      content: "s3cret",
+      mode: "0640",
+      owner: "root:bind",
+      secret: true,
+    });
+    await valueOf(tsig.stdout);
+    const file = resources.find((r) => r.name === "local2-tsig")!;
+    expect(file.inputs.environment).toEqual({
+      GT_PATH: "/etc/bind/tsig.key",
+      GT_MODE: "0640",
+      GT_OWNER: "root:bind",
+    });
+    expect(file.inputs.logging).toBe("none");
+    expect(String(file.inputs.create)).not.toContain("/etc/bind");
+  });
+
+  it("names every child with the host's name as prefix", async () => {
+    const local = new host.Host("local3", { connection: { type: "local" } });
+    local.command("marker", { create: "true" });
+    await valueOf(local.facts);
+    const children = resources.filter((r) => r.type !== "geartrain:host:Host");
+    expect(children.length).toBeGreaterThan(0);
+    for (const child of children) expect(child.name.startsWith("local3-")).toBe(true);
+  });
+
+  it("refuses an ssh host without a private key", () => {
+    expect(
+      () =>
+        new host.Host("node2", {
+          connection: { type: "ssh", address: "127.0.0.1", hostKey: "ssh-ed25519 AAAA" },
+        }),
+    ).toThrow(/private key/);
+  });
+});

@@ -1,0 +1,70 @@
+import {
+  childName,
+  fileEnvironment,
+  parseFacts,
+  strictScript,
+  validateConnection,
+  validateFile,
+  validateHostName,
+} from "../../../components/host/resolve";
+
+describe("host validation", () => {
+  it.each(["a;rm -rf /", "Node1", "-x", "", "a".repeat(64), "x_y"])("rejects host name %j", (name) => {
+    expect(() => validateHostName(name)).toThrow(/must match/);
+  });
+
+  it("accepts lowercase names with digits and dashes", () => {
+    expect(() => validateHostName("node-1")).not.toThrow();
+  });
+
+  it("requires a private key for ssh and says how to set it", () => {
+    const ssh = { type: "ssh" as const, address: "127.0.0.1", hostKey: "ssh-ed25519 AAAA" };
+    expect(() => validateConnection("n1", ssh, false)).toThrow(
+      /pulumi config set --secret geartrain:sshPrivateKey/,
+    );
+    expect(() => validateConnection("n1", { ...ssh, port: 70000 }, true)).toThrow(/1\.\.65535/);
+    expect(() => validateConnection("n1", ssh, true)).not.toThrow();
+    expect(() => validateConnection("local", { type: "local" }, false)).not.toThrow();
+  });
+
+  it.each([
+    [{ path: "relative/file", content: "" }, /absolute/],
+    [{ path: "/etc/$(reboot)", content: "" }, /absolute/],
+    [{ path: "/etc/../root/x", content: "" }, /absolute/],
+    [{ path: "/etc/x", content: "", mode: "rwx" }, /octal/],
+    [{ path: "/etc/x", content: "", owner: "root;id" }, /user:group/],
+  ])("rejects file %j", (file, message) => {
+    expect(() => validateFile(file)).toThrow(message);
+  });
+});
+
+describe("host scripts", () => {
+  it("names children after their parent", () => {
+    expect(childName("node1", "facts")).toBe("node1-facts");
+    expect(() => childName("node1", "Bad Role")).toThrow();
+  });
+
+  it("always runs scripts with strict error handling", () => {
+    expect(strictScript("echo hi")).toBe("set -euo pipefail\necho hi");
+  });
+
+  it("passes file parameters as environment with defaults", () => {
+    expect(fileEnvironment({ path: "/etc/geartrain/x", content: "c" })).toEqual({
+      GT_PATH: "/etc/geartrain/x",
+      GT_MODE: "0644",
+      GT_OWNER: "root:root",
+    });
+  });
+
+  it("parses the facts line and rejects garbage", () => {
+    expect(
+      parseFacts('{"kernel":"Linux 6.1","os":"debian 12","cgroup":"v1","selinux":"unavailable"}\n'),
+    ).toEqual({
+      kernel: "Linux 6.1",
+      os: "debian 12",
+      cgroup: "v1",
+      selinux: "unavailable",
+    });
+    expect(() => parseFacts('{"cgroup":"v3"}')).toThrow(/unexpected/);
+  });
+});
