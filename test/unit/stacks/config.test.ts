@@ -1,0 +1,423 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import platformSchema from "../../../stacks/schema/platform.schema.json";
+import {
+  ConfigError,
+  GEAR_PROFILES,
+  HOST_ROLES,
+  PLATFORM_CONFIG_KEY,
+  validatePlatformConfig,
+  type DistrictConfig,
+  type HostConfig,
+  type HostConnection,
+  type LocalConnection,
+  type PlatformConfig,
+  type SshConnection,
+  type UidRange,
+} from "../../../stacks/validate";
+
+const FIXTURES = path.join(__dirname, "../../fixtures/config");
+
+/** The raw `geartrain:platform` object of a Pulumi.<stack>.yaml-shaped fixture. */
+function fixture(name: "minimal" | "full"): Record<string, any> {
+  const stackFile = YAML.parse(fs.readFileSync(path.join(FIXTURES, `${name}.yaml`), "utf8"));
+  return stackFile.config[PLATFORM_CONFIG_KEY];
+}
+
+function problemsOf(raw: unknown): { path: string; message: string }[] {
+  try {
+    validatePlatformConfig(raw);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return [...(err as ConfigError).problems];
+  }
+  throw new Error("expected the config to be rejected");
+}
+
+const P = PLATFORM_CONFIG_KEY;
+
+describe("validatePlatformConfig: valid configs", () => {
+  it("accepts the minimal fixture and applies defaults", () => {
+    expect(validatePlatformConfig(fixture("minimal"))).toEqual({
+      domain: "apps.dev.geartrain.test",
+      hosts: [
+        {
+          name: "local",
+          connection: { type: "local" },
+          roles: ["broker", "msgserver", "datastore", "nameserver", "node"],
+        },
+      ],
+      districts: [],
+    });
+  });
+
+  it("accepts the full fixture and fills ssh and district defaults", () => {
+    const config = validatePlatformConfig(fixture("full"));
+    expect(config.hosts.map((h) => h.name)).toEqual(["broker1", "infra1", "node1", "node2", "node3"]);
+    expect(config.hosts[0]?.connection).toEqual({
+      type: "ssh",
+      address: "192.0.2.10",
+      port: 22,
+      user: "root",
+      hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGc9Sk1MEVoMLHRB1mjEMpSBst3Mwa+BAhsrCePKaJuf",
+      perDialTimeout: 15,
+      dialErrorLimit: 10,
+    });
+    expect(config.hosts[1]?.connection).toMatchObject({
+      port: 2222,
+      user: "deploy",
+      perDialTimeout: 30,
+      dialErrorLimit: -1,
+    });
+    expect(config.districts).toEqual([
+      { name: "small-1", profile: "small", uidRange: { min: 1000, max: 6999 }, nodes: ["node1", "node2"] },
+      { name: "large-1", profile: "large", uidRange: { min: 7000, max: 7999 }, nodes: ["node3"] },
+      { name: "medium-1", profile: "medium", uidRange: { min: 10000, max: 10999 }, nodes: [] },
+    ]);
+  });
+
+  it("does not mutate its input and returns a frozen value", () => {
+    const raw = fixture("full");
+    const before = structuredClone(raw);
+    const config = validatePlatformConfig(raw);
+    expect(raw).toEqual(before);
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.hosts[0]?.connection)).toBe(true);
+  });
+
+  it("accepts host names as addresses and uppercase letters in them", () => {
+    const raw = fixture("full");
+    raw.hosts[2].connection.address = "Node1.Example.com";
+    raw.hosts[3].connection.address = "localhost";
+    expect(() => validatePlatformConfig(raw)).not.toThrow();
+  });
+});
+
+type Case = [title: string, mutate: (raw: Record<string, any>) => void, paths: string[]];
+
+// Cases built on the minimal fixture (one local host carrying every role).
+const minimalCases: Case[] = [
+  ["missing domain", (r) => delete r.domain, [`${P}.domain`]],
+  ["domain with one label", (r) => (r.domain = "localhost"), [`${P}.domain`]],
+  ["domain in uppercase with a trailing dot", (r) => (r.domain = "Apps.Example.com."), [`${P}.domain`]],
+  ["host name with shell metacharacters", (r) => (r.hosts[0].name = "a;rm -rf /"), [`${P}.hosts[0].name`]],
+  ["unknown role", (r) => r.hosts[0].roles.push("webserver"), [`${P}.hosts[0].roles[5]`]],
+  ["duplicate role", (r) => r.hosts[0].roles.push("node"), [`${P}.hosts[0].roles`]],
+  ["no hosts", (r) => (r.hosts = []), [`${P}.hosts`]],
+  ["unknown top-level field", (r) => (r.domian = "x"), [`${P}.domian`]],
+  [
+    "unknown field on a local connection",
+    (r) => (r.hosts[0].connection.address = "10.0.0.1"),
+    [`${P}.hosts[0].connection.address`],
+  ],
+  [
+    "unknown connection type",
+    (r) => (r.hosts[0].connection = { type: "telnet" }),
+    [`${P}.hosts[0].connection.type`],
+  ],
+  ["connection without type", (r) => (r.hosts[0].connection = {}), [`${P}.hosts[0].connection.type`]],
+  ["no broker", (r) => (r.hosts[0].roles = ["msgserver", "datastore", "nameserver", "node"]), [`${P}.hosts`]],
+  [
+    "two local hosts, two brokers",
+    (r) => r.hosts.push({ name: "other", connection: { type: "local" }, roles: ["broker"] }),
+    [`${P}.hosts[1].connection.type`, `${P}.hosts`],
+  ],
+];
+
+// Cases built on the full fixture (five ssh hosts, three districts).
+const fullCases: Case[] = [
+  ["duplicate host names", (r) => (r.hosts[1].name = "broker1"), [`${P}.hosts[1].name`]],
+  ["ssh without hostKey", (r) => delete r.hosts[2].connection.hostKey, [`${P}.hosts[2].connection.hostKey`]],
+  ["ssh without address", (r) => delete r.hosts[0].connection.address, [`${P}.hosts[0].connection.address`]],
+  ["port 70000", (r) => (r.hosts[1].connection.port = 70000), [`${P}.hosts[1].connection.port`]],
+  ["port as a string", (r) => (r.hosts[1].connection.port = "22"), [`${P}.hosts[1].connection.port`]],
+  [
+    "hostKey pasted from ssh-keyscan with the host name",
+    (r) => (r.hosts[0].connection.hostKey = `192.0.2.10 ${r.hosts[0].connection.hostKey}`),
+    [`${P}.hosts[0].connection.hostKey`],
+  ],
+  [
+    "hostKey whose data is of another type",
+    (r) => (r.hosts[0].connection.hostKey = r.hosts[0].connection.hostKey.replace("ssh-ed25519", "ssh-rsa")),
+    [`${P}.hosts[0].connection.hostKey`],
+  ],
+  [
+    "hostKey truncated",
+    (r) => (r.hosts[0].connection.hostKey = r.hosts[0].connection.hostKey.slice(0, -5)),
+    [`${P}.hosts[0].connection.hostKey`],
+  ],
+  [
+    "bad address",
+    (r) => (r.hosts[2].connection.address = "192.0.2.300"),
+    [`${P}.hosts[2].connection.address`],
+  ],
+  ["bad user", (r) => (r.hosts[2].connection.user = "root; id"), [`${P}.hosts[2].connection.user`]],
+  [
+    "password in an ssh connection",
+    (r) => (r.hosts[0].connection.password = "x"),
+    [`${P}.hosts[0].connection.password`],
+  ],
+  [
+    "two hosts on one endpoint",
+    (r) => (r.hosts[3].connection.address = "192.0.2.21"),
+    [`${P}.hosts[3].connection.address`],
+  ],
+  ["two msgservers", (r) => r.hosts[2].roles.push("msgserver"), [`${P}.hosts`]],
+  [
+    "no node host",
+    (r) => {
+      r.hosts = r.hosts.slice(0, 2);
+      r.districts = [];
+    },
+    [`${P}.hosts`],
+  ],
+  [
+    "district referencing an unknown host",
+    (r) => r.districts[0].nodes.push("node9"),
+    [`${P}.districts[0].nodes[2]`],
+  ],
+  [
+    "district referencing a non-node host",
+    (r) => r.districts[0].nodes.push("broker1"),
+    [`${P}.districts[0].nodes[2]`],
+  ],
+  ["node in two districts", (r) => (r.districts[2].nodes = ["node1"]), [`${P}.districts[2].nodes[0]`]],
+  ["duplicate district names", (r) => (r.districts[2].name = "small-1"), [`${P}.districts[2].name`]],
+  ["unknown profile", (r) => (r.districts[0].profile = "xlarge"), [`${P}.districts[0].profile`]],
+  [
+    "overlapping uid ranges",
+    (r) => (r.districts[1].uidRange = { min: 6000, max: 7999 }),
+    [`${P}.districts[1].uidRange`],
+  ],
+  [
+    "uid range with min > max",
+    (r) => (r.districts[0].uidRange = { min: 6999, max: 1000 }),
+    [`${P}.districts[0].uidRange`],
+  ],
+  [
+    "uid range with min = max",
+    (r) => (r.districts[0].uidRange = { min: 1000, max: 1000 }),
+    [`${P}.districts[0].uidRange`],
+  ],
+  [
+    "uid outside 500..523776",
+    (r) => (r.districts[0].uidRange = { min: 100, max: 600000 }),
+    [`${P}.districts[0].uidRange.min`, `${P}.districts[0].uidRange.max`],
+  ],
+  ["uid range without max", (r) => delete r.districts[0].uidRange.max, [`${P}.districts[0].uidRange.max`]],
+  [
+    "several problems at once, all reported",
+    (r) => {
+      delete r.domain;
+      r.hosts[0].name = "Broker 1";
+      r.hosts[1].connection.port = 0;
+      delete r.hosts[2].connection.hostKey;
+      r.hosts[4].name = "node2";
+      r.hosts[3].extra = true;
+      r.districts[1].uidRange.min = 6000;
+      r.districts[2].uidRange = { min: 100, max: 8000 };
+      r.districts.push({ name: "small-2", profile: "small", uidRange: { min: 20000, max: 19000 } });
+    },
+    [
+      `${P}.domain`,
+      `${P}.hosts[0].name`,
+      `${P}.hosts[1].connection.port`,
+      `${P}.hosts[2].connection.hostKey`,
+      `${P}.hosts[3].extra`,
+      `${P}.districts[2].uidRange.min`,
+      `${P}.hosts[4].name`,
+      `${P}.districts[1].nodes[0]`,
+      `${P}.districts[1].uidRange`,
+      `${P}.districts[3].uidRange`,
+    ],
+  ],
+];
+
+describe("validatePlatformConfig: invalid configs report exactly the expected paths", () => {
+  it("rejects a value that is not an object", () => {
+    expect(problemsOf("domain: x").map((p) => p.path)).toEqual([P]);
+    expect(problemsOf(null).map((p) => p.path)).toEqual([P]);
+  });
+
+  it.each(minimalCases)("minimal + %s", (_title, mutate, paths) => {
+    const raw = fixture("minimal");
+    mutate(raw);
+    expect(problemsOf(raw).map((p) => p.path)).toEqual(paths);
+  });
+
+  it.each(fullCases)("full + %s", (_title, mutate, paths) => {
+    const raw = fixture("full");
+    mutate(raw);
+    expect(problemsOf(raw).map((p) => p.path)).toEqual(paths);
+  });
+});
+
+describe("error messages", () => {
+  function messageFor(base: "minimal" | "full", mutate: (raw: Record<string, any>) => void): string {
+    const raw = fixture(base);
+    mutate(raw);
+    const problems = problemsOf(raw);
+    expect(problems).toHaveLength(1);
+    return `${problems[0]?.path}: ${problems[0]?.message}`;
+  }
+
+  it("says what was expected and what was found, in plain English", () => {
+    expect(messageFor("minimal", (r) => (r.hosts[0].name = "a;rm -rf /"))).toBe(
+      `${P}.hosts[0].name: expected a name made of a lowercase letter, then up to 62 lowercase letters, digits or hyphens (e.g. node1) (got "a;rm -rf /")`,
+    );
+    expect(messageFor("full", (r) => (r.hosts[1].connection.port = 70000))).toBe(
+      `${P}.hosts[1].connection.port: expected a TCP port: an integer from 1 to 65535 (got 70000)`,
+    );
+    expect(messageFor("minimal", (r) => r.hosts[0].roles.push("webserver"))).toBe(
+      `${P}.hosts[0].roles[5]: expected one of broker, msgserver, datastore, nameserver, node (got "webserver")`,
+    );
+  });
+
+  it("names the fix", () => {
+    expect(messageFor("full", (r) => delete r.hosts[2].connection.hostKey)).toMatch(
+      /: missing; expected .*ssh-keyscan/,
+    );
+    expect(messageFor("full", (r) => (r.hosts[0].connection.password = "x"))).toBe(
+      `${P}.hosts[0].connection.password: unknown field; remove it or fix its spelling (allowed here: type, address, port, user, hostKey, perDialTimeout, dialErrorLimit)`,
+    );
+    expect(messageFor("full", (r) => r.districts[0].nodes.push("broker1"))).toBe(
+      `${P}.districts[0].nodes[2]: expected a host with role node, but host "broker1" does not have it; add "node" to hosts[0].roles or remove "broker1" from this district`,
+    );
+    expect(messageFor("full", (r) => r.districts[0].nodes.push("node9"))).toBe(
+      `${P}.districts[0].nodes[2]: expected the name of a host with role node (node1, node2, node3), but there is no host "node9"`,
+    );
+    expect(messageFor("full", (r) => (r.districts[1].uidRange = { min: 6000, max: 7999 }))).toBe(
+      `${P}.districts[1].uidRange: expected a UID range that overlaps no other district, but 6000..7999 overlaps districts[0] (1000..6999); choose a range outside it`,
+    );
+    expect(
+      messageFor("minimal", (r) => (r.hosts[0].roles = ["msgserver", "datastore", "nameserver", "node"])),
+    ).toBe(
+      `${P}.hosts: expected exactly one host with role broker, but none has it; add "broker" to the roles of one host`,
+    );
+  });
+
+  it("lists every problem in the ConfigError message, one per line", () => {
+    const raw = fixture("full");
+    delete raw.domain;
+    raw.hosts[1].connection.port = 70000;
+    expect(() => validatePlatformConfig(raw)).toThrow(ConfigError);
+    try {
+      validatePlatformConfig(raw);
+    } catch (err) {
+      const lines = (err as Error).message.split("\n");
+      expect(lines[0]).toBe(`Invalid stack config ${P} (2 problems):`);
+      expect(lines.slice(1)).toEqual([
+        expect.stringMatching(/^ {2}- geartrain:platform\.domain: missing; expected a lowercase DNS name/),
+        expect.stringMatching(/^ {2}- geartrain:platform\.hosts\[1\]\.connection\.port: expected a TCP port/),
+      ]);
+    }
+  });
+});
+
+describe("schema and TypeScript types stay in sync", () => {
+  type Schema = { properties?: Record<string, unknown>; enum?: unknown[]; [key: string]: unknown };
+  const defs = platformSchema.$defs as Record<string, Schema>;
+  const fieldsOf = (schema: Schema) => Object.keys(schema.properties ?? {}).sort();
+
+  // Record<keyof T, true> literals fail to compile when a field is added to or removed from T.
+  const platformFields: Record<keyof PlatformConfig, true> = { domain: true, hosts: true, districts: true };
+  const hostFields: Record<keyof HostConfig, true> = { name: true, connection: true, roles: true };
+  const localFields: Record<keyof LocalConnection, true> = { type: true };
+  const sshFields: Record<keyof SshConnection, true> = {
+    type: true,
+    address: true,
+    port: true,
+    user: true,
+    hostKey: true,
+    perDialTimeout: true,
+    dialErrorLimit: true,
+  };
+  const districtFields: Record<keyof DistrictConfig, true> = {
+    name: true,
+    profile: true,
+    uidRange: true,
+    nodes: true,
+  };
+  const uidRangeFields: Record<keyof UidRange, true> = { min: true, max: true };
+  const connectionTypes: Record<HostConnection["type"], true> = { local: true, ssh: true };
+
+  it.each([
+    ["platform", platformSchema as Schema, platformFields],
+    ["host", defs.host!, hostFields],
+    ["localConnection", defs.localConnection!, localFields],
+    ["sshConnection", defs.sshConnection!, sshFields],
+    ["district", defs.district!, districtFields],
+    ["uidRange", defs.uidRange!, uidRangeFields],
+  ])("%s has the same fields in schema and type", (_name, schema, fields) => {
+    expect(fieldsOf(schema)).toEqual(Object.keys(fields).sort());
+  });
+
+  it("enums match", () => {
+    expect(defs.role!.enum).toEqual([...HOST_ROLES]);
+    expect((defs.district!.properties!.profile as Schema).enum).toEqual([...GEAR_PROFILES]);
+    expect(((defs.connection!.properties as Record<string, Schema>).type!.enum ?? []).slice().sort()).toEqual(
+      Object.keys(connectionTypes).sort(),
+    );
+  });
+
+  it("every object is closed and every field is described", () => {
+    const missing: string[] = [];
+    const walk = (schema: Schema, where: string) => {
+      if (schema.properties) {
+        // The discriminated connection is closed by its branches (each has additionalProperties: false).
+        if (schema.additionalProperties !== false && !schema.oneOf)
+          missing.push(`${where}: additionalProperties`);
+        for (const [field, child] of Object.entries(schema.properties as Record<string, Schema>)) {
+          const target =
+            typeof child.$ref === "string" ? defs[child.$ref.replace("#/$defs/", "")] : undefined;
+          if (typeof child.description !== "string" && typeof target?.description !== "string")
+            missing.push(`${where}.${field}: description`);
+          walk(child, `${where}.${field}`);
+        }
+      }
+      if (schema.items) walk(schema.items as Schema, `${where}[]`);
+    };
+    walk(platformSchema as Schema, "platform");
+    for (const [name, def] of Object.entries(defs)) {
+      if (typeof def.description !== "string") missing.push(`$defs.${name}: description`);
+      walk(def, `$defs.${name}`);
+    }
+    expect(missing).toEqual([]);
+  });
+});
+
+describe("loadPlatformConfig", () => {
+  // Reads the stack config as the Pulumi program does; the runtime config map needs no engine.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { loadPlatformConfig } = require("../../../stacks/config") as typeof import("../../../stacks/config");
+
+  afterEach(() => pulumi.runtime.setAllConfig({}));
+
+  it("reads and validates geartrain:platform", () => {
+    pulumi.runtime.setAllConfig({ [P]: JSON.stringify(fixture("minimal")) });
+    expect(loadPlatformConfig().districts).toEqual([]);
+  });
+
+  it("fails with a RunError listing every problem", () => {
+    const raw = fixture("minimal");
+    delete raw.domain;
+    raw.hosts[0].name = "Local";
+    pulumi.runtime.setAllConfig({ [P]: JSON.stringify(raw) });
+    let error: unknown;
+    try {
+      loadPlatformConfig();
+    } catch (err) {
+      error = err;
+    }
+    expect(pulumi.RunError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toContain(`${P}.domain: missing`);
+    expect((error as Error).message).toContain(`${P}.hosts[0].name: expected a name`);
+  });
+
+  it("fails when the key is not set", () => {
+    expect(() => loadPlatformConfig()).toThrow(/geartrain:platform/);
+  });
+});
