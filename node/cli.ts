@@ -1,0 +1,210 @@
+// `geartrain node …`: operator CLI over the node operations (like OpenShift's oo-* node tools).
+// Output is JSON on stdout (except mcs-label without --json, which prints the label like oo-get-mcs-level).
+
+import { parseArgs } from "util";
+import type { CommandGroup } from "../services/cli/main";
+import { ConflictError } from "./accounts";
+import { gearAddresses } from "./addresses";
+import { checkNode } from "./check";
+import { makeContext } from "./context";
+import { createGear, destroyGear, inspectGear, listGears, NotFoundError, updateGear } from "./gear";
+import { mcsLabel, MCS_LABEL_COUNT } from "./mcs";
+import { ValidationError } from "./validate";
+
+export const EXIT = {
+  OK: 0,
+  ERROR: 1,
+  USAGE: 2,
+  INVALID: 3,
+  NOT_FOUND: 4,
+  CONFLICT: 5,
+  DRIFT: 6,
+} as const;
+
+export const USAGE = `geartrain node: node operations (run as root on a node host)
+
+Usage:
+  geartrain node gear create  [--uuid U --uid N --app A --namespace NS [--profile P] [--env NAME=VALUE]...]
+  geartrain node gear inspect <uuid>
+  geartrain node gear update  <uuid> [--profile P] [--env NAME=VALUE]...
+  geartrain node gear destroy <uuid>
+  geartrain node gear list
+  geartrain node check
+  geartrain node mcs-label <uid> [--json]
+  geartrain node addresses <uid> [--json]
+
+create and update read a JSON object on stdin when given no field flags, e.g.
+  {"uuid":"<32 hex>","uid":1000,"app":"myapp","namespace":"dev","profile":"small","env":{"FOO":"bar"}}
+update with only a uuid repairs drift. Output is JSON on stdout.
+
+Config: /etc/geartrain/node.json, or the file named by GEARTRAIN_NODE_CONFIG.
+
+Exit codes:
+  0  success (inspect: no drift; check: all checks pass)
+  1  operation failed (host command error, missing prerequisite)
+  2  usage error (unknown command or flag)
+  3  invalid input (the message names the field); nothing was changed
+  4  gear not found
+  5  conflict (uuid/uid taken by something else, different spec, being destroyed)
+  6  drift found (inspect) or node check failed (check)`;
+
+class UsageError extends Error {}
+
+function out(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + "\n");
+}
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) throw new UsageError("no field flags given and stdin is a terminal: pass flags or JSON on stdin");
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function parseEnvFlags(list: string[] | undefined): Record<string, string> | undefined {
+  if (!list) return undefined;
+  const env: Record<string, string> = {};
+  for (const kv of list) {
+    const i = kv.indexOf("=");
+    if (i <= 0) throw new ValidationError("env", `expected NAME=VALUE, got ${JSON.stringify(kv)}`);
+    env[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return env;
+}
+
+const GEAR_FLAGS = {
+  uuid: { type: "string" },
+  uid: { type: "string" },
+  app: { type: "string" },
+  namespace: { type: "string" },
+  profile: { type: "string" },
+  env: { type: "string", multiple: true },
+} as const;
+
+async function requestFrom(values: Record<string, unknown>, positionalUuid?: string): Promise<Record<string, unknown>> {
+  const fields = ["uuid", "uid", "app", "namespace", "profile", "env"].filter((k) => values[k] !== undefined);
+  if (fields.length === 0 && !positionalUuid) {
+    const text = await readStdin();
+    try {
+      return JSON.parse(text) as Record<string, unknown>;
+    } catch (e) {
+      throw new ValidationError("request", `stdin is not valid JSON: ${(e as Error).message}`);
+    }
+  }
+  const req: Record<string, unknown> = {};
+  if (positionalUuid !== undefined) req.uuid = positionalUuid;
+  for (const k of ["uuid", "app", "namespace", "profile"]) if (values[k] !== undefined) req[k] = values[k];
+  if (values.uid !== undefined) req.uid = values.uid; // validated (integer, district range) by validateUid
+  const env = parseEnvFlags(values.env as string[] | undefined);
+  if (env) req.env = env;
+  return req;
+}
+
+function parseUidArg(s: string | undefined, min: number, max: number): number {
+  if (s === undefined) throw new UsageError("missing <uid>");
+  if (!/^[0-9]{1,10}$/.test(s) || Number(s) < min || Number(s) > max) {
+    throw new ValidationError("uid", `must be an integer in ${min}..${max} (got ${JSON.stringify(s)})`);
+  }
+  return Number(s);
+}
+
+async function gearCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  const { values, positionals } = parseArgs({ args: rest, options: GEAR_FLAGS, allowPositionals: true, strict: true });
+  if (positionals.length > 1) throw new UsageError(`unexpected arguments: ${positionals.slice(1).join(" ")}`);
+  const ctx = await makeContext();
+  switch (sub) {
+    case "create": {
+      if (positionals.length) throw new UsageError("create takes flags or JSON on stdin, not positional arguments");
+      out(await createGear(ctx, await requestFrom(values)));
+      return EXIT.OK;
+    }
+    case "update": {
+      const req = await requestFrom(values, positionals[0]);
+      out(await updateGear(ctx, req));
+      return EXIT.OK;
+    }
+    case "inspect": {
+      const st = await inspectGear(ctx, positionals[0] ?? values.uuid);
+      out(st);
+      return st.drift.length === 0 ? EXIT.OK : EXIT.DRIFT;
+    }
+    case "destroy": {
+      out(await destroyGear(ctx, positionals[0] ?? values.uuid));
+      return EXIT.OK;
+    }
+    case "list": {
+      out(await listGears(ctx));
+      return EXIT.OK;
+    }
+    default:
+      throw new UsageError(`unknown gear command ${JSON.stringify(sub ?? "")}`);
+  }
+}
+
+async function dispatch(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case undefined:
+    case "--help":
+    case "-h":
+    case "help":
+      console.log(USAGE);
+      return EXIT.OK;
+    case "gear":
+      if (rest[0] === "--help" || rest[0] === "-h" || rest.length === 0) {
+        console.log(USAGE);
+        return rest.length === 0 ? EXIT.USAGE : EXIT.OK;
+      }
+      return gearCommand(rest);
+    case "check": {
+      parseArgs({ args: rest, options: {}, strict: true });
+      const report = await checkNode(await makeContext());
+      out(report);
+      return report.ok ? EXIT.OK : EXIT.DRIFT;
+    }
+    case "mcs-label": {
+      const { values, positionals } = parseArgs({ args: rest, options: { json: { type: "boolean" } }, allowPositionals: true });
+      const uid = parseUidArg(positionals[0], 1, MCS_LABEL_COUNT);
+      const label = mcsLabel(uid);
+      if (values.json) out({ uid, label });
+      else console.log(label);
+      return EXIT.OK;
+    }
+    case "addresses": {
+      const { values, positionals } = parseArgs({ args: rest, options: { json: { type: "boolean" } }, allowPositionals: true });
+      const a = gearAddresses(parseUidArg(positionals[0], 500, 2 ** 31 - 1));
+      if (values.json) out(a);
+      else console.log(`loopback ${a.loopback.first}-${a.loopback.last} (${a.loopback.network})\nports ${a.ports.first}-${a.ports.last}`);
+      return EXIT.OK;
+    }
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
+  }
+}
+
+function fail(code: number, kind: string, message: string, field?: string): number {
+  out({ error: { kind, message, ...(field ? { field } : {}) } });
+  console.error(`geartrain node: ${message}`);
+  return code;
+}
+
+export async function runNode(argv: string[]): Promise<number> {
+  try {
+    return await dispatch(argv);
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith?.("ERR_PARSE_ARGS")) {
+      console.error(`geartrain node: ${(e as Error).message}\n\n${USAGE}`);
+      return EXIT.USAGE;
+    }
+    if (e instanceof ValidationError) return fail(EXIT.INVALID, "invalid", e.message, e.field);
+    if (e instanceof NotFoundError) return fail(EXIT.NOT_FOUND, "not_found", e.message);
+    if (e instanceof ConflictError) return fail(EXIT.CONFLICT, "conflict", e.message);
+    return fail(EXIT.ERROR, "error", (e as Error).message);
+  }
+}
+
+export const group: CommandGroup = {
+  summary: "node operations: gears, cgroups, MCS labels, addresses, node check",
+  run: runNode,
+};

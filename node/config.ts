@@ -1,0 +1,222 @@
+// Node configuration: compiled-in defaults, overlaid by a JSON file (/etc/geartrain/node.json, or the path in
+// GEARTRAIN_NODE_CONFIG). Profiles follow OpenShift's shipped resource_limits.conf (reference §3.2) except the
+// CPU weight: OpenShift ships cpu.shares 128 for every size; our contract is ~20% of a CPU against a
+// default-weight sibling, i.e. weight 25 (v2) = shares 256 (v1).
+
+import { readFileSync } from "fs";
+import * as path from "path";
+import type { NodeConfig, Profile } from "./types";
+import { PROFILE_PATTERN, ValidationError } from "./validate";
+
+export const DEFAULT_CONFIG_PATH = "/etc/geartrain/node.json";
+export const CONFIG_ENV = "GEARTRAIN_NODE_CONFIG";
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+
+export const DEFAULT_PROFILES: Readonly<Record<string, Profile>> = {
+  small: {
+    memoryBytes: 512 * MiB,
+    swapBytes: 100 * MiB,
+    pids: 250,
+    cpuWeight: 25,
+    cpuMax: 2,
+    diskBytes: 1 * GiB,
+    diskFiles: 80000,
+  },
+  medium: {
+    memoryBytes: 1 * GiB,
+    swapBytes: 100 * MiB,
+    pids: 2142,
+    cpuWeight: 25,
+    cpuMax: 2,
+    diskBytes: 2 * GiB,
+    diskFiles: 160000,
+  },
+  large: {
+    memoryBytes: 2 * GiB,
+    swapBytes: 100 * MiB,
+    pids: 2142,
+    cpuWeight: 25,
+    cpuMax: 3,
+    diskBytes: 4 * GiB,
+    diskFiles: 320000,
+  },
+};
+
+export function defaultConfig(): NodeConfig {
+  const gearBaseDir = "/var/lib/geartrain";
+  return {
+    gearBaseDir,
+    stateDir: path.join(gearBaseDir, ".geartrain"),
+    gearShell: "/bin/bash",
+    gecos: "Geartrain gear",
+    district: { firstUid: 1000, maxUid: 6999 },
+    cgroup: { version: "auto", rootName: "geartrain", mountRoot: null },
+    disk: { mode: "auto" },
+    limitsDir: "/etc/security/limits.d",
+    limitsOrder: 84,
+    envPrefix: "GEARTRAIN_",
+    cloudDomain: "example.com",
+    defaultProfile: "small",
+    profiles: DEFAULT_PROFILES,
+  };
+}
+
+type Json = Record<string, unknown>;
+
+function isObj(v: unknown): v is Json {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function posInt(v: unknown, field: string, min = 1): number {
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min) {
+    throw new ValidationError(`config.${field}`, `must be an integer ≥ ${min}`);
+  }
+  return v;
+}
+
+function absPath(v: unknown, field: string): string {
+  if (typeof v !== "string" || !path.isAbsolute(v) || v.includes("\0") || /[\n\r]/.test(v)) {
+    throw new ValidationError(`config.${field}`, "must be an absolute path");
+  }
+  return path.normalize(v).replace(/\/+$/, "") || "/";
+}
+
+function parseProfile(name: string, v: unknown, base: Profile | undefined): Profile {
+  if (!isObj(v)) throw new ValidationError(`config.profiles.${name}`, "must be an object");
+  const m = { ...(base ?? {}), ...v } as Record<string, unknown>;
+  const f = (k: string) => `profiles.${name}.${k}`;
+  const memoryBytes = posInt(m.memoryBytes, f("memoryBytes"), 4096);
+  if (memoryBytes % 4096 !== 0) throw new ValidationError(`config.${f("memoryBytes")}`, "must be a multiple of 4096");
+  const swapBytes = posInt(m.swapBytes, f("swapBytes"), 0);
+  if (swapBytes % 4096 !== 0) throw new ValidationError(`config.${f("swapBytes")}`, "must be a multiple of 4096");
+  const cpuWeight = posInt(m.cpuWeight, f("cpuWeight"), 1);
+  if (cpuWeight > 10000) throw new ValidationError(`config.${f("cpuWeight")}`, "must be 1..10000");
+  const cpuMax = m.cpuMax ?? null;
+  if (cpuMax !== null && (typeof cpuMax !== "number" || !(cpuMax >= 0.01) || cpuMax > 1024)) {
+    throw new ValidationError(`config.${f("cpuMax")}`, "must be null or a number of CPUs in 0.01..1024");
+  }
+  return {
+    memoryBytes,
+    swapBytes,
+    pids: posInt(m.pids, f("pids")),
+    cpuWeight,
+    cpuMax: cpuMax as number | null,
+    diskBytes: posInt(m.diskBytes, f("diskBytes"), 1024 * 1024),
+    diskFiles: posInt(m.diskFiles, f("diskFiles"), 16),
+  };
+}
+
+const TOP_KEYS = [
+  "gearBaseDir",
+  "stateDir",
+  "gearShell",
+  "gecos",
+  "district",
+  "cgroup",
+  "disk",
+  "limitsDir",
+  "limitsOrder",
+  "envPrefix",
+  "cloudDomain",
+  "defaultProfile",
+  "profiles",
+];
+
+/** Overlay a parsed JSON document on the defaults and validate the result. Pure. */
+export function resolveConfig(doc: unknown): NodeConfig {
+  const d = defaultConfig();
+  if (doc === undefined) return d;
+  if (!isObj(doc)) throw new ValidationError("config", "must be a JSON object");
+  for (const k of Object.keys(doc)) {
+    if (!TOP_KEYS.includes(k)) throw new ValidationError(`config.${k}`, "unknown key");
+  }
+  const gearBaseDir = doc.gearBaseDir !== undefined ? absPath(doc.gearBaseDir, "gearBaseDir") : d.gearBaseDir;
+  const stateDir =
+    doc.stateDir !== undefined ? absPath(doc.stateDir, "stateDir") : path.join(gearBaseDir, ".geartrain");
+  const gearShell = doc.gearShell !== undefined ? absPath(doc.gearShell, "gearShell") : d.gearShell;
+  const gecos = doc.gecos ?? d.gecos;
+  if (typeof gecos !== "string" || !/^[A-Za-z0-9 ._-]{1,64}$/.test(gecos)) {
+    throw new ValidationError("config.gecos", "must be 1-64 of [A-Za-z0-9 ._-]");
+  }
+  const dist = isObj(doc.district) ? doc.district : {};
+  const firstUid = dist.firstUid !== undefined ? posInt(dist.firstUid, "district.firstUid") : d.district.firstUid;
+  const maxUid = dist.maxUid !== undefined ? posInt(dist.maxUid, "district.maxUid") : d.district.maxUid;
+  if (maxUid < firstUid) throw new ValidationError("config.district.maxUid", "must be ≥ firstUid");
+  if (firstUid < 500 || maxUid > 523776) {
+    throw new ValidationError("config.district", "UID range must lie within 500..523776 (ports and MCS labels)");
+  }
+  const cg = isObj(doc.cgroup) ? doc.cgroup : {};
+  const version = cg.version ?? d.cgroup.version;
+  if (version !== "auto" && version !== "v1" && version !== "v2") {
+    throw new ValidationError("config.cgroup.version", 'must be "auto", "v1" or "v2"');
+  }
+  const rootName = cg.rootName ?? d.cgroup.rootName;
+  if (typeof rootName !== "string" || !/^[a-z][a-z0-9_-]{0,63}$/.test(rootName)) {
+    throw new ValidationError("config.cgroup.rootName", "must match ^[a-z][a-z0-9_-]{0,63}$");
+  }
+  const mountRoot = cg.mountRoot === undefined || cg.mountRoot === null ? null : absPath(cg.mountRoot, "cgroup.mountRoot");
+  const disk = isObj(doc.disk) ? doc.disk : {};
+  const mode = disk.mode ?? d.disk.mode;
+  if (!["auto", "quota", "loop", "none"].includes(mode as string)) {
+    throw new ValidationError("config.disk.mode", 'must be "auto", "quota", "loop" or "none"');
+  }
+  const limitsDir = doc.limitsDir !== undefined ? absPath(doc.limitsDir, "limitsDir") : d.limitsDir;
+  const limitsOrder = doc.limitsOrder !== undefined ? posInt(doc.limitsOrder, "limitsOrder", 0) : d.limitsOrder;
+  const envPrefix = doc.envPrefix ?? d.envPrefix;
+  if (typeof envPrefix !== "string" || !/^[A-Z][A-Z0-9]*_$/.test(envPrefix)) {
+    throw new ValidationError("config.envPrefix", "must match ^[A-Z][A-Z0-9]*_$");
+  }
+  const cloudDomain = doc.cloudDomain ?? d.cloudDomain;
+  if (typeof cloudDomain !== "string" || !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(cloudDomain)) {
+    throw new ValidationError("config.cloudDomain", "must be a DNS name");
+  }
+  const profiles: Record<string, Profile> = { ...d.profiles };
+  if (doc.profiles !== undefined) {
+    if (!isObj(doc.profiles)) throw new ValidationError("config.profiles", "must be an object");
+    for (const [name, p] of Object.entries(doc.profiles)) {
+      if (!PROFILE_PATTERN.test(name)) throw new ValidationError(`config.profiles.${name}`, "bad profile name");
+      profiles[name] = parseProfile(name, p, d.profiles[name]);
+    }
+  }
+  const defaultProfile = doc.defaultProfile ?? d.defaultProfile;
+  if (typeof defaultProfile !== "string" || !profiles[defaultProfile]) {
+    throw new ValidationError("config.defaultProfile", "must name a profile");
+  }
+  return {
+    gearBaseDir,
+    stateDir,
+    gearShell,
+    gecos,
+    district: { firstUid, maxUid },
+    cgroup: { version, rootName, mountRoot },
+    disk: { mode: mode as NodeConfig["disk"]["mode"] },
+    limitsDir,
+    limitsOrder,
+    envPrefix,
+    cloudDomain,
+    defaultProfile,
+    profiles,
+  };
+}
+
+/** Load the node config: $GEARTRAIN_NODE_CONFIG (must exist) or /etc/geartrain/node.json (optional). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
+  const explicit = env[CONFIG_ENV];
+  const file = explicit && explicit.length > 0 ? explicit : DEFAULT_CONFIG_PATH;
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    if (!explicit && (e as NodeJS.ErrnoException).code === "ENOENT") return defaultConfig();
+    throw new ValidationError("config", `cannot read ${file}: ${(e as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new ValidationError("config", `${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  return resolveConfig(doc);
+}

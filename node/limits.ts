@@ -1,0 +1,43 @@
+// PAM limits file (reference §2.3): /etc/security/limits.d/<order>-<uuid>.conf with the gear's nproc.
+// Applies to PAM sessions (ssh logins); processes the node starts are bounded by pids.max instead.
+
+import { promises as fs } from "fs";
+import * as path from "path";
+import type { NodeConfig } from "./types";
+
+export function limitsFilePath(config: NodeConfig, uuid: string): string {
+  return path.join(config.limitsDir, `${config.limitsOrder}-${uuid}.conf`);
+}
+
+/** File content. OpenShift writes nproc soft; we write soft and hard so a login cannot raise it. */
+export function renderLimits(uuid: string, nproc: number): string {
+  return `# Managed by Geartrain (node operations); do not edit.\n${uuid} soft nproc ${nproc}\n${uuid} hard nproc ${nproc}\n`;
+}
+
+export async function limitsDirExists(config: NodeConfig): Promise<boolean> {
+  return fs.stat(config.limitsDir).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+}
+
+/** Write the file if the limits dir exists; returns the path written, or null when PAM limits are unavailable. */
+export async function writeLimits(config: NodeConfig, uuid: string, nproc: number): Promise<string | null> {
+  if (!(await limitsDirExists(config))) return null;
+  const file = limitsFilePath(config, uuid);
+  const content = renderLimits(uuid, nproc);
+  const cur = await fs.readFile(file, "utf8").catch(() => null);
+  if (cur !== content) {
+    await fs.writeFile(`${file}.tmp`, content, { mode: 0o644 });
+    await fs.rename(`${file}.tmp`, file);
+  }
+  return file;
+}
+
+export async function readLimits(config: NodeConfig, uuid: string): Promise<string | null> {
+  return fs.readFile(limitsFilePath(config, uuid), "utf8").catch(() => null);
+}
+
+export async function removeLimits(config: NodeConfig, uuid: string): Promise<void> {
+  await fs.rm(limitsFilePath(config, uuid), { force: true });
+}

@@ -1,0 +1,149 @@
+// runInGear: the one way the node starts a process for a gear (cartridge hooks, git deploys, tests).
+// The child joins the gear's cgroups *before* it runs any gear code, then drops to the gear's uid/gid (no
+// supplementary groups), gets umask 077, the gear env, and (with SELinux) the gear's MCS exec context.
+//
+// The steps between fork and exec are done by a fixed Perl program (perl-base is Essential on Debian):
+// Node cannot run code between fork and exec, and without that a process can fork before it is moved into
+// the cgroup. The program text is a constant; every value reaches it as an argv element, and perl starts
+// with an empty environment (no PERL5LIB/PERL5OPT), so no input is ever interpreted as code.
+
+import { ChildProcess, spawn, StdioOptions } from "child_process";
+import { promises as fs } from "fs";
+import * as path from "path";
+import type { NodeContext } from "./context";
+import { processEnv } from "./env";
+import { gearProcessContext } from "./mcs";
+import { ENV_NAME_PATTERN, validateUuid, ValidationError } from "./validate";
+import { readPasswd } from "./accounts";
+
+export const PERL = "/usr/bin/perl";
+
+const HELPER = String.raw`
+use strict; use warnings; use POSIX ();
+my ($uid, $gid, $umask, $ctx) = splice(@ARGV, 0, 4);
+my (@procs, %env);
+while (@ARGV && $ARGV[0] ne '--') { push @procs, shift @ARGV } shift @ARGV;
+while (@ARGV && $ARGV[0] ne '--') { my $kv = shift @ARGV; my $i = index($kv, '='); $env{substr($kv, 0, $i)} = substr($kv, $i + 1) } shift @ARGV;
+die "geartrain-exec: no command\n" unless @ARGV;
+for my $p (@procs) {
+  open(my $fh, '>', $p) or die "geartrain-exec: open $p: $!\n";
+  print $fh "$$\n" or die "geartrain-exec: write $p: $!\n";
+  close($fh) or die "geartrain-exec: join $p: $!\n";
+}
+if ($ctx ne '-') {
+  open(my $fh, '>', '/proc/thread-self/attr/exec') or die "geartrain-exec: setexeccon: $!\n";
+  print $fh $ctx; close($fh) or die "geartrain-exec: setexeccon $ctx: $!\n";
+}
+$) = "$gid $gid";
+POSIX::setgid($gid) or die "geartrain-exec: setgid: $!\n";
+POSIX::setuid($uid) or die "geartrain-exec: setuid: $!\n";
+die "geartrain-exec: uid not dropped\n" unless $< == $uid && $> == $uid;
+die "geartrain-exec: gid not dropped\n" unless $( + 0 == $gid && $) + 0 == $gid;
+for my $g (split ' ', $)) { die "geartrain-exec: extra group $g\n" unless $g == $gid }
+umask(oct($umask));
+%ENV = %env;
+exec { $ARGV[0] } @ARGV or do { print STDERR "geartrain-exec: exec $ARGV[0]: $!\n"; exit 127 };
+`;
+
+export interface GearProcessOptions {
+  /** working directory: absolute inside the home, or relative to it (default: the home) */
+  readonly cwd?: string;
+  /** extra env vars for this process (override the gear's) */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly stdio?: StdioOptions;
+}
+
+export interface RunOptions extends GearProcessOptions {
+  readonly input?: string | Buffer;
+  readonly timeoutMs?: number;
+}
+
+export interface RunResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+async function readEnvDir(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const e of entries) {
+    if (!e.isFile() || !ENV_NAME_PATTERN.test(e.name)) continue;
+    out[e.name] = await fs.readFile(path.join(dir, e.name), "utf8");
+  }
+  return out;
+}
+
+async function prepare(ctx: NodeContext, uuid: string, argv: readonly string[], opts: GearProcessOptions) {
+  validateUuid(uuid);
+  if (argv.length === 0 || argv.some((a) => typeof a !== "string" || a.includes("\0"))) {
+    throw new ValidationError("argv", "must be a non-empty list of strings without NUL");
+  }
+  for (const [k, v] of Object.entries(opts.env ?? {})) {
+    if (!ENV_NAME_PATTERN.test(k)) throw new ValidationError("env", `bad variable name ${JSON.stringify(k)}`);
+    if (typeof v !== "string" || v.includes("\0")) throw new ValidationError(`env.${k}`, "value must be a string without NUL");
+  }
+  const user = (await readPasswd()).find((u) => u.name === uuid && u.gecos === ctx.config.gecos);
+  if (!user) throw new Error(`gear ${uuid} does not exist on this node`);
+  if (!(await ctx.cgroup.gearExists(uuid))) throw new Error(`gear ${uuid} has no cgroup; run: geartrain node gear update`);
+  const home = path.join(ctx.config.gearBaseDir, uuid);
+  const cwd = opts.cwd ? path.resolve(home, opts.cwd) : home;
+  if (cwd !== home && !cwd.startsWith(`${home}/`)) throw new ValidationError("cwd", "must be inside the gear home");
+  const env = processEnv(
+    uuid,
+    await readEnvDir(path.join(home, ".env")),
+    await readEnvDir(path.join(home, ".env/user_vars")),
+    opts.env,
+  );
+  const secon = ctx.selinux === "unavailable" ? "-" : gearProcessContext(user.uid);
+  const args = [
+    "-e",
+    HELPER,
+    String(user.uid),
+    String(user.uid),
+    "077",
+    secon,
+    ...ctx.cgroup.procsFiles(uuid),
+    "--",
+    ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    "--",
+    ...argv,
+  ];
+  return { args, cwd };
+}
+
+/** Start a process in the gear and return it (for long-running processes). */
+export async function spawnInGear(
+  ctx: NodeContext,
+  uuid: string,
+  argv: readonly string[],
+  opts: GearProcessOptions = {},
+): Promise<ChildProcess> {
+  const { args, cwd } = await prepare(ctx, uuid, argv, opts);
+  return spawn(PERL, args, { cwd, env: {}, stdio: opts.stdio ?? "pipe" });
+}
+
+/** Run a command in the gear to completion and collect its output. */
+export async function runInGear(
+  ctx: NodeContext,
+  uuid: string,
+  argv: readonly string[],
+  opts: RunOptions = {},
+): Promise<RunResult> {
+  const child = await spawnInGear(ctx, uuid, argv, { ...opts, stdio: "pipe" });
+  return new Promise((resolve, reject) => {
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const timer = opts.timeoutMs ? setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs) : null;
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+    child.stdin!.on("error", () => undefined);
+    child.stdin!.end(opts.input ?? "");
+  });
+}

@@ -1,0 +1,110 @@
+// Types shared by the node operations layer. Every module boundary speaks these.
+
+export type ProfileName = string;
+
+/** Per-gear resource limits of one node profile (OpenShift resource_limits.conf, in our units). */
+export interface Profile {
+  /** memory limit in bytes (v1 memory.limit_in_bytes, v2 memory.max) */
+  readonly memoryBytes: number;
+  /** swap allowed on top of memory (v1 memsw − mem, v2 memory.swap.max) */
+  readonly swapBytes: number;
+  /** max tasks (v1/v2 pids.max) and PAM nproc */
+  readonly pids: number;
+  /** CPU weight in cgroup v2 units (1..10000, default workload = 100). v1 shares = weight × 1024 / 100. */
+  readonly cpuWeight: number;
+  /** CPU cap in CPUs (cfs quota / period); null = no cap */
+  readonly cpuMax: number | null;
+  /** disk limit in bytes (quota blocks × 1024, or loop image size) */
+  readonly diskBytes: number;
+  /** inode limit (quota files, or loop image inode count) */
+  readonly diskFiles: number;
+}
+
+export type CgroupVersionSetting = "auto" | "v1" | "v2";
+export type DiskModeSetting = "auto" | "quota" | "loop" | "none";
+
+export interface NodeConfig {
+  /** gear homes live in <gearBaseDir>/<uuid> */
+  readonly gearBaseDir: string;
+  /** node-private state (markers, locks, disk images); default <gearBaseDir>/.geartrain */
+  readonly stateDir: string;
+  readonly gearShell: string;
+  /** GECOS of every gear account: how gears are found */
+  readonly gecos: string;
+  /** district UID range (inclusive) this node accepts */
+  readonly district: { readonly firstUid: number; readonly maxUid: number };
+  readonly cgroup: {
+    readonly version: CgroupVersionSetting;
+    /** name of the Geartrain group under each hierarchy root */
+    readonly rootName: string;
+    /** override for the cgroup filesystem root (v1: dir holding <controller>/ mounts; v2: the cgroup2 mount) */
+    readonly mountRoot: string | null;
+  };
+  readonly disk: { readonly mode: DiskModeSetting };
+  /** PAM limits directory; skipped (reported) when it does not exist */
+  readonly limitsDir: string;
+  readonly limitsOrder: number;
+  /** prefix of gear env vars (OpenShift: OPENSHIFT_) */
+  readonly envPrefix: string;
+  readonly cloudDomain: string;
+  readonly defaultProfile: ProfileName;
+  readonly profiles: Readonly<Record<ProfileName, Profile>>;
+}
+
+/** What the caller asks for. */
+export interface GearSpec {
+  readonly uuid: string;
+  readonly uid: number;
+  readonly app: string;
+  readonly namespace: string;
+  readonly profile: ProfileName;
+  /** user env vars (name → value) */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+export interface Drift {
+  /** what differs, e.g. "path:app-root/data.mode" or "cgroup:memory.limit_in_bytes" */
+  readonly field: string;
+  readonly expected: string;
+  readonly actual: string;
+}
+
+export type SelinuxStatus = "enforcing" | "permissive" | "unavailable";
+
+export interface DiskState {
+  readonly mode: "quota" | "loop" | "unenforced";
+  readonly enforced: boolean;
+  /** enforced limit actually read back (bytes); null when unenforced */
+  readonly limitBytes: number | null;
+  readonly limitFiles: number | null;
+  readonly detail: string;
+}
+
+export interface GearAddresses {
+  readonly uid: number;
+  readonly loopback: { readonly network: string; readonly first: string; readonly last: string };
+  readonly ports: { readonly first: number; readonly last: number; readonly list: readonly number[] };
+}
+
+export type GearPhase = "creating" | "created" | "destroying";
+
+export interface GearState {
+  readonly uuid: string;
+  readonly uid: number;
+  readonly phase: GearPhase | "unmanaged";
+  readonly spec: GearSpec | null;
+  readonly home: string;
+  readonly user: { readonly exists: boolean; readonly uid: number | null; readonly gid: number | null };
+  readonly selinux: { readonly status: SelinuxStatus; readonly label: string; readonly applied: string | null };
+  readonly cgroup: {
+    readonly version: "v1" | "v2";
+    readonly paths: readonly string[];
+    readonly values: Readonly<Record<string, string | null>>;
+  };
+  readonly disk: DiskState;
+  readonly limitsFile: string | null;
+  readonly addresses: GearAddresses;
+  readonly processes: readonly { readonly pid: number; readonly inCgroup: boolean; readonly comm: string }[];
+  readonly cartridges: readonly string[];
+  readonly drift: readonly Drift[];
+}
