@@ -40,6 +40,14 @@ export class NotFoundError extends Error {
 
 export { ConflictError };
 
+/**
+ * Crash injection for the kill -9 tests: when GEARTRAIN_TEST_CRASH_AT names this step, the process SIGKILLs
+ * itself right there, exactly as an operator's kill -9 or a power cut would stop it.
+ */
+function crashPoint(step: string): void {
+  if (process.env.GEARTRAIN_TEST_CRASH_AT === step) process.kill(process.pid, "SIGKILL");
+}
+
 function limitsOf(config: NodeConfig, spec: GearSpec): CgroupLimits {
   const p = config.profiles[spec.profile];
   if (!p) throw new Error(`profile ${spec.profile} of gear ${spec.uuid} is no longer in the node config`);
@@ -72,14 +80,20 @@ async function converge(ctx: NodeContext, spec: GearSpec, disk: DiskMode, fresh:
   const home = gearHome(config, spec.uuid);
   const profile = config.profiles[spec.profile];
   await ensureGroup(spec.uuid, spec.uid);
+  crashPoint("create:group");
   await ensureUser({ name: spec.uuid, uid: spec.uid, home, shell: config.gearShell, gecos: config.gecos });
+  crashPoint("create:user");
   await cgroup.ensureGear(spec.uuid, limitsOf(config, spec));
+  crashPoint("create:cgroup");
   if (disk === "loop") await ensureLoop(config, spec.uuid, home, profile);
   else await fs.mkdir(home, { recursive: true, mode: 0o700 });
+  crashPoint("create:disk");
   if (disk === "quota") await applyQuota(quotaSupport(config.gearBaseDir).mountPoint!, spec.uuid, profile);
   await applyHome(home, homeLayout(spec, config), spec.uid);
+  crashPoint("create:home");
   await pruneUserVars(home, spec);
   await writeLimits(config, spec.uuid, profile.pids);
+  crashPoint("create:limits");
   if (ctx.selinux !== "unavailable") await labelTree(home, mcsLabel(spec.uid));
   if (!fresh) {
     // repair: a gear process outside its cgroup is moved in
@@ -122,6 +136,7 @@ export async function createGear(ctx: NodeContext, input: unknown, opts: CreateO
     const disk = marker?.disk ?? chooseDiskMode(ctx.config);
     const fresh = !marker;
     if (!marker || marker.phase !== "created") await writeMarker(ctx.config, { phase: "creating", spec, disk });
+    crashPoint("create:marker");
     await converge(ctx, spec, disk, fresh);
     if (!marker || marker.phase !== "created") await writeMarker(ctx.config, { phase: "created", spec, disk });
     return opts.inspect === false ? summary(spec.uuid, spec.uid, "created", spec) : inspectLocked(ctx, spec.uuid);
@@ -176,6 +191,7 @@ export async function destroyGear(ctx: NodeContext, uuidIn: unknown): Promise<De
     if (uid !== null) {
       killed = await killGear(cgroup, uuid, uid);
       await purgeIpc(uid);
+      crashPoint("destroy:killed");
     } else if (await cgroup.gearExists(uuid)) {
       await cgroup.killAll(uuid);
     }
@@ -189,7 +205,9 @@ export async function destroyGear(ctx: NodeContext, uuidIn: unknown): Promise<De
     }
     // 4. account, home, cgroup, PAM file, marker (marker last: a crash before here is resumed by re-running)
     await removeAccount(uuid);
+    crashPoint("destroy:account");
     await fs.rm(home, { recursive: true, force: true, maxRetries: 3 });
+    crashPoint("destroy:home");
     for (let i = 0; i < 50; i++) {
       try {
         await cgroup.removeGear(uuid);

@@ -10,7 +10,7 @@ export interface ProcInfo {
   readonly comm: string;
 }
 
-/** Every process whose real or effective uid is `uid` (any of the four uids in /proc/<pid>/status). */
+/** Every live process whose real, effective, saved or fs uid is `uid` (zombies are already dead: skipped). */
 export async function processesOfUid(uid: number): Promise<ProcInfo[]> {
   const out: ProcInfo[] = [];
   for (const name of await fs.readdir("/proc")) {
@@ -19,6 +19,7 @@ export async function processesOfUid(uid: number): Promise<ProcInfo[]> {
     if (!status) continue;
     const m = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$/m.exec(status);
     if (!m || ![m[1], m[2], m[3], m[4]].map(Number).includes(uid)) continue;
+    if (/^State:\s+[ZX]/m.test(status)) continue;
     const comm = /^Name:\s+(.*)$/m.exec(status)?.[1] ?? "?";
     out.push({ pid: Number(name), uid, comm });
   }
@@ -33,7 +34,7 @@ export async function processUids(): Promise<Map<number, ProcInfo[]>> {
     const status = await fs.readFile(`/proc/${name}/status`, "utf8").catch(() => null);
     if (!status) continue;
     const m = /^Uid:\s+(\d+)/m.exec(status);
-    if (!m) continue;
+    if (!m || /^State:\s+[ZX]/m.test(status)) continue;
     const uid = Number(m[1]);
     const comm = /^Name:\s+(.*)$/m.exec(status)?.[1] ?? "?";
     const list = map.get(uid) ?? [];

@@ -139,9 +139,22 @@ export async function runInGear(
     child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     const timer = opts.timeoutMs ? setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs) : null;
     child.on("error", reject);
-    child.on("close", (code, signal) => {
+    let done = false;
+    const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (done) return;
+      done = true;
       if (timer) clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
+    };
+    child.on("close", finish);
+    // a background process the command started may hold our pipes open: once the command itself has
+    // exited, stop reading shortly after instead of waiting for every descendant
+    child.on("exit", (code, signal) => {
+      setTimeout(() => {
+        child.stdout!.destroy();
+        child.stderr!.destroy();
+        finish(code, signal);
+      }, 200).unref();
     });
     child.stdin!.on("error", () => undefined);
     child.stdin!.end(opts.input ?? "");
