@@ -19,8 +19,12 @@ import {
 
 const FIXTURES = path.join(__dirname, "../../fixtures/config");
 
+/** Untyped on purpose: the tests mutate fixtures freely to build invalid configs. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Raw = Record<string, any>;
+
 /** The raw `geartrain:platform` object of a Pulumi.<stack>.yaml-shaped fixture. */
-function fixture(name: "minimal" | "full"): Record<string, any> {
+function fixture(name: "minimal" | "full"): Raw {
   const stackFile = YAML.parse(fs.readFileSync(path.join(FIXTURES, `${name}.yaml`), "utf8"));
   return stackFile.config[PLATFORM_CONFIG_KEY];
 }
@@ -94,7 +98,7 @@ describe("validatePlatformConfig: valid configs", () => {
   });
 });
 
-type Case = [title: string, mutate: (raw: Record<string, any>) => void, paths: string[]];
+type Case = [title: string, mutate: (raw: Raw) => void, paths: string[]];
 
 // Cases built on the minimal fixture (one local host carrying every role).
 const minimalCases: Case[] = [
@@ -254,7 +258,7 @@ describe("validatePlatformConfig: invalid configs report exactly the expected pa
 });
 
 describe("error messages", () => {
-  function messageFor(base: "minimal" | "full", mutate: (raw: Record<string, any>) => void): string {
+  function messageFor(base: "minimal" | "full", mutate: (raw: Raw) => void): string {
     const raw = fixture(base);
     mutate(raw);
     const problems = problemsOf(raw);
