@@ -123,6 +123,9 @@ function summary(uuid: string, uid: number | null, phase: GearSummary["phase"], 
 
 export async function createGear(ctx: NodeContext, input: unknown, opts: CreateOptions = {}): Promise<GearState | GearSummary> {
   const spec = validateGearSpec(input, ctx.config);
+  // refuse clashes and impossible disk modes before anything (even the state dir) is made
+  await preflight(ctx.config, spec);
+  chooseDiskMode(ctx.config);
   await ensureStateDirs(ctx.config);
   return withFileLock(lockPath(ctx.config, spec.uuid), async () => {
     const marker = await readMarker(ctx.config, spec.uuid);

@@ -1,0 +1,55 @@
+// `geartrain node check`: passes on a clean node, fails (exit 6) on each kind of problem it must find.
+
+import { mkdirSync, writeFileSync } from "fs";
+import * as path from "path";
+import { createGear, destroyGear } from "../../node/gear";
+import { cli, makeTestNode, newUuid, TestNode } from "./helpers";
+import type { CheckReport } from "../../node/check";
+
+jest.setTimeout(120_000);
+
+let node: TestNode;
+const uuid = newUuid();
+beforeAll(async () => {
+  node = await makeTestNode("check", 61500);
+  await createGear(node.ctx, { uuid, uid: node.uid(1), app: "chk", namespace: "ns", profile: "small" });
+});
+afterAll(async () => {
+  await destroyGear(node.ctx, uuid);
+  await node?.cleanup();
+});
+
+async function check(): Promise<{ code: number; report: CheckReport }> {
+  const r = await cli(node, ["check"]);
+  return { code: r.code, report: r.json as CheckReport };
+}
+
+test("clean node passes and states what is enforced", async () => {
+  const { code, report } = await check();
+  expect(report.failures).toEqual([]);
+  expect(code).toBe(0);
+  expect(report.node).toMatchObject({ selinux: "unavailable", gears: 1, cgroup: expect.stringMatching(/^v1 /) });
+  expect(report.node.disk).toMatch(/^unenforced/);
+});
+
+test.each([
+  ["leftover home without a user", () => mkdirSync(path.join(node.config.gearBaseDir, "f".repeat(32))), "home ffff"],
+  ["leftover PAM file", () => writeFileSync(path.join(node.config.limitsDir, `84-${"e".repeat(32)}.conf`), "x"), "limits 84-eeee"],
+  ["leftover cgroup", () => mkdirSync(path.join(node.ctx.cgroup.rootDirs()[0], "d".repeat(32))), "cgroup dddd"],
+  ["drifted gear", () => writeFileSync(path.join(node.config.gearBaseDir, uuid, ".env/GEARTRAIN_APP_NAME"), "x"), `gear ${uuid}`],
+])("%s → exit 6", async (_what, make, failing) => {
+  make();
+  const { code, report } = await check();
+  expect(code).toBe(6);
+  expect(report.failures.map((f) => f.check.slice(0, failing.length))).toEqual([failing]);
+  // repair for the next case
+  const { execFileSync } = await import("child_process");
+  execFileSync("rm", ["-rf", "--", path.join(node.config.gearBaseDir, "f".repeat(32)), path.join(node.config.limitsDir, `84-${"e".repeat(32)}.conf`)]);
+  try {
+    execFileSync("rmdir", [path.join(node.ctx.cgroup.rootDirs()[0], "d".repeat(32))], { stdio: "ignore" });
+  } catch {
+    /* not made in this case */
+  }
+  expect((await cli(node, ["gear", "update", uuid])).code).toBe(0);
+  expect((await check()).code).toBe(0);
+});
