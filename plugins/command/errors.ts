@@ -8,56 +8,62 @@ const TAIL_LINES = 20;
 const TAIL_CHARS = 4000;
 
 export function tail(text: string): string {
-    let t = text.replace(/\s+$/, "");
-    const lines = t.split("\n");
-    if (lines.length > TAIL_LINES) {
-        t = "…\n" + lines.slice(-TAIL_LINES).join("\n");
-    }
-    if (t.length > TAIL_CHARS) {
-        t = "…" + t.slice(-TAIL_CHARS);
-    }
-    return t;
+  let t = text.replace(/\s+$/, "");
+  const lines = t.split("\n");
+  if (lines.length > TAIL_LINES) {
+    t = "…\n" + lines.slice(-TAIL_LINES).join("\n");
+  }
+  if (t.length > TAIL_CHARS) {
+    t = "…" + t.slice(-TAIL_CHARS);
+  }
+  return t;
 }
 
 export interface Exit {
-    code: number | null;
-    signal: string | null;
+  code: number | null;
+  signal: string | null;
 }
 
 export function describeExit(exit: Exit): string {
-    if (exit.code !== null) {
-        return `exit code ${exit.code}`;
-    }
-    return exit.signal ? `signal ${exit.signal}` : "no exit status (connection lost?)";
+  if (exit.code !== null) {
+    return `exit code ${exit.code}`;
+  }
+  return exit.signal ? `signal ${exit.signal}` : "no exit status (connection lost?)";
 }
 
 export class CommandFailedError extends Error {
-    constructor(
-        message: string,
-        readonly exit: Exit,
-        readonly stdout: string,
-        readonly stderr: string,
-    ) {
-        super(message);
-        this.name = "CommandFailedError";
-    }
+  constructor(
+    message: string,
+    readonly exit: Exit,
+    readonly stdout: string,
+    readonly stderr: string,
+  ) {
+    super(message);
+    this.name = "CommandFailedError";
+  }
 }
 
 /**
  * Builds the error for a command that did not exit 0. `what` names the step, e.g.
  * "create command" or "delete command on root@10.0.0.5:22".
  */
-export function commandFailed(what: string, exit: Exit, stdout: string, stderr: string, logging: Logging): CommandFailedError {
-    const parts = [`${what} failed with ${describeExit(exit)}`];
-    if (logging === "none") {
-        parts.push('(its output is not shown because logging is "none")');
-    } else {
-        if (logsStderr(logging) && stderr.trim() !== "") {
-            parts.push("stderr:\n" + tail(stderr));
-        }
-        if (logsStdout(logging) && stdout.trim() !== "" && (stderr.trim() === "" || !logsStderr(logging))) {
-            parts.push("stdout:\n" + tail(stdout));
-        }
+export function commandFailed(
+  what: string,
+  exit: Exit,
+  stdout: string,
+  stderr: string,
+  logging: Logging,
+): CommandFailedError {
+  const parts = [`${what} failed with ${describeExit(exit)}`];
+  if (logging === "none") {
+    parts.push('(its output is not shown because logging is "none")');
+  } else {
+    if (logsStderr(logging) && stderr.trim() !== "") {
+      parts.push("stderr:\n" + tail(stderr));
     }
-    return new CommandFailedError(parts.join("\n"), exit, stdout, stderr);
+    if (logsStdout(logging) && stdout.trim() !== "" && (stderr.trim() === "" || !logsStderr(logging))) {
+      parts.push("stdout:\n" + tail(stdout));
+    }
+  }
+  return new CommandFailedError(parts.join("\n"), exit, stdout, stderr);
 }

@@ -1,13 +1,16 @@
 // Streaming command output to the engine log, line by line, as `logging` allows.
 
+import type * as grpcTypes from "@grpc/grpc-js";
+import { EngineClient } from "@pulumi/pulumi/proto/engine_grpc_pb";
+import { LogRequest } from "@pulumi/pulumi/proto/engine_pb";
 import * as path from "path";
 import { Logging } from "./schema";
 
 export type Severity = "debug" | "info" | "warning" | "error";
 
 export interface LogSink {
-    /** `urn` is "" for messages not tied to a resource (e.g. an invoke). */
-    log(severity: Severity, urn: string, message: string): void;
+  /** `urn` is "" for messages not tied to a resource (e.g. an invoke). */
+  log(severity: Severity, urn: string, message: string): void;
 }
 
 /** Discards everything. */
@@ -15,17 +18,17 @@ export const nullSink: LogSink = { log: () => undefined };
 
 /** Writes to the plugin's stderr, which the engine shows in its own log (verbose mode). */
 export const stderrSink: LogSink = {
-    log(severity, urn, message) {
-        process.stderr.write(`[command ${severity}] ${urn ? urn + ": " : ""}${message}\n`);
-    },
+  log(severity, urn, message) {
+    process.stderr.write(`[command ${severity}] ${urn ? urn + ": " : ""}${message}\n`);
+  },
 };
 
 export function logsStdout(logging: Logging): boolean {
-    return logging === "stdout" || logging === "stdoutAndStderr";
+  return logging === "stdout" || logging === "stdoutAndStderr";
 }
 
 export function logsStderr(logging: Logging): boolean {
-    return logging === "stderr" || logging === "stdoutAndStderr";
+  return logging === "stderr" || logging === "stdoutAndStderr";
 }
 
 /**
@@ -33,116 +36,111 @@ export function logsStderr(logging: Logging): boolean {
  * The collected text is returned whatever `enabled` says.
  */
 export class StreamCollector {
-    private readonly chunks: Buffer[] = [];
-    private pending = "";
+  private readonly chunks: Buffer[] = [];
+  private pending = "";
 
-    constructor(
-        private readonly sink: LogSink,
-        private readonly urn: string,
-        private readonly enabled: boolean,
-    ) {}
+  constructor(
+    private readonly sink: LogSink,
+    private readonly urn: string,
+    private readonly enabled: boolean,
+  ) {}
 
-    write(chunk: Buffer | string): void {
-        const buf = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
-        this.chunks.push(buf);
-        if (!this.enabled) {
-            return;
-        }
-        this.pending += buf.toString("utf8");
-        let nl = this.pending.indexOf("\n");
-        while (nl >= 0) {
-            this.emit(this.pending.slice(0, nl));
-            this.pending = this.pending.slice(nl + 1);
-            nl = this.pending.indexOf("\n");
-        }
+  write(chunk: Buffer | string): void {
+    const buf = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+    this.chunks.push(buf);
+    if (!this.enabled) {
+      return;
     }
-
-    /** Flushes a trailing partial line and returns everything collected. */
-    finish(): string {
-        if (this.enabled && this.pending !== "") {
-            this.emit(this.pending);
-            this.pending = "";
-        }
-        return Buffer.concat(this.chunks).toString("utf8");
+    this.pending += buf.toString("utf8");
+    let nl = this.pending.indexOf("\n");
+    while (nl >= 0) {
+      this.emit(this.pending.slice(0, nl));
+      this.pending = this.pending.slice(nl + 1);
+      nl = this.pending.indexOf("\n");
     }
+  }
 
-    private emit(line: string): void {
-        this.sink.log("info", this.urn, line.replace(/\r$/, ""));
+  /** Flushes a trailing partial line and returns everything collected. */
+  finish(): string {
+    if (this.enabled && this.pending !== "") {
+      this.emit(this.pending);
+      this.pending = "";
     }
+    return Buffer.concat(this.chunks).toString("utf8");
+  }
+
+  private emit(line: string): void {
+    this.sink.log("info", this.urn, line.replace(/\r$/, ""));
+  }
 }
 
 /** Output properties drop exactly one trailing newline, so `echo hi` gives "hi". */
 export function trimTrailingNewline(s: string): string {
-    if (s.endsWith("\r\n")) {
-        return s.slice(0, -2);
-    }
-    return s.endsWith("\n") ? s.slice(0, -1) : s;
+  if (s.endsWith("\r\n")) {
+    return s.slice(0, -2);
+  }
+  return s.endsWith("\n") ? s.slice(0, -1) : s;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Engine log client. The provider server of @pulumi/pulumi does not give providers a logger, so we
-// talk to the engine's Log RPC ourselves, using the same gRPC library instance as the SDK.
+// talk to the engine's Log RPC ourselves, with the gRPC library instance the SDK itself loads.
 
-/* eslint-disable @typescript-eslint/no-require-imports */
-function sdkRequire(id: string): any {
-    const sdkDir = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
-    return require(require.resolve(id, { paths: [sdkDir] }));
+function sdkGrpc(): typeof grpcTypes {
+  const sdkDir = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(require.resolve("@grpc/grpc-js", { paths: [sdkDir] })) as typeof grpcTypes;
 }
 
 const SEVERITY_CODES: Record<Severity, number> = { debug: 0, info: 1, warning: 2, error: 3 };
 
 export class EngineLogSink implements LogSink {
-    private readonly client: any;
-    private readonly proto: any;
-    private queue: Promise<void> = Promise.resolve();
+  private readonly client: EngineClient;
+  private queue: Promise<void> = Promise.resolve();
 
-    constructor(engineAddress: string) {
-        const grpc = sdkRequire("@grpc/grpc-js");
-        const engrpc = require("@pulumi/pulumi/proto/engine_grpc_pb");
-        this.proto = require("@pulumi/pulumi/proto/engine_pb");
-        this.client = new engrpc.EngineClient(engineAddress, grpc.credentials.createInsecure());
-    }
+  constructor(engineAddress: string) {
+    this.client = new EngineClient(engineAddress, sdkGrpc().credentials.createInsecure());
+  }
 
-    log(severity: Severity, urn: string, message: string): void {
-        const req = new this.proto.LogRequest();
-        req.setSeverity(SEVERITY_CODES[severity]);
-        req.setMessage(message);
-        req.setUrn(urn);
-        req.setStreamid(0);
-        req.setEphemeral(false);
-        // Keep messages in order; never let a logging failure break an operation.
-        this.queue = this.queue.then(
-            () =>
-                new Promise<void>((resolve) => {
-                    this.client.log(req, (err: Error | null) => {
-                        if (err) {
-                            stderrSink.log(severity, urn, message);
-                        }
-                        resolve();
-                    });
-                }),
-        );
-    }
+  log(severity: Severity, urn: string, message: string): void {
+    const req = new LogRequest();
+    req.setSeverity(SEVERITY_CODES[severity]);
+    req.setMessage(message);
+    req.setUrn(urn);
+    req.setStreamid(0);
+    req.setEphemeral(false);
+    // Keep messages in order; never let a logging failure break an operation.
+    this.queue = this.queue.then(
+      () =>
+        new Promise<void>((resolve) => {
+          this.client.log(req, (err) => {
+            if (err) {
+              stderrSink.log(severity, urn, message);
+            }
+            resolve();
+          });
+        }),
+    );
+  }
 
-    /** Resolves when every queued message has been delivered (or given up on). */
-    flush(): Promise<void> {
-        return this.queue;
-    }
+  /** Resolves when every queued message has been delivered (or given up on). */
+  flush(): Promise<void> {
+    return this.queue;
+  }
 }
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** The engine address is the first argument that is not a flag the engine adds (same rule as the SDK). */
 export function engineAddressFromArgs(args: string[]): string | undefined {
-    for (let i = 0; i < args.length; i++) {
-        const a = args[i];
-        if (a === "--logtostderr" || a.startsWith("-v=")) {
-            continue;
-        }
-        if (a === "--tracing") {
-            i++;
-            continue;
-        }
-        return a;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--logtostderr" || a.startsWith("-v=")) {
+      continue;
     }
-    return undefined;
+    if (a === "--tracing") {
+      i++;
+      continue;
+    }
+    return a;
+  }
+  return undefined;
 }

@@ -13,6 +13,8 @@ const engineAddress = engineAddressFromArgs(args);
 const sink = engineAddress ? new EngineLogSink(engineAddress) : stderrSink;
 
 main(new CommandProvider({ sink }), args).catch((err: unknown) => {
-    process.stderr.write(`pulumi-resource-command: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
+  process.stderr.write(
+    `pulumi-resource-command: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
+  process.exit(1);
 });

@@ -17,250 +17,270 @@ import { CommandOutput, runLocal } from "./local";
 import { LogSink, stderrSink } from "./logging";
 import { DialOptions, execRemote, resolveConnection, withSsh } from "./remote";
 import {
-    DEFAULT_INTERPRETER,
-    DEFAULT_LOGGING,
-    Logging,
-    PROVIDER_VERSION,
-    ResourceToken,
-    TOKENS,
-    isResourceToken,
-    packageSchema,
+  DEFAULT_INTERPRETER,
+  DEFAULT_LOGGING,
+  Logging,
+  PROVIDER_VERSION,
+  ResourceToken,
+  TOKENS,
+  isResourceToken,
+  packageSchema,
 } from "./schema";
-import { containsSecret, containsUnknown, dropUndefined, plain, plainMap, unknownValue, WireMap } from "./wire";
+import {
+  containsSecret,
+  containsUnknown,
+  dropUndefined,
+  plain,
+  plainMap,
+  unknownValue,
+  WireMap,
+} from "./wire";
 
 export interface CommandProviderOptions {
-    /** Where command output and diagnostics go; the engine's log in main.ts. Default: stderr. */
-    sink?: LogSink;
-    /** Delay between SSH dial attempts (tests shorten it). */
-    dialDelayMs?: (attempt: number) => number;
+  /** Where command output and diagnostics go; the engine's log in main.ts. Default: stderr. */
+  sink?: LogSink;
+  /** Delay between SSH dial attempts (tests shorten it). */
+  dialDelayMs?: (attempt: number) => number;
 }
 
 /** Splits a URN into its resource type token and name. */
 export function parseUrn(urn: string): { type: string; name: string } {
-    const parts = urn.split("::");
-    if (parts.length < 4) {
-        throw new Error(`malformed URN ${JSON.stringify(urn)}`);
-    }
-    const type = parts[2].split("$").pop() as string;
-    return { type, name: parts.slice(3).join("::") };
+  const parts = urn.split("::");
+  if (parts.length < 4) {
+    throw new Error(`malformed URN ${JSON.stringify(urn)}`);
+  }
+  const type = parts[2].split("$").pop() as string;
+  return { type, name: parts.slice(3).join("::") };
 }
 
 function resourceToken(urn: string): ResourceToken {
-    const { type } = parseUrn(urn);
-    if (!isResourceToken(type)) {
-        throw new Error(
-            `resource type ${type} is not implemented by Geartrain's command provider ` +
-                `(supported: ${TOKENS.localCommand}, ${TOKENS.remoteCommand}, ${TOKENS.copyToRemote})`,
-        );
-    }
-    return type;
+  const { type } = parseUrn(urn);
+  if (!isResourceToken(type)) {
+    throw new Error(
+      `resource type ${type} is not implemented by Geartrain's command provider ` +
+        `(supported: ${TOKENS.localCommand}, ${TOKENS.remoteCommand}, ${TOKENS.copyToRemote})`,
+    );
+  }
+  return type;
 }
 
 function nonEmpty(v: unknown): string | undefined {
-    return typeof v === "string" && v !== "" ? v : undefined;
+  return typeof v === "string" && v !== "" ? v : undefined;
 }
 
 function stringMap(v: unknown): Record<string, string> {
-    const out: Record<string, string> = {};
-    if (typeof v === "object" && v !== null) {
-        for (const [k, x] of Object.entries(v)) {
-            if (typeof x === "string") {
-                out[k] = x;
-            }
-        }
+  const out: Record<string, string> = {};
+  if (typeof v === "object" && v !== null) {
+    for (const [k, x] of Object.entries(v)) {
+      if (typeof x === "string") {
+        out[k] = x;
+      }
     }
-    return out;
+  }
+  return out;
 }
 
 function stringList(v: unknown): string[] | undefined {
-    return Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "string") ? (v as string[]) : undefined;
+  return Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "string")
+    ? (v as string[])
+    : undefined;
 }
 
 function failuresError(what: string, failures: CheckFailure[]): Error {
-    return new Error(`invalid inputs for ${what}:\n` + failures.map((f) => `  - ${f.reason}`).join("\n"));
+  return new Error(`invalid inputs for ${what}:\n` + failures.map((f) => `  - ${f.reason}`).join("\n"));
 }
 
 interface Previous {
-    stdout?: unknown;
-    stderr?: unknown;
+  stdout?: unknown;
+  stderr?: unknown;
 }
 
 export class CommandProvider implements provider.Provider {
-    readonly version = PROVIDER_VERSION;
-    private readonly sink: LogSink;
-    private abort = new AbortController();
+  readonly version = PROVIDER_VERSION;
+  private readonly sink: LogSink;
+  private abort = new AbortController();
 
-    constructor(private readonly options: CommandProviderOptions = {}) {
-        this.sink = options.sink ?? stderrSink;
+  constructor(private readonly options: CommandProviderOptions = {}) {
+    this.sink = options.sink ?? stderrSink;
+  }
+
+  async getSchema(): Promise<string> {
+    return JSON.stringify(packageSchema());
+  }
+
+  async check(urn: string, _olds: WireMap, news: WireMap): Promise<provider.CheckResult> {
+    const token = resourceToken(urn);
+    const inputs = news ?? {};
+    return { inputs, failures: checkResource(token, inputs) };
+  }
+
+  async diff(_id: string, urn: string, olds: WireMap, news: WireMap): Promise<provider.DiffResult> {
+    const d = diffResource(resourceToken(urn), olds ?? {}, news ?? {});
+    return { changes: d.changes, replaces: d.replaces, deleteBeforeReplace: d.deleteBeforeReplace };
+  }
+
+  async create(urn: string, inputs: WireMap): Promise<provider.CreateResult> {
+    const token = resourceToken(urn);
+    const id = `${parseUrn(urn).name}-${randomBytes(4).toString("hex")}`;
+    if (containsUnknown(inputs)) {
+      return { id, outs: this.previewOutputs(token, inputs) };
     }
-
-    async getSchema(): Promise<string> {
-        return JSON.stringify(packageSchema());
+    this.assertValid(token, urn, inputs);
+    const p = plainMap(inputs);
+    if (token === TOKENS.copyToRemote) {
+      await this.copy(urn, inputs);
+      return { id, outs: dropUndefined({ ...inputs }) };
     }
+    const command = nonEmpty(p["create"]);
+    const out = command
+      ? await this.runStep(token, "create", urn, inputs, command, undefined)
+      : { stdout: "", stderr: "" };
+    return { id, outs: dropUndefined({ ...inputs, ...out }) };
+  }
 
-    async check(urn: string, _olds: WireMap, news: WireMap): Promise<provider.CheckResult> {
-        const token = resourceToken(urn);
-        const inputs = news ?? {};
-        return { inputs, failures: checkResource(token, inputs) };
+  async read(id: string, _urn: string, props?: WireMap): Promise<provider.ReadResult> {
+    // Commands have no live state to read back (as upstream): refresh keeps what is recorded.
+    return { id, props: props ?? {} };
+  }
+
+  async update(_id: string, urn: string, olds: WireMap, news: WireMap): Promise<provider.UpdateResult> {
+    const token = resourceToken(urn);
+    if (containsUnknown(news)) {
+      return { outs: this.previewOutputs(token, news) };
     }
-
-    async diff(_id: string, urn: string, olds: WireMap, news: WireMap): Promise<provider.DiffResult> {
-        const d = diffResource(resourceToken(urn), olds ?? {}, news ?? {});
-        return { changes: d.changes, replaces: d.replaces, deleteBeforeReplace: d.deleteBeforeReplace };
+    this.assertValid(token, urn, news);
+    if (token === TOKENS.copyToRemote) {
+      await this.copy(urn, news);
+      return { outs: dropUndefined({ ...news }) };
     }
-
-    async create(urn: string, inputs: WireMap): Promise<provider.CreateResult> {
-        const token = resourceToken(urn);
-        const id = `${parseUrn(urn).name}-${randomBytes(4).toString("hex")}`;
-        if (containsUnknown(inputs)) {
-            return { id, outs: this.previewOutputs(token, inputs) };
-        }
-        this.assertValid(token, urn, inputs);
-        const p = plainMap(inputs);
-        if (token === TOKENS.copyToRemote) {
-            await this.copy(urn, inputs);
-            return { id, outs: dropUndefined({ ...inputs }) };
-        }
-        const command = nonEmpty(p["create"]);
-        const out = command ? await this.runStep(token, "create", urn, inputs, command, undefined) : { stdout: "", stderr: "" };
-        return { id, outs: dropUndefined({ ...inputs, ...out }) };
+    const p = plainMap(news);
+    const update = nonEmpty(p["update"]);
+    const command = update ?? nonEmpty(p["create"]);
+    if (!command) {
+      return {
+        outs: dropUndefined({ ...news, stdout: olds?.["stdout"] ?? "", stderr: olds?.["stderr"] ?? "" }),
+      };
     }
+    const step = update ? "update" : "create (run again because there is no update command)";
+    const out = await this.runStep(token, step, urn, news, command, olds);
+    return { outs: dropUndefined({ ...news, ...out }) };
+  }
 
-    async read(id: string, _urn: string, props?: WireMap): Promise<provider.ReadResult> {
-        // Commands have no live state to read back (as upstream): refresh keeps what is recorded.
-        return { id, props: props ?? {} };
+  async delete(_id: string, urn: string, props: WireMap): Promise<void> {
+    const token = resourceToken(urn);
+    if (token === TOKENS.copyToRemote) {
+      return; // copied files are left in place, as upstream does
     }
-
-    async update(_id: string, urn: string, olds: WireMap, news: WireMap): Promise<provider.UpdateResult> {
-        const token = resourceToken(urn);
-        if (containsUnknown(news)) {
-            return { outs: this.previewOutputs(token, news) };
-        }
-        this.assertValid(token, urn, news);
-        if (token === TOKENS.copyToRemote) {
-            await this.copy(urn, news);
-            return { outs: dropUndefined({ ...news }) };
-        }
-        const p = plainMap(news);
-        const update = nonEmpty(p["update"]);
-        const command = update ?? nonEmpty(p["create"]);
-        if (!command) {
-            return { outs: dropUndefined({ ...news, stdout: olds?.["stdout"] ?? "", stderr: olds?.["stderr"] ?? "" }) };
-        }
-        const step = update ? "update" : "create (run again because there is no update command)";
-        const out = await this.runStep(token, step, urn, news, command, olds);
-        return { outs: dropUndefined({ ...news, ...out }) };
+    const command = nonEmpty(plainMap(props)["delete"]);
+    if (!command) {
+      return;
     }
+    await this.runStep(token, "delete", urn, props, command, props);
+  }
 
-    async delete(_id: string, urn: string, props: WireMap): Promise<void> {
-        const token = resourceToken(urn);
-        if (token === TOKENS.copyToRemote) {
-            return; // copied files are left in place, as upstream does
-        }
-        const command = nonEmpty(plainMap(props)["delete"]);
-        if (!command) {
-            return;
-        }
-        await this.runStep(token, "delete", urn, props, command, props);
+  async invoke(token: string, inputs: WireMap): Promise<provider.InvokeResult> {
+    if (token !== TOKENS.localRun) {
+      throw new Error(
+        `function ${token} is not implemented by Geartrain's command provider (supported: ${TOKENS.localRun})`,
+      );
     }
-
-    async invoke(token: string, inputs: WireMap): Promise<provider.InvokeResult> {
-        if (token !== TOKENS.localRun) {
-            throw new Error(`function ${token} is not implemented by Geartrain's command provider (supported: ${TOKENS.localRun})`);
-        }
-        const failures = checkRunArgs(inputs ?? {});
-        if (failures.length > 0) {
-            return { failures };
-        }
-        const p = plainMap(inputs);
-        const out = await runLocal({
-            step: "run",
-            command: p["command"] as string,
-            interpreter: stringList(p["interpreter"]) ?? [...DEFAULT_INTERPRETER],
-            dir: nonEmpty(p["dir"]),
-            environment: stringMap(p["environment"]),
-            stdin: typeof p["stdin"] === "string" ? p["stdin"] : undefined,
-            logging: (p["logging"] as Logging | undefined) ?? DEFAULT_LOGGING,
-            urn: "",
-            sink: this.sink,
-            signal: this.abort.signal,
-        });
-        return { outputs: dropUndefined({ ...inputs, ...out }) };
+    const failures = checkRunArgs(inputs ?? {});
+    if (failures.length > 0) {
+      return { failures };
     }
+    const p = plainMap(inputs);
+    const out = await runLocal({
+      step: "run",
+      command: p["command"] as string,
+      interpreter: stringList(p["interpreter"]) ?? [...DEFAULT_INTERPRETER],
+      dir: nonEmpty(p["dir"]),
+      environment: stringMap(p["environment"]),
+      stdin: typeof p["stdin"] === "string" ? p["stdin"] : undefined,
+      logging: (p["logging"] as Logging | undefined) ?? DEFAULT_LOGGING,
+      urn: "",
+      sink: this.sink,
+      signal: this.abort.signal,
+    });
+    return { outputs: dropUndefined({ ...inputs, ...out }) };
+  }
 
-    async cancel(): Promise<void> {
-        // Stops running local processes and closes SSH connections; later calls work again.
-        this.abort.abort();
-        this.abort = new AbortController();
+  async cancel(): Promise<void> {
+    // Stops running local processes and closes SSH connections; later calls work again.
+    this.abort.abort();
+    this.abort = new AbortController();
+  }
+
+  // --- helpers -------------------------------------------------------------------------------
+
+  private assertValid(token: ResourceToken, urn: string, inputs: WireMap): void {
+    const failures = checkResource(token, inputs);
+    if (failures.length > 0) {
+      throw failuresError(`${token} ${parseUrn(urn).name}`, failures);
     }
+  }
 
-    // --- helpers -------------------------------------------------------------------------------
+  private previewOutputs(token: ResourceToken, inputs: WireMap): WireMap {
+    return token === TOKENS.copyToRemote
+      ? dropUndefined({ ...inputs })
+      : dropUndefined({ ...inputs, stdout: unknownValue, stderr: unknownValue });
+  }
 
-    private assertValid(token: ResourceToken, urn: string, inputs: WireMap): void {
-        const failures = checkResource(token, inputs);
-        if (failures.length > 0) {
-            throw failuresError(`${token} ${parseUrn(urn).name}`, failures);
-        }
+  private dialOptions(urn: string): DialOptions {
+    return { signal: this.abort.signal, sink: this.sink, urn, delayMs: this.options.dialDelayMs };
+  }
+
+  private async runStep(
+    token: ResourceToken,
+    step: string,
+    urn: string,
+    inputs: WireMap,
+    command: string,
+    previous: Previous | undefined,
+  ): Promise<CommandOutput> {
+    const p = plainMap(inputs);
+    const logging = (p["logging"] as Logging | undefined) ?? DEFAULT_LOGGING;
+    const prev = previous ? { stdout: plain(previous.stdout), stderr: plain(previous.stderr) } : undefined;
+    const environment = {
+      ...stringMap(p["environment"]),
+      ...previousOutputEnv(p["addPreviousOutputInEnv"] !== false, prev),
+    };
+    const stdin = typeof p["stdin"] === "string" ? p["stdin"] : undefined;
+    if (token === TOKENS.localCommand) {
+      return runLocal({
+        step,
+        command,
+        interpreter: stringList(p["interpreter"]) ?? [...DEFAULT_INTERPRETER],
+        dir: nonEmpty(p["dir"]),
+        environment,
+        stdin,
+        logging,
+        urn,
+        sink: this.sink,
+        signal: this.abort.signal,
+      });
     }
+    const spec = resolveConnection(p["connection"]);
+    return withSsh(spec, this.dialOptions(urn), (client, target) =>
+      execRemote(client, target, { step, command, environment, stdin, logging, urn, sink: this.sink }),
+    );
+  }
 
-    private previewOutputs(token: ResourceToken, inputs: WireMap): WireMap {
-        return token === TOKENS.copyToRemote
-            ? dropUndefined({ ...inputs })
-            : dropUndefined({ ...inputs, stdout: unknownValue, stderr: unknownValue });
-    }
-
-    private dialOptions(urn: string): DialOptions {
-        return { signal: this.abort.signal, sink: this.sink, urn, delayMs: this.options.dialDelayMs };
-    }
-
-    private async runStep(
-        token: ResourceToken,
-        step: string,
-        urn: string,
-        inputs: WireMap,
-        command: string,
-        previous: Previous | undefined,
-    ): Promise<CommandOutput> {
-        const p = plainMap(inputs);
-        const logging = (p["logging"] as Logging | undefined) ?? DEFAULT_LOGGING;
-        const prev = previous ? { stdout: plain(previous.stdout), stderr: plain(previous.stderr) } : undefined;
-        const environment = {
-            ...stringMap(p["environment"]),
-            ...previousOutputEnv(p["addPreviousOutputInEnv"] !== false, prev),
-        };
-        const stdin = typeof p["stdin"] === "string" ? p["stdin"] : undefined;
-        if (token === TOKENS.localCommand) {
-            return runLocal({
-                step,
-                command,
-                interpreter: stringList(p["interpreter"]) ?? [...DEFAULT_INTERPRETER],
-                dir: nonEmpty(p["dir"]),
-                environment,
-                stdin,
-                logging,
-                urn,
-                sink: this.sink,
-                signal: this.abort.signal,
-            });
-        }
-        const spec = resolveConnection(p["connection"]);
-        return withSsh(spec, this.dialOptions(urn), (client, target) =>
-            execRemote(client, target, { step, command, environment, stdin, logging, urn, sink: this.sink }),
+  private async copy(urn: string, inputs: WireMap): Promise<void> {
+    const p = plainMap(inputs);
+    const spec = resolveConnection(p["connection"]);
+    const source = resolveSource(p["source"], containsSecret(inputs["source"]));
+    const remotePath = p["remotePath"] as string;
+    await withSsh(spec, this.dialOptions(urn), async (client, target) => {
+      try {
+        const dest = await copyToRemote(client, source, remotePath);
+        this.sink.log(
+          "debug",
+          urn,
+          `copied ${source.kind === "text" ? "text" : source.path} to ${target}:${dest}`,
         );
-    }
-
-    private async copy(urn: string, inputs: WireMap): Promise<void> {
-        const p = plainMap(inputs);
-        const spec = resolveConnection(p["connection"]);
-        const source = resolveSource(p["source"], containsSecret(inputs["source"]));
-        const remotePath = p["remotePath"] as string;
-        await withSsh(spec, this.dialOptions(urn), async (client, target) => {
-            try {
-                const dest = await copyToRemote(client, source, remotePath);
-                this.sink.log("debug", urn, `copied ${source.kind === "text" ? "text" : source.path} to ${target}:${dest}`);
-            } catch (e) {
-                throw new Error(`copy to ${target} failed: ${(e as Error).message}`);
-            }
-        });
-    }
+      } catch (e) {
+        throw new Error(`copy to ${target} failed: ${(e as Error).message}`);
+      }
+    });
+  }
 }

@@ -7,13 +7,13 @@
 // as an output keeps it secret in the state.
 
 import {
-    specialArchiveSig,
-    specialAssetSig,
-    specialOutputValueSig,
-    specialResourceSig,
-    specialSecretSig,
-    specialSigKey,
-    unknownValue,
+  specialArchiveSig,
+  specialAssetSig,
+  specialOutputValueSig,
+  specialResourceSig,
+  specialSecretSig,
+  specialSigKey,
+  unknownValue,
 } from "@pulumi/pulumi/runtime/rpc";
 
 export { unknownValue };
@@ -22,66 +22,66 @@ export type Wire = unknown;
 export type WireMap = Record<string, unknown>;
 
 function isObject(v: unknown): v is Record<string, unknown> {
-    return typeof v === "object" && v !== null && !Array.isArray(v);
+  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 function sigOf(v: unknown): unknown {
-    return isObject(v) ? v[specialSigKey] : undefined;
+  return isObject(v) ? v[specialSigKey] : undefined;
 }
 
 export function isSecret(v: unknown): boolean {
-    return sigOf(v) === specialSecretSig;
+  return sigOf(v) === specialSecretSig;
 }
 
 export function isAsset(v: unknown): v is Record<string, unknown> {
-    return sigOf(v) === specialAssetSig;
+  return sigOf(v) === specialAssetSig;
 }
 
 export function isArchive(v: unknown): v is Record<string, unknown> {
-    return sigOf(v) === specialArchiveSig;
+  return sigOf(v) === specialArchiveSig;
 }
 
 export function isResourceRef(v: unknown): boolean {
-    return sigOf(v) === specialResourceSig;
+  return sigOf(v) === specialResourceSig;
 }
 
 function isOutputValue(v: unknown): v is Record<string, unknown> {
-    return sigOf(v) === specialOutputValueSig;
+  return sigOf(v) === specialOutputValueSig;
 }
 
 export function isUnknown(v: unknown): boolean {
-    return v === unknownValue || (isOutputValue(v) && !("value" in v));
+  return v === unknownValue || (isOutputValue(v) && !("value" in v));
 }
 
 /** True if the value is, or contains anywhere, an unknown (only possible during preview). */
 export function containsUnknown(v: unknown): boolean {
-    if (isUnknown(v)) {
-        return true;
+  if (isUnknown(v)) {
+    return true;
+  }
+  if (Array.isArray(v)) {
+    return v.some(containsUnknown);
+  }
+  if (isObject(v)) {
+    if (isAsset(v) || isArchive(v)) {
+      return Object.values(v).some((x) => x === unknownValue);
     }
-    if (Array.isArray(v)) {
-        return v.some(containsUnknown);
-    }
-    if (isObject(v)) {
-        if (isAsset(v) || isArchive(v)) {
-            return Object.values(v).some((x) => x === unknownValue);
-        }
-        return Object.values(v).some(containsUnknown);
-    }
-    return false;
+    return Object.values(v).some(containsUnknown);
+  }
+  return false;
 }
 
 /** True if the value is, or contains anywhere, a secret. */
 export function containsSecret(v: unknown): boolean {
-    if (isSecret(v) || (isOutputValue(v) && v["secret"] === true)) {
-        return true;
-    }
-    if (Array.isArray(v)) {
-        return v.some(containsSecret);
-    }
-    if (isObject(v)) {
-        return Object.values(v).some(containsSecret);
-    }
-    return false;
+  if (isSecret(v) || (isOutputValue(v) && v["secret"] === true)) {
+    return true;
+  }
+  if (Array.isArray(v)) {
+    return v.some(containsSecret);
+  }
+  if (isObject(v)) {
+    return Object.values(v).some(containsSecret);
+  }
+  return false;
 }
 
 /**
@@ -89,63 +89,63 @@ export function containsSecret(v: unknown): boolean {
  * references as their tagged objects. Unknown output values become the unknown sentinel.
  */
 export function plain(v: unknown): unknown {
-    if (isSecret(v)) {
-        return plain((v as Record<string, unknown>)["value"]);
+  if (isSecret(v)) {
+    return plain((v as Record<string, unknown>)["value"]);
+  }
+  if (isOutputValue(v)) {
+    return "value" in v ? plain(v["value"]) : unknownValue;
+  }
+  if (Array.isArray(v)) {
+    return v.map(plain);
+  }
+  if (isObject(v)) {
+    if (isAsset(v) || isArchive(v) || isResourceRef(v)) {
+      return v;
     }
-    if (isOutputValue(v)) {
-        return "value" in v ? plain(v["value"]) : unknownValue;
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) {
+      out[k] = plain(x);
     }
-    if (Array.isArray(v)) {
-        return v.map(plain);
-    }
-    if (isObject(v)) {
-        if (isAsset(v) || isArchive(v) || isResourceRef(v)) {
-            return v;
-        }
-        const out: Record<string, unknown> = {};
-        for (const [k, x] of Object.entries(v)) {
-            out[k] = plain(x);
-        }
-        return out;
-    }
-    return v;
+    return out;
+  }
+  return v;
 }
 
 export function plainMap(v: unknown): WireMap {
-    const p = plain(v);
-    return isObject(p) ? p : {};
+  const p = plain(v);
+  return isObject(p) ? p : {};
 }
 
 /**
  * Returns a copy without `undefined` values: `Struct.fromJavaScript` rejects them.
  */
 export function dropUndefined(m: WireMap): WireMap {
-    const out: WireMap = {};
-    for (const [k, v] of Object.entries(m)) {
-        if (v !== undefined) {
-            out[k] = v;
-        }
+  const out: WireMap = {};
+  for (const [k, v] of Object.entries(m)) {
+    if (v !== undefined) {
+      out[k] = v;
     }
-    return out;
+  }
+  return out;
 }
 
 /** JSON with object keys sorted at every depth, for order-insensitive comparison. */
 export function canonicalJson(v: unknown): string {
-    return JSON.stringify(sortKeys(v));
+  return JSON.stringify(sortKeys(v));
 }
 
 function sortKeys(v: unknown): unknown {
-    if (Array.isArray(v)) {
-        return v.map(sortKeys);
+  if (Array.isArray(v)) {
+    return v.map(sortKeys);
+  }
+  if (isObject(v)) {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) {
+      out[k] = sortKeys(v[k]);
     }
-    if (isObject(v)) {
-        const out: Record<string, unknown> = {};
-        for (const k of Object.keys(v).sort()) {
-            out[k] = sortKeys(v[k]);
-        }
-        return out;
-    }
-    return v;
+    return out;
+  }
+  return v;
 }
 
 export { isObject };

@@ -7,176 +7,193 @@ import { CommandProvider } from "../../../plugins/command/provider";
 import { LOCAL, captureSink, secret, unknownValue, urn } from "../../unit/command-provider/helpers";
 
 describe("command:local:Command (real processes)", () => {
-    let dir: string;
-    beforeEach(() => {
-        dir = fs.mkdtempSync(path.join(os.tmpdir(), "gt-local-"));
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "gt-local-"));
+  });
+  afterEach(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const u = urn(LOCAL, "cmd");
+
+  it("creates, updates with `update`, and deletes, passing previous output in the environment", async () => {
+    const sink = captureSink();
+    const p = new CommandProvider({ sink });
+    const log = path.join(dir, "log");
+    const inputs = {
+      create: `echo created >> ${log}; echo out-one; echo err-one >&2`,
+      update: `echo "update saw [$PULUMI_COMMAND_STDOUT] [$PULUMI_COMMAND_STDERR]" >> ${log}; echo out-two`,
+      delete: `echo "delete saw [$PULUMI_COMMAND_STDOUT]" >> ${log}`,
+      dir,
+    };
+    const created = await p.create(u, inputs);
+    expect(created.id).toMatch(/^cmd-[0-9a-f]{8}$/);
+    expect(created.outs).toMatchObject({ ...inputs, stdout: "out-one", stderr: "err-one" });
+    expect(sink.messages()).toEqual(expect.arrayContaining(["out-one", "err-one"]));
+
+    const news = { ...inputs, environment: { X: "1" } };
+    const diff = await p.diff(created.id, u, created.outs, news);
+    expect(diff).toMatchObject({ changes: true });
+    expect(diff.replaces ?? []).toEqual([]);
+    const updated = await p.update(created.id, u, created.outs, news);
+    expect(updated.outs).toMatchObject({ stdout: "out-two", stderr: "", environment: { X: "1" } });
+
+    await p.delete(created.id, u, updated.outs);
+    expect(fs.readFileSync(log, "utf8")).toBe(
+      "created\nupdate saw [out-one] [err-one]\ndelete saw [out-two]\n",
+    );
+  });
+
+  it("re-runs `create` on update when there is no `update` command", async () => {
+    const p = new CommandProvider({ sink: captureSink() });
+    const counter = path.join(dir, "count");
+    const inputs = { create: `echo x >> ${counter}; wc -l < ${counter}` };
+    const created = await p.create(u, inputs);
+    expect(created.outs.stdout.trim()).toBe("1");
+    const updated = await p.update(created.id, u, created.outs, { ...inputs, stdin: "changed" });
+    expect(updated.outs.stdout.trim()).toBe("2");
+  });
+
+  it("passes stdin, environment and dir; runs through the given interpreter without a shell", async () => {
+    const p = new CommandProvider({ sink: captureSink() });
+    const created = await p.create(u, {
+      create: "import os,sys; print(sys.stdin.read().upper(), os.environ['GREETING'], os.getcwd())",
+      interpreter: ["python3", "-c"],
+      stdin: "hello",
+      environment: { GREETING: "it's $HOME; `x`" },
+      dir,
     });
-    afterEach(() => {
-        fs.rmSync(dir, { recursive: true, force: true });
+    expect(created.outs.stdout).toBe(`HELLO it's $HOME; \`x\` ${fs.realpathSync(dir)}`);
+  });
+
+  it("does not add previous output when addPreviousOutputInEnv is false", async () => {
+    const p = new CommandProvider({ sink: captureSink() });
+    const inputs = { create: 'echo "[${PULUMI_COMMAND_STDOUT-unset}]"', addPreviousOutputInEnv: false };
+    const created = await p.create(u, inputs);
+    const updated = await p.update(created.id, u, created.outs, { ...inputs, environment: { A: "b" } });
+    expect(updated.outs.stdout).toBe("[unset]");
+  });
+
+  it("fails with the exit code and stderr, and leaves no state", async () => {
+    const p = new CommandProvider({ sink: captureSink() });
+    await expect(p.create(u, { create: "echo partial; echo 'disk full' >&2; exit 3" })).rejects.toThrow(
+      /create command failed with exit code 3\nstderr:\ndisk full/,
+    );
+  });
+
+  it('logs nothing and puts no output in the error when logging is "none"', async () => {
+    const sink = captureSink();
+    const p = new CommandProvider({ sink });
+    const created = await p.create(u, { create: "echo s3cr3t-out; echo s3cr3t-err >&2", logging: "none" });
+    expect(created.outs).toMatchObject({ stdout: "s3cr3t-out", stderr: "s3cr3t-err" });
+    let message = "";
+    await p
+      .create(u, { create: "echo s3cr3t >&2; exit 1", logging: "none" })
+      .catch((e: Error) => (message = e.message));
+    expect(message).toMatch(/exit code 1/);
+    expect(message).not.toMatch(/s3cr3t/);
+    expect(JSON.stringify(sink.entries)).not.toMatch(/s3cr3t/);
+  });
+
+  it('logs only stdout with logging "stdout"', async () => {
+    const sink = captureSink();
+    const p = new CommandProvider({ sink });
+    await p.create(u, { create: "echo visible; echo hidden >&2", logging: "stdout" });
+    expect(sink.messages()).toEqual(["visible"]);
+  });
+
+  it("keeps secret inputs wrapped in the outputs and runs with their plain value", async () => {
+    const p = new CommandProvider({ sink: captureSink() });
+    const env = secret({ TOKEN: "tok-123" });
+    const created = await p.create(u, {
+      create: 'test "$TOKEN" = tok-123 && echo ok',
+      environment: env,
+      logging: "none",
     });
+    expect(created.outs.environment).toEqual(env);
+    expect(created.outs.stdout).toBe("ok");
+  });
 
-    const u = urn(LOCAL, "cmd");
+  it("fails clearly when dir does not exist", async () => {
+    const p = new CommandProvider({ sink: captureSink() });
+    await expect(p.create(u, { create: "true", dir: path.join(dir, "nope") })).rejects.toThrow(
+      /dir ".*nope" does not exist/,
+    );
+  });
 
-    it("creates, updates with `update`, and deletes, passing previous output in the environment", async () => {
-        const sink = captureSink();
-        const p = new CommandProvider({ sink });
-        const log = path.join(dir, "log");
-        const inputs = {
-            create: `echo created >> ${log}; echo out-one; echo err-one >&2`,
-            update: `echo "update saw [$PULUMI_COMMAND_STDOUT] [$PULUMI_COMMAND_STDERR]" >> ${log}; echo out-two`,
-            delete: `echo "delete saw [$PULUMI_COMMAND_STDOUT]" >> ${log}`,
-            dir,
-        };
-        const created = await p.create(u, inputs);
-        expect(created.id).toMatch(/^cmd-[0-9a-f]{8}$/);
-        expect(created.outs).toMatchObject({ ...inputs, stdout: "out-one", stderr: "err-one" });
-        expect(sink.messages()).toEqual(expect.arrayContaining(["out-one", "err-one"]));
+  it("succeeds deleting when there is no delete command, and runs nothing without create", async () => {
+    const p = new CommandProvider({ sink: captureSink() });
+    const created = await p.create(u, { delete: "" });
+    expect(created.outs).toMatchObject({ stdout: "", stderr: "" });
+    await expect(p.delete(created.id, u, created.outs)).resolves.toBeUndefined();
+  });
 
-        const news = { ...inputs, environment: { X: "1" } };
-        const diff = await p.diff(created.id, u, created.outs, news);
-        expect(diff).toMatchObject({ changes: true });
-        expect(diff.replaces ?? []).toEqual([]);
-        const updated = await p.update(created.id, u, created.outs, news);
-        expect(updated.outs).toMatchObject({ stdout: "out-two", stderr: "", environment: { X: "1" } });
+  it("reports a failing delete command", async () => {
+    const p = new CommandProvider({ sink: captureSink() });
+    await expect(
+      p.delete("id", u, { delete: "echo cannot >&2; exit 7", stdout: "", stderr: "" }),
+    ).rejects.toThrow(/delete command failed with exit code 7\nstderr:\ncannot/);
+  });
 
-        await p.delete(created.id, u, updated.outs);
-        expect(fs.readFileSync(log, "utf8")).toBe(
-            "created\nupdate saw [out-one] [err-one]\ndelete saw [out-two]\n",
-        );
-    });
+  it("never runs a command whose inputs are not all known (preview)", async () => {
+    const p = new CommandProvider({ sink: captureSink() });
+    const marker = path.join(dir, "ran");
+    const created = await p.create(u, { create: `touch ${marker}`, environment: { A: unknownValue } });
+    expect(created.outs.stdout).toBe(unknownValue);
+    const updated = await p.update(
+      "id",
+      u,
+      { create: "true" },
+      { create: `touch ${marker}`, stdin: unknownValue },
+    );
+    expect(updated.outs.stdout).toBe(unknownValue);
+    expect(fs.existsSync(marker)).toBe(false);
+  });
 
-    it("re-runs `create` on update when there is no `update` command", async () => {
-        const p = new CommandProvider({ sink: captureSink() });
-        const counter = path.join(dir, "count");
-        const inputs = { create: `echo x >> ${counter}; wc -l < ${counter}` };
-        const created = await p.create(u, inputs);
-        expect(created.outs.stdout.trim()).toBe("1");
-        const updated = await p.update(created.id, u, created.outs, { ...inputs, stdin: "changed" });
-        expect(updated.outs.stdout.trim()).toBe("2");
-    });
+  it("does not hang when the command leaves a background process holding its output", async () => {
+    const p = new CommandProvider({ sink: captureSink() });
+    const started = Date.now();
+    const created = await p.create(u, { create: "sleep 30 & echo $!" });
+    const pid = Number(created.outs.stdout);
+    try {
+      expect(Date.now() - started).toBeLessThan(10000);
+      expect(pid).toBeGreaterThan(0);
+    } finally {
+      process.kill(pid, "SIGKILL");
+    }
+  });
 
-    it("passes stdin, environment and dir; runs through the given interpreter without a shell", async () => {
-        const p = new CommandProvider({ sink: captureSink() });
-        const created = await p.create(u, {
-            create: "import os,sys; print(sys.stdin.read().upper(), os.environ['GREETING'], os.getcwd())",
-            interpreter: ["python3", "-c"],
-            stdin: "hello",
-            environment: { GREETING: "it's $HOME; `x`" },
-            dir,
-        });
-        expect(created.outs.stdout).toBe(`HELLO it's $HOME; \`x\` ${fs.realpathSync(dir)}`);
-    });
-
-    it("does not add previous output when addPreviousOutputInEnv is false", async () => {
-        const p = new CommandProvider({ sink: captureSink() });
-        const inputs = { create: 'echo "[${PULUMI_COMMAND_STDOUT-unset}]"', addPreviousOutputInEnv: false };
-        const created = await p.create(u, inputs);
-        const updated = await p.update(created.id, u, created.outs, { ...inputs, environment: { A: "b" } });
-        expect(updated.outs.stdout).toBe("[unset]");
-    });
-
-    it("fails with the exit code and stderr, and leaves no state", async () => {
-        const p = new CommandProvider({ sink: captureSink() });
-        await expect(p.create(u, { create: "echo partial; echo 'disk full' >&2; exit 3" })).rejects.toThrow(
-            /create command failed with exit code 3\nstderr:\ndisk full/,
-        );
-    });
-
-    it('logs nothing and puts no output in the error when logging is "none"', async () => {
-        const sink = captureSink();
-        const p = new CommandProvider({ sink });
-        const created = await p.create(u, { create: "echo s3cr3t-out; echo s3cr3t-err >&2", logging: "none" });
-        expect(created.outs).toMatchObject({ stdout: "s3cr3t-out", stderr: "s3cr3t-err" });
-        let message = "";
-        await p.create(u, { create: "echo s3cr3t >&2; exit 1", logging: "none" }).catch((e: Error) => (message = e.message));
-        expect(message).toMatch(/exit code 1/);
-        expect(message).not.toMatch(/s3cr3t/);
-        expect(JSON.stringify(sink.entries)).not.toMatch(/s3cr3t/);
-    });
-
-    it('logs only stdout with logging "stdout"', async () => {
-        const sink = captureSink();
-        const p = new CommandProvider({ sink });
-        await p.create(u, { create: "echo visible; echo hidden >&2", logging: "stdout" });
-        expect(sink.messages()).toEqual(["visible"]);
-    });
-
-    it("keeps secret inputs wrapped in the outputs and runs with their plain value", async () => {
-        const p = new CommandProvider({ sink: captureSink() });
-        const env = secret({ TOKEN: "tok-123" });
-        const created = await p.create(u, { create: 'test "$TOKEN" = tok-123 && echo ok', environment: env, logging: "none" });
-        expect(created.outs.environment).toEqual(env);
-        expect(created.outs.stdout).toBe("ok");
-    });
-
-    it("fails clearly when dir does not exist", async () => {
-        const p = new CommandProvider({ sink: captureSink() });
-        await expect(p.create(u, { create: "true", dir: path.join(dir, "nope") })).rejects.toThrow(/dir ".*nope" does not exist/);
-    });
-
-    it("succeeds deleting when there is no delete command, and runs nothing without create", async () => {
-        const p = new CommandProvider({ sink: captureSink() });
-        const created = await p.create(u, { delete: "" });
-        expect(created.outs).toMatchObject({ stdout: "", stderr: "" });
-        await expect(p.delete(created.id, u, created.outs)).resolves.toBeUndefined();
-    });
-
-    it("reports a failing delete command", async () => {
-        const p = new CommandProvider({ sink: captureSink() });
-        await expect(p.delete("id", u, { delete: "echo cannot >&2; exit 7", stdout: "", stderr: "" })).rejects.toThrow(
-            /delete command failed with exit code 7\nstderr:\ncannot/,
-        );
-    });
-
-    it("never runs a command whose inputs are not all known (preview)", async () => {
-        const p = new CommandProvider({ sink: captureSink() });
-        const marker = path.join(dir, "ran");
-        const created = await p.create(u, { create: `touch ${marker}`, environment: { A: unknownValue } });
-        expect(created.outs.stdout).toBe(unknownValue);
-        const updated = await p.update("id", u, { create: "true" }, { create: `touch ${marker}`, stdin: unknownValue });
-        expect(updated.outs.stdout).toBe(unknownValue);
-        expect(fs.existsSync(marker)).toBe(false);
-    });
-
-    it("does not hang when the command leaves a background process holding its output", async () => {
-        const p = new CommandProvider({ sink: captureSink() });
-        const started = Date.now();
-        const created = await p.create(u, { create: "sleep 30 & echo $!" });
-        const pid = Number(created.outs.stdout);
-        try {
-            expect(Date.now() - started).toBeLessThan(10000);
-            expect(pid).toBeGreaterThan(0);
-        } finally {
-            process.kill(pid, "SIGKILL");
-        }
-    });
-
-    it("cancel() stops a running command", async () => {
-        const p = new CommandProvider({ sink: captureSink() });
-        const running = p.create(u, { create: "sleep 30" });
-        await new Promise((r) => setTimeout(r, 300));
-        await p.cancel();
-        await expect(running).rejects.toThrow(/cancelled/);
-        // The provider keeps working after a cancel.
-        await expect(p.create(u, { create: "echo again" })).resolves.toMatchObject({ outs: { stdout: "again" } });
-    });
+  it("cancel() stops a running command", async () => {
+    const p = new CommandProvider({ sink: captureSink() });
+    const running = p.create(u, { create: "sleep 30" });
+    await new Promise((r) => setTimeout(r, 300));
+    await p.cancel();
+    await expect(running).rejects.toThrow(/cancelled/);
+    // The provider keeps working after a cancel.
+    await expect(p.create(u, { create: "echo again" })).resolves.toMatchObject({ outs: { stdout: "again" } });
+  });
 });
 
 describe("command:local:run (invoke)", () => {
-    it("runs the command and returns stdout/stderr", async () => {
-        const p = new CommandProvider({ sink: captureSink() });
-        const res = await p.invoke("command:local:run", { command: "printf 'a\\nb\\n'; echo e >&2" });
-        expect(res.outputs).toMatchObject({ command: "printf 'a\\nb\\n'; echo e >&2", stdout: "a\nb", stderr: "e" });
+  it("runs the command and returns stdout/stderr", async () => {
+    const p = new CommandProvider({ sink: captureSink() });
+    const res = await p.invoke("command:local:run", { command: "printf 'a\\nb\\n'; echo e >&2" });
+    expect(res.outputs).toMatchObject({
+      command: "printf 'a\\nb\\n'; echo e >&2",
+      stdout: "a\nb",
+      stderr: "e",
     });
+  });
 
-    it("returns check failures instead of running invalid arguments", async () => {
-        const p = new CommandProvider({ sink: captureSink() });
-        const res = await p.invoke("command:local:run", { command: "true", assetPaths: ["*.txt"] });
-        expect(res.failures?.[0]?.reason).toMatch(/assetPaths is not implemented/);
-    });
+  it("returns check failures instead of running invalid arguments", async () => {
+    const p = new CommandProvider({ sink: captureSink() });
+    const res = await p.invoke("command:local:run", { command: "true", assetPaths: ["*.txt"] });
+    expect(res.failures?.[0]?.reason).toMatch(/assetPaths is not implemented/);
+  });
 
-    it("rejects unknown functions", async () => {
-        const p = new CommandProvider({ sink: captureSink() });
-        await expect(p.invoke("command:remote:runOutput", {})).rejects.toThrow(/not implemented/);
-    });
+  it("rejects unknown functions", async () => {
+    const p = new CommandProvider({ sink: captureSink() });
+    await expect(p.invoke("command:remote:runOutput", {})).rejects.toThrow(/not implemented/);
+  });
 });

@@ -11,176 +11,184 @@ import * as path from "path";
 export const SSHD = "/usr/sbin/sshd";
 
 export interface Sshd {
-    port: number;
-    dir: string;
-    /** Contents of the server's host public keys ("ssh-ed25519 AAAA... comment"). */
-    hostKeyEd25519: string;
-    hostKeyEcdsa: string;
-    /** Unencrypted client private key (OpenSSH format) authorized for root. */
-    clientKey: string;
-    /** Encrypted client private key and its passphrase, also authorized. */
-    encryptedClientKey: string;
-    encryptedClientKeyPassphrase: string;
-    /** A private key that is NOT authorized. */
-    strangerKey: string;
-    /** sshd's own log so far (for failure messages). */
-    log(): string;
-    stop(): Promise<void>;
+  port: number;
+  dir: string;
+  /** Contents of the server's host public keys ("ssh-ed25519 AAAA... comment"). */
+  hostKeyEd25519: string;
+  hostKeyEcdsa: string;
+  /** Unencrypted client private key (OpenSSH format) authorized for root. */
+  clientKey: string;
+  /** Encrypted client private key and its passphrase, also authorized. */
+  encryptedClientKey: string;
+  encryptedClientKeyPassphrase: string;
+  /** A private key that is NOT authorized. */
+  strangerKey: string;
+  /** sshd's own log so far (for failure messages). */
+  log(): string;
+  stop(): Promise<void>;
 }
 
 export function requireSshd(): void {
-    if (!fs.existsSync(SSHD)) {
-        throw new Error(
-            `${SSHD} is missing: the command provider's remote tests need openssh-server. ` +
-                "Install it with `apt-get install -y openssh-server` (it is listed in scripts/debian-packages.txt).",
-        );
-    }
+  if (!fs.existsSync(SSHD)) {
+    throw new Error(
+      `${SSHD} is missing: the command provider's remote tests need openssh-server. ` +
+        "Install it with `apt-get install -y openssh-server` (it is listed in scripts/debian-packages.txt).",
+    );
+  }
 }
 
 function keygen(file: string, type: "ed25519" | "ecdsa", passphrase = ""): void {
-    execFileSync("ssh-keygen", ["-q", "-t", type, "-N", passphrase, "-C", `geartrain-test-${type}`, "-f", file], {
-        stdio: ["ignore", "ignore", "pipe"],
-    });
+  execFileSync(
+    "ssh-keygen",
+    ["-q", "-t", type, "-N", passphrase, "-C", `geartrain-test-${type}`, "-f", file],
+    {
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
 }
 
 export function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const srv = net.createServer();
-        srv.unref();
-        srv.on("error", reject);
-        srv.listen(0, "127.0.0.1", () => {
-            const port = (srv.address() as net.AddressInfo).port;
-            srv.close(() => resolve(port));
-        });
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
     });
+  });
 }
 
 /** Resolves once something on 127.0.0.1:port answers with an SSH banner. */
 function waitForBanner(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    return new Promise((resolve, reject) => {
-        const attempt = () => {
-            if (child.exitCode !== null) {
-                reject(new Error(`sshd exited with code ${child.exitCode}`));
-                return;
-            }
-            const sock = net.connect(port, "127.0.0.1");
-            let got = "";
-            sock.setTimeout(1000);
-            sock.on("data", (d) => {
-                got += d.toString();
-                if (got.startsWith("SSH-")) {
-                    sock.destroy();
-                    resolve();
-                }
-            });
-            const retry = () => {
-                sock.destroy();
-                if (Date.now() > deadline) {
-                    reject(new Error(`sshd did not answer on port ${port} within ${timeoutMs} ms`));
-                } else {
-                    setTimeout(attempt, 100);
-                }
-            };
-            sock.on("error", retry);
-            sock.on("timeout", retry);
-        };
-        attempt();
-    });
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      if (child.exitCode !== null) {
+        reject(new Error(`sshd exited with code ${child.exitCode}`));
+        return;
+      }
+      const sock = net.connect(port, "127.0.0.1");
+      let got = "";
+      sock.setTimeout(1000);
+      sock.on("data", (d) => {
+        got += d.toString();
+        if (got.startsWith("SSH-")) {
+          sock.destroy();
+          resolve();
+        }
+      });
+      const retry = () => {
+        sock.destroy();
+        if (Date.now() > deadline) {
+          reject(new Error(`sshd did not answer on port ${port} within ${timeoutMs} ms`));
+        } else {
+          setTimeout(attempt, 100);
+        }
+      };
+      sock.on("error", retry);
+      sock.on("timeout", retry);
+    };
+    attempt();
+  });
 }
 
 export async function startSshd(): Promise<Sshd> {
-    requireSshd();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gt-sshd-"));
-    try {
-        const hostEd = path.join(dir, "host_ed25519");
-        const hostEc = path.join(dir, "host_ecdsa");
-        const client = path.join(dir, "client");
-        const clientEnc = path.join(dir, "client_enc");
-        const stranger = path.join(dir, "stranger");
-        const passphrase = "correct horse battery";
-        keygen(hostEd, "ed25519");
-        keygen(hostEc, "ecdsa");
-        keygen(client, "ed25519");
-        keygen(clientEnc, "ed25519", passphrase);
-        keygen(stranger, "ed25519");
-        const authorized = path.join(dir, "authorized_keys");
-        fs.writeFileSync(authorized, fs.readFileSync(`${client}.pub`, "utf8") + fs.readFileSync(`${clientEnc}.pub`, "utf8"), {
-            mode: 0o600,
-        });
-        // sshd refuses to start without its privilege separation directory.
-        fs.mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
+  requireSshd();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gt-sshd-"));
+  try {
+    const hostEd = path.join(dir, "host_ed25519");
+    const hostEc = path.join(dir, "host_ecdsa");
+    const client = path.join(dir, "client");
+    const clientEnc = path.join(dir, "client_enc");
+    const stranger = path.join(dir, "stranger");
+    const passphrase = "correct horse battery";
+    keygen(hostEd, "ed25519");
+    keygen(hostEc, "ecdsa");
+    keygen(client, "ed25519");
+    keygen(clientEnc, "ed25519", passphrase);
+    keygen(stranger, "ed25519");
+    const authorized = path.join(dir, "authorized_keys");
+    fs.writeFileSync(
+      authorized,
+      fs.readFileSync(`${client}.pub`, "utf8") + fs.readFileSync(`${clientEnc}.pub`, "utf8"),
+      {
+        mode: 0o600,
+      },
+    );
+    // sshd refuses to start without its privilege separation directory.
+    fs.mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
 
-        let lastError: Error | undefined;
-        for (let tries = 0; tries < 3; tries++) {
-            const port = await freePort();
-            const config = path.join(dir, "sshd_config");
-            fs.writeFileSync(
-                config,
-                [
-                    `Port ${port}`,
-                    "ListenAddress 127.0.0.1",
-                    `HostKey ${hostEd}`,
-                    `HostKey ${hostEc}`,
-                    `PidFile ${path.join(dir, "sshd.pid")}`,
-                    `AuthorizedKeysFile ${authorized}`,
-                    "PermitRootLogin prohibit-password",
-                    "PubkeyAuthentication yes",
-                    "PasswordAuthentication no",
-                    "KbdInteractiveAuthentication no",
-                    "UsePAM no",
-                    "StrictModes no",
-                    "AllowTcpForwarding yes",
-                    "AcceptEnv none",
-                    "PrintMotd no",
-                    "Subsystem sftp internal-sftp",
-                    "LogLevel VERBOSE",
-                    "",
-                ].join("\n"),
-            );
-            const child = spawn(SSHD, ["-D", "-e", "-f", config], { stdio: ["ignore", "ignore", "pipe"] });
-            let log = "";
-            child.stderr!.on("data", (d: Buffer) => (log += d.toString()));
-            try {
-                await waitForBanner(port, child, 10000);
-            } catch (e) {
-                child.kill("SIGKILL");
-                lastError = new Error(`${(e as Error).message}\n--- sshd log ---\n${log}`);
-                continue;
-            }
-            const read = (f: string) => fs.readFileSync(f, "utf8");
-            return {
-                port,
-                dir,
-                hostKeyEd25519: read(`${hostEd}.pub`).trim(),
-                hostKeyEcdsa: read(`${hostEc}.pub`).trim(),
-                clientKey: read(client),
-                encryptedClientKey: read(clientEnc),
-                encryptedClientKeyPassphrase: passphrase,
-                strangerKey: read(stranger),
-                log: () => log,
-                stop: () =>
-                    new Promise<void>((resolve) => {
-                        const cleanup = () => {
-                            fs.rmSync(dir, { recursive: true, force: true });
-                            resolve();
-                        };
-                        if (child.exitCode !== null || child.signalCode !== null) {
-                            cleanup();
-                            return;
-                        }
-                        const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
-                        child.once("exit", () => {
-                            clearTimeout(killer);
-                            cleanup();
-                        });
-                        child.kill("SIGTERM");
-                    }),
+    let lastError: Error | undefined;
+    for (let tries = 0; tries < 3; tries++) {
+      const port = await freePort();
+      const config = path.join(dir, "sshd_config");
+      fs.writeFileSync(
+        config,
+        [
+          `Port ${port}`,
+          "ListenAddress 127.0.0.1",
+          `HostKey ${hostEd}`,
+          `HostKey ${hostEc}`,
+          `PidFile ${path.join(dir, "sshd.pid")}`,
+          `AuthorizedKeysFile ${authorized}`,
+          "PermitRootLogin prohibit-password",
+          "PubkeyAuthentication yes",
+          "PasswordAuthentication no",
+          "KbdInteractiveAuthentication no",
+          "UsePAM no",
+          "StrictModes no",
+          "AllowTcpForwarding yes",
+          "AcceptEnv none",
+          "PrintMotd no",
+          "Subsystem sftp internal-sftp",
+          "LogLevel VERBOSE",
+          "",
+        ].join("\n"),
+      );
+      const child = spawn(SSHD, ["-D", "-e", "-f", config], { stdio: ["ignore", "ignore", "pipe"] });
+      let log = "";
+      child.stderr!.on("data", (d: Buffer) => (log += d.toString()));
+      try {
+        await waitForBanner(port, child, 10000);
+      } catch (e) {
+        child.kill("SIGKILL");
+        lastError = new Error(`${(e as Error).message}\n--- sshd log ---\n${log}`);
+        continue;
+      }
+      const read = (f: string) => fs.readFileSync(f, "utf8");
+      return {
+        port,
+        dir,
+        hostKeyEd25519: read(`${hostEd}.pub`).trim(),
+        hostKeyEcdsa: read(`${hostEc}.pub`).trim(),
+        clientKey: read(client),
+        encryptedClientKey: read(clientEnc),
+        encryptedClientKeyPassphrase: passphrase,
+        strangerKey: read(stranger),
+        log: () => log,
+        stop: () =>
+          new Promise<void>((resolve) => {
+            const cleanup = () => {
+              fs.rmSync(dir, { recursive: true, force: true });
+              resolve();
             };
-        }
-        throw lastError ?? new Error("sshd did not start");
-    } catch (e) {
-        fs.rmSync(dir, { recursive: true, force: true });
-        throw e;
+            if (child.exitCode !== null || child.signalCode !== null) {
+              cleanup();
+              return;
+            }
+            const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
+            child.once("exit", () => {
+              clearTimeout(killer);
+              cleanup();
+            });
+            child.kill("SIGTERM");
+          }),
+      };
     }
+    throw lastError ?? new Error("sshd did not start");
+  } catch (e) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
 }
