@@ -97,6 +97,28 @@ async function isExt4Image(file: string): Promise<boolean> {
   }
 }
 
+/**
+ * Size of the ext4 filesystem (block count × block size) from its superblock. Read from the mounted loop
+ * device when there is one (the kernel's current view), else from the image file.
+ */
+export async function ext4Size(devOrFile: string): Promise<number | null> {
+  try {
+    const h = await fs.open(devOrFile, "r");
+    try {
+      const sb = Buffer.alloc(1024);
+      await h.read(sb, 0, 1024, 1024);
+      if (sb.readUInt16LE(0x38) !== 0xef53) return null;
+      const is64 = (sb.readUInt32LE(0x60) & 0x80) !== 0; // INCOMPAT_64BIT
+      const blocks = sb.readUInt32LE(0x4) + (is64 ? sb.readUInt32LE(0x150) * 2 ** 32 : 0);
+      return blocks * (1024 << sb.readUInt32LE(0x18));
+    } finally {
+      await h.close();
+    }
+  } catch {
+    return null;
+  }
+}
+
 /** Loop devices currently backed by `file` (losetup -j). */
 export async function loopDevicesFor(file: string): Promise<string[]> {
   const r = await run(["losetup", "-j", file]);
@@ -113,14 +135,27 @@ export async function ensureLoop(config: NodeConfig, uuid: string, home: string,
   await fs.mkdir(home, { recursive: true, mode: 0o700 });
   const m = mountedAt(home);
   if (m) {
+    if (((await ext4Size(m.source)) ?? 0) >= p.diskBytes) return;
+    // grow: enlarge the file, tell the loop device, resize the filesystem online. Online resize needs
+    // CAP_SYS_RESOURCE; without it, grow offline when the gear has no process using the mount.
     const st = await fs.stat(img);
-    if (st.size < p.diskBytes) {
-      // grow online: enlarge the file, tell the loop device, resize the filesystem
-      await fs.truncate(img, p.diskBytes);
-      await runOk(["losetup", "-c", m.source]);
-      await runOk(["resize2fs", m.source]);
+    if (st.size < p.diskBytes) await fs.truncate(img, p.diskBytes);
+    await runOk(["losetup", "-c", m.source]);
+    const online = await run(["resize2fs", m.source]);
+    if (online.code === 0) return;
+    const um = await run(["umount", home]);
+    if (um.code !== 0) {
+      throw new Error(
+        `cannot grow the disk of a running gear here: online resize failed (${online.stderr.trim()}) and ${home} is busy; stop the gear and run update again`,
+      );
     }
-    return;
+    for (const dev of await loopDevicesFor(img)) await run(["losetup", "-d", dev]);
+    await runOk(["e2fsck", "-f", "-p", img], [0, 1]);
+    await runOk(["resize2fs", img]);
+  } else if ((await isExt4Image(img)) && ((await ext4Size(img)) ?? 0) < p.diskBytes) {
+    await fs.truncate(img, p.diskBytes);
+    await runOk(["e2fsck", "-f", "-p", img], [0, 1]);
+    await runOk(["resize2fs", img]);
   }
   if (!(await isExt4Image(img))) {
     const tmp = `${img}.tmp`;
@@ -207,10 +242,11 @@ export async function readDisk(config: NodeConfig, uuid: string, home: string, m
       };
     }
     const sf = await fs.statfs(home);
+    const size = await ext4Size(m.source);
     return {
       mode: "loop",
-      enforced: true,
-      limitBytes: st.size,
+      enforced: size !== null,
+      limitBytes: size,
       limitFiles: sf.files,
       detail: `ext4 image ${img} on ${m.source}; ${sf.blocks * sf.bsize} bytes usable, ${sf.bfree * sf.bsize} free`,
     };
