@@ -1,0 +1,149 @@
+// cgroup logic without a kernel: limits → files (v1 and v2), hierarchy detection from mountinfo, and the v2
+// driver writing into a temp directory laid out like /sys/fs/cgroup.
+
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from "fs";
+import * as os from "os";
+import * as path from "path";
+import { chooseHierarchy, parseMountInfo } from "../../../node/cgroups/detect";
+import { CgroupV2 } from "../../../node/cgroups/driver";
+import { v1Files, v2Files, weightToShares } from "../../../node/cgroups/limits";
+import { defaultConfig } from "../../../node/config";
+
+const small = defaultConfig().profiles.small;
+
+test("CPU contract: weight 25 vs default 100 (v2) = shares 256 vs 1024 (v1) = 20%", () => {
+  expect(weightToShares(25)).toBe(256);
+  expect(weightToShares(100)).toBe(1024);
+  expect(25 / (25 + 100)).toBeCloseTo(0.2);
+  expect(256 / (256 + 1024)).toBeCloseTo(0.2);
+});
+
+test("v1 files for the small profile", () => {
+  expect(v1Files(small)).toEqual([
+    { controller: "cpu", file: "cpu.shares", value: "256" },
+    { controller: "cpu", file: "cpu.cfs_period_us", value: "100000" },
+    { controller: "cpu", file: "cpu.cfs_quota_us", value: "200000" },
+    { controller: "memory", file: "memory.limit_in_bytes", value: "536870912" },
+    { controller: "memory", file: "memory.memsw.limit_in_bytes", value: "641728512" },
+    { controller: "pids", file: "pids.max", value: "250" },
+  ]);
+  expect(v1Files({ ...small, cpuMax: null })[2].value).toBe("-1");
+});
+
+test("v2 files for the small profile", () => {
+  expect(v2Files(small).map((f) => [f.file, f.value])).toEqual([
+    ["cpu.weight", "25"],
+    ["cpu.max", "200000 100000"],
+    ["memory.max", "536870912"],
+    ["memory.swap.max", "104857600"],
+    ["pids.max", "250"],
+  ]);
+  expect(v2Files({ ...small, cpuMax: null })[1].value).toBe("max 100000");
+});
+
+const HYBRID = `
+22 1 254:0 / / rw,relatime - ext4 /dev/vda rw
+30 22 0:26 / /sys/fs/cgroup rw - tmpfs tmpfs rw,mode=755
+31 30 0:27 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu
+32 30 0:28 / /sys/fs/cgroup/cpuacct rw - cgroup cgroup rw,cpuacct
+33 30 0:29 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory
+34 30 0:30 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids
+35 30 0:31 / /sys/fs/cgroup/freezer rw - cgroup cgroup rw,freezer
+36 30 0:32 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw
+`;
+const COMBINED = `31 30 0:27 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct
+33 30 0:29 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory
+34 30 0:30 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids
+35 30 0:31 / /sys/fs/cgroup/freezer rw - cgroup cgroup rw,freezer`;
+const PURE_V2 = `25 1 0:23 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate`;
+
+test("detect: hybrid host with v1 controllers → v1 (unified has no controllers)", () => {
+  const h = chooseHierarchy(parseMountInfo(HYBRID), "auto", () => ["hugetlb"]);
+  expect(h).toEqual({
+    version: "v1",
+    mounts: {
+      cpu: "/sys/fs/cgroup/cpu",
+      cpuacct: "/sys/fs/cgroup/cpuacct",
+      memory: "/sys/fs/cgroup/memory",
+      pids: "/sys/fs/cgroup/pids",
+      freezer: "/sys/fs/cgroup/freezer",
+    },
+  });
+});
+
+test("detect: combined cpu,cpuacct mount; pure v2; forced versions; nothing usable", () => {
+  const c = chooseHierarchy(parseMountInfo(COMBINED), "auto", () => []);
+  expect(c).toMatchObject({ version: "v1", mounts: { cpu: "/sys/fs/cgroup/cpu,cpuacct", cpuacct: "/sys/fs/cgroup/cpu,cpuacct" } });
+  expect(chooseHierarchy(parseMountInfo(PURE_V2), "auto", () => ["cpuset", "cpu", "io", "memory", "pids"])).toEqual({
+    version: "v2",
+    mount: "/sys/fs/cgroup",
+  });
+  expect(chooseHierarchy(parseMountInfo(HYBRID), "v2", () => ["hugetlb"])).toEqual({ error: expect.stringContaining("no usable cgroup") });
+  expect(chooseHierarchy(parseMountInfo(PURE_V2), "v1", () => ["cpu", "memory", "pids"])).toHaveProperty("error");
+});
+
+function fakeCgroup2(): string {
+  const root = mkdtempSync(path.join(os.tmpdir(), "gt-cg2-"));
+  writeFileSync(path.join(root, "cgroup.controllers"), "cpuset cpu io memory hugetlb pids rdma misc\n");
+  writeFileSync(path.join(root, "cgroup.subtree_control"), "");
+  writeFileSync(path.join(root, "cgroup.procs"), "1\n");
+  return root;
+}
+
+test("v2 driver writes the limit files and enables controllers down the tree", async () => {
+  const root = fakeCgroup2();
+  const d = new CgroupV2(root, "geartrain");
+  const uuid = "0123456789abcdef0123456789abcdef";
+  await d.ensureGear(uuid, small);
+  const g = path.join(root, "geartrain", uuid);
+  const read = (f: string) => readFileSync(path.join(g, f), "utf8");
+  expect(read("cpu.weight")).toBe("25");
+  expect(read("cpu.max")).toBe("200000 100000");
+  expect(read("memory.max")).toBe("536870912");
+  expect(read("memory.swap.max")).toBe("104857600");
+  expect(read("pids.max")).toBe("250");
+  expect(readFileSync(path.join(root, "cgroup.subtree_control"), "utf8")).toBe("cpu memory pids");
+  expect(readFileSync(path.join(root, "geartrain/cgroup.subtree_control"), "utf8")).toBe("cpu memory pids");
+  expect(await d.readGear(uuid)).toEqual({
+    "unified/cpu.weight": "25",
+    "unified/cpu.max": "200000 100000",
+    "unified/memory.max": "536870912",
+    "unified/memory.swap.max": "104857600",
+    "unified/pids.max": "250",
+  });
+  // idempotent, and an update rewrites the values
+  await d.ensureGear(uuid, { ...small, memoryBytes: 2 ** 30, cpuMax: null, cpuWeight: 50 });
+  expect(read("memory.max")).toBe(String(2 ** 30));
+  expect(read("cpu.max")).toBe("max 100000");
+  expect(read("cpu.weight")).toBe("50");
+  expect(d.procsFiles(uuid)).toEqual([path.join(g, "cgroup.procs")]);
+  expect(await d.listGears()).toEqual([uuid]);
+  expect(await d.gearExists(uuid)).toBe(true);
+});
+
+test("v2 driver: procs, freeze, pids.max, cpu usage, oom kills, removal", async () => {
+  const root = fakeCgroup2();
+  const d = new CgroupV2(root, "geartrain");
+  const uuid = "fedcba9876543210fedcba9876543210";
+  await d.ensureGear(uuid, small);
+  const g = path.join(root, "geartrain", uuid);
+  writeFileSync(path.join(g, "cgroup.procs"), "12\n7\n");
+  expect(await d.pids(uuid)).toEqual([7, 12]);
+  writeFileSync(path.join(g, "cgroup.events"), "populated 1\nfrozen 1\n");
+  await d.freeze(uuid, true);
+  expect(readFileSync(path.join(g, "cgroup.freeze"), "utf8")).toBe("1");
+  await d.freeze(uuid, false);
+  expect(readFileSync(path.join(g, "cgroup.freeze"), "utf8")).toBe("0");
+  await d.setPidsMax(uuid, "0");
+  expect(readFileSync(path.join(g, "pids.max"), "utf8")).toBe("0");
+  writeFileSync(path.join(g, "cpu.stat"), "usage_usec 1500\nuser_usec 1000\n");
+  expect(await d.cpuUsageNs(uuid)).toBe(1_500_000);
+  writeFileSync(path.join(g, "memory.events"), "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n");
+  expect(await d.oomKills(uuid)).toBe(1);
+  writeFileSync(path.join(g, "cgroup.procs"), "");
+  await d.removeGear(uuid);
+  expect(existsSync(g)).toBe(false);
+  await d.removeGear(uuid); // already gone is fine
+  mkdirSync(g);
+  expect(await d.listGears()).toEqual([uuid]);
+});
