@@ -16,7 +16,7 @@ bin="$(geartrain_cache_dir)/toolchain/$key/bin"
 build_cli() {
   local staging
   staging=$(mktemp -d "$(geartrain_cache_dir)/toolchain/.build-XXXXXX")
-  log "building the Pulumi CLI v$PULUMI_VERSION from Go modules (cold: about 15-25 min on 2 cores)"
+  log "building the Pulumi CLI v$PULUMI_VERSION from Go modules (cold: about 10 min on 2 cores)"
   (cd "$wrapper" && with_progress "go mod download" go mod download)
   (
     cd "$wrapper"
@@ -27,6 +27,7 @@ build_cli() {
   # The dynamic-provider launcher must sit next to the real `pulumi` binary; the SDK ships it.
   install -m 0755 "$GEARTRAIN_ROOT/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs" "$staging/"
   mkdir -p "$(dirname "$bin")"
+  chmod 0755 "$staging"
   rm -rf "$bin"
   mv "$staging" "$bin"
 }
