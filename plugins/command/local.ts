@@ -87,7 +87,10 @@ export function runLocal(spec: LocalRunSpec): Promise<CommandOutput> {
       }
     };
     const onAbort = () => {
-      failure = new Error(`${spec.step} command was cancelled`);
+      const reason: unknown = spec.signal?.reason;
+      failure = new Error(
+        `${spec.step} command ${reason instanceof Error ? reason.message : "was cancelled"}`,
+      );
       killGroup("SIGTERM");
       killer = setTimeout(() => killGroup("SIGKILL"), 5000);
     };

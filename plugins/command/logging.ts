@@ -1,9 +1,8 @@
 // Streaming command output to the engine log, line by line, as `logging` allows.
 
-import type * as grpcTypes from "@grpc/grpc-js";
 import { EngineClient } from "@pulumi/pulumi/proto/engine_grpc_pb";
 import { LogRequest } from "@pulumi/pulumi/proto/engine_pb";
-import * as path from "path";
+import { sdkGrpc } from "./context";
 import { Logging } from "./schema";
 
 export type Severity = "debug" | "info" | "warning" | "error";
@@ -85,12 +84,6 @@ export function trimTrailingNewline(s: string): string {
 // ---------------------------------------------------------------------------------------------
 // Engine log client. The provider server of @pulumi/pulumi does not give providers a logger, so we
 // talk to the engine's Log RPC ourselves, with the gRPC library instance the SDK itself loads.
-
-function sdkGrpc(): typeof grpcTypes {
-  const sdkDir = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(require.resolve("@grpc/grpc-js", { paths: [sdkDir] })) as typeof grpcTypes;
-}
 
 const SEVERITY_CODES: Record<Severity, number> = { debug: 0, info: 1, warning: 2, error: 3 };
 

@@ -5,6 +5,7 @@
 // Nothing else may be written to stdout before that line.
 
 import { main } from "@pulumi/pulumi/provider";
+import { withTimeoutHook } from "./context";
 import { EngineLogSink, engineAddressFromArgs, stderrSink } from "./logging";
 import { CommandProvider } from "./provider";
 
@@ -12,7 +13,8 @@ const args = process.argv.slice(2);
 const engineAddress = engineAddressFromArgs(args);
 const sink = engineAddress ? new EngineLogSink(engineAddress) : stderrSink;
 
-main(new CommandProvider({ sink }), args).catch((err: unknown) => {
+// main() registers the gRPC service synchronously; the hook passes each request's customTimeouts on.
+withTimeoutHook(() => main(new CommandProvider({ sink }), args)).catch((err: unknown) => {
   process.stderr.write(
     `pulumi-resource-command: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
   );

@@ -14,6 +14,7 @@ import { copyToRemote, resolveSource } from "./copy";
 import { diffResource } from "./diff";
 import { previousOutputEnv } from "./env";
 import { CommandOutput, runLocal } from "./local";
+import { operationContext } from "./context";
 import { LogSink, stderrSink } from "./logging";
 import { DialOptions, execRemote, resolveConnection, withSsh } from "./remote";
 import {
@@ -126,16 +127,17 @@ export class CommandProvider implements provider.Provider {
       return { id, outs: this.previewOutputs(token, inputs) };
     }
     this.assertValid(token, urn, inputs);
-    const p = plainMap(inputs);
-    if (token === TOKENS.copyToRemote) {
-      await this.copy(urn, inputs);
-      return { id, outs: dropUndefined({ ...inputs }) };
-    }
-    const command = nonEmpty(p["create"]);
-    const out = command
-      ? await this.runStep(token, "create", urn, inputs, command, undefined)
-      : { stdout: "", stderr: "" };
-    return { id, outs: dropUndefined({ ...inputs, ...out }) };
+    return this.withOperation("create", async (signal) => {
+      if (token === TOKENS.copyToRemote) {
+        await this.copy(urn, inputs, signal);
+        return { id, outs: dropUndefined({ ...inputs }) };
+      }
+      const command = nonEmpty(plainMap(inputs)["create"]);
+      const out = command
+        ? await this.runStep(token, "create", urn, inputs, command, undefined, signal)
+        : { stdout: "", stderr: "" };
+      return { id, outs: dropUndefined({ ...inputs, ...out }) };
+    });
   }
 
   async read(id: string, _urn: string, props?: WireMap): Promise<provider.ReadResult> {
@@ -149,21 +151,23 @@ export class CommandProvider implements provider.Provider {
       return { outs: this.previewOutputs(token, news) };
     }
     this.assertValid(token, urn, news);
-    if (token === TOKENS.copyToRemote) {
-      await this.copy(urn, news);
-      return { outs: dropUndefined({ ...news }) };
-    }
-    const p = plainMap(news);
-    const update = nonEmpty(p["update"]);
-    const command = update ?? nonEmpty(p["create"]);
-    if (!command) {
-      return {
-        outs: dropUndefined({ ...news, stdout: olds?.["stdout"] ?? "", stderr: olds?.["stderr"] ?? "" }),
-      };
-    }
-    const step = update ? "update" : "create (run again because there is no update command)";
-    const out = await this.runStep(token, step, urn, news, command, olds);
-    return { outs: dropUndefined({ ...news, ...out }) };
+    return this.withOperation("update", async (signal) => {
+      if (token === TOKENS.copyToRemote) {
+        await this.copy(urn, news, signal);
+        return { outs: dropUndefined({ ...news }) };
+      }
+      const p = plainMap(news);
+      const update = nonEmpty(p["update"]);
+      const command = update ?? nonEmpty(p["create"]);
+      if (!command) {
+        return {
+          outs: dropUndefined({ ...news, stdout: olds?.["stdout"] ?? "", stderr: olds?.["stderr"] ?? "" }),
+        };
+      }
+      const step = update ? "update" : "create (run again because there is no update command)";
+      const out = await this.runStep(token, step, urn, news, command, olds, signal);
+      return { outs: dropUndefined({ ...news, ...out }) };
+    });
   }
 
   async delete(_id: string, urn: string, props: WireMap): Promise<void> {
@@ -175,7 +179,9 @@ export class CommandProvider implements provider.Provider {
     if (!command) {
       return;
     }
-    await this.runStep(token, "delete", urn, props, command, props);
+    await this.withOperation("delete", (signal) =>
+      this.runStep(token, "delete", urn, props, command, props, signal),
+    );
   }
 
   async invoke(token: string, inputs: WireMap): Promise<provider.InvokeResult> {
@@ -206,11 +212,40 @@ export class CommandProvider implements provider.Provider {
 
   async cancel(): Promise<void> {
     // Stops running local processes and closes SSH connections; later calls work again.
-    this.abort.abort();
+    this.abort.abort(new Error("was cancelled"));
     this.abort = new AbortController();
   }
 
   // --- helpers -------------------------------------------------------------------------------
+
+  /**
+   * Runs one Create/Update/Delete with a signal that fires on cancel() or when the engine's
+   * timeout for the request (customTimeouts, see context.ts) runs out.
+   */
+  private async withOperation<T>(step: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const ctl = new AbortController();
+    const cancel = this.abort.signal;
+    const onCancel = () => ctl.abort(cancel.reason);
+    if (cancel.aborted) {
+      onCancel();
+    } else {
+      cancel.addEventListener("abort", onCancel, { once: true });
+    }
+    const seconds = operationContext.getStore()?.timeoutSeconds;
+    const timer =
+      seconds !== undefined && seconds > 0
+        ? setTimeout(
+            () => ctl.abort(new Error(`timed out after ${seconds}s (customTimeouts.${step})`)),
+            seconds * 1000,
+          )
+        : undefined;
+    try {
+      return await fn(ctl.signal);
+    } finally {
+      clearTimeout(timer);
+      cancel.removeEventListener("abort", onCancel);
+    }
+  }
 
   private assertValid(token: ResourceToken, urn: string, inputs: WireMap): void {
     const failures = checkResource(token, inputs);
@@ -225,8 +260,8 @@ export class CommandProvider implements provider.Provider {
       : dropUndefined({ ...inputs, stdout: unknownValue, stderr: unknownValue });
   }
 
-  private dialOptions(urn: string): DialOptions {
-    return { signal: this.abort.signal, sink: this.sink, urn, delayMs: this.options.dialDelayMs };
+  private dialOptions(urn: string, signal: AbortSignal): DialOptions {
+    return { signal, sink: this.sink, urn, delayMs: this.options.dialDelayMs };
   }
 
   private async runStep(
@@ -236,6 +271,7 @@ export class CommandProvider implements provider.Provider {
     inputs: WireMap,
     command: string,
     previous: Previous | undefined,
+    signal: AbortSignal,
   ): Promise<CommandOutput> {
     const p = plainMap(inputs);
     const logging = (p["logging"] as Logging | undefined) ?? DEFAULT_LOGGING;
@@ -256,21 +292,21 @@ export class CommandProvider implements provider.Provider {
         logging,
         urn,
         sink: this.sink,
-        signal: this.abort.signal,
+        signal,
       });
     }
     const spec = resolveConnection(p["connection"]);
-    return withSsh(spec, this.dialOptions(urn), (client, target) =>
+    return withSsh(spec, this.dialOptions(urn, signal), `${step} command`, (client, target) =>
       execRemote(client, target, { step, command, environment, stdin, logging, urn, sink: this.sink }),
     );
   }
 
-  private async copy(urn: string, inputs: WireMap): Promise<void> {
+  private async copy(urn: string, inputs: WireMap, signal: AbortSignal): Promise<void> {
     const p = plainMap(inputs);
     const spec = resolveConnection(p["connection"]);
     const source = resolveSource(p["source"], containsSecret(inputs["source"]));
     const remotePath = p["remotePath"] as string;
-    await withSsh(spec, this.dialOptions(urn), async (client, target) => {
+    await withSsh(spec, this.dialOptions(urn, signal), "copy", async (client, target) => {
       try {
         const dest = await copyToRemote(client, source, remotePath);
         this.sink.log(
@@ -279,6 +315,9 @@ export class CommandProvider implements provider.Provider {
           `copied ${source.kind === "text" ? "text" : source.path} to ${target}:${dest}`,
         );
       } catch (e) {
+        if (signal.aborted) {
+          throw e;
+        }
         throw new Error(`copy to ${target} failed: ${(e as Error).message}`);
       }
     });

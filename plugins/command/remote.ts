@@ -87,10 +87,16 @@ export interface DialOptions {
   delayMs?: (attempt: number) => number;
 }
 
+/** "was cancelled", or the reason the operation's signal was aborted with (e.g. a timeout). */
+export function abortReason(signal: AbortSignal | undefined): string {
+  const r: unknown = signal?.reason;
+  return r instanceof Error ? r.message : "was cancelled";
+}
+
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
-      reject(new Error("cancelled"));
+      reject(new Error(abortReason(signal)));
       return;
     }
     const t = setTimeout(() => {
@@ -99,7 +105,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }, ms);
     const onAbort = () => {
       clearTimeout(t);
-      reject(new Error("cancelled"));
+      reject(new Error(abortReason(signal)));
     };
     signal?.addEventListener("abort", onAbort, { once: true });
   });
@@ -121,7 +127,12 @@ function authMethods(spec: ConnectionSpec, agent: string | undefined): ConnectCo
 }
 
 /** One connection attempt, directly or through an established jump-host connection. */
-function dialOnce(spec: ConnectionSpec, via: Client | undefined, viaTarget: string): Promise<Client> {
+function dialOnce(
+  spec: ConnectionSpec,
+  via: Client | undefined,
+  viaTarget: string,
+  signal: AbortSignal | undefined,
+): Promise<Client> {
   const target = describeTarget(spec);
   const pinned = spec.hostKey ? parseHostKey(spec.hostKey) : undefined;
   const agent = spec.agentSocketPath ?? optString(process.env["SSH_AUTH_SOCK"]);
@@ -143,6 +154,7 @@ function dialOnce(spec: ConnectionSpec, via: Client | undefined, viaTarget: stri
       if (settled) {
         return;
       }
+      signal?.removeEventListener("abort", onAbort);
       settled = true;
       client.end();
       reject(e);
@@ -171,7 +183,12 @@ function dialOnce(spec: ConnectionSpec, via: Client | undefined, viaTarget: stri
     client.on("close", () =>
       fail(mismatch ?? new RetryableDialError(`connection to ${target} closed during the handshake`)),
     );
+    function onAbort(): void {
+      fail(new Error(`connecting to ${target} ${abortReason(signal)}`));
+    }
+    signal?.addEventListener("abort", onAbort, { once: true });
     client.on("ready", () => {
+      signal?.removeEventListener("abort", onAbort);
       settled = true;
       resolve(client);
     });
@@ -248,10 +265,10 @@ export async function dial(
   const limit = spec.dialErrorLimit;
   for (let attempt = 1; ; attempt++) {
     if (opts.signal?.aborted) {
-      throw new Error(`cancelled while connecting to ${target}`);
+      throw new Error(`connecting to ${target} ${abortReason(opts.signal)}`);
     }
     try {
-      return await dialOnce(spec, via, viaTarget);
+      return await dialOnce(spec, via, viaTarget, opts.signal);
     } catch (e) {
       if (!(e instanceof RetryableDialError)) {
         throw e;
@@ -267,7 +284,11 @@ export async function dial(
         opts.urn ?? "",
         `attempt ${attempt} to connect to ${target} failed: ${e.message}`,
       );
-      await sleep((opts.delayMs ?? retryDelayMs)(attempt), opts.signal);
+      try {
+        await sleep((opts.delayMs ?? retryDelayMs)(attempt), opts.signal);
+      } catch {
+        throw new Error(`connecting to ${target} ${abortReason(opts.signal)}; last error: ${e.message}`);
+      }
     }
   }
 }
@@ -276,9 +297,11 @@ export async function dial(
 export async function withSsh<T>(
   spec: ConnectionSpec,
   opts: DialOptions,
+  what: string,
   fn: (client: Client, target: string) => Promise<T>,
 ): Promise<T> {
   const clients: Client[] = [];
+  let connected = false;
   const closeAll = () => {
     for (const c of [...clients].reverse()) {
       c.end();
@@ -297,7 +320,14 @@ export async function withSsh<T>(
     } else {
       clients.push(await dial(spec, opts));
     }
+    connected = true;
     return await fn(clients[clients.length - 1], target);
+  } catch (e) {
+    // While dialing, the dial error already says what happened (and the last dial error).
+    if (connected && opts.signal?.aborted) {
+      throw new Error(`${what} on ${describeTarget(spec)} ${abortReason(opts.signal)}`);
+    }
+    throw e;
   } finally {
     opts.signal?.removeEventListener("abort", closeAll);
     closeAll();

@@ -3,6 +3,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { withOperationContext } from "../../../plugins/command/context";
 import { CommandProvider } from "../../../plugins/command/provider";
 import { LOCAL, captureSink, secret, unknownValue, urn } from "../../unit/command-provider/helpers";
 
@@ -162,6 +163,15 @@ describe("command:local:Command (real processes)", () => {
     } finally {
       process.kill(pid, "SIGKILL");
     }
+  });
+
+  it("stops a command that outlives the engine's timeout (customTimeouts)", async () => {
+    const p = new CommandProvider({ sink: captureSink() });
+    const started = Date.now();
+    await expect(
+      withOperationContext({ timeoutSeconds: 1 }, () => p.create(u, { create: "sleep 30" })),
+    ).rejects.toThrow("create command timed out after 1s (customTimeouts.create)");
+    expect(Date.now() - started).toBeLessThan(10000);
   });
 
   it("cancel() stops a running command", async () => {

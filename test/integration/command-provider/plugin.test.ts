@@ -225,6 +225,17 @@ describe("pulumi-resource-command plugin", () => {
       /exit code 9\nstderr:\nnope/,
     );
 
+    // The request's timeout (customTimeouts) reaches the provider through the SDK server.
+    const slowReq = new provproto.CreateRequest();
+    slowReq.setUrn(URN);
+    slowReq.setTimeout(1);
+    slowReq.setProperties(structproto.Struct.fromJavaScript({ create: "sleep 30" }));
+    const started = Date.now();
+    await expect(call<provproto.CreateResponse>((cb) => c.create(slowReq, cb))).rejects.toThrow(
+      /create command timed out after 1s \(customTimeouts\.create\)/,
+    );
+    expect(Date.now() - started).toBeLessThan(10000);
+
     // Output lines reached the engine's log, tied to the resource.
     await new Promise((r) => setTimeout(r, 500));
     expect(engineLogs).toEqual(

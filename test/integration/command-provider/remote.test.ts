@@ -4,6 +4,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { withOperationContext } from "../../../plugins/command/context";
 import { CommandProvider } from "../../../plugins/command/provider";
 import {
   COPY,
@@ -167,6 +168,29 @@ describe("command:remote:Command", () => {
         (e) => e.severity === "debug" && /attempt \d to connect to .* failed/.test(e.message),
       ),
     ).toHaveLength(2);
+  });
+
+  it("keeps dialing with dialErrorLimit -1 until the engine's timeout runs out", async () => {
+    const sink = captureSink();
+    const p = new CommandProvider({ sink, dialDelayMs: () => 100 });
+    const closed = await freePort();
+    await expect(
+      withOperationContext({ timeoutSeconds: 2 }, () =>
+        p.create(cmdUrn, { connection: connection({ port: closed, dialErrorLimit: -1 }), create: "true" }),
+      ),
+    ).rejects.toThrow(/connecting to root@127\.0\.0\.1:\d+ timed out after 2s \(customTimeouts\.create\)/);
+    expect(sink.entries.filter((e) => /attempt \d+ to connect/.test(e.message)).length).toBeGreaterThan(3);
+  });
+
+  it("stops a remote command that outlives the engine's timeout", async () => {
+    const { p } = provider();
+    await expect(
+      withOperationContext({ timeoutSeconds: 2 }, () =>
+        p.create(cmdUrn, { connection: connection(), create: "sleep 30" }),
+      ),
+    ).rejects.toThrow(
+      /create command on root@127\.0\.0\.1:\d+ timed out after 2s \(customTimeouts\.create\)/,
+    );
   });
 
   it("does not retry an authentication failure", async () => {
