@@ -89,7 +89,7 @@ async function converge(ctx: NodeContext, spec: GearSpec, disk: DiskMode, fresh:
   else await fs.mkdir(home, { recursive: true, mode: 0o700 });
   crashPoint("create:disk");
   if (disk === "quota") await applyQuota(quotaSupport(config.gearBaseDir).mountPoint!, spec.uuid, profile);
-  await applyHome(home, homeLayout(spec, config), spec.uid);
+  await applyHome(home, homeLayout(spec, config), spec.uid, fresh);
   crashPoint("create:home");
   await pruneUserVars(home, spec);
   await writeLimits(config, spec.uuid, profile.pids);
@@ -137,7 +137,8 @@ export async function createGear(ctx: NodeContext, input: unknown, opts: CreateO
     }
     await preflight(ctx.config, spec);
     const disk = marker?.disk ?? chooseDiskMode(ctx.config);
-    const fresh = !marker;
+    // fresh: first attempt and no account yet, so no gear process can exist (enables the fast layout path)
+    const fresh = !marker && !(await readPasswd()).some((u) => u.name === spec.uuid);
     if (!marker || marker.phase !== "created") await writeMarker(ctx.config, { phase: "creating", spec, disk });
     crashPoint("create:marker");
     await converge(ctx, spec, disk, fresh);

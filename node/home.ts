@@ -1,7 +1,7 @@
 // Gear home layout (reference §1.4, the subset of the issue): the desired entries as data (pure), applying
 // them without following links the gear controls, and reading them back for drift.
 
-import { constants, promises as fs } from "fs";
+import { chmodSync, chownSync, constants, lchownSync, mkdirSync, promises as fs, symlinkSync, writeFileSync } from "fs";
 import * as path from "path";
 import { systemEnv } from "./env";
 import type { Drift, GearSpec, NodeConfig } from "./types";
@@ -118,8 +118,36 @@ async function lstatOrNull(p: string) {
   }
 }
 
-/** Make the home match the layout. Idempotent; wrong types (e.g. a link where a dir belongs) are replaced. */
-export async function applyHome(home: string, entries: readonly HomeEntry[], uid: number): Promise<void> {
+/**
+ * Lay out a home that was just created empty, for a gear that cannot have run anything yet (first create
+ * attempt: the account did not exist). Nothing can race us, so plain path operations are safe; done
+ * synchronously (≈100 small syscalls) to keep create close to the bare-script floor.
+ */
+function layoutFresh(home: string, entries: readonly HomeEntry[], uid: number): void {
+  for (const e of entries) {
+    const abs = e.rel === "." ? home : path.join(home, e.rel);
+    const want = ids(e, uid);
+    if (e.type === "symlink") {
+      symlinkSync(e.content!, abs);
+      lchownSync(abs, want.uid, want.gid);
+      continue;
+    }
+    if (e.type === "dir" && e.rel !== ".") mkdirSync(abs, { mode: 0o700 });
+    if (e.type === "file") writeFileSync(abs, e.content ?? "", { mode: 0o600, flag: "wx" });
+    chownSync(abs, want.uid, want.gid);
+    chmodSync(abs, e.mode);
+  }
+}
+
+/**
+ * Make the home match the layout. Idempotent; wrong types (e.g. a link where a dir belongs) are replaced.
+ * `fresh`: the home is empty and its gear has never run (see layoutFresh).
+ */
+export async function applyHome(home: string, entries: readonly HomeEntry[], uid: number, fresh = false): Promise<void> {
+  if (fresh && (await fs.readdir(home)).length === 0) {
+    layoutFresh(home, entries, uid);
+    return;
+  }
   for (const e of entries) {
     const abs = e.rel === "." ? home : path.join(home, e.rel);
     const want = ids(e, uid);
