@@ -1,0 +1,192 @@
+// Benchmark: gear create/destroy latency against a floor measured in the same run, then 1,000 gears.
+//
+//   npm run build && sudo node dist/bench/gear-lifecycle.js [--gears 100] [--bulk 1000]
+//
+// The floor is a bare sequence of the same host work with no checks, locks, markers or read-back:
+// groupadd, useradd, mkdir + chown + chmod of every home dir, the env files, cgroup mkdir + limit writes;
+// and userdel, rm -rf, rmdir for destroy. Floor and Geartrain alternate gear by gear so that load from
+// other work on the machine hits both alike. Output: a table and one JSON line.
+
+import { execFile } from "child_process";
+import { promises as fs, readFileSync } from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parseArgs, promisify } from "util";
+import { resolveConfig } from "../node/config";
+import { makeContext, NodeContext } from "../node/context";
+import { systemEnv } from "../node/env";
+import { createGear, destroyGear, listGears } from "../node/gear";
+import { homeLayout } from "../node/home";
+import type { GearSpec } from "../node/types";
+import { randomBytes } from "crypto";
+
+const exec = promisify(execFile);
+const PATH_ENV = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" };
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+
+function memInfo(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const l of readFileSync("/proc/meminfo", "utf8").split("\n")) {
+    const m = /^(\w+):\s+(\d+)/.exec(l);
+    if (m) out[m[1]] = Number(m[2]) * 1024;
+  }
+  return out;
+}
+
+async function floorCreate(ctx: NodeContext, spec: GearSpec, home: string): Promise<void> {
+  const uid = String(spec.uid);
+  await exec("groupadd", ["-g", uid, spec.uuid], { env: PATH_ENV });
+  await exec(
+    "useradd",
+    ["--badname", "-M", "-N", "-l", "-u", uid, "-g", uid, "-d", home, "-s", "/bin/bash", "-c", "bench floor", spec.uuid],
+    { env: PATH_ENV },
+  );
+  for (const e of homeLayout(spec, ctx.config)) {
+    const p = e.rel === "." ? home : path.join(home, e.rel);
+    if (e.type === "dir") await fs.mkdir(p);
+    else if (e.type === "file") await fs.writeFile(p, e.content ?? "");
+    else {
+      await fs.symlink(e.content!, p);
+      continue;
+    }
+    await fs.chown(p, e.owner === "root" ? 0 : spec.uid, e.group === "root" ? 0 : spec.uid);
+    await fs.chmod(p, e.mode);
+  }
+  const limits = ctx.config.profiles[spec.profile];
+  const cg = ctx.cgroup;
+  for (const d of cg.gearDirs(spec.uuid)) await fs.mkdir(d, { recursive: true });
+  for (const f of cg.desiredFiles(limits)) {
+    const dir = cg.gearDirs(spec.uuid).find((d) => d.includes(`/${f.controller}/`)) ?? cg.gearDirs(spec.uuid)[0];
+    await fs.writeFile(path.join(dir, f.file), f.value);
+  }
+}
+
+async function floorDestroy(ctx: NodeContext, spec: GearSpec, home: string): Promise<void> {
+  await exec("userdel", [spec.uuid], { env: PATH_ENV });
+  await exec("groupdel", [spec.uuid], { env: PATH_ENV }).catch(() => undefined); // usually gone with the user
+  await fs.rm(home, { recursive: true, force: true });
+  for (const d of ctx.cgroup.gearDirs(spec.uuid)) await fs.rmdir(d);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { gears: { type: "string", default: "100" }, bulk: { type: "string", default: "1000" } } });
+  const n = Number(values.gears);
+  const bulk = Number(values.bulk);
+  if (process.getuid?.() !== 0) throw new Error("run as root");
+  const dir = await fs.mkdtemp("/tmp/gt-bench-");
+  await fs.chmod(dir, 0o755);
+  await fs.mkdir(path.join(dir, "limits.d"));
+  await fs.mkdir(path.join(dir, "floor"));
+  const config = resolveConfig({
+    gearBaseDir: path.join(dir, "gears"),
+    limitsDir: path.join(dir, "limits.d"),
+    gecos: "Geartrain bench gear",
+    district: { firstUid: 62000, maxUid: 63999 },
+    cgroup: { rootName: "gt-bench" },
+  });
+  const ctx = await makeContext(config);
+  const floorCtx = await makeContext(resolveConfig({ ...config, cgroup: { rootName: "gt-bench-floor" } }));
+  const spec = (i: number, base: number): GearSpec => ({
+    uuid: randomBytes(16).toString("hex"),
+    uid: base + i,
+    app: `app${i}`,
+    namespace: "bench",
+    profile: "small",
+    env: {},
+  });
+  const t = async (f: () => Promise<unknown>) => {
+    const s = process.hrtime.bigint();
+    await f();
+    return Number(process.hrtime.bigint() - s) / 1e6;
+  };
+  const floorMade: GearSpec[] = [];
+  try {
+    // warm-up (first exec of each tool, module loading)
+    const w = spec(0, 63990);
+    await createGear(ctx, w, { inspect: false });
+    await destroyGear(ctx, w.uuid);
+
+    const floorSpecs = Array.from({ length: n }, (_, i) => spec(i, 62000));
+    const gearSpecs = Array.from({ length: n }, (_, i) => spec(i, 62500));
+    const fc: number[] = [];
+    const gc: number[] = [];
+    const fd: number[] = [];
+    const gd: number[] = [];
+    for (let i = 0; i < n; i++) {
+      floorMade.push(floorSpecs[i]);
+      fc.push(await t(() => floorCreate(floorCtx, floorSpecs[i], path.join(dir, "floor", floorSpecs[i].uuid))));
+      gc.push(await t(() => createGear(ctx, gearSpecs[i], { inspect: false })));
+    }
+    for (let i = 0; i < n; i++) {
+      fd.push(await t(() => floorDestroy(floorCtx, floorSpecs[i], path.join(dir, "floor", floorSpecs[i].uuid))));
+      floorMade.splice(floorMade.indexOf(floorSpecs[i]), 1);
+      gd.push(await t(() => destroyGear(ctx, gearSpecs[i].uuid)));
+    }
+    const row = (name: string, xs: number[]) => ({ name, p50: +pct(xs, 50).toFixed(1), p95: +pct(xs, 95).toFixed(1) });
+    const lat = [row("create floor", fc), row("create geartrain", gc), row("destroy floor", fd), row("destroy geartrain", gd)];
+    const ratios = {
+      createP50: +(pct(gc, 50) / pct(fc, 50)).toFixed(2),
+      createP95: +(pct(gc, 95) / pct(fc, 95)).toFixed(2),
+      destroyP50: +(pct(gd, 50) / pct(fd, 50)).toFixed(2),
+      destroyP95: +(pct(gd, 95) / pct(fd, 95)).toFixed(2),
+    };
+    console.log(`\n${n} gears, sequential (ms):`);
+    console.table(lat);
+    console.log("ratios geartrain/floor:", ratios);
+
+    // 1,000 gears on one node
+    const m0 = memInfo();
+    const bulkSpecs = Array.from({ length: bulk }, (_, i) => spec(i, 62000));
+    const tb0 = Date.now();
+    for (let i = 0; i < bulk; i += 8) {
+      await Promise.all(bulkSpecs.slice(i, i + 8).map((s) => createGear(ctx, s, { inspect: false })));
+    }
+    const bulkCreateS = (Date.now() - tb0) / 1000;
+    await new Promise((r) => setTimeout(r, 2000));
+    const m1 = memInfo();
+    const du = await exec("du", ["-sk", config.gearBaseDir], { env: PATH_ENV });
+    const listed = (await listGears(ctx)).length;
+    const tb1 = Date.now();
+    for (let i = 0; i < bulk; i += 8) {
+      await Promise.all(bulkSpecs.slice(i, i + 8).map((s) => destroyGear(ctx, s.uuid)));
+    }
+    const bulkDestroyS = (Date.now() - tb1) / 1000;
+    const used = (m: Record<string, number>) => m.MemTotal - m.MemAvailable;
+    const memory = {
+      usedDeltaMiB: +((used(m1) - used(m0)) / 2 ** 20).toFixed(1),
+      slabDeltaMiB: +((m1.Slab - m0.Slab) / 2 ** 20).toFixed(1),
+      percpuDeltaMiB: +(((m1.Percpu ?? 0) - (m0.Percpu ?? 0)) / 2 ** 20).toFixed(1),
+      perGearKiB: +((used(m1) - used(m0)) / 1024 / bulk).toFixed(1),
+      homesDiskKiB: Number(du.stdout.split("\t")[0]),
+    };
+    console.log(`\n${bulk} gears (8 concurrent creates): listed ${listed}; create ${bulkCreateS.toFixed(1)} s, destroy ${bulkDestroyS.toFixed(1)} s`);
+    console.log("idle memory cost (MemTotal-MemAvailable delta, machine shared):", memory);
+    console.log(
+      JSON.stringify({
+        host: { cpus: os.cpus().length, load1: os.loadavg()[0], cgroup: ctx.cgroup.version },
+        n,
+        latencyMs: lat,
+        ratios,
+        bulk: { gears: bulk, listed, createS: bulkCreateS, destroyS: bulkDestroyS, memory },
+      }),
+    );
+  } finally {
+    for (const f of floorMade) {
+      await exec("userdel", [f.uuid], { env: PATH_ENV }).catch(() => undefined);
+      await exec("groupdel", [f.uuid], { env: PATH_ENV }).catch(() => undefined);
+      for (const d of floorCtx.cgroup.gearDirs(f.uuid)) await fs.rmdir(d).catch(() => undefined);
+    }
+    for (const g of await listGears(ctx)) await destroyGear(ctx, g.uuid).catch(() => undefined);
+    for (const c of [ctx, floorCtx]) for (const d of c.cgroup.rootDirs()) await fs.rmdir(d).catch(() => undefined);
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
