@@ -1,7 +1,18 @@
 // Pure validation of the structured stack config `geartrain:platform`: the JSON schema (ajv) first, then
 // the cross-field rules a schema cannot express. No Pulumi import, so unit tests need no engine.
 // Every problem is collected and reported at once, one line each: `<field path>: <what was expected>`.
-import Ajv2020, { type AnySchemaObject, type ErrorObject, type ValidateFunction } from "ajv/dist/2020";
+import type { AnySchemaObject, ErrorObject, ValidateFunction } from "ajv/dist/2020";
+import {
+  createAjv,
+  dedupeProblems as dedupe,
+  describeValue as describe,
+  EXPECTED_KEYWORD,
+  fallbackExpectation,
+  fieldPath as joinPath,
+  isRecord,
+  pointerSegments,
+  propertySchema as schemaOfProperty,
+} from "../common/ajv-errors";
 import platformSchema from "./schema/platform.schema.json";
 import { HOST_ROLES, PLATFORM_CONFIG_KEY, SINGLETON_ROLES, type PlatformConfig } from "./schema/platform";
 
@@ -53,21 +64,14 @@ export function validatePlatformConfig(raw: unknown): PlatformConfig {
 // ---------------------------------------------------------------------------------------------------------
 // Schema (ajv)
 
-/** Annotation keyword in the schema: the "what was expected" phrase used in error messages. */
-const EXPECTED_KEYWORD = "x-expected";
-
 let compiled: ValidateFunction | undefined;
 
 function compiledSchema(): ValidateFunction {
   if (!compiled) {
-    const ajv = new Ajv2020({
-      allErrors: true,
+    const ajv = createAjv({
       useDefaults: true,
-      strict: true,
       discriminator: true, // only the matching connection branch reports errors
-      verbose: true, // errors carry parentSchema (for x-expected) and data (for "got ...")
     });
-    ajv.addKeyword({ keyword: EXPECTED_KEYWORD, schemaType: "string" });
     compiled = ajv.compile(platformSchema);
   }
   return compiled;
@@ -115,33 +119,9 @@ function schemaProblems(errors: readonly ErrorObject[], data: unknown): ConfigPr
   return problems;
 }
 
-function fallbackExpectation(error: ErrorObject): string {
-  const p = error.params;
-  switch (error.keyword) {
-    case "enum":
-      return `one of ${(p.allowedValues as unknown[]).join(", ")}`;
-    case "const":
-      return JSON.stringify(p.allowedValue);
-    case "type":
-      return `a value of type ${p.type}`;
-    case "minItems":
-      return `at least ${p.limit} item(s)`;
-    case "minimum":
-    case "maximum":
-      return `a number ${p.comparison} ${p.limit}`;
-    default:
-      return error.message ?? error.keyword;
-  }
-}
-
 /** Schema of `field` inside an object schema, following a local `$ref` (its own keywords win). */
 function propertySchema(objectSchema: AnySchemaObject, field: string): AnySchemaObject {
-  const own: AnySchemaObject = objectSchema.properties?.[field] ?? {};
-  const ref = typeof own.$ref === "string" ? own.$ref : undefined;
-  if (!ref?.startsWith("#/$defs/")) return own;
-  const target =
-    (platformSchema.$defs as Record<string, AnySchemaObject>)[ref.slice("#/$defs/".length)] ?? {};
-  return { ...target, ...own };
+  return schemaOfProperty(objectSchema, field, platformSchema);
 }
 
 function expectedOf(schema: AnySchemaObject): string {
@@ -149,24 +129,6 @@ function expectedOf(schema: AnySchemaObject): string {
   if (typeof expected === "string") return expected;
   if (Array.isArray(schema.enum)) return `one of ${schema.enum.join(", ")}`;
   return "a value";
-}
-
-/** JSON pointer → segments, with array indices as numbers (decided by the data, not the digits). */
-function pointerSegments(pointer: string, data: unknown): (string | number)[] {
-  if (pointer === "") return [];
-  const segments: (string | number)[] = [];
-  let node: unknown = data;
-  for (const escaped of pointer.slice(1).split("/")) {
-    const key = escaped.replace(/~1/g, "/").replace(/~0/g, "~");
-    if (Array.isArray(node)) {
-      segments.push(Number(key));
-      node = node[Number(key)];
-    } else {
-      segments.push(key);
-      node = isRecord(node) ? node[key] : undefined;
-    }
-  }
-  return segments;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -366,10 +328,6 @@ function uidRanges(districts: readonly unknown[]): ConfigProblem[] {
 // ---------------------------------------------------------------------------------------------------------
 // Small helpers
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 /** Same bounds as `$defs.uid` in the schema. */
 function isUid(value: unknown): value is number {
   const { minimum, maximum } = platformSchema.$defs.uid;
@@ -394,32 +352,7 @@ function rolesOf(host: unknown): string[] {
 
 /** `geartrain:platform` + segments, e.g. `geartrain:platform.hosts[1].connection.hostKey`. */
 function fieldPath(segments: readonly (string | number)[]): string {
-  let path = PLATFORM_CONFIG_KEY;
-  for (const segment of segments) {
-    if (typeof segment === "number") path += `[${segment}]`;
-    else if (/^[A-Za-z_$][A-Za-z0-9_$-]*$/.test(segment)) path += `.${segment}`;
-    else path += `[${JSON.stringify(segment)}]`;
-  }
-  return path;
-}
-
-/** Short, single-line rendering of a value for "got ..." (config values are not secret). */
-function describe(value: unknown): string {
-  if (Array.isArray(value)) return "a list";
-  if (isRecord(value)) return "an object";
-  if (value === undefined) return "nothing";
-  const text = JSON.stringify(value);
-  return text.length > 60 ? `${text.slice(0, 57)}..."` : text;
-}
-
-function dedupe(problems: readonly ConfigProblem[]): ConfigProblem[] {
-  const seen = new Set<string>();
-  return problems.filter((p) => {
-    const key = `${p.path}\u0000${p.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  return joinPath(segments, PLATFORM_CONFIG_KEY);
 }
 
 function deepFreeze<T>(value: T): T {
