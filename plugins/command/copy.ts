@@ -217,11 +217,15 @@ function posixDirname(p: string): string {
 
 function getSftp(client: Client): Promise<SFTPWrapper> {
   return new Promise((resolve, reject) => {
-    client.sftp((err, sftp) =>
-      err
-        ? reject(new Error(`cannot start SFTP (is the sftp subsystem enabled in sshd?): ${err.message}`))
-        : resolve(sftp),
-    );
+    client.sftp((err, sftp) => {
+      if (err) {
+        reject(new Error(`cannot start SFTP (is the sftp subsystem enabled in sshd?): ${err.message}`));
+        return;
+      }
+      // Failures surface through the operation callbacks; an unhandled 'error' event would crash the plugin.
+      sftp.on("error", () => undefined);
+      resolve(sftp);
+    });
   });
 }
 
