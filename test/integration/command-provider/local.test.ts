@@ -7,6 +7,8 @@ import { withOperationContext } from "../../../plugins/command/context";
 import { CommandProvider } from "../../../plugins/command/provider";
 import { LOCAL, captureSink, secret, unknownValue, urn } from "../../unit/command-provider/helpers";
 
+jest.setTimeout(30000);
+
 describe("command:local:Command (real processes)", () => {
   let dir: string;
   beforeEach(() => {
