@@ -14,7 +14,6 @@ import * as path from "path";
 import { parseArgs, promisify } from "util";
 import { resolveConfig } from "../node/config";
 import { makeContext, NodeContext } from "../node/context";
-import { systemEnv } from "../node/env";
 import { createGear, destroyGear, listGears } from "../node/gear";
 import { homeLayout } from "../node/home";
 import type { GearSpec } from "../node/types";
@@ -42,7 +41,23 @@ async function floorCreate(ctx: NodeContext, spec: GearSpec, home: string): Prom
   await exec("groupadd", ["-g", uid, spec.uuid], { env: PATH_ENV });
   await exec(
     "useradd",
-    ["--badname", "-M", "-N", "-l", "-u", uid, "-g", uid, "-d", home, "-s", "/bin/bash", "-c", "bench floor", spec.uuid],
+    [
+      "--badname",
+      "-M",
+      "-N",
+      "-l",
+      "-u",
+      uid,
+      "-g",
+      uid,
+      "-d",
+      home,
+      "-s",
+      "/bin/bash",
+      "-c",
+      "bench floor",
+      spec.uuid,
+    ],
     { env: PATH_ENV },
   );
   for (const e of homeLayout(spec, ctx.config)) {
@@ -60,7 +75,8 @@ async function floorCreate(ctx: NodeContext, spec: GearSpec, home: string): Prom
   const cg = ctx.cgroup;
   for (const d of cg.gearDirs(spec.uuid)) await fs.mkdir(d, { recursive: true });
   for (const f of cg.desiredFiles(limits)) {
-    const dir = cg.gearDirs(spec.uuid).find((d) => d.includes(`/${f.controller}/`)) ?? cg.gearDirs(spec.uuid)[0];
+    const dir =
+      cg.gearDirs(spec.uuid).find((d) => d.includes(`/${f.controller}/`)) ?? cg.gearDirs(spec.uuid)[0];
     await fs.writeFile(path.join(dir, f.file), f.value);
   }
 }
@@ -73,7 +89,9 @@ async function floorDestroy(ctx: NodeContext, spec: GearSpec, home: string): Pro
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { gears: { type: "string", default: "100" }, bulk: { type: "string", default: "1000" } } });
+  const { values } = parseArgs({
+    options: { gears: { type: "string", default: "100" }, bulk: { type: "string", default: "1000" } },
+  });
   const n = Number(values.gears);
   const bulk = Number(values.bulk);
   if (process.getuid?.() !== 0) throw new Error("run as root");
@@ -118,16 +136,29 @@ async function main(): Promise<void> {
     const gd: number[] = [];
     for (let i = 0; i < n; i++) {
       floorMade.push(floorSpecs[i]);
-      fc.push(await t(() => floorCreate(floorCtx, floorSpecs[i], path.join(dir, "floor", floorSpecs[i].uuid))));
+      fc.push(
+        await t(() => floorCreate(floorCtx, floorSpecs[i], path.join(dir, "floor", floorSpecs[i].uuid))),
+      );
       gc.push(await t(() => createGear(ctx, gearSpecs[i], { inspect: false })));
     }
     for (let i = 0; i < n; i++) {
-      fd.push(await t(() => floorDestroy(floorCtx, floorSpecs[i], path.join(dir, "floor", floorSpecs[i].uuid))));
+      fd.push(
+        await t(() => floorDestroy(floorCtx, floorSpecs[i], path.join(dir, "floor", floorSpecs[i].uuid))),
+      );
       floorMade.splice(floorMade.indexOf(floorSpecs[i]), 1);
       gd.push(await t(() => destroyGear(ctx, gearSpecs[i].uuid)));
     }
-    const row = (name: string, xs: number[]) => ({ name, p50: +pct(xs, 50).toFixed(1), p95: +pct(xs, 95).toFixed(1) });
-    const lat = [row("create floor", fc), row("create geartrain", gc), row("destroy floor", fd), row("destroy geartrain", gd)];
+    const row = (name: string, xs: number[]) => ({
+      name,
+      p50: +pct(xs, 50).toFixed(1),
+      p95: +pct(xs, 95).toFixed(1),
+    });
+    const lat = [
+      row("create floor", fc),
+      row("create geartrain", gc),
+      row("destroy floor", fd),
+      row("destroy geartrain", gd),
+    ];
     const ratios = {
       createP50: +(pct(gc, 50) / pct(fc, 50)).toFixed(2),
       createP95: +(pct(gc, 95) / pct(fc, 95)).toFixed(2),
@@ -163,7 +194,9 @@ async function main(): Promise<void> {
       perGearKiB: +((used(m1) - used(m0)) / 1024 / bulk).toFixed(1),
       homesDiskKiB: Number(du.stdout.split("\t")[0]),
     };
-    console.log(`\n${bulk} gears (8 concurrent creates): listed ${listed}; create ${bulkCreateS.toFixed(1)} s, destroy ${bulkDestroyS.toFixed(1)} s`);
+    console.log(
+      `\n${bulk} gears (8 concurrent creates): listed ${listed}; create ${bulkCreateS.toFixed(1)} s, destroy ${bulkDestroyS.toFixed(1)} s`,
+    );
     console.log("idle memory cost (MemTotal-MemAvailable delta, machine shared):", memory);
     console.log(
       JSON.stringify({
@@ -181,7 +214,8 @@ async function main(): Promise<void> {
       for (const d of floorCtx.cgroup.gearDirs(f.uuid)) await fs.rmdir(d).catch(() => undefined);
     }
     for (const g of await listGears(ctx)) await destroyGear(ctx, g.uuid).catch(() => undefined);
-    for (const c of [ctx, floorCtx]) for (const d of c.cgroup.rootDirs()) await fs.rmdir(d).catch(() => undefined);
+    for (const c of [ctx, floorCtx])
+      for (const d of c.cgroup.rootDirs()) await fs.rmdir(d).catch(() => undefined);
     await fs.rm(dir, { recursive: true, force: true });
   }
 }

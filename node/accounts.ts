@@ -70,7 +70,8 @@ export async function ensureGroup(name: string, gid: number): Promise<void> {
     const groups = await readGroups();
     const byName = groups.find((g) => g.name === name);
     if (byName) {
-      if (byName.gid !== gid) throw new ConflictError(`group ${name} exists with gid ${byName.gid}, wanted ${gid}`);
+      if (byName.gid !== gid)
+        throw new ConflictError(`group ${name} exists with gid ${byName.gid}, wanted ${gid}`);
       return;
     }
     const byGid = groups.find((g) => g.gid === gid);
@@ -85,7 +86,8 @@ export async function ensureUser(spec: AccountSpec): Promise<void> {
     const users = await readPasswd();
     const byName = users.find((u) => u.name === spec.name);
     const byUid = users.find((u) => u.uid === spec.uid);
-    if (byUid && byUid.name !== spec.name) throw new ConflictError(`uid ${spec.uid} is taken by user ${byUid.name}`);
+    if (byUid && byUid.name !== spec.name)
+      throw new ConflictError(`uid ${spec.uid} is taken by user ${byUid.name}`);
     if (!byName) {
       await runOk([
         "useradd",
@@ -114,7 +116,9 @@ export async function ensureUser(spec: AccountSpec): Promise<void> {
       return;
     }
     if (byName.gecos !== spec.gecos) {
-      throw new ConflictError(`user ${spec.name} exists but is not a gear (GECOS ${JSON.stringify(byName.gecos)})`);
+      throw new ConflictError(
+        `user ${spec.name} exists but is not a gear (GECOS ${JSON.stringify(byName.gecos)})`,
+      );
     }
     if (byName.uid !== spec.uid) throw new ConflictError(`user ${spec.name} exists with uid ${byName.uid}`);
     if (byName.gid !== spec.uid || byName.home !== spec.home || byName.shell !== spec.shell) {

@@ -21,7 +21,8 @@ export function loopbackAddress(uid: number, hostId: number): string {
 }
 
 export function portBlock(uid: number): { first: number; last: number; list: number[] } {
-  if (!Number.isSafeInteger(uid) || uid < UID_BEGIN) throw new RangeError(`uid must be an integer ≥ ${UID_BEGIN}`);
+  if (!Number.isSafeInteger(uid) || uid < UID_BEGIN)
+    throw new RangeError(`uid must be an integer ≥ ${UID_BEGIN}`);
   const blockCount = Math.floor((65536 - PORT_BEGIN) / PORTS_PER_USER);
   const first = ((uid - UID_BEGIN) % blockCount) * PORTS_PER_USER + PORT_BEGIN;
   const list = Array.from({ length: PORTS_PER_USER }, (_, k) => first + k);

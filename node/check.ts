@@ -36,13 +36,22 @@ export async function checkNode(ctx: NodeContext): Promise<CheckReport> {
   const add = (check: string, ok: boolean, detail: string) => checks.push({ check, ok, detail });
 
   const gears = await listGears(ctx);
-  const gearUsers = (await readPasswd()).filter((u) => u.gecos === config.gecos && path.dirname(u.home) === config.gearBaseDir);
+  const gearUsers = (await readPasswd()).filter(
+    (u) => u.gecos === config.gecos && path.dirname(u.home) === config.gearBaseDir,
+  );
   const userNames = new Set(gearUsers.map((u) => u.name));
 
   // cgroup roots
   for (const d of cgroup.rootDirs()) {
-    const exists = await fs.stat(d).then(() => true, () => false);
-    add(`cgroup root ${d}`, exists || gears.length === 0, exists ? "present" : gears.length ? "missing" : "absent (no gears yet)");
+    const exists = await fs.stat(d).then(
+      () => true,
+      () => false,
+    );
+    add(
+      `cgroup root ${d}`,
+      exists || gears.length === 0,
+      exists ? "present" : gears.length ? "missing" : "absent (no gears yet)",
+    );
   }
 
   // node facts: what is enforced here and what is not
@@ -54,13 +63,21 @@ export async function checkNode(ctx: NodeContext): Promise<CheckReport> {
     diskFact = `error: ${(e as Error).message}`;
     add("disk limit mode", false, diskFact);
   }
-  const pam = (await limitsDirExists(config)) ? `limits files in ${config.limitsDir}` : `unavailable (${config.limitsDir} missing)`;
+  const pam = (await limitsDirExists(config))
+    ? `limits files in ${config.limitsDir}`
+    : `unavailable (${config.limitsDir} missing)`;
 
   // each gear
   for (const g of gears) {
     try {
       const st = await inspectGear(ctx, g.uuid);
-      add(`gear ${g.uuid}`, st.drift.length === 0, st.drift.length === 0 ? "clean" : st.drift.map((d) => `${d.field}: expected ${d.expected}, actual ${d.actual}`).join("; "));
+      add(
+        `gear ${g.uuid}`,
+        st.drift.length === 0,
+        st.drift.length === 0
+          ? "clean"
+          : st.drift.map((d) => `${d.field}: expected ${d.expected}, actual ${d.actual}`).join("; "),
+      );
       if (st.disk.mode !== "unenforced") add(`gear ${g.uuid} disk`, st.disk.enforced, st.disk.detail);
     } catch (e) {
       add(`gear ${g.uuid}`, false, (e as Error).message);
@@ -77,25 +94,32 @@ export async function checkNode(ctx: NodeContext): Promise<CheckReport> {
     for (const pid of await cgroup.pids(name)) {
       const status = await fs.readFile(`/proc/${pid}/status`, "utf8").catch(() => null);
       const uid = status ? Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]) : null;
-      if (uid !== null && uid !== user.uid) add(`cgroup ${name} pid ${pid}`, false, `process of uid ${uid} inside the gear's cgroup`);
+      if (uid !== null && uid !== user.uid)
+        add(`cgroup ${name} pid ${pid}`, false, `process of uid ${uid} inside the gear's cgroup`);
     }
   }
 
   // leftovers: homes, markers, PAM files, disk images without a gear user
   const homes = await fs.readdir(config.gearBaseDir).catch(() => [] as string[]);
-  for (const h of homes) if (UUID_PATTERN.test(h) && !userNames.has(h)) add(`home ${h}`, false, "leftover home without a gear user");
-  for (const m of await listMarkers(config)) if (!userNames.has(m)) add(`marker ${m}`, false, "marker without a gear user (partial create or destroy)");
+  for (const h of homes)
+    if (UUID_PATTERN.test(h) && !userNames.has(h))
+      add(`home ${h}`, false, "leftover home without a gear user");
+  for (const m of await listMarkers(config))
+    if (!userNames.has(m))
+      add(`marker ${m}`, false, "marker without a gear user (partial create or destroy)");
   if (await limitsDirExists(config)) {
     const re = new RegExp(`^${config.limitsOrder}-([0-9a-f]{32})\\.conf$`);
     for (const f of await fs.readdir(config.limitsDir)) {
       const m = re.exec(f);
-      if (m && !userNames.has(m[1])) add(`limits ${f}`, false, "leftover PAM limits file without a gear user");
+      if (m && !userNames.has(m[1]))
+        add(`limits ${f}`, false, "leftover PAM limits file without a gear user");
     }
   }
   const diskDir = path.dirname(imagePath(config, "0".repeat(32)));
   for (const f of await fs.readdir(diskDir).catch(() => [] as string[])) {
     const id = f.slice(0, 32);
-    if (UUID_PATTERN.test(id) && !userNames.has(id)) add(`disk image ${f}`, false, "leftover disk image without a gear user");
+    if (UUID_PATTERN.test(id) && !userNames.has(id))
+      add(`disk image ${f}`, false, "leftover disk image without a gear user");
   }
 
   const failures = checks.filter((c) => !c.ok);

@@ -55,7 +55,8 @@ function out(value: unknown): void {
 }
 
 async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) throw new UsageError("no field flags given and stdin is a terminal: pass flags or JSON on stdin");
+  if (process.stdin.isTTY)
+    throw new UsageError("no field flags given and stdin is a terminal: pass flags or JSON on stdin");
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString("utf8");
@@ -81,7 +82,10 @@ const GEAR_FLAGS = {
   env: { type: "string", multiple: true },
 } as const;
 
-async function requestFrom(values: Record<string, unknown>, positionalUuid?: string): Promise<Record<string, unknown>> {
+async function requestFrom(
+  values: Record<string, unknown>,
+  positionalUuid?: string,
+): Promise<Record<string, unknown>> {
   const fields = ["uuid", "uid", "app", "namespace", "profile", "env"].filter((k) => values[k] !== undefined);
   if (fields.length === 0 && !positionalUuid) {
     const text = await readStdin();
@@ -110,12 +114,18 @@ function parseUidArg(s: string | undefined, min: number, max: number): number {
 
 async function gearCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  const { values, positionals } = parseArgs({ args: rest, options: GEAR_FLAGS, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: GEAR_FLAGS,
+    allowPositionals: true,
+    strict: true,
+  });
   if (positionals.length > 1) throw new UsageError(`unexpected arguments: ${positionals.slice(1).join(" ")}`);
   const ctx = await makeContext();
   switch (sub) {
     case "create": {
-      if (positionals.length) throw new UsageError("create takes flags or JSON on stdin, not positional arguments");
+      if (positionals.length)
+        throw new UsageError("create takes flags or JSON on stdin, not positional arguments");
       out(await createGear(ctx, await requestFrom(values)));
       return EXIT.OK;
     }
@@ -164,7 +174,11 @@ async function dispatch(argv: string[]): Promise<number> {
       return report.ok ? EXIT.OK : EXIT.DRIFT;
     }
     case "mcs-label": {
-      const { values, positionals } = parseArgs({ args: rest, options: { json: { type: "boolean" } }, allowPositionals: true });
+      const { values, positionals } = parseArgs({
+        args: rest,
+        options: { json: { type: "boolean" } },
+        allowPositionals: true,
+      });
       const uid = parseUidArg(positionals[0], 1, MCS_LABEL_COUNT);
       const label = mcsLabel(uid);
       if (values.json) out({ uid, label });
@@ -172,10 +186,17 @@ async function dispatch(argv: string[]): Promise<number> {
       return EXIT.OK;
     }
     case "addresses": {
-      const { values, positionals } = parseArgs({ args: rest, options: { json: { type: "boolean" } }, allowPositionals: true });
+      const { values, positionals } = parseArgs({
+        args: rest,
+        options: { json: { type: "boolean" } },
+        allowPositionals: true,
+      });
       const a = gearAddresses(parseUidArg(positionals[0], 500, 2 ** 31 - 1));
       if (values.json) out(a);
-      else console.log(`loopback ${a.loopback.first}-${a.loopback.last} (${a.loopback.network})\nports ${a.ports.first}-${a.ports.last}`);
+      else
+        console.log(
+          `loopback ${a.loopback.first}-${a.loopback.last} (${a.loopback.network})\nports ${a.ports.first}-${a.ports.last}`,
+        );
       return EXIT.OK;
     }
     default:

@@ -88,9 +88,11 @@ function parseProfile(name: string, v: unknown, base: Profile | undefined): Prof
   const m = { ...(base ?? {}), ...v } as Record<string, unknown>;
   const f = (k: string) => `profiles.${name}.${k}`;
   const memoryBytes = posInt(m.memoryBytes, f("memoryBytes"), 4096);
-  if (memoryBytes % 4096 !== 0) throw new ValidationError(`config.${f("memoryBytes")}`, "must be a multiple of 4096");
+  if (memoryBytes % 4096 !== 0)
+    throw new ValidationError(`config.${f("memoryBytes")}`, "must be a multiple of 4096");
   const swapBytes = posInt(m.swapBytes, f("swapBytes"), 0);
-  if (swapBytes % 4096 !== 0) throw new ValidationError(`config.${f("swapBytes")}`, "must be a multiple of 4096");
+  if (swapBytes % 4096 !== 0)
+    throw new ValidationError(`config.${f("swapBytes")}`, "must be a multiple of 4096");
   const cpuWeight = posInt(m.cpuWeight, f("cpuWeight"), 1);
   if (cpuWeight > 10000) throw new ValidationError(`config.${f("cpuWeight")}`, "must be 1..10000");
   const cpuMax = m.cpuMax ?? null;
@@ -141,11 +143,15 @@ export function resolveConfig(doc: unknown): NodeConfig {
     throw new ValidationError("config.gecos", "must be 1-64 of [A-Za-z0-9 ._-]");
   }
   const dist = isObj(doc.district) ? doc.district : {};
-  const firstUid = dist.firstUid !== undefined ? posInt(dist.firstUid, "district.firstUid") : d.district.firstUid;
+  const firstUid =
+    dist.firstUid !== undefined ? posInt(dist.firstUid, "district.firstUid") : d.district.firstUid;
   const maxUid = dist.maxUid !== undefined ? posInt(dist.maxUid, "district.maxUid") : d.district.maxUid;
   if (maxUid < firstUid) throw new ValidationError("config.district.maxUid", "must be ≥ firstUid");
   if (firstUid < 500 || maxUid > 523776) {
-    throw new ValidationError("config.district", "UID range must lie within 500..523776 (ports and MCS labels)");
+    throw new ValidationError(
+      "config.district",
+      "UID range must lie within 500..523776 (ports and MCS labels)",
+    );
   }
   const cg = isObj(doc.cgroup) ? doc.cgroup : {};
   const version = cg.version ?? d.cgroup.version;
@@ -156,27 +162,33 @@ export function resolveConfig(doc: unknown): NodeConfig {
   if (typeof rootName !== "string" || !/^[a-z][a-z0-9_-]{0,63}$/.test(rootName)) {
     throw new ValidationError("config.cgroup.rootName", "must match ^[a-z][a-z0-9_-]{0,63}$");
   }
-  const mountRoot = cg.mountRoot === undefined || cg.mountRoot === null ? null : absPath(cg.mountRoot, "cgroup.mountRoot");
+  const mountRoot =
+    cg.mountRoot === undefined || cg.mountRoot === null ? null : absPath(cg.mountRoot, "cgroup.mountRoot");
   const disk = isObj(doc.disk) ? doc.disk : {};
   const mode = disk.mode ?? d.disk.mode;
   if (!["auto", "quota", "loop", "none"].includes(mode as string)) {
     throw new ValidationError("config.disk.mode", 'must be "auto", "quota", "loop" or "none"');
   }
   const limitsDir = doc.limitsDir !== undefined ? absPath(doc.limitsDir, "limitsDir") : d.limitsDir;
-  const limitsOrder = doc.limitsOrder !== undefined ? posInt(doc.limitsOrder, "limitsOrder", 0) : d.limitsOrder;
+  const limitsOrder =
+    doc.limitsOrder !== undefined ? posInt(doc.limitsOrder, "limitsOrder", 0) : d.limitsOrder;
   const envPrefix = doc.envPrefix ?? d.envPrefix;
   if (typeof envPrefix !== "string" || !/^[A-Z][A-Z0-9]*_$/.test(envPrefix)) {
     throw new ValidationError("config.envPrefix", "must match ^[A-Z][A-Z0-9]*_$");
   }
   const cloudDomain = doc.cloudDomain ?? d.cloudDomain;
-  if (typeof cloudDomain !== "string" || !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(cloudDomain)) {
+  if (
+    typeof cloudDomain !== "string" ||
+    !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(cloudDomain)
+  ) {
     throw new ValidationError("config.cloudDomain", "must be a DNS name");
   }
   const profiles: Record<string, Profile> = { ...d.profiles };
   if (doc.profiles !== undefined) {
     if (!isObj(doc.profiles)) throw new ValidationError("config.profiles", "must be an object");
     for (const [name, p] of Object.entries(doc.profiles)) {
-      if (!PROFILE_PATTERN.test(name)) throw new ValidationError(`config.profiles.${name}`, "bad profile name");
+      if (!PROFILE_PATTERN.test(name))
+        throw new ValidationError(`config.profiles.${name}`, "bad profile name");
       profiles[name] = parseProfile(name, p, d.profiles[name]);
     }
   }

@@ -41,7 +41,8 @@ export function quotaSupport(dir: string): { ok: boolean; mountPoint: string | n
   const m = mountOptionsOf(dir);
   if (!m) return { ok: false, mountPoint: null, why: `no mount found for ${dir}` };
   const hasQuota = m.options.some((o) => o === "usrquota" || o === "quota" || o.startsWith("usrjquota="));
-  if (!hasQuota) return { ok: false, mountPoint: m.mountPoint, why: `${m.mountPoint} is not mounted with usrquota` };
+  if (!hasQuota)
+    return { ok: false, mountPoint: m.mountPoint, why: `${m.mountPoint} is not mounted with usrquota` };
   if (!onPath("setquota")) {
     return { ok: false, mountPoint: m.mountPoint, why: "setquota not installed (apt-get install quota)" };
   }
@@ -203,7 +204,16 @@ export async function removeLoop(config: NodeConfig, uuid: string, home: string)
 // ---------------------------------------------------------------- quota
 
 export async function applyQuota(mountPoint: string, uuid: string, p: Profile): Promise<void> {
-  await runOk(["setquota", "-u", uuid, "0", String(Math.floor(p.diskBytes / 1024)), "0", String(p.diskFiles), mountPoint]);
+  await runOk([
+    "setquota",
+    "-u",
+    uuid,
+    "0",
+    String(Math.floor(p.diskBytes / 1024)),
+    "0",
+    String(p.diskFiles),
+    mountPoint,
+  ]);
 }
 
 export async function clearQuota(mountPoint: string, uuid: string): Promise<void> {
@@ -211,7 +221,10 @@ export async function clearQuota(mountPoint: string, uuid: string): Promise<void
 }
 
 /** Hard limits read back with `repquota -O csv` (null when the user has no quota entry). */
-export async function readQuota(mountPoint: string, uuid: string): Promise<{ blocks: number; files: number } | null> {
+export async function readQuota(
+  mountPoint: string,
+  uuid: string,
+): Promise<{ blocks: number; files: number } | null> {
   const r = await run(["repquota", "-u", "-O", "csv", mountPoint]);
   if (r.code !== 0) return null;
   const lines = r.stdout.trim().split("\n");
@@ -227,7 +240,12 @@ export async function readQuota(mountPoint: string, uuid: string): Promise<{ blo
 
 // ---------------------------------------------------------------- read back
 
-export async function readDisk(config: NodeConfig, uuid: string, home: string, mode: DiskMode): Promise<DiskState> {
+export async function readDisk(
+  config: NodeConfig,
+  uuid: string,
+  home: string,
+  mode: DiskMode,
+): Promise<DiskState> {
   if (mode === "loop") {
     const m = mountedAt(home);
     const img = imagePath(config, uuid);
@@ -255,7 +273,13 @@ export async function readDisk(config: NodeConfig, uuid: string, home: string, m
     const q = quotaSupport(config.gearBaseDir);
     const got = q.ok && q.mountPoint ? await readQuota(q.mountPoint, uuid) : null;
     if (!got || (got.blocks === 0 && got.files === 0)) {
-      return { mode: "quota", enforced: false, limitBytes: null, limitFiles: null, detail: got ? "no quota set" : q.why };
+      return {
+        mode: "quota",
+        enforced: false,
+        limitBytes: null,
+        limitFiles: null,
+        detail: got ? "no quota set" : q.why,
+      };
     }
     return {
       mode: "quota",
@@ -265,8 +289,17 @@ export async function readDisk(config: NodeConfig, uuid: string, home: string, m
       detail: `user quota on ${q.mountPoint}`,
     };
   }
-  const why = config.disk.mode === "none" ? "disabled by node config (disk.mode none)" : quotaSupport(config.gearBaseDir).why;
-  return { mode: "unenforced", enforced: false, limitBytes: null, limitFiles: null, detail: `not enforced: ${why}` };
+  const why =
+    config.disk.mode === "none"
+      ? "disabled by node config (disk.mode none)"
+      : quotaSupport(config.gearBaseDir).why;
+  return {
+    mode: "unenforced",
+    enforced: false,
+    limitBytes: null,
+    limitFiles: null,
+    detail: `not enforced: ${why}`,
+  };
 }
 
 export { mounts, mountedAt };

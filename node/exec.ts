@@ -13,7 +13,9 @@ export class CommandError extends Error {
     readonly argv: readonly string[],
     readonly result: ExecResult,
   ) {
-    super(`command failed (exit ${result.code}): ${argv.join(" ")}: ${result.stderr.trim() || result.stdout.trim()}`);
+    super(
+      `command failed (exit ${result.code}): ${argv.join(" ")}: ${result.stderr.trim() || result.stdout.trim()}`,
+    );
     this.name = "CommandError";
   }
 }
@@ -22,7 +24,10 @@ export class CommandError extends Error {
 export const HOST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /** Run a command; resolve with its exit code (never rejects for a non-zero exit). */
-export function run(argv: readonly string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
+export function run(
+  argv: readonly string[],
+  opts: { input?: string; timeoutMs?: number } = {},
+): Promise<ExecResult> {
   const [cmd, ...args] = argv;
   return new Promise((resolve, reject) => {
     const child = execFile(

@@ -22,12 +22,27 @@ import {
 } from "./disk";
 import { gearHome } from "./env";
 import { applyHome, homeLayout, listCartridgeDirs, pruneUserVars, readHomeDrift } from "./home";
-import { limitsDirExists, readLimits, removeLimits, renderLimits, writeLimits, limitsFilePath } from "./limits";
+import {
+  limitsDirExists,
+  readLimits,
+  removeLimits,
+  renderLimits,
+  writeLimits,
+  limitsFilePath,
+} from "./limits";
 import { withFileLock } from "./lock";
 import { mcsLabel } from "./mcs";
 import { killGear, processesOfUid, purgeIpc } from "./procs";
 import { labelTree, rangeOf, readLabel } from "./selinux";
-import { ensureStateDirs, listMarkers, lockPath, Marker, readMarker, removeMarker, writeMarker } from "./state";
+import {
+  ensureStateDirs,
+  listMarkers,
+  lockPath,
+  Marker,
+  readMarker,
+  removeMarker,
+  writeMarker,
+} from "./state";
 import type { Drift, GearSpec, GearState, NodeConfig } from "./types";
 import { validateGearSpec, validateUpdate, validateUuid } from "./validate";
 
@@ -51,27 +66,45 @@ function crashPoint(step: string): void {
 function limitsOf(config: NodeConfig, spec: GearSpec): CgroupLimits {
   const p = config.profiles[spec.profile];
   if (!p) throw new Error(`profile ${spec.profile} of gear ${spec.uuid} is no longer in the node config`);
-  return { memoryBytes: p.memoryBytes, swapBytes: p.swapBytes, pids: p.pids, cpuWeight: p.cpuWeight, cpuMax: p.cpuMax };
+  return {
+    memoryBytes: p.memoryBytes,
+    swapBytes: p.swapBytes,
+    pids: p.pids,
+    cpuWeight: p.cpuWeight,
+    cpuMax: p.cpuMax,
+  };
 }
 
 function canonical(spec: GearSpec): string {
   const env = Object.fromEntries(Object.entries(spec.env).sort(([a], [b]) => (a < b ? -1 : 1)));
-  return JSON.stringify({ uuid: spec.uuid, uid: spec.uid, app: spec.app, namespace: spec.namespace, profile: spec.profile, env });
+  return JSON.stringify({
+    uuid: spec.uuid,
+    uid: spec.uid,
+    app: spec.app,
+    namespace: spec.namespace,
+    profile: spec.profile,
+    env,
+  });
 }
 
 /** Refuse before touching anything if the uuid/uid clash with accounts that are not this gear. */
 async function preflight(config: NodeConfig, spec: GearSpec): Promise<void> {
   const users = await readPasswd();
   const byName = users.find((u) => u.name === spec.uuid);
-  if (byName && byName.gecos !== config.gecos) throw new ConflictError(`user ${spec.uuid} exists and is not a gear`);
-  if (byName && byName.uid !== spec.uid) throw new ConflictError(`gear ${spec.uuid} exists with uid ${byName.uid}`);
+  if (byName && byName.gecos !== config.gecos)
+    throw new ConflictError(`user ${spec.uuid} exists and is not a gear`);
+  if (byName && byName.uid !== spec.uid)
+    throw new ConflictError(`gear ${spec.uuid} exists with uid ${byName.uid}`);
   const byUid = users.find((u) => u.uid === spec.uid);
-  if (byUid && byUid.name !== spec.uuid) throw new ConflictError(`uid ${spec.uid} is taken by user ${byUid.name}`);
+  if (byUid && byUid.name !== spec.uuid)
+    throw new ConflictError(`uid ${spec.uid} is taken by user ${byUid.name}`);
   const groups = await readGroups();
   const gByName = groups.find((g) => g.name === spec.uuid);
-  if (gByName && gByName.gid !== spec.uid) throw new ConflictError(`group ${spec.uuid} exists with gid ${gByName.gid}`);
+  if (gByName && gByName.gid !== spec.uid)
+    throw new ConflictError(`group ${spec.uuid} exists with gid ${gByName.gid}`);
   const gByGid = groups.find((g) => g.gid === spec.uid);
-  if (gByGid && gByGid.name !== spec.uuid) throw new ConflictError(`gid ${spec.uid} is taken by group ${gByGid.name}`);
+  if (gByGid && gByGid.name !== spec.uuid)
+    throw new ConflictError(`gid ${spec.uid} is taken by group ${gByGid.name}`);
 }
 
 /** Bring every part of the gear to the spec. Each step is idempotent. */
@@ -98,7 +131,8 @@ async function converge(ctx: NodeContext, spec: GearSpec, disk: DiskMode, fresh:
   if (!fresh) {
     // repair: a gear process outside its cgroup is moved in
     for (const p of await processesOfUid(spec.uid)) {
-      if (!(await cgroup.pidInGear(p.pid, spec.uuid))) await cgroup.attach(spec.uuid, p.pid).catch(() => undefined);
+      if (!(await cgroup.pidInGear(p.pid, spec.uuid)))
+        await cgroup.attach(spec.uuid, p.pid).catch(() => undefined);
     }
   }
 }
@@ -117,11 +151,27 @@ export interface GearSummary {
   readonly profile: string | null;
 }
 
-function summary(uuid: string, uid: number | null, phase: GearSummary["phase"], spec: GearSpec | null): GearSummary {
-  return { uuid, uid, phase, app: spec?.app ?? null, namespace: spec?.namespace ?? null, profile: spec?.profile ?? null };
+function summary(
+  uuid: string,
+  uid: number | null,
+  phase: GearSummary["phase"],
+  spec: GearSpec | null,
+): GearSummary {
+  return {
+    uuid,
+    uid,
+    phase,
+    app: spec?.app ?? null,
+    namespace: spec?.namespace ?? null,
+    profile: spec?.profile ?? null,
+  };
 }
 
-export async function createGear(ctx: NodeContext, input: unknown, opts: CreateOptions = {}): Promise<GearState | GearSummary> {
+export async function createGear(
+  ctx: NodeContext,
+  input: unknown,
+  opts: CreateOptions = {},
+): Promise<GearState | GearSummary> {
   const spec = validateGearSpec(input, ctx.config);
   // refuse clashes and impossible disk modes before anything (even the state dir) is made
   await preflight(ctx.config, spec);
@@ -130,20 +180,28 @@ export async function createGear(ctx: NodeContext, input: unknown, opts: CreateO
   return withFileLock(lockPath(ctx.config, spec.uuid), async () => {
     const marker = await readMarker(ctx.config, spec.uuid);
     if (marker?.phase === "destroying") {
-      throw new ConflictError(`gear ${spec.uuid} is being destroyed; finish with: geartrain node gear destroy ${spec.uuid}`);
+      throw new ConflictError(
+        `gear ${spec.uuid} is being destroyed; finish with: geartrain node gear destroy ${spec.uuid}`,
+      );
     }
     if (marker && canonical(marker.spec) !== canonical(spec)) {
-      throw new ConflictError(`gear ${spec.uuid} exists with a different spec; use update to change profile or env`);
+      throw new ConflictError(
+        `gear ${spec.uuid} exists with a different spec; use update to change profile or env`,
+      );
     }
     await preflight(ctx.config, spec);
     const disk = marker?.disk ?? chooseDiskMode(ctx.config);
     // fresh: first attempt and no account yet, so no gear process can exist (enables the fast layout path)
     const fresh = !marker && !(await readPasswd()).some((u) => u.name === spec.uuid);
-    if (!marker || marker.phase !== "created") await writeMarker(ctx.config, { phase: "creating", spec, disk });
+    if (!marker || marker.phase !== "created")
+      await writeMarker(ctx.config, { phase: "creating", spec, disk });
     crashPoint("create:marker");
     await converge(ctx, spec, disk, fresh);
-    if (!marker || marker.phase !== "created") await writeMarker(ctx.config, { phase: "created", spec, disk });
-    return opts.inspect === false ? summary(spec.uuid, spec.uid, "created", spec) : inspectLocked(ctx, spec.uuid);
+    if (!marker || marker.phase !== "created")
+      await writeMarker(ctx.config, { phase: "created", spec, disk });
+    return opts.inspect === false
+      ? summary(spec.uuid, spec.uid, "created", spec)
+      : inspectLocked(ctx, spec.uuid);
   });
 }
 
@@ -178,17 +236,30 @@ export async function destroyGear(ctx: NodeContext, uuidIn: unknown): Promise<De
   return withFileLock(lockPath(config, uuid), async () => {
     const marker = await readMarker(config, uuid);
     const user = (await readPasswd()).find((u) => u.name === uuid);
-    if (user && user.gecos !== config.gecos) throw new ConflictError(`user ${uuid} is not a gear; refusing to remove it`);
+    if (user && user.gecos !== config.gecos)
+      throw new ConflictError(`user ${uuid} is not a gear; refusing to remove it`);
     const home = gearHome(config, uuid);
     const leftovers =
       (await cgroup.gearExists(uuid)) ||
-      (await fs.stat(home).then(() => true, () => false)) ||
-      (await fs.stat(imagePath(config, uuid)).then(() => true, () => false));
+      (await fs.stat(home).then(
+        () => true,
+        () => false,
+      )) ||
+      (await fs.stat(imagePath(config, uuid)).then(
+        () => true,
+        () => false,
+      ));
     if (!marker && !user && !leftovers) return { uuid, destroyed: false, killed: 0 };
-    if (marker && marker.phase !== "destroying") await writeMarker(config, { ...marker, phase: "destroying" });
+    if (marker && marker.phase !== "destroying")
+      await writeMarker(config, { ...marker, phase: "destroying" });
     const uid = marker?.spec.uid ?? user?.uid ?? null;
     // 1. no new logins (PAM nproc 0), 2. kill everything and verify
-    if (await fs.stat(limitsFilePath(config, uuid)).then(() => true, () => false)) {
+    if (
+      await fs.stat(limitsFilePath(config, uuid)).then(
+        () => true,
+        () => false,
+      )
+    ) {
       await fs.writeFile(limitsFilePath(config, uuid), renderLimits(uuid, 0));
     }
     let killed = 0;
@@ -200,7 +271,14 @@ export async function destroyGear(ctx: NodeContext, uuidIn: unknown): Promise<De
       await cgroup.killAll(uuid);
     }
     // 3. disk: loop image (whatever the marker says, if one is there), quota entry
-    if (marker?.disk === "loop" || mountedAt(home) || (await fs.stat(imagePath(config, uuid)).then(() => true, () => false))) {
+    if (
+      marker?.disk === "loop" ||
+      mountedAt(home) ||
+      (await fs.stat(imagePath(config, uuid)).then(
+        () => true,
+        () => false,
+      ))
+    ) {
       await removeLoop(config, uuid, home);
     }
     if (marker?.disk === "quota") {
@@ -265,7 +343,10 @@ async function inspectLocked(ctx: NodeContext, uuid: string): Promise<GearState>
   diff(drift, "group.gid", uid, group?.gid ?? null);
 
   // home layout (paths, modes, owners, env files)
-  const homeExists = await fs.stat(home).then(() => true, () => false);
+  const homeExists = await fs.stat(home).then(
+    () => true,
+    () => false,
+  );
   if (spec) {
     if (homeExists) drift.push(...(await readHomeDrift(home, homeLayout(spec, config), uid)));
     else drift.push({ field: "path:.", expected: "dir", actual: "missing" });
@@ -278,7 +359,11 @@ async function inspectLocked(ctx: NodeContext, uuid: string): Promise<GearState>
     for (const f of cgroup.desiredFiles(limits)) {
       const key = `${f.controller}/${f.file}`;
       const actual = values[key];
-      if (actual === null && f.file === "memory.memsw.limit_in_bytes" && values["memory/memory.limit_in_bytes"] !== null) {
+      if (
+        actual === null &&
+        f.file === "memory.memsw.limit_in_bytes" &&
+        values["memory/memory.limit_in_bytes"] !== null
+      ) {
         continue; // kernel without swap accounting: reported as null, not drift
       }
       diff(drift, `cgroup:${key}`, f.value, actual);
@@ -299,7 +384,13 @@ async function inspectLocked(ctx: NodeContext, uuid: string): Promise<GearState>
   if (spec && diskMode !== "unenforced") {
     const p = config.profiles[spec.profile];
     diff(drift, "disk.enforced", true, disk.enforced);
-    if (disk.enforced) diff(drift, "disk.limitBytes", diskMode === "quota" ? Math.floor(p.diskBytes / 1024) * 1024 : p.diskBytes, disk.limitBytes);
+    if (disk.enforced)
+      diff(
+        drift,
+        "disk.limitBytes",
+        diskMode === "quota" ? Math.floor(p.diskBytes / 1024) * 1024 : p.diskBytes,
+        disk.limitBytes,
+      );
   }
 
   // SELinux

@@ -1,7 +1,16 @@
 // Gear home layout (reference §1.4, the subset of the issue): the desired entries as data (pure), applying
 // them without following links the gear controls, and reading them back for drift.
 
-import { chmodSync, chownSync, constants, lchownSync, mkdirSync, promises as fs, symlinkSync, writeFileSync } from "fs";
+import {
+  chmodSync,
+  chownSync,
+  constants,
+  lchownSync,
+  mkdirSync,
+  promises as fs,
+  symlinkSync,
+  writeFileSync,
+} from "fs";
 import * as path from "path";
 import { systemEnv } from "./env";
 import type { Drift, GearSpec, NodeConfig } from "./types";
@@ -43,8 +52,22 @@ export function homeLayout(spec: GearSpec, config: NodeConfig): HomeEntry[] {
     dir("app-root/logs", 0o750, "gear"),
     dir("app-root/runtime", 0o750, "gear"),
     dir("app-root/runtime/repo", 0o750, "gear"),
-    { rel: "app-root/runtime/.state", type: "file", mode: 0o660, owner: "gear", group: "gear", content: "new\n" },
-    { rel: "app-root/repo", type: "symlink", mode: 0o777, owner: "root", group: "root", content: "runtime/repo" },
+    {
+      rel: "app-root/runtime/.state",
+      type: "file",
+      mode: 0o660,
+      owner: "gear",
+      group: "gear",
+      content: "new\n",
+    },
+    {
+      rel: "app-root/repo",
+      type: "symlink",
+      mode: 0o777,
+      owner: "root",
+      group: "root",
+      content: "runtime/repo",
+    },
     dir("git", 0o750, "root"),
     dir(git, 0o750, "gear"),
     dir(`${git}/hooks`, 0o755, "root"),
@@ -71,7 +94,15 @@ export function homeLayout(spec: GearSpec, config: NodeConfig): HomeEntry[] {
     },
   ];
   for (const [name, value] of Object.entries(systemEnv(spec, config))) {
-    entries.push({ rel: `.env/${name}`, type: "file", mode: 0o640, owner: "root", group: "gear", content: value, exact: true });
+    entries.push({
+      rel: `.env/${name}`,
+      type: "file",
+      mode: 0o640,
+      owner: "root",
+      group: "gear",
+      content: value,
+      exact: true,
+    });
   }
   for (const [name, value] of Object.entries(spec.env)) {
     entries.push({
@@ -97,7 +128,8 @@ function ids(e: HomeEntry, uid: number): { uid: number; gid: number } {
  * something outside its home.
  */
 async function fixOwnerMode(abs: string, want: { uid: number; gid: number }, mode: number, isDir: boolean) {
-  const flags = constants.O_RDONLY | constants.O_NOFOLLOW | (isDir ? constants.O_DIRECTORY : 0) | constants.O_NONBLOCK;
+  const flags =
+    constants.O_RDONLY | constants.O_NOFOLLOW | (isDir ? constants.O_DIRECTORY : 0) | constants.O_NONBLOCK;
   const h = await fs.open(abs, flags);
   try {
     const real = await fs.readlink(`/proc/self/fd/${h.fd}`);
@@ -143,7 +175,12 @@ function layoutFresh(home: string, entries: readonly HomeEntry[], uid: number): 
  * Make the home match the layout. Idempotent; wrong types (e.g. a link where a dir belongs) are replaced.
  * `fresh`: the home is empty and its gear has never run (see layoutFresh).
  */
-export async function applyHome(home: string, entries: readonly HomeEntry[], uid: number, fresh = false): Promise<void> {
+export async function applyHome(
+  home: string,
+  entries: readonly HomeEntry[],
+  uid: number,
+  fresh = false,
+): Promise<void> {
   if (fresh && (await fs.readdir(home)).length === 0) {
     layoutFresh(home, entries, uid);
     return;
@@ -195,7 +232,11 @@ function octal(m: number): string {
 }
 
 /** Compare the home with the layout. Returns exactly the differences. */
-export async function readHomeDrift(home: string, entries: readonly HomeEntry[], uid: number): Promise<Drift[]> {
+export async function readHomeDrift(
+  home: string,
+  entries: readonly HomeEntry[],
+  uid: number,
+): Promise<Drift[]> {
   const drift: Drift[] = [];
   for (const e of entries) {
     const abs = e.rel === "." ? home : path.join(home, e.rel);
@@ -212,23 +253,33 @@ export async function readHomeDrift(home: string, entries: readonly HomeEntry[],
     }
     if (e.type === "symlink") {
       const target = await fs.readlink(abs);
-      if (target !== e.content) drift.push({ field: `${field}.target`, expected: e.content!, actual: target });
+      if (target !== e.content)
+        drift.push({ field: `${field}.target`, expected: e.content!, actual: target });
       continue;
     }
     const want = ids(e, uid);
     if (st.uid !== want.uid || st.gid !== want.gid) {
-      drift.push({ field: `${field}.owner`, expected: `${want.uid}:${want.gid}`, actual: `${st.uid}:${st.gid}` });
+      drift.push({
+        field: `${field}.owner`,
+        expected: `${want.uid}:${want.gid}`,
+        actual: `${st.uid}:${st.gid}`,
+      });
     }
-    if ((st.mode & 0o7777) !== e.mode) drift.push({ field: `${field}.mode`, expected: octal(e.mode), actual: octal(st.mode) });
+    if ((st.mode & 0o7777) !== e.mode)
+      drift.push({ field: `${field}.mode`, expected: octal(e.mode), actual: octal(st.mode) });
     if (e.type === "file" && e.exact) {
       const content = await fs.readFile(abs, "utf8");
-      if (content !== e.content) drift.push({ field: `${field}.content`, expected: e.content!, actual: content });
+      if (content !== e.content)
+        drift.push({ field: `${field}.content`, expected: e.content!, actual: content });
     }
   }
   const uv = path.join(home, ".env/user_vars");
-  const wanted = new Set(entries.filter((e) => e.rel.startsWith(".env/user_vars/")).map((e) => path.basename(e.rel)));
+  const wanted = new Set(
+    entries.filter((e) => e.rel.startsWith(".env/user_vars/")).map((e) => path.basename(e.rel)),
+  );
   for (const n of await fs.readdir(uv).catch(() => [] as string[])) {
-    if (!wanted.has(n)) drift.push({ field: `path:.env/user_vars/${n}`, expected: "absent", actual: "present" });
+    if (!wanted.has(n))
+      drift.push({ field: `path:.env/user_vars/${n}`, expected: "absent", actual: "present" });
   }
   return drift;
 }
@@ -237,7 +288,10 @@ export async function readHomeDrift(home: string, entries: readonly HomeEntry[],
 export async function listCartridgeDirs(home: string): Promise<string[]> {
   const entries = await fs.readdir(home, { withFileTypes: true }).catch(() => []);
   return entries
-    .filter((e) => e.isDirectory() && !e.name.startsWith(".") && !["app-root", "git", "lost+found"].includes(e.name))
+    .filter(
+      (e) =>
+        e.isDirectory() && !e.name.startsWith(".") && !["app-root", "git", "lost+found"].includes(e.name),
+    )
     .map((e) => e.name)
     .sort();
 }

@@ -57,7 +57,11 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T>, timeou
         continue; // released between open and read
       }
       const emptyAndOld =
-        content === "" && (await fs.stat(file).then((st) => Date.now() - st.mtimeMs > 5000, () => false));
+        content === "" &&
+        (await fs.stat(file).then(
+          (st) => Date.now() - st.mtimeMs > 5000,
+          () => false,
+        ));
       if ((content !== "" && !holderAlive(content)) || emptyAndOld) {
         // stale: holder died. Rename is atomic; only one taker wins, others retry.
         const stale = `${file}.stale.${process.pid}`;
@@ -75,7 +79,8 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T>, timeou
         }
         continue;
       }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for lock ${file} (held by ${content.trim()})`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for lock ${file} (held by ${content.trim()})`);
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 100);
     }

@@ -80,7 +80,8 @@ export async function killGear(cg: CgroupDriver, uuid: string, uid: number): Pro
     await sleep(Math.min(5 * (round + 1), 50));
   }
   const left = [...(hasGroup ? await cg.pids(uuid) : []), ...(await processesOfUid(uid)).map((p) => p.pid)];
-  if (left.length > 0) throw new Error(`gear ${uuid}: processes survive SIGKILL: ${[...new Set(left)].join(" ")}`);
+  if (left.length > 0)
+    throw new Error(`gear ${uuid}: processes survive SIGKILL: ${[...new Set(left)].join(" ")}`);
   return killed;
 }
 

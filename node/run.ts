@@ -82,14 +82,17 @@ async function prepare(ctx: NodeContext, uuid: string, argv: readonly string[], 
   }
   for (const [k, v] of Object.entries(opts.env ?? {})) {
     if (!ENV_NAME_PATTERN.test(k)) throw new ValidationError("env", `bad variable name ${JSON.stringify(k)}`);
-    if (typeof v !== "string" || v.includes("\0")) throw new ValidationError(`env.${k}`, "value must be a string without NUL");
+    if (typeof v !== "string" || v.includes("\0"))
+      throw new ValidationError(`env.${k}`, "value must be a string without NUL");
   }
   const user = (await readPasswd()).find((u) => u.name === uuid && u.gecos === ctx.config.gecos);
   if (!user) throw new Error(`gear ${uuid} does not exist on this node`);
-  if (!(await ctx.cgroup.gearExists(uuid))) throw new Error(`gear ${uuid} has no cgroup; run: geartrain node gear update`);
+  if (!(await ctx.cgroup.gearExists(uuid)))
+    throw new Error(`gear ${uuid} has no cgroup; run: geartrain node gear update`);
   const home = path.join(ctx.config.gearBaseDir, uuid);
   const cwd = opts.cwd ? path.resolve(home, opts.cwd) : home;
-  if (cwd !== home && !cwd.startsWith(`${home}/`)) throw new ValidationError("cwd", "must be inside the gear home");
+  if (cwd !== home && !cwd.startsWith(`${home}/`))
+    throw new ValidationError("cwd", "must be inside the gear home");
   const env = processEnv(
     uuid,
     await readEnvDir(path.join(home, ".env")),

@@ -95,7 +95,11 @@ export interface GearState {
   readonly spec: GearSpec | null;
   readonly home: string;
   readonly user: { readonly exists: boolean; readonly uid: number | null; readonly gid: number | null };
-  readonly selinux: { readonly status: SelinuxStatus; readonly label: string; readonly applied: string | null };
+  readonly selinux: {
+    readonly status: SelinuxStatus;
+    readonly label: string;
+    readonly applied: string | null;
+  };
   readonly cgroup: {
     readonly version: "v1" | "v2";
     readonly paths: readonly string[];

@@ -124,7 +124,8 @@ export function validateGearSpec(input: unknown, config: NodeConfig): GearSpec {
   }
   const o = input as Record<string, unknown>;
   for (const k of Object.keys(o)) {
-    if (!SPEC_KEYS.includes(k)) throw new ValidationError(k, `unknown field (allowed: ${SPEC_KEYS.join(", ")})`);
+    if (!SPEC_KEYS.includes(k))
+      throw new ValidationError(k, `unknown field (allowed: ${SPEC_KEYS.join(", ")})`);
   }
   const uuid = validateUuid(o.uuid);
   const uid = validateUid(o.uid, config);
@@ -145,7 +146,10 @@ export function validateUpdate(input: unknown, current: GearSpec, config: NodeCo
   const spec = validateGearSpec(merged, config);
   for (const k of ["uuid", "uid", "app", "namespace"] as const) {
     if (spec[k] !== current[k]) {
-      throw new ValidationError(k, `cannot change on update (is ${describe(current[k])}, asked ${describe(spec[k])})`);
+      throw new ValidationError(
+        k,
+        `cannot change on update (is ${describe(current[k])}, asked ${describe(spec[k])})`,
+      );
     }
   }
   return spec;

@@ -82,7 +82,11 @@ export function detectHierarchy(config: NodeConfig): Hierarchy {
       result = { version: "v1", mounts: mounts as Record<V1Controller, string> };
     }
   } else {
-    result = chooseHierarchy(parseMountInfo(readFileSync("/proc/self/mountinfo", "utf8")), version, readControllers);
+    result = chooseHierarchy(
+      parseMountInfo(readFileSync("/proc/self/mountinfo", "utf8")),
+      version,
+      readControllers,
+    );
   }
   if ("error" in result) throw new Error(result.error);
   return result;

@@ -296,7 +296,13 @@ export class CgroupV2 implements CgroupDriver {
   }
   async killAll(uuid: string): Promise<void> {
     const killFile = path.join(this.dir(uuid), "cgroup.kill");
-    if ((await readOrNull(killFile)) !== null || (await fs.stat(killFile).then(() => true, () => false))) {
+    if (
+      (await readOrNull(killFile)) !== null ||
+      (await fs.stat(killFile).then(
+        () => true,
+        () => false,
+      ))
+    ) {
       try {
         await fs.writeFile(killFile, "1");
       } catch {

@@ -18,10 +18,17 @@ function hostSnapshot(): string {
   const passwd = readFileSync("/etc/passwd", "utf8");
   const group = readFileSync("/etc/group", "utf8");
   const homes = existsSync(node.config.gearBaseDir) ? readdirSync(node.config.gearBaseDir).join(",") : "";
-  const cg = node.ctx.cgroup.rootDirs().map((d) => (existsSync(d) ? readdirSync(d).join(",") : "-")).join("|");
-  const markers = existsSync(path.join(node.config.stateDir, "gears")) ? readdirSync(path.join(node.config.stateDir, "gears")).join(",") : "";
+  const cg = node.ctx.cgroup
+    .rootDirs()
+    .map((d) => (existsSync(d) ? readdirSync(d).join(",") : "-"))
+    .join("|");
+  const markers = existsSync(path.join(node.config.stateDir, "gears"))
+    ? readdirSync(path.join(node.config.stateDir, "gears")).join(",")
+    : "";
   const limits = readdirSync(node.config.limitsDir).join(",");
-  return [passwd, group, homes, cg, markers, limits, existsSync("/tmp/gt-pwned") ? "PWNED" : ""].join("\n--\n");
+  return [passwd, group, homes, cg, markers, limits, existsSync("/tmp/gt-pwned") ? "PWNED" : ""].join(
+    "\n--\n",
+  );
 }
 
 const good = () => ({ uuid: newUuid(), uid: node.uid(1), app: "good", namespace: "ns", profile: "small" });
@@ -47,19 +54,35 @@ const cases: [string, Record<string, unknown>, string][] = [
   ["unknown field", { extra: 1 }, "extra"],
 ];
 
-test.each(cases)("JSON on stdin: %s → exit 3 naming the field, nothing created", async (_what, patch, field) => {
-  const before = hostSnapshot();
-  const r = await cli(node, ["gear", "create"], JSON.stringify({ ...good(), ...patch }));
-  expect(r.code).toBe(3);
-  expect(r.json).toEqual({ error: { kind: "invalid", field, message: expect.stringContaining(`invalid ${field}:`) } });
-  expect(r.stderr).toContain(`invalid ${field}:`);
-  expect(hostSnapshot()).toBe(before);
-});
+test.each(cases)(
+  "JSON on stdin: %s → exit 3 naming the field, nothing created",
+  async (_what, patch, field) => {
+    const before = hostSnapshot();
+    const r = await cli(node, ["gear", "create"], JSON.stringify({ ...good(), ...patch }));
+    expect(r.code).toBe(3);
+    expect(r.json).toEqual({
+      error: { kind: "invalid", field, message: expect.stringContaining(`invalid ${field}:`) },
+    });
+    expect(r.stderr).toContain(`invalid ${field}:`);
+    expect(hostSnapshot()).toBe(before);
+  },
+);
 
 test("flags: invalid values → exit 3; unknown flag → exit 2; bad JSON → exit 3", async () => {
   const before = hostSnapshot();
   const g = good();
-  const base = ["gear", "create", "--uuid", g.uuid, "--uid", String(g.uid), "--app", g.app, "--namespace", g.namespace];
+  const base = [
+    "gear",
+    "create",
+    "--uuid",
+    g.uuid,
+    "--uid",
+    String(g.uid),
+    "--app",
+    g.app,
+    "--namespace",
+    g.namespace,
+  ];
   expect((await cli(node, [...base.slice(0, 3), "not-a-uuid", ...base.slice(4)])).code).toBe(3);
   expect((await cli(node, [...base, "--profile", "x;y"])).code).toBe(3);
   expect((await cli(node, [...base, "--env", "NOEQUALS"])).code).toBe(3);

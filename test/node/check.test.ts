@@ -28,15 +28,35 @@ test("clean node passes and states what is enforced", async () => {
   const { code, report } = await check();
   expect(report.failures).toEqual([]);
   expect(code).toBe(0);
-  expect(report.node).toMatchObject({ selinux: "unavailable", gears: 1, cgroup: expect.stringMatching(/^v1 /) });
+  expect(report.node).toMatchObject({
+    selinux: "unavailable",
+    gears: 1,
+    cgroup: expect.stringMatching(/^v1 /),
+  });
   expect(report.node.disk).toMatch(/^unenforced/);
 });
 
 test.each([
-  ["leftover home without a user", () => mkdirSync(path.join(node.config.gearBaseDir, "f".repeat(32))), "home ffff"],
-  ["leftover PAM file", () => writeFileSync(path.join(node.config.limitsDir, `84-${"e".repeat(32)}.conf`), "x"), "limits 84-eeee"],
-  ["leftover cgroup", () => mkdirSync(path.join(node.ctx.cgroup.rootDirs()[0], "d".repeat(32))), "cgroup dddd"],
-  ["drifted gear", () => writeFileSync(path.join(node.config.gearBaseDir, uuid, ".env/GEARTRAIN_APP_NAME"), "x"), `gear ${uuid}`],
+  [
+    "leftover home without a user",
+    () => mkdirSync(path.join(node.config.gearBaseDir, "f".repeat(32))),
+    "home ffff",
+  ],
+  [
+    "leftover PAM file",
+    () => writeFileSync(path.join(node.config.limitsDir, `84-${"e".repeat(32)}.conf`), "x"),
+    "limits 84-eeee",
+  ],
+  [
+    "leftover cgroup",
+    () => mkdirSync(path.join(node.ctx.cgroup.rootDirs()[0], "d".repeat(32))),
+    "cgroup dddd",
+  ],
+  [
+    "drifted gear",
+    () => writeFileSync(path.join(node.config.gearBaseDir, uuid, ".env/GEARTRAIN_APP_NAME"), "x"),
+    `gear ${uuid}`,
+  ],
 ])("%s → exit 6", async (_what, make, failing) => {
   make();
   const { code, report } = await check();
@@ -44,7 +64,12 @@ test.each([
   expect(report.failures.map((f) => f.check.slice(0, failing.length))).toEqual([failing]);
   // repair for the next case
   const { execFileSync } = await import("child_process");
-  execFileSync("rm", ["-rf", "--", path.join(node.config.gearBaseDir, "f".repeat(32)), path.join(node.config.limitsDir, `84-${"e".repeat(32)}.conf`)]);
+  execFileSync("rm", [
+    "-rf",
+    "--",
+    path.join(node.config.gearBaseDir, "f".repeat(32)),
+    path.join(node.config.limitsDir, `84-${"e".repeat(32)}.conf`),
+  ]);
   try {
     execFileSync("rmdir", [path.join(node.ctx.cgroup.rootDirs()[0], "d".repeat(32))], { stdio: "ignore" });
   } catch {

@@ -38,7 +38,9 @@ function worker(specs: unknown[]): Promise<{ ok: number; failed: string[] }> {
     const c = spawn(process.execPath, [file], { env: node.env, stdio: ["pipe", "pipe", "inherit"] });
     let out = "";
     c.stdout.on("data", (d) => (out += d));
-    c.on("close", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`worker exit ${code}: ${out}`))));
+    c.on("close", (code) =>
+      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`worker exit ${code}: ${out}`)),
+    );
     c.stdin.end(JSON.stringify(specs));
   });
 }

@@ -39,7 +39,13 @@ const cases: [string, () => void, { field: string; expected: string; actual: str
   [
     "the memory limit",
     () => writeFileSync(path.join(memDir(), "memory.limit_in_bytes"), String(256 * 2 ** 20)),
-    [{ field: "cgroup:memory/memory.limit_in_bytes", expected: String(512 * 2 ** 20), actual: String(256 * 2 ** 20) }],
+    [
+      {
+        field: "cgroup:memory/memory.limit_in_bytes",
+        expected: String(512 * 2 ** 20),
+        actual: String(256 * 2 ** 20),
+      },
+    ],
   ],
   [
     "the CPU weight",
@@ -59,20 +65,29 @@ const cases: [string, () => void, { field: string; expected: string; actual: str
   [
     "the PAM limits file",
     () => writeFileSync(path.join(node.config.limitsDir, `84-${uuid}.conf`), `${uuid} hard nproc 9999\n`),
-    [{ field: "limits", expected: expect.stringContaining("hard nproc 250") as unknown as string, actual: `${uuid} hard nproc 9999\n` }],
+    [
+      {
+        field: "limits",
+        expected: expect.stringContaining("hard nproc 250") as unknown as string,
+        actual: `${uuid} hard nproc 9999\n`,
+      },
+    ],
   ],
 ];
 
-test.each(cases)("hand-changed %s: inspect reports exactly that, update repairs", async (_what, change, expected) => {
-  expect((await inspectGear(node.ctx, uuid)).drift).toEqual([]);
-  change();
-  expect((await inspectGear(node.ctx, uuid)).drift).toEqual(expected);
-  const cliInspect = await cli(node, ["gear", "inspect", uuid]);
-  expect(cliInspect.code).toBe(6);
-  const repaired = await updateGear(node.ctx, { uuid });
-  expect(repaired.drift).toEqual([]);
-  expect((await inspectGear(node.ctx, uuid)).drift).toEqual([]);
-});
+test.each(cases)(
+  "hand-changed %s: inspect reports exactly that, update repairs",
+  async (_what, change, expected) => {
+    expect((await inspectGear(node.ctx, uuid)).drift).toEqual([]);
+    change();
+    expect((await inspectGear(node.ctx, uuid)).drift).toEqual(expected);
+    const cliInspect = await cli(node, ["gear", "inspect", uuid]);
+    expect(cliInspect.code).toBe(6);
+    const repaired = await updateGear(node.ctx, { uuid });
+    expect(repaired.drift).toEqual([]);
+    expect((await inspectGear(node.ctx, uuid)).drift).toEqual([]);
+  },
+);
 
 test("a gear process outside its cgroup is drift; update moves it in", async () => {
   // started as the gear's uid without going through runInGear (e.g. by a broken tool)

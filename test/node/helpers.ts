@@ -3,7 +3,17 @@
 
 import { execFileSync, spawn } from "child_process";
 import { randomBytes } from "crypto";
-import { existsSync, mkdtempSync, chmodSync, mkdirSync, writeFileSync, readFileSync, readdirSync, rmSync, statSync } from "fs";
+import {
+  existsSync,
+  mkdtempSync,
+  chmodSync,
+  mkdirSync,
+  writeFileSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+} from "fs";
 import * as path from "path";
 import { readPasswd } from "../../node/accounts";
 import { resolveConfig } from "../../node/config";
@@ -17,10 +27,15 @@ export const GECOS = "Geartrain test gear";
 export function requirePrereqs(tools: string[] = []): void {
   if (process.getuid?.() !== 0) throw new Error("node tests must run as root (sudo npx jest test/node)");
   const missing = ["useradd", "groupadd", "userdel", "/usr/bin/perl", ...tools].filter(
-    (t) => !(t.startsWith("/") ? existsSync(t) : ["/usr/sbin", "/usr/bin", "/sbin", "/bin"].some((d) => existsSync(path.join(d, t)))),
+    (t) =>
+      !(t.startsWith("/")
+        ? existsSync(t)
+        : ["/usr/sbin", "/usr/bin", "/sbin", "/bin"].some((d) => existsSync(path.join(d, t)))),
   );
   if (missing.length) {
-    throw new Error(`missing tools: ${missing.join(", ")}. Fix: apt-get update && apt-get install -y passwd perl util-linux e2fsprogs mount procps`);
+    throw new Error(
+      `missing tools: ${missing.join(", ")}. Fix: apt-get update && apt-get install -y passwd perl util-linux e2fsprogs mount procps`,
+    );
   }
 }
 
@@ -44,7 +59,11 @@ export function newUuid(): string {
  * name: unique per test file (cgroup root gt-test-<name>); firstUid: start of a 100-UID sub-range in
  * 61000-61999 (above UID_MAX 60000 of login.defs, so never a real user's).
  */
-export async function makeTestNode(name: string, firstUid: number, extra: Record<string, unknown> = {}): Promise<TestNode> {
+export async function makeTestNode(
+  name: string,
+  firstUid: number,
+  extra: Record<string, unknown> = {},
+): Promise<TestNode> {
   requirePrereqs();
   const dir = mkdtempSync(`/tmp/gt-test-${name}-`);
   chmodSync(dir, 0o755); // gear users must be able to reach their homes
@@ -77,7 +96,8 @@ export async function makeTestNode(name: string, firstUid: number, extra: Record
       }
       for (const d of ctx.cgroup.rootDirs()) {
         if (!existsSync(d)) continue;
-        for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) rmdirCgroup(path.join(d, e.name));
+        for (const e of readdirSync(d, { withFileTypes: true }))
+          if (e.isDirectory()) rmdirCgroup(path.join(d, e.name));
         rmdirCgroup(d);
       }
       const mounts = readFileSync("/proc/self/mountinfo", "utf8");
@@ -119,7 +139,12 @@ export interface CliResult {
 }
 
 /** Run the built CLI (node bin/geartrain). Requires `npm run build` (checked in globalSetup-free way). */
-export function cli(node: TestNode, args: string[], input?: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+export function cli(
+  node: TestNode,
+  args: string[],
+  input?: string,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<CliResult> {
   const main = path.join(REPO, "dist/services/cli/main.js");
   if (!existsSync(main)) throw new Error("dist/ is missing. Fix: npm run build");
   const built = statSync(path.join(REPO, "dist/node/cli.js")).mtimeMs;
@@ -152,11 +177,15 @@ export function cli(node: TestNode, args: string[], input?: string, extraEnv: No
 }
 
 export function userExists(name: string): boolean {
-  return readFileSync("/etc/passwd", "utf8").split("\n").some((l) => l.startsWith(`${name}:`));
+  return readFileSync("/etc/passwd", "utf8")
+    .split("\n")
+    .some((l) => l.startsWith(`${name}:`));
 }
 
 export function groupExists(name: string): boolean {
-  return readFileSync("/etc/group", "utf8").split("\n").some((l) => l.startsWith(`${name}:`));
+  return readFileSync("/etc/group", "utf8")
+    .split("\n")
+    .some((l) => l.startsWith(`${name}:`));
 }
 
 /** Everything a gear may leave on the host, for "destroy leaves nothing" assertions. */

@@ -14,8 +14,24 @@ let node: TestNode;
 beforeAll(async () => {
   node = await makeTestNode("iso", 61100, {
     profiles: {
-      tiny: { memoryBytes: 64 * MiB, swapBytes: 0, pids: 40, cpuWeight: 25, cpuMax: null, diskBytes: 16 * MiB, diskFiles: 4096 },
-      capped: { memoryBytes: 64 * MiB, swapBytes: 0, pids: 40, cpuWeight: 25, cpuMax: 0.5, diskBytes: 16 * MiB, diskFiles: 4096 },
+      tiny: {
+        memoryBytes: 64 * MiB,
+        swapBytes: 0,
+        pids: 40,
+        cpuWeight: 25,
+        cpuMax: null,
+        diskBytes: 16 * MiB,
+        diskFiles: 4096,
+      },
+      capped: {
+        memoryBytes: 64 * MiB,
+        swapBytes: 0,
+        pids: 40,
+        cpuWeight: 25,
+        cpuMax: 0.5,
+        diskBytes: 16 * MiB,
+        diskFiles: 4096,
+      },
     },
   });
 });
@@ -24,7 +40,13 @@ afterAll(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const gear = (uid: number, profile = "tiny") => ({ uuid: newUuid(), uid, app: "iso", namespace: "test", profile });
+const gear = (uid: number, profile = "tiny") => ({
+  uuid: newUuid(),
+  uid,
+  app: "iso",
+  namespace: "test",
+  profile,
+});
 
 test("gear A can neither read, list, write nor signal gear B", async () => {
   const a = gear(node.uid(1));
@@ -42,7 +64,11 @@ test("gear A can neither read, list, write nor signal gear B", async () => {
   };
   for (const [what, argv] of Object.entries(tries)) {
     const r = await runInGear(node.ctx, a.uuid, argv);
-    expect([what, r.code === 0, r.stderr]).toEqual([what, false, expect.stringMatching(/Permission denied|not permitted/)]);
+    expect([what, r.code === 0, r.stderr]).toEqual([
+      what,
+      false,
+      expect.stringMatching(/Permission denied|not permitted/),
+    ]);
   }
   // and B itself can (the checks above can fail for the right reason only)
   const own = await runInGear(node.ctx, b.uuid, ["cat", `${bHome}/.env/GEARTRAIN_GEAR_UUID`]);
@@ -55,7 +81,9 @@ test("gear A can neither read, list, write nor signal gear B", async () => {
 // ---------------------------------------------------------------- CPU
 
 function cpuTimes(cpu: number): { busy: number; total: number } {
-  const line = readFileSync("/proc/stat", "utf8").split("\n").find((l) => l.startsWith(`cpu${cpu} `))!;
+  const line = readFileSync("/proc/stat", "utf8")
+    .split("\n")
+    .find((l) => l.startsWith(`cpu${cpu} `))!;
   const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
   const total = f.reduce((x, y) => x + y, 0);
   return { busy: total - f[3] - f[4], total }; // minus idle, iowait
@@ -63,7 +91,9 @@ function cpuTimes(cpu: number): { busy: number; total: number } {
 const TICK_NS = 1e9 / 100; // USER_HZ
 
 function pickCpu(): number {
-  const n = readFileSync("/proc/stat", "utf8").split("\n").filter((l) => /^cpu\d+ /.test(l)).length;
+  const n = readFileSync("/proc/stat", "utf8")
+    .split("\n")
+    .filter((l) => /^cpu\d+ /.test(l)).length;
   const a = Array.from({ length: n }, (_, i) => cpuTimes(i));
   execFileSync("sleep", ["0.5"]);
   const b = Array.from({ length: n }, (_, i) => cpuTimes(i));
@@ -128,7 +158,8 @@ test("CPU: ~20% against a default-weight sibling on one CPU, ≥ 90% alone, capp
     procs.push(gh);
     const sh = spawn(hog(cpu)[0], hog(cpu).slice(1), { stdio: "ignore" });
     procs.push(sh);
-    for (const r of [cpuRoot, acctRoot]) writeFileSync(path.join(r, "sibling-hog/cgroup.procs"), String(sh.pid));
+    for (const r of [cpuRoot, acctRoot])
+      writeFileSync(path.join(r, "sibling-hog/cgroup.procs"), String(sh.pid));
     await sleep(500);
     const foreignBefore = await quietWindow(cpu, g.uuid, sibAcct);
     const contended = await measure(cpu, g.uuid, sibAcct, 4000);
@@ -176,10 +207,19 @@ test("memory: a gear allocating past its limit is OOM-killed; its neighbour surv
   await createGear(node.ctx, a);
   await createGear(node.ctx, b);
   // neighbour B holds 20 MiB (under its 64 MiB) and stays alive
-  const nb = await spawnInGear(node.ctx, b.uuid, ["perl", "-e", '$x = "b" x (20*1024*1024); $| = 1; print "ready\\n"; sleep 60']);
+  const nb = await spawnInGear(node.ctx, b.uuid, [
+    "perl",
+    "-e",
+    '$x = "b" x (20*1024*1024); $| = 1; print "ready\\n"; sleep 60',
+  ]);
   await new Promise<void>((res) => nb.stdout!.once("data", () => res()));
   // A asks for 256 MiB against a 64 MiB limit (no swap on top)
-  const r = await runInGear(node.ctx, a.uuid, ["perl", "-e", '$x = "a" x (256*1024*1024); print "survived\\n"'], { timeoutMs: 60_000 });
+  const r = await runInGear(
+    node.ctx,
+    a.uuid,
+    ["perl", "-e", '$x = "a" x (256*1024*1024); print "survived\\n"'],
+    { timeoutMs: 60_000 },
+  );
   expect(r.stdout).not.toContain("survived");
   expect(r.signal).toBe("SIGKILL");
   expect(await node.ctx.cgroup.oomKills(a.uuid)).toBeGreaterThanOrEqual(1);
@@ -197,7 +237,9 @@ test("pids: a fork bomb is held at pids.max, the host keeps forking, destroy cle
   const g = gear(node.uid(7));
   await createGear(node.ctx, g);
   const pidsDir = node.ctx.cgroup.gearDirs(g.uuid).find((d) => d.includes("/pids/"))!;
-  const bomb = await spawnInGear(node.ctx, g.uuid, ["/bin/sh", "-c", "b() { b | b & }; b; sleep 30"], { stdio: "ignore" });
+  const bomb = await spawnInGear(node.ctx, g.uuid, ["/bin/sh", "-c", "b() { b | b & }; b; sleep 30"], {
+    stdio: "ignore",
+  });
   let peak = 0;
   for (let i = 0; i < 20; i++) {
     await sleep(100);

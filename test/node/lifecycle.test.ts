@@ -48,14 +48,24 @@ test("create, inspect, update, destroy: each twice, converging", async () => {
   expect(modeOwner(`${h}/.ssh`)).toBe(`0750 0:${uid}`);
   expect(modeOwner(`${h}/.tmp`)).toBe(`0000 0:${uid}`);
   expect(modeOwner(`${h}/app-root`)).toBe(`0750 0:${uid}`);
-  for (const d of ["app-root/data", "app-root/logs", "app-root/runtime", "app-root/runtime/repo", "git/myapp.git"]) {
+  for (const d of [
+    "app-root/data",
+    "app-root/logs",
+    "app-root/runtime",
+    "app-root/runtime/repo",
+    "git/myapp.git",
+  ]) {
     expect([d, modeOwner(`${h}/${d}`)]).toEqual([d, `0750 ${uid}:${uid}`]);
   }
   expect(readFileSync(`${h}/.env/GEARTRAIN_GEAR_UUID`, "utf8")).toBe(uuid);
   expect(readFileSync(`${h}/.env/GEARTRAIN_GEAR_MEMORY_MB`, "utf8")).toBe("512");
   expect(readFileSync(`${h}/.env/user_vars/GREETING`, "utf8")).toBe("hello world");
-  expect(readFileSync(path.join(node.config.limitsDir, `84-${uuid}.conf`), "utf8")).toContain(`${uuid} hard nproc 250`);
-  const pw = readFileSync("/etc/passwd", "utf8").split("\n").find((l) => l.startsWith(`${uuid}:`));
+  expect(readFileSync(path.join(node.config.limitsDir, `84-${uuid}.conf`), "utf8")).toContain(
+    `${uuid} hard nproc 250`,
+  );
+  const pw = readFileSync("/etc/passwd", "utf8")
+    .split("\n")
+    .find((l) => l.startsWith(`${uuid}:`));
   expect(pw).toBe(`${uuid}:x:${uid}:${uid}:Geartrain test gear:${h}:/bin/bash`);
 
   // cgroup values read back from the cgroup files
@@ -67,11 +77,21 @@ test("create, inspect, update, destroy: each twice, converging", async () => {
     "memory/memory.memsw.limit_in_bytes": String(612 * 2 ** 20),
     "pids/pids.max": "250",
   });
-  expect(s1.selinux).toEqual({ status: "unavailable", label: expect.stringMatching(/^s0:c\d+,c\d+$/), applied: null });
+  expect(s1.selinux).toEqual({
+    status: "unavailable",
+    label: expect.stringMatching(/^s0:c\d+,c\d+$/),
+    applied: null,
+  });
   expect(s1.disk).toMatchObject({ mode: "unenforced", enforced: false, limitBytes: null });
 
   // git: the bare repo is a real one
-  const g = await runInGear(node.ctx, uuid, ["git", "--git-dir", `${h}/git/myapp.git`, "rev-parse", "--is-bare-repository"]);
+  const g = await runInGear(node.ctx, uuid, [
+    "git",
+    "--git-dir",
+    `${h}/git/myapp.git`,
+    "rev-parse",
+    "--is-bare-repository",
+  ]);
   expect(g.stdout.trim()).toBe("true");
 
   const i1 = await inspectGear(node.ctx, uuid);
@@ -106,12 +126,24 @@ test("runInGear: gear uid/gid only, umask 077, gear env, inside every cgroup, cw
   const uuid = newUuid();
   const uid = node.uid(2);
   await createGear(node.ctx, spec(uuid, uid));
-  const r = await runInGear(node.ctx, uuid, ["/bin/sh", "-c", 'id -u; id -g; id -G; umask; echo "$GREETING"; pwd; cat /proc/self/cgroup'], {
-    env: { EXTRA: "1" },
-  });
+  const r = await runInGear(
+    node.ctx,
+    uuid,
+    ["/bin/sh", "-c", 'id -u; id -g; id -G; umask; echo "$GREETING"; pwd; cat /proc/self/cgroup'],
+    {
+      env: { EXTRA: "1" },
+    },
+  );
   expect(r.code).toBe(0);
   const lines = r.stdout.split("\n");
-  expect(lines.slice(0, 6)).toEqual([String(uid), String(uid), String(uid), "0077", "hello world", path.join(node.config.gearBaseDir, uuid)]);
+  expect(lines.slice(0, 6)).toEqual([
+    String(uid),
+    String(uid),
+    String(uid),
+    "0077",
+    "hello world",
+    path.join(node.config.gearBaseDir, uuid),
+  ]);
   for (const c of ["cpu", "cpuacct", "memory", "pids", "freezer"]) {
     expect(r.stdout).toMatch(new RegExp(`^\\d+:${c}:/gt-test-life/${uuid}$`, "m"));
   }
@@ -130,7 +162,11 @@ test("runInGear: gear uid/gid only, umask 077, gear env, inside every cgroup, cw
 test("destroy kills every gear process first, including forks outside the original parent", async () => {
   const uuid = newUuid();
   await createGear(node.ctx, spec(uuid, node.uid(3)));
-  const r = await runInGear(node.ctx, uuid, ["/bin/sh", "-c", "(setsid sleep 1000 &) ; (sleep 1000 &) ; nohup sleep 1000 >/dev/null 2>&1 & echo started"]);
+  const r = await runInGear(node.ctx, uuid, [
+    "/bin/sh",
+    "-c",
+    "(setsid sleep 1000 &) ; (sleep 1000 &) ; nohup sleep 1000 >/dev/null 2>&1 & echo started",
+  ]);
   expect(r.stdout.trim()).toBe("started");
   expect((await inspectGear(node.ctx, uuid)).processes.length).toBeGreaterThanOrEqual(3);
   const d = await destroyGear(node.ctx, uuid);
@@ -140,7 +176,15 @@ test("destroy kills every gear process first, including forks outside the origin
   expect(ps).toContain("Name:");
 });
 
-const CREATE_STEPS = ["create:marker", "create:group", "create:user", "create:cgroup", "create:disk", "create:home", "create:limits"];
+const CREATE_STEPS = [
+  "create:marker",
+  "create:group",
+  "create:user",
+  "create:cgroup",
+  "create:disk",
+  "create:home",
+  "create:limits",
+];
 
 test.each(CREATE_STEPS)("create after kill -9 at %s converges (CLI)", async (step) => {
   const uuid = newUuid();
@@ -162,27 +206,37 @@ test.each(CREATE_STEPS)("create after kill -9 at %s converges (CLI)", async (ste
   expect(traces(node, uuid)).toEqual([]);
 });
 
-test.each(["destroy:killed", "destroy:account", "destroy:home"])("destroy after kill -9 at %s completes", async (step) => {
-  const uuid = newUuid();
-  await createGear(node.ctx, spec(uuid, node.uid(20)));
-  await runInGear(node.ctx, uuid, ["/bin/sh", "-c", "sleep 1000 >/dev/null 2>&1 &"]);
-  const crashed = await cli(node, ["gear", "destroy", uuid], undefined, { GEARTRAIN_TEST_CRASH_AT: step });
-  expect(crashed.code).toBe(137);
-  expect(traces(node, uuid).length).toBeGreaterThan(0);
-  // a half-destroyed gear cannot be re-created by accident
-  const create = await cli(node, ["gear", "create"], JSON.stringify(spec(uuid, node.uid(20))));
-  expect(create.code).toBe(5);
-  const done = await cli(node, ["gear", "destroy", uuid]);
-  expect(done.code).toBe(0);
-  expect(traces(node, uuid)).toEqual([]);
-});
+test.each(["destroy:killed", "destroy:account", "destroy:home"])(
+  "destroy after kill -9 at %s completes",
+  async (step) => {
+    const uuid = newUuid();
+    await createGear(node.ctx, spec(uuid, node.uid(20)));
+    await runInGear(node.ctx, uuid, ["/bin/sh", "-c", "sleep 1000 >/dev/null 2>&1 &"]);
+    const crashed = await cli(node, ["gear", "destroy", uuid], undefined, { GEARTRAIN_TEST_CRASH_AT: step });
+    expect(crashed.code).toBe(137);
+    expect(traces(node, uuid).length).toBeGreaterThan(0);
+    // a half-destroyed gear cannot be re-created by accident
+    const create = await cli(node, ["gear", "create"], JSON.stringify(spec(uuid, node.uid(20))));
+    expect(create.code).toBe(5);
+    const done = await cli(node, ["gear", "destroy", uuid]);
+    expect(done.code).toBe(0);
+    expect(traces(node, uuid)).toEqual([]);
+  },
+);
 
 test("list shows gears with their phase; CLI list/inspect JSON", async () => {
   const a = newUuid();
   await createGear(node.ctx, spec(a, node.uid(30)));
   const l = await cli(node, ["gear", "list"]);
   expect(l.code).toBe(0);
-  expect(l.json).toContainEqual({ uuid: a, uid: node.uid(30), phase: "created", app: "myapp", namespace: "dev", profile: "small" });
+  expect(l.json).toContainEqual({
+    uuid: a,
+    uid: node.uid(30),
+    phase: "created",
+    app: "myapp",
+    namespace: "dev",
+    profile: "small",
+  });
   const i = await cli(node, ["gear", "inspect", a]);
   expect(i.code).toBe(0);
   expect((i.json as GearState).uuid).toBe(a);

@@ -73,13 +73,22 @@ test("detect: hybrid host with v1 controllers → v1 (unified has no controllers
 
 test("detect: combined cpu,cpuacct mount; pure v2; forced versions; nothing usable", () => {
   const c = chooseHierarchy(parseMountInfo(COMBINED), "auto", () => []);
-  expect(c).toMatchObject({ version: "v1", mounts: { cpu: "/sys/fs/cgroup/cpu,cpuacct", cpuacct: "/sys/fs/cgroup/cpu,cpuacct" } });
-  expect(chooseHierarchy(parseMountInfo(PURE_V2), "auto", () => ["cpuset", "cpu", "io", "memory", "pids"])).toEqual({
+  expect(c).toMatchObject({
+    version: "v1",
+    mounts: { cpu: "/sys/fs/cgroup/cpu,cpuacct", cpuacct: "/sys/fs/cgroup/cpu,cpuacct" },
+  });
+  expect(
+    chooseHierarchy(parseMountInfo(PURE_V2), "auto", () => ["cpuset", "cpu", "io", "memory", "pids"]),
+  ).toEqual({
     version: "v2",
     mount: "/sys/fs/cgroup",
   });
-  expect(chooseHierarchy(parseMountInfo(HYBRID), "v2", () => ["hugetlb"])).toEqual({ error: expect.stringContaining("no usable cgroup") });
-  expect(chooseHierarchy(parseMountInfo(PURE_V2), "v1", () => ["cpu", "memory", "pids"])).toHaveProperty("error");
+  expect(chooseHierarchy(parseMountInfo(HYBRID), "v2", () => ["hugetlb"])).toEqual({
+    error: expect.stringContaining("no usable cgroup"),
+  });
+  expect(chooseHierarchy(parseMountInfo(PURE_V2), "v1", () => ["cpu", "memory", "pids"])).toHaveProperty(
+    "error",
+  );
 });
 
 function fakeCgroup2(): string {

@@ -21,7 +21,10 @@ test("defaults follow the reference (small 512 MiB + 100 MiB swap, nproc 250) wi
 });
 
 test("file overlays defaults; profiles merge per key; stateDir follows gearBaseDir", () => {
-  const c = resolveConfig({ gearBaseDir: "/srv/gears/", profiles: { small: { cpuWeight: 50 }, xl: { ...defaultConfig().profiles.large, pids: 9 } } });
+  const c = resolveConfig({
+    gearBaseDir: "/srv/gears/",
+    profiles: { small: { cpuWeight: 50 }, xl: { ...defaultConfig().profiles.large, pids: 9 } },
+  });
   expect(c.gearBaseDir).toBe("/srv/gears");
   expect(c.stateDir).toBe("/srv/gears/.geartrain");
   expect(c.profiles.small.cpuWeight).toBe(50);
@@ -57,5 +60,7 @@ test("loadConfig: GEARTRAIN_NODE_CONFIG must exist; JSON errors are reported", (
   writeFileSync(path.join(dir, "bad.json"), "{");
   expect(() => loadConfig({ GEARTRAIN_NODE_CONFIG: path.join(dir, "bad.json") })).toThrow(/not valid JSON/);
   writeFileSync(path.join(dir, "ok.json"), JSON.stringify({ cloudDomain: "apps.example.org" }));
-  expect(loadConfig({ GEARTRAIN_NODE_CONFIG: path.join(dir, "ok.json") }).cloudDomain).toBe("apps.example.org");
+  expect(loadConfig({ GEARTRAIN_NODE_CONFIG: path.join(dir, "ok.json") }).cloudDomain).toBe(
+    "apps.example.org",
+  );
 });

@@ -5,7 +5,14 @@ import { renderLimits } from "../../../node/limits";
 import type { GearSpec } from "../../../node/types";
 
 const config = defaultConfig();
-const spec: GearSpec = { uuid: "0123456789abcdef0123456789abcdef", uid: 1000, app: "myapp", namespace: "dev", profile: "small", env: { FOO: "bar" } };
+const spec: GearSpec = {
+  uuid: "0123456789abcdef0123456789abcdef",
+  uid: 1000,
+  app: "myapp",
+  namespace: "dev",
+  profile: "small",
+  env: { FOO: "bar" },
+};
 
 test("home layout: the issue's subset with reference modes and owners", () => {
   const dirs = homeLayout(spec, config)
@@ -58,7 +65,17 @@ test("env files: prefixed OpenShift names, deterministic, user vars apart", () =
     TMPDIR: "/tmp/",
   });
   const uv = homeLayout(spec, config).filter((e) => e.rel.startsWith(".env/user_vars/"));
-  expect(uv).toEqual([{ rel: ".env/user_vars/FOO", type: "file", mode: 0o640, owner: "root", group: "gear", content: "bar", exact: true }]);
+  expect(uv).toEqual([
+    {
+      rel: ".env/user_vars/FOO",
+      type: "file",
+      mode: 0o640,
+      owner: "root",
+      group: "gear",
+      content: "bar",
+      exact: true,
+    },
+  ]);
   expect(homeLayout(spec, config)).toEqual(homeLayout(spec, config));
 });
 

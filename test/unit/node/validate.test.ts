@@ -49,7 +49,9 @@ test.each([
 });
 
 test("error text has fixed wording and names the field", () => {
-  expect(() => validateGearSpec({ ...good, uid: 1 }, config)).toThrow("invalid uid: 1 is outside this node's district range 1000-6999");
+  expect(() => validateGearSpec({ ...good, uid: 1 }, config)).toThrow(
+    "invalid uid: 1 is outside this node's district range 1000-6999",
+  );
   expect(() => validateGearSpec({ ...good, profile: "huge" }, config)).toThrow(
     'invalid profile: unknown profile "huge" (this node has: large, medium, small)',
   );
