@@ -13,7 +13,7 @@ describe("dev stack", () => {
     requireToolchain();
     sandbox = new PulumiSandbox("e2e", path.join(PROJECT_ROOT, "Pulumi.dev.yaml"));
     stateRoot = path.join(sandbox.dir, "root");
-    sandbox.ok(["stack", "init", "e2e", "--secrets-provider", "passphrase"], { stackArgs: false });
+    sandbox.init();
     sandbox.ok(["config", "set", "stateRoot", stateRoot]);
   });
 
@@ -74,7 +74,7 @@ describe("invalid stack config", () => {
       path.join(PROJECT_ROOT, "test/fixtures/config/invalid-dev.yaml"),
     );
     try {
-      sandbox.ok(["stack", "init", "bad", "--secrets-provider", "passphrase"], { stackArgs: false });
+      sandbox.init();
       const stateRoot = path.join(sandbox.dir, "root");
       sandbox.ok(["config", "set", "stateRoot", stateRoot]);
       const up = sandbox.run(["up", "--yes", "--skip-preview"]);

@@ -43,7 +43,7 @@ export class PulumiSandbox {
   ) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "geartrain-e2e-"));
     fs.mkdirSync(path.join(this.dir, "state"));
-    this.configFile = path.join(this.dir, `Pulumi.${stack}.yaml`);
+    this.configFile = path.join(this.dir, `Pulumi.${this.stack}.yaml`);
     fs.copyFileSync(stackConfigSource, this.configFile);
     this.env = {
       ...process.env,
@@ -76,6 +76,19 @@ export class PulumiSandbox {
       throw new Error(`pulumi ${args.join(" ")} exited ${result.code}\n${result.stdout}\n${result.stderr}`);
     }
     return result;
+  }
+
+  /**
+   * Creates the stack. Pulumi writes the passphrase salt into Pulumi.<stack>.yaml in the project
+   * directory; it is moved into the sandbox's config file so the checkout stays untouched.
+   */
+  init(): void {
+    this.ok(["stack", "init", this.stack, "--secrets-provider", "passphrase"], { stackArgs: false });
+    const written = path.join(PROJECT_ROOT, `Pulumi.${this.stack}.yaml`);
+    if (fs.existsSync(written)) {
+      fs.appendFileSync(this.configFile, "\n" + fs.readFileSync(written, "utf8"));
+      fs.rmSync(written);
+    }
   }
 
   cleanup(): void {
