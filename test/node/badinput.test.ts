@@ -2,7 +2,7 @@
 
 import { existsSync, readdirSync, readFileSync } from "fs";
 import * as path from "path";
-import { cli, makeTestNode, newUuid, TestNode } from "./helpers";
+import { cli, makeTestNode, newUuid, TestNode, traces } from "./helpers";
 
 jest.setTimeout(120_000);
 
@@ -94,6 +94,12 @@ test("flags: invalid values → exit 3; unknown flag → exit 2; bad JSON → ex
   expect((await cli(node, ["mcs-label", "0"])).code).toBe(3);
   expect((await cli(node, ["addresses", "12;3"])).code).toBe(3);
   expect(hostSnapshot()).toBe(before);
+  // and the same flags, all valid, do create the gear (so the refusals above were about the bad values)
+  const ok = await cli(node, [...base, "--profile", "small", "--env", "FOO=a b;c"]);
+  expect([ok.code, ok.stderr]).toEqual([0, ""]);
+  expect((ok.json as { spec: { env: Record<string, string> } }).spec.env).toEqual({ FOO: "a b;c" });
+  expect((await cli(node, ["gear", "destroy", g.uuid])).code).toBe(0);
+  expect(traces(node, g.uuid)).toEqual([]); // (the node-level state dir and cgroup roots stay)
 });
 
 test("conflicts: uid of another user, existing non-gear user name → exit 5, nothing created", async () => {
