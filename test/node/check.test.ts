@@ -78,3 +78,24 @@ test.each([
   expect((await cli(node, ["gear", "update", uuid])).code).toBe(0);
   expect((await check()).code).toBe(0);
 });
+
+test("a process of another uid inside a gear's cgroup → exit 6", async () => {
+  const { spawn } = await import("child_process");
+  const intruder = spawn("sleep", ["60"], { stdio: "ignore" });
+  try {
+    await node.ctx.cgroup.attach(uuid, intruder.pid!);
+    const { code, report } = await check();
+    expect(code).toBe(6);
+    expect(report.failures).toEqual([
+      {
+        check: `cgroup ${uuid} pid ${intruder.pid}`,
+        ok: false,
+        detail: "process of uid 0 inside the gear's cgroup",
+      },
+    ]);
+  } finally {
+    intruder.kill("SIGKILL");
+    await new Promise((r) => intruder.once("exit", r));
+  }
+  expect((await check()).code).toBe(0);
+});

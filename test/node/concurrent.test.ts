@@ -2,7 +2,7 @@
 // concurrency). No collision, all inspect clean; destroy (concurrent too) leaves no user, group, home, cgroup.
 
 import { spawn } from "child_process";
-import { writeFileSync } from "fs";
+import { readFileSync, writeFileSync } from "fs";
 import * as path from "path";
 import { destroyGear, inspectGear, listGears } from "../../node/gear";
 import { makeTestNode, newUuid, REPO, TestNode, traces } from "./helpers";
@@ -74,4 +74,23 @@ test("50 concurrent creates: no collision, all clean; concurrent destroy leaves 
   for (const s of specs) expect([s.uuid, traces(node, s.uuid)]).toEqual([s.uuid, []]);
   expect(await listGears(node.ctx)).toEqual([]);
   console.log(`50 concurrent creates: ${createMs} ms (5 processes); 50 concurrent destroys: ${destroyMs} ms`);
+});
+
+test("the same gear created by 6 processes at once: one gear, all succeed, per-gear lock holds", async () => {
+  const { cli } = await import("./helpers");
+  const spec = { uuid: newUuid(), uid: node.uid(60), app: "same", namespace: "conc", profile: "small" };
+  const rs = await Promise.all(
+    Array.from({ length: 6 }, () => cli(node, ["gear", "create"], JSON.stringify(spec))),
+  );
+  expect(rs.map((r) => [r.code, r.stderr])).toEqual(Array.from({ length: 6 }, () => [0, ""]));
+  expect(
+    readFileSync("/etc/passwd", "utf8")
+      .split("\n")
+      .filter((l) => l.startsWith(`${spec.uuid}:`)),
+  ).toHaveLength(1);
+  expect((await inspectGear(node.ctx, spec.uuid)).drift).toEqual([]);
+  const ds = await Promise.all(Array.from({ length: 3 }, () => cli(node, ["gear", "destroy", spec.uuid])));
+  expect(ds.map((r) => r.code)).toEqual([0, 0, 0]);
+  expect(ds.filter((r) => (r.json as { destroyed: boolean }).destroyed)).toHaveLength(1);
+  expect(traces(node, spec.uuid)).toEqual([]);
 });
