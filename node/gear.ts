@@ -359,10 +359,11 @@ async function inspectLocked(ctx: NodeContext, uuid: string): Promise<GearState>
     for (const f of cgroup.desiredFiles(limits)) {
       const key = `${f.controller}/${f.file}`;
       const actual = values[key];
+      const memKey = cgroup.version === "v1" ? "memory/memory.limit_in_bytes" : "unified/memory.max";
       if (
         actual === null &&
-        f.file === "memory.memsw.limit_in_bytes" &&
-        values["memory/memory.limit_in_bytes"] !== null
+        (f.file === "memory.memsw.limit_in_bytes" || f.file === "memory.swap.max") &&
+        values[memKey] !== null
       ) {
         continue; // kernel without swap accounting: reported as null, not drift
       }

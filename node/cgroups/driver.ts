@@ -260,7 +260,13 @@ export class CgroupV2 implements CgroupDriver {
   async ensureGear(uuid: string, limits: CgroupLimits): Promise<void> {
     await this.ensureRoot();
     await mkdirp(this.dir(uuid));
-    for (const f of v2Files(limits)) await write(path.join(this.dir(uuid), f.file), f.value);
+    const real = (await readOrNull(path.join(this.dir(uuid), "cgroup.type"))) !== null;
+    for (const f of v2Files(limits)) {
+      const file = path.join(this.dir(uuid), f.file);
+      // memory.swap.max is absent on kernels without swap accounting: reported as null, not written
+      if (real && f.file === "memory.swap.max" && (await readOrNull(file)) === null) continue;
+      await write(file, f.value);
+    }
   }
   async readGear(uuid: string): Promise<Record<string, string | null>> {
     const out: Record<string, string | null> = {};

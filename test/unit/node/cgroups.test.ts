@@ -156,3 +156,16 @@ test("v2 driver: procs, freeze, pids.max, cpu usage, oom kills, removal", async 
   mkdirSync(g);
   expect(await d.listGears()).toEqual([uuid]);
 });
+
+test("v2 driver on a kernel without swap accounting: memory.swap.max is not invented", async () => {
+  const root = fakeCgroup2();
+  const d = new CgroupV2(root, "geartrain");
+  const uuid = "00000000000000000000000000000001";
+  const g = path.join(root, "geartrain", uuid);
+  mkdirSync(g, { recursive: true });
+  writeFileSync(path.join(g, "cgroup.type"), "domain\n"); // looks like a real cgroupfs dir
+  await d.ensureGear(uuid, small);
+  expect(existsSync(path.join(g, "memory.swap.max"))).toBe(false);
+  expect((await d.readGear(uuid))["unified/memory.swap.max"]).toBeNull();
+  expect(readFileSync(path.join(g, "memory.max"), "utf8")).toBe("536870912");
+});
