@@ -1,5 +1,5 @@
 // The Geartrain program: reads and validates the stack config before anything is declared, then
-// declares the platform. At this stage: every host, its state root, and the cloud-init user data
+// declares the platform. At this stage: every host, its config directory, and the cloud-init user data
 // that brings up a new node host. Later components (datastore, bus, DNS, brokers, nodes) hang here.
 import * as pulumi from "@pulumi/pulumi";
 import { loadPlatformConfig, type PlatformConfig } from "./config";
@@ -9,21 +9,21 @@ import { LocalDirectory } from "../providers/local-directory";
 
 const platform: PlatformConfig = loadPlatformConfig();
 const config = new pulumi.Config("geartrain");
-const stateRoot = config.require("stateRoot");
+const configDir = config.require("configDir");
 
 function declareHost(spec: PlatformConfig["hosts"][number]) {
   const privateKey = spec.connection.type === "ssh" ? config.requireSecret("sshPrivateKey") : undefined;
   const host = new Host(spec.name, { connection: spec.connection, privateKey });
   if (spec.connection.type !== "local") return { host };
   const root = new LocalDirectory(
-    `${spec.name}-state-root`,
-    { path: stateRoot, mode: "0755" },
+    `${spec.name}-config-dir`,
+    { path: configDir, mode: "0755" },
     { parent: host },
   );
   const summary = host.file(
     "platform-summary",
     {
-      path: `${stateRoot}/platform.json`,
+      path: `${configDir}/platform.json`,
       content: JSON.stringify({ domain: platform.domain, roles: [...spec.roles].sort() }, null, 2) + "\n",
       mode: "0644",
     },
@@ -43,7 +43,7 @@ const nodeUserData = new UserData("node-userdata", {
       content: renderCloudConfig({
         package_update: true,
         packages: ["nginx", "openssh-server", "quota"],
-        runcmd: [["install", "-d", "-m", "0755", stateRoot]],
+        runcmd: [["install", "-d", "-m", "0755", configDir]],
       }),
     },
   ],
@@ -51,5 +51,5 @@ const nodeUserData = new UserData("node-userdata", {
 
 export const domain = platform.domain;
 export const hostFacts = Object.fromEntries(hosts.map(({ host }, i) => [platform.hosts[i].name, host.facts]));
-export const stateRootPath = hosts.find((h) => h.root)?.root?.path;
+export const configDirPath = hosts.find((h) => h.root)?.root?.path;
 export const nodeCloudInit = nodeUserData.rendered;

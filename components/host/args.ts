@@ -17,6 +17,10 @@ export interface SshConnection {
   readonly user?: string;
   /** The server's public host key (`ssh-ed25519 AAAA...`); connections to any other key fail. */
   readonly hostKey: string;
+  /** Seconds each dial may take. @default 15 */
+  readonly perDialTimeout?: number;
+  /** Dial attempts before a command fails (-1: unlimited). @default 10 */
+  readonly dialErrorLimit?: number;
 }
 
 export type HostConnection = LocalConnection | SshConnection;

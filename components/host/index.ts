@@ -47,8 +47,8 @@ export class Host extends pulumi.ComponentResource {
         user: c.user ?? DEFAULTS.sshUser,
         hostKey: c.hostKey,
         privateKey: pulumi.secret(args.privateKey!),
-        perDialTimeout: DEFAULTS.perDialTimeoutSeconds,
-        dialErrorLimit: DEFAULTS.dialErrorLimit,
+        perDialTimeout: c.perDialTimeout ?? DEFAULTS.perDialTimeoutSeconds,
+        dialErrorLimit: c.dialErrorLimit ?? DEFAULTS.dialErrorLimit,
       };
       const wait = new command.remote.Command(
         childName(name, "wait-ssh"),

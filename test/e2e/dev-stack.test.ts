@@ -7,14 +7,14 @@ jest.setTimeout(15 * 60 * 1000);
 
 describe("dev stack", () => {
   let sandbox: PulumiSandbox;
-  let stateRoot: string;
+  let configDir: string;
 
   beforeAll(() => {
     requireToolchain();
     sandbox = new PulumiSandbox("e2e", path.join(PROJECT_ROOT, "Pulumi.dev.yaml"));
-    stateRoot = path.join(sandbox.dir, "root");
+    configDir = path.join(sandbox.dir, "root");
     sandbox.init();
-    sandbox.ok(["config", "set", "stateRoot", stateRoot]);
+    sandbox.ok(["config", "set", "configDir", configDir]);
   });
 
   afterAll(() => {
@@ -25,12 +25,12 @@ describe("dev stack", () => {
 
   it("comes up with real commands, cloud-init output and a dynamic resource", () => {
     sandbox.ok(["up", "--yes", "--skip-preview"]);
-    const summary = JSON.parse(fs.readFileSync(path.join(stateRoot, "platform.json"), "utf8"));
+    const summary = JSON.parse(fs.readFileSync(path.join(configDir, "platform.json"), "utf8"));
     expect(summary).toEqual({
       domain: "apps.dev.geartrain.test",
       roles: ["broker", "datastore", "msgserver", "nameserver", "node"],
     });
-    expect(fs.statSync(stateRoot).mode & 0o777).toBe(0o755);
+    expect(fs.statSync(configDir).mode & 0o777).toBe(0o755);
 
     const outputs = JSON.parse(sandbox.ok(["stack", "output", "--json", "--show-secrets"]).stdout);
     const cgroupV2 = fs.existsSync("/sys/fs/cgroup/cgroup.controllers");
@@ -38,7 +38,7 @@ describe("dev stack", () => {
     expect(outputs.hostFacts.local.kernel).toMatch(/^Linux /);
     expect(outputs.nodeCloudInit).toMatch(/^#cloud-config\n/);
     expect(outputs.nodeCloudInit).toContain("openssh-server");
-    expect(outputs.stateRootPath).toBe(stateRoot);
+    expect(outputs.configDirPath).toBe(configDir);
   });
 
   it("shows no changes on a second preview", () => {
@@ -48,19 +48,19 @@ describe("dev stack", () => {
   });
 
   it("reports drift on the host in a refreshing preview and repairs it on up", () => {
-    fs.chmodSync(stateRoot, 0o700);
+    fs.chmodSync(configDir, 0o700);
     const drift = sandbox.run(["preview", "--refresh", "--expect-no-changes", "--diff"]);
     expect(drift.code).not.toBe(0);
     expect(drift.stdout).toMatch(/mode[^\n]*"0700"[^\n]*"0755"/);
 
     sandbox.ok(["up", "--yes", "--skip-preview", "--refresh"]);
-    expect(fs.statSync(stateRoot).mode & 0o777).toBe(0o755);
+    expect(fs.statSync(configDir).mode & 0o777).toBe(0o755);
   });
 
   it("leaves nothing behind on destroy", () => {
     sandbox.ok(["destroy", "--yes", "--skip-preview"]);
-    expect(fs.existsSync(path.join(stateRoot, "platform.json"))).toBe(false);
-    expect(fs.existsSync(stateRoot)).toBe(false);
+    expect(fs.existsSync(path.join(configDir, "platform.json"))).toBe(false);
+    expect(fs.existsSync(configDir)).toBe(false);
     const exported = JSON.parse(sandbox.ok(["stack", "export"]).stdout);
     expect(exported.deployment.resources ?? []).toEqual([]);
   });
@@ -75,15 +75,15 @@ describe("invalid stack config", () => {
     );
     try {
       sandbox.init();
-      const stateRoot = path.join(sandbox.dir, "root");
-      sandbox.ok(["config", "set", "stateRoot", stateRoot]);
+      const configDir = path.join(sandbox.dir, "root");
+      sandbox.ok(["config", "set", "configDir", configDir]);
       const up = sandbox.run(["up", "--yes", "--skip-preview"]);
       expect(up.code).not.toBe(0);
       const output = up.stdout + up.stderr;
       expect(output).toContain("geartrain:platform.hosts[0].name");
       expect(output).toContain("geartrain:platform.hosts[0].roles[1]");
       expect(output).not.toMatch(/at Object\.<anonymous>/); // a clean message, not a stack trace
-      expect(fs.existsSync(stateRoot)).toBe(false);
+      expect(fs.existsSync(configDir)).toBe(false);
       // The engine registers the stack itself before the program runs; nothing else may exist.
       const exported = JSON.parse(sandbox.ok(["stack", "export"]).stdout);
       const types = (exported.deployment.resources ?? []).map((r: { type: string }) => r.type);
