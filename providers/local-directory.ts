@@ -21,9 +21,13 @@ const MODE = /^0[0-7]{3}$/;
 export function checkLocalDirectory(news: LocalDirectoryInputs): pulumi.dynamic.CheckFailure[] {
   const failures: pulumi.dynamic.CheckFailure[] = [];
   if (!PATH.test(news.path) || news.path.split("/").includes("..")) {
-    failures.push({ property: "path", reason: `'${news.path}' must be an absolute path of [A-Za-z0-9._/@+-]` });
+    failures.push({
+      property: "path",
+      reason: `'${news.path}' must be an absolute path of [A-Za-z0-9._/@+-]`,
+    });
   }
-  if (!MODE.test(news.mode)) failures.push({ property: "mode", reason: `'${news.mode}' must be octal like 0750` });
+  if (!MODE.test(news.mode))
+    failures.push({ property: "mode", reason: `'${news.mode}' must be octal like 0750` });
   for (const key of ["uid", "gid"] as const) {
     if (!Number.isInteger(news[key]) || news[key] < 0) {
       failures.push({ property: key, reason: `${key} must be a non-negative integer` });
@@ -40,7 +44,11 @@ const provider: pulumi.dynamic.ResourceProvider<LocalDirectoryInputs, LocalDirec
 
   async diff(_id, olds, news) {
     const keys = (["gid", "mode", "path", "uid"] as const).filter((k) => olds[k] !== news[k]);
-    return { changes: keys.length > 0, replaces: keys.includes("path") ? ["path"] : [], deleteBeforeReplace: true };
+    return {
+      changes: keys.length > 0,
+      replaces: keys.includes("path") ? ["path"] : [],
+      deleteBeforeReplace: true,
+    };
   },
 
   async create(inputs) {
@@ -64,7 +72,8 @@ const provider: pulumi.dynamic.ResourceProvider<LocalDirectoryInputs, LocalDirec
       };
       return { id, props: actual, inputs: props ? { ...actual } : undefined };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return { id: "", props: {} as LocalDirectoryOutputs };
+      if ((err as NodeJS.ErrnoException).code === "ENOENT")
+        return { id: "", props: {} as LocalDirectoryOutputs };
       throw err;
     }
   },

@@ -95,11 +95,7 @@ export class Host extends pulumi.ComponentResource {
       additionalSecretOutputs: args.secret ? ["stdout", "stderr"] : undefined,
     };
     if (this.connection.type === "local") {
-      return new command.local.Command(
-        name,
-        { ...common, interpreter: ["/bin/bash", "-c"] },
-        resourceOpts,
-      );
+      return new command.local.Command(name, { ...common, interpreter: ["/bin/bash", "-c"] }, resourceOpts);
     }
     return new command.remote.Command(
       name,

@@ -37,7 +37,8 @@ export function validateFile(file: HostFileArgs): void {
   if (!ABSOLUTE_PATH.test(file.path) || file.path.includes("/../") || file.path.endsWith("/..")) {
     throw new Error(`file path '${file.path}' must be absolute and contain only [A-Za-z0-9._/@+-]`);
   }
-  if (file.mode !== undefined && !MODE.test(file.mode)) throw new Error(`file mode '${file.mode}' is not octal`);
+  if (file.mode !== undefined && !MODE.test(file.mode))
+    throw new Error(`file mode '${file.mode}' is not octal`);
   if (file.owner !== undefined && !OWNER.test(file.owner)) {
     throw new Error(`file owner '${file.owner}' must look like user or user:group`);
   }
@@ -56,7 +57,7 @@ export const WRITE_FILE_SCRIPT = [
   'dir=$(dirname -- "$GT_PATH")',
   'install -d -m 0755 -- "$dir"',
   'tmp=$(mktemp -- "$dir/.geartrain.XXXXXX")',
-  'trap \'rm -f -- "$tmp"\' EXIT',
+  "trap 'rm -f -- \"$tmp\"' EXIT",
   'cat >"$tmp"',
   'chmod -- "$GT_MODE" "$tmp"',
   'chown -- "$GT_OWNER" "$tmp"',
@@ -80,7 +81,7 @@ export function sha256(text: string): string {
 
 /** Prints one JSON object with the facts `parseFacts` reads. Runs on the host, no inputs. */
 export const FACTS_SCRIPT = [
-  'kernel=$(uname -sr)',
+  "kernel=$(uname -sr)",
   'os=$( . /etc/os-release 2>/dev/null && printf "%s %s" "${ID:-unknown}" "${VERSION_ID:-}" || echo unknown)',
   'if [ "$(stat -fc %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ]; then cgroup=v2; else cgroup=v1; fi',
   "if [ -r /sys/fs/selinux/enforce ]; then",
