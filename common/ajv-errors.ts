@@ -77,13 +77,41 @@ export function fallbackExpectation(error: ErrorObject): string {
 export function propertySchema(
   objectSchema: AnySchemaObject,
   field: string,
-  rootSchema: { $defs?: Record<string, unknown> },
+  rootSchema: AnySchemaObject,
 ): AnySchemaObject {
   const own: AnySchemaObject = objectSchema.properties?.[field] ?? {};
   const ref = typeof own.$ref === "string" ? own.$ref : undefined;
   if (!ref?.startsWith("#/$defs/")) return own;
   const target = (rootSchema.$defs?.[ref.slice("#/$defs/".length)] ?? {}) as AnySchemaObject;
   return { ...target, ...own };
+}
+
+/**
+ * The schema that applies at a data path (following `properties`, `additionalProperties`, `items` and local
+ * `$ref`s, whose sibling keywords win), or undefined where the path leaves the schema. Useful for the
+ * annotations (`examples`, descriptions) of the property itself rather than of a shared `$defs` entry.
+ */
+export function schemaAtPath(
+  rootSchema: AnySchemaObject,
+  segments: readonly PathSegment[],
+): AnySchemaObject | undefined {
+  const resolve = (schema: AnySchemaObject, depth = 0): AnySchemaObject => {
+    const ref = typeof schema.$ref === "string" ? schema.$ref : undefined;
+    if (!ref?.startsWith("#/$defs/") || depth > 16) return schema;
+    const target = (rootSchema.$defs as Record<string, AnySchemaObject> | undefined)?.[ref.slice(8)] ?? {};
+    const own: AnySchemaObject = { ...schema };
+    delete own.$ref;
+    return { ...resolve(target, depth + 1), ...own };
+  };
+  let schema: AnySchemaObject | undefined = resolve(rootSchema);
+  for (const segment of segments) {
+    if (!schema) return undefined;
+    let next: unknown;
+    if (typeof segment === "number") next = schema.items;
+    else next = schema.properties?.[segment] ?? schema.additionalProperties;
+    schema = isRecord(next) ? resolve(next) : undefined;
+  }
+  return schema;
 }
 
 /** Short, single-line rendering of a value for "got ..." (never use it on secrets). */

@@ -8,6 +8,7 @@ export interface CommandGroup {
 
 /** Groups are loaded lazily so `geartrain --help` stays fast and one group's deps never slow another. */
 const GROUPS: Record<string, () => Promise<CommandGroup>> = {
+  cartridge: async () => (await import("../../cartridges/cli")).group,
   node: async () => (await import("../../node/cli")).group,
 };
 

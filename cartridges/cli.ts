@@ -1,0 +1,96 @@
+// `geartrain cartridge …`: tools for cartridge authors. Today: lint.
+import { parseArgs } from "util";
+import type { CommandGroup } from "../services/cli/main";
+import { formatLintResults, lintCartridges } from "./lint";
+
+export const EXIT = { OK: 0, PROBLEMS: 1, USAGE: 2 } as const;
+
+export const USAGE = `geartrain cartridge: tools for cartridge authors
+
+Usage:
+  geartrain cartridge lint [--json] [--env-prefix PREFIX] <dir> [<dir>...]
+
+lint checks each cartridge directory: metadata/manifest.yml (the OpenShift v2 manifest format),
+metadata/managed_files.yml, bin/control and the other bin/ scripts, hooks/, the variable files in env/,
+Handlebars templates and versions/. It prints every problem, one per line:
+  <file>: <key path>: <what was expected> (<fix>)
+then a summary. See docs/cartridge-authoring.md.
+
+Options:
+  --json               print the results as JSON: [{ "dir", "ok", "problems": [...] }]
+  --env-prefix PREFIX  prefix of the platform's variables (node config envPrefix; default GEARTRAIN_)
+  -h, --help           show this help
+
+Exit codes:
+  0  every cartridge is valid
+  1  problems found
+  2  usage error`;
+
+/** Where the CLI writes; the defaults are the process streams, tests pass their own. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const processIo: Io = {
+  out: (text) => process.stdout.write(text + "\n"),
+  err: (text) => process.stderr.write(text + "\n"),
+};
+
+/** Runs `geartrain cartridge <argv...>` and returns the exit code. */
+export async function runCartridgeCli(argv: readonly string[], io: Io = processIo): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === "help" || command === "--help" || command === "-h") {
+    (command === undefined ? io.err : io.out)(USAGE);
+    return command === undefined ? EXIT.USAGE : EXIT.OK;
+  }
+  if (command !== "lint") {
+    io.err(`geartrain cartridge: unknown command '${command}'\n\n${USAGE}`);
+    return EXIT.USAGE;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...rest],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        json: { type: "boolean", default: false },
+        "env-prefix": { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (err) {
+    io.err(`geartrain cartridge lint: ${(err as Error).message}\n\n${USAGE}`);
+    return EXIT.USAGE;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.out(USAGE);
+    return EXIT.OK;
+  }
+  if (positionals.length === 0) {
+    io.err(`geartrain cartridge lint: name at least one cartridge directory\n\n${USAGE}`);
+    return EXIT.USAGE;
+  }
+  const envPrefix = values["env-prefix"];
+  if (envPrefix !== undefined && !/^[A-Z][A-Z0-9]*_$/.test(envPrefix)) {
+    io.err(
+      `geartrain cartridge lint: --env-prefix must match ^[A-Z][A-Z0-9]*_$ (e.g. GEARTRAIN_), got ${JSON.stringify(envPrefix)}`,
+    );
+    return EXIT.USAGE;
+  }
+  const results = await lintCartridges(positionals, envPrefix !== undefined ? { envPrefix } : {});
+  if (values.json) {
+    const json = results.map((r) => ({ dir: r.dir, ok: r.cartridge !== undefined, problems: r.problems }));
+    io.out(JSON.stringify(json, null, 2));
+  } else {
+    for (const line of formatLintResults(results)) io.out(line);
+  }
+  return results.every((r) => r.cartridge) ? EXIT.OK : EXIT.PROBLEMS;
+}
+
+export const group: CommandGroup = {
+  summary: "cartridge authoring tools (lint)",
+  run: (argv) => runCartridgeCli(argv),
+};
