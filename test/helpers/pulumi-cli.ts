@@ -37,10 +37,16 @@ export class PulumiSandbox {
   readonly configFile: string;
   private readonly env: NodeJS.ProcessEnv;
 
+  /** `stack` gets the process id appended, so parallel runs never share a config file name. */
+  readonly stack: string;
+
+  /** @param projectDir the Pulumi project to run (default: this repository's own). */
   constructor(
-    readonly stack: string,
+    stack: string,
     stackConfigSource: string,
+    readonly projectDir: string = PROJECT_ROOT,
   ) {
+    this.stack = `${stack}-${process.pid}`;
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "geartrain-e2e-"));
     fs.mkdirSync(path.join(this.dir, "state"));
     this.configFile = path.join(this.dir, `Pulumi.${this.stack}.yaml`);
@@ -63,8 +69,20 @@ export class PulumiSandbox {
     if (options.stackArgs !== false && args[0] !== "stack") extra.push("--config-file", this.configFile);
     const result = spawnSync(
       "bash",
-      ["-c", 'source scripts/env.sh && exec pulumi "$@"', "pulumi", ...args, ...extra, "--non-interactive"],
-      { cwd: PROJECT_ROOT, env: this.env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+      [
+        "-c",
+        'source "$GEARTRAIN_ENV_SH" && exec pulumi "$@"',
+        "pulumi",
+        ...args,
+        ...extra,
+        "--non-interactive",
+      ],
+      {
+        cwd: this.projectDir,
+        env: { ...this.env, GEARTRAIN_ENV_SH: path.join(PROJECT_ROOT, "scripts/env.sh") },
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+      },
     );
     return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
   }
@@ -84,7 +102,7 @@ export class PulumiSandbox {
    */
   init(): void {
     this.ok(["stack", "init", this.stack, "--secrets-provider", "passphrase"], { stackArgs: false });
-    const written = path.join(PROJECT_ROOT, `Pulumi.${this.stack}.yaml`);
+    const written = path.join(this.projectDir, `Pulumi.${this.stack}.yaml`);
     if (fs.existsSync(written)) {
       fs.appendFileSync(this.configFile, "\n" + fs.readFileSync(written, "utf8"));
       fs.rmSync(written);
