@@ -7,7 +7,9 @@ import { readPasswd } from "./accounts";
 import type { NodeContext } from "./context";
 import { chooseDiskMode, imagePath, quotaSupport } from "./disk";
 import { inspectGear, listGears } from "./gear";
+import { gearFrontendDrift, listGearFrontends, nginxTest } from "./frontend";
 import { limitsDirExists } from "./limits";
+import { isolationSummary, listNetworkUids } from "./netfilter";
 import { listMarkers } from "./state";
 import { UUID_PATTERN } from "./validate";
 
@@ -24,6 +26,8 @@ export interface CheckReport {
     readonly selinux: string;
     readonly disk: string;
     readonly pamLimits: string;
+    readonly frontend: string;
+    readonly network: string;
     readonly gears: number;
   };
   readonly checks: readonly CheckItem[];
@@ -122,6 +126,29 @@ export async function checkNode(ctx: NodeContext): Promise<CheckReport> {
       add(`disk image ${f}`, false, "leftover disk image without a gear user");
   }
 
+  // frontend: every gear file belongs to a gear and is as rendered; nginx -t passes on the whole config
+  const frontends = await listGearFrontends(ctx);
+  for (const uuid of frontends) {
+    if (!userNames.has(uuid)) add(`frontend ${uuid}`, false, "leftover frontend file without a gear user");
+    const drift = await gearFrontendDrift(ctx, uuid);
+    if (drift) add(`frontend ${uuid}`, false, drift);
+  }
+  let frontendFact = `no routes (${config.frontend.confDir} has no gear files)`;
+  const confDirExists = await fs.stat(config.frontend.confDir).then(
+    () => true,
+    () => false,
+  );
+  if (confDirExists) {
+    const bad = await nginxTest(config.frontend);
+    add("nginx -t", bad === null, bad ?? `${config.frontend.nginxConf} passes`);
+    frontendFact = `nginx, ${frontends.length} gear route file(s) in ${config.frontend.confDir}`;
+  }
+
+  // network isolation rules without a gear (inspect reports missing rules per gear)
+  const gearUids = new Set(gearUsers.map((u) => u.uid));
+  for (const uid of await listNetworkUids(ctx))
+    if (!gearUids.has(uid)) add(`network uid ${uid}`, false, "leftover isolation rules without a gear user");
+
   const failures = checks.filter((c) => !c.ok);
   return {
     ok: failures.length === 0,
@@ -130,6 +157,8 @@ export async function checkNode(ctx: NodeContext): Promise<CheckReport> {
       selinux: ctx.selinux,
       disk: diskFact,
       pamLimits: pam,
+      frontend: frontendFact,
+      network: `isolation: ${await isolationSummary(ctx)}`,
       gears: gears.length,
     },
     checks,

@@ -30,6 +30,7 @@ Usage:
   geartrain node gear destroy <uuid>
   geartrain node gear list
   geartrain node check
+  geartrain node frontend set|remove|show|list   (HTTP routes of gears; set reads JSON on stdin; see --help)
   geartrain node mcs-label <uid> [--json]
   geartrain node addresses <uid> [--json]
 
@@ -167,6 +168,8 @@ async function dispatch(argv: string[]): Promise<number> {
         return rest.length === 0 ? EXIT.USAGE : EXIT.OK;
       }
       return gearCommand(rest);
+    case "frontend":
+      return (await import("./frontend/cli")).runFrontend(rest);
     case "check": {
       parseArgs({ args: rest, options: {}, strict: true });
       const report = await checkNode(await makeContext());

@@ -5,7 +5,7 @@
 
 import { readFileSync } from "fs";
 import * as path from "path";
-import type { NodeConfig, Profile } from "./types";
+import type { FrontendConfig, IsolationSetting, NodeConfig, Profile } from "./types";
 import { PROFILE_PATTERN, ValidationError } from "./validate";
 
 export const DEFAULT_CONFIG_PATH = "/etc/geartrain/node.json";
@@ -60,7 +60,99 @@ export function defaultConfig(): NodeConfig {
     cloudDomain: "example.com",
     defaultProfile: "small",
     profiles: DEFAULT_PROFILES,
+    frontend: DEFAULT_FRONTEND,
+    network: { isolation: "auto", table: "geartrain" },
   };
+}
+
+export const DEFAULT_FRONTEND: FrontendConfig = {
+  confDir: "/etc/nginx/geartrain.d",
+  nginxConf: "/etc/nginx/nginx.conf",
+  nginxBinary: "/usr/sbin/nginx",
+  prefix: null,
+  pidFile: null,
+  reloadCommand: null,
+  listen: "0.0.0.0:80",
+  idleStarter: "127.0.0.1:8099",
+};
+
+/** nginx listen: "port", "a.b.c.d:port", "*:port" or "[v6]:port". */
+const LISTEN_PATTERN = /^(?:(?:(?:[0-9]{1,3}\.){3}[0-9]{1,3}|\*|\[[0-9a-f:]+\]):)?[0-9]{1,5}$/;
+/** Paths that end up inside nginx directives: absolute, and nothing nginx would parse as syntax. */
+const NGINX_SAFE_PATH = /^\/[A-Za-z0-9._/@+-]*$/;
+
+function nginxPath(v: unknown, field: string): string {
+  const p = absPath(v, field);
+  if (!NGINX_SAFE_PATH.test(p))
+    throw new ValidationError(`config.${field}`, "must match ^/[A-Za-z0-9._/@+-]*$");
+  return p;
+}
+
+function parseFrontend(v: unknown): FrontendConfig {
+  const d = DEFAULT_FRONTEND;
+  if (v === undefined) return d;
+  if (!isObj(v)) throw new ValidationError("config.frontend", "must be an object");
+  const keys = Object.keys(d);
+  for (const k of Object.keys(v)) {
+    if (!keys.includes(k)) throw new ValidationError(`config.frontend.${k}`, "unknown key");
+  }
+  const opt = (k: "prefix" | "pidFile") =>
+    v[k] === undefined ? d[k] : v[k] === null ? null : nginxPath(v[k], `frontend.${k}`);
+  const listen = v.listen ?? d.listen;
+  if (typeof listen !== "string" || !LISTEN_PATTERN.test(listen) || Number(listen.split(":").pop()) > 65535) {
+    throw new ValidationError("config.frontend.listen", 'must be "port" or "address:port"');
+  }
+  const idleStarter = v.idleStarter ?? d.idleStarter;
+  const m =
+    typeof idleStarter === "string"
+      ? /^((?:[0-9]{1,3}\.){3}[0-9]{1,3}):([0-9]{1,5})$/.exec(idleStarter)
+      : null;
+  if (!m || m[1].split(".").some((o) => Number(o) > 255) || Number(m[2]) < 1 || Number(m[2]) > 65535) {
+    throw new ValidationError("config.frontend.idleStarter", 'must be "a.b.c.d:port"');
+  }
+  let reloadCommand = d.reloadCommand;
+  if (v.reloadCommand !== undefined && v.reloadCommand !== null) {
+    const rc = v.reloadCommand;
+    if (
+      !Array.isArray(rc) ||
+      rc.length === 0 ||
+      rc.some((a) => typeof a !== "string" || a.includes("\0")) ||
+      !path.isAbsolute(rc[0] as string)
+    ) {
+      throw new ValidationError(
+        "config.frontend.reloadCommand",
+        "must be an argv array starting with an absolute path",
+      );
+    }
+    reloadCommand = rc as string[];
+  }
+  return {
+    confDir: v.confDir !== undefined ? nginxPath(v.confDir, "frontend.confDir") : d.confDir,
+    nginxConf: v.nginxConf !== undefined ? nginxPath(v.nginxConf, "frontend.nginxConf") : d.nginxConf,
+    nginxBinary: v.nginxBinary !== undefined ? absPath(v.nginxBinary, "frontend.nginxBinary") : d.nginxBinary,
+    prefix: opt("prefix"),
+    pidFile: opt("pidFile"),
+    reloadCommand,
+    listen,
+    idleStarter: idleStarter as string,
+  };
+}
+
+function parseNetwork(v: unknown, d: NodeConfig["network"]): NodeConfig["network"] {
+  if (v === undefined) return d;
+  if (!isObj(v)) throw new ValidationError("config.network", "must be an object");
+  for (const k of Object.keys(v)) {
+    if (k !== "isolation" && k !== "table") throw new ValidationError(`config.network.${k}`, "unknown key");
+  }
+  const isolation = v.isolation ?? d.isolation;
+  if (!["auto", "nftables", "iptables", "none"].includes(isolation as string)) {
+    throw new ValidationError("config.network.isolation", 'must be "auto", "nftables", "iptables" or "none"');
+  }
+  const table = v.table ?? d.table;
+  if (typeof table !== "string" || !/^[a-z][a-z0-9_]{0,23}$/.test(table)) {
+    throw new ValidationError("config.network.table", "must match ^[a-z][a-z0-9_]{0,23}$");
+  }
+  return { isolation: isolation as IsolationSetting, table };
 }
 
 type Json = Record<string, unknown>;
@@ -124,6 +216,8 @@ const TOP_KEYS = [
   "cloudDomain",
   "defaultProfile",
   "profiles",
+  "frontend",
+  "network",
 ];
 
 /** Overlay a parsed JSON document on the defaults and validate the result. Pure. */
@@ -210,6 +304,8 @@ export function resolveConfig(doc: unknown): NodeConfig {
     cloudDomain,
     defaultProfile,
     profiles,
+    frontend: parseFrontend(doc.frontend),
+    network: parseNetwork(doc.network, d.network),
   };
 }
 

@@ -32,6 +32,8 @@ import {
 } from "./limits";
 import { withFileLock } from "./lock";
 import { mcsLabel } from "./mcs";
+import { removeGearFrontend } from "./frontend";
+import { ensureGearNetwork, readGearNetwork, removeGearNetwork } from "./netfilter";
 import { killGear, processesOfUid, purgeIpc } from "./procs";
 import { labelTree, rangeOf, readLabel } from "./selinux";
 import {
@@ -117,6 +119,7 @@ async function converge(ctx: NodeContext, spec: GearSpec, disk: DiskMode, fresh:
   await ensureUser({ name: spec.uuid, uid: spec.uid, home, shell: config.gearShell, gecos: config.gecos });
   crashPoint("create:user");
   await cgroup.ensureGear(spec.uuid, limitsOf(config, spec));
+  await ensureGearNetwork(ctx, spec.uuid, spec.uid); // before any gear process can exist
   crashPoint("create:cgroup");
   if (disk === "loop") await ensureLoop(config, spec.uuid, home, profile);
   else await fs.mkdir(home, { recursive: true, mode: 0o700 });
@@ -249,7 +252,10 @@ export async function destroyGear(ctx: NodeContext, uuidIn: unknown): Promise<De
         () => true,
         () => false,
       ));
-    if (!marker && !user && !leftovers) return { uuid, destroyed: false, killed: 0 };
+    if (!marker && !user && !leftovers) {
+      await removeGearFrontend(ctx, uuid); // a destroy that stopped after removing the marker
+      return { uuid, destroyed: false, killed: 0 };
+    }
     if (marker && marker.phase !== "destroying")
       await writeMarker(config, { ...marker, phase: "destroying" });
     const uid = marker?.spec.uid ?? user?.uid ?? null;
@@ -286,6 +292,7 @@ export async function destroyGear(ctx: NodeContext, uuidIn: unknown): Promise<De
       if (q.ok && q.mountPoint) await clearQuota(q.mountPoint, uuid);
     }
     // 4. account, home, cgroup, PAM file, marker (marker last: a crash before here is resumed by re-running)
+    if (uid !== null) await removeGearNetwork(ctx, uuid, uid);
     await removeAccount(uuid);
     crashPoint("destroy:account");
     await fs.rm(home, { recursive: true, force: true, maxRetries: 3 });
@@ -302,6 +309,7 @@ export async function destroyGear(ctx: NodeContext, uuidIn: unknown): Promise<De
     }
     await removeLimits(config, uuid);
     await removeMarker(config, uuid);
+    await removeGearFrontend(ctx, uuid); // after the marker: a concurrent setGearFrontend is refused from here on
     return { uuid, destroyed: true, killed };
   });
 }
@@ -403,6 +411,11 @@ async function inspectLocked(ctx: NodeContext, uuid: string): Promise<GearState>
     diff(drift, "selinux.label", label, applied);
   }
 
+  // network isolation rules
+  const network = await readGearNetwork(ctx, uuid, uid);
+  if ((network.mode === "nftables" || network.mode === "iptables") && !network.enforced)
+    drift.push({ field: "network", expected: "isolation rules installed", actual: network.detail });
+
   // processes
   const procs = [];
   for (const p of await processesOfUid(uid)) {
@@ -423,6 +436,7 @@ async function inspectLocked(ctx: NodeContext, uuid: string): Promise<GearState>
     disk,
     limitsFile,
     addresses: gearAddresses(uid),
+    network,
     processes: procs,
     cartridges: homeExists ? await listCartridgeDirs(home) : [],
     drift,

@@ -22,6 +22,26 @@ export interface Profile {
 
 export type CgroupVersionSetting = "auto" | "v1" | "v2";
 export type DiskModeSetting = "auto" | "quota" | "loop" | "none";
+export type IsolationSetting = "auto" | "nftables" | "iptables" | "none";
+
+/** The node's HTTP frontend (nginx), see docs/frontend.md. */
+export interface FrontendConfig {
+  /** one file per gear: <confDir>/gear-<uuid>.conf (nginx.conf must include <confDir>/*.conf inside http {}) */
+  readonly confDir: string;
+  /** the nginx main config file, for `nginx -t` and `nginx -s reload` */
+  readonly nginxConf: string;
+  readonly nginxBinary: string;
+  /** nginx -p prefix; null = nginx's compiled-in prefix */
+  readonly prefix: string | null;
+  /** nginx pid file when it is not set in nginxConf (passed as -g "pid <file>;"); null = from the config */
+  readonly pidFile: string | null;
+  /** reload command (argv) instead of `nginx -s reload`; null = nginx -s reload */
+  readonly reloadCommand: readonly string[] | null;
+  /** address:port (or port) the gear server blocks listen on */
+  readonly listen: string;
+  /** ip:port of the unidler (node/frontend/unidler.ts) that idle gears' routes go to */
+  readonly idleStarter: string;
+}
 
 export interface NodeConfig {
   /** gear homes live in <gearBaseDir>/<uuid> */
@@ -49,6 +69,9 @@ export interface NodeConfig {
   readonly cloudDomain: string;
   readonly defaultProfile: ProfileName;
   readonly profiles: Readonly<Record<ProfileName, Profile>>;
+  readonly frontend: FrontendConfig;
+  /** gear network isolation (node/netfilter.ts): backend and the netfilter table (nft) / chain (iptables) */
+  readonly network: { readonly isolation: IsolationSetting; readonly table: string };
 }
 
 /** What the caller asks for. */
@@ -86,6 +109,13 @@ export interface GearAddresses {
   readonly ports: { readonly first: number; readonly last: number; readonly list: readonly number[] };
 }
 
+export interface NetworkState {
+  readonly mode: "nftables" | "iptables" | "unavailable" | "disabled";
+  /** true when this gear's rules are installed */
+  readonly enforced: boolean;
+  readonly detail: string;
+}
+
 export type GearPhase = "creating" | "created" | "destroying";
 
 export interface GearState {
@@ -108,6 +138,8 @@ export interface GearState {
   readonly disk: DiskState;
   readonly limitsFile: string | null;
   readonly addresses: GearAddresses;
+  /** network isolation of the gear's loopback block (node/netfilter.ts) */
+  readonly network: NetworkState;
   readonly processes: readonly { readonly pid: number; readonly inCgroup: boolean; readonly comm: string }[];
   readonly cartridges: readonly string[];
   readonly drift: readonly Drift[];

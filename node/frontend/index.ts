@@ -1,0 +1,215 @@
+// The node's HTTP frontend: nginx routes by Host header to gears' private endpoints (reference §5.3; OpenShift
+// used Apache vhosts, we use nginx). One file per gear, <confDir>/gear-<uuid>.conf, rendered from a validated
+// spec; each change is written atomically, checked with `nginx -t` on the whole config and only then
+// reloaded. If the check or the reload fails, the previous files are put back and nginx's message is
+// thrown: nothing is half-applied. See docs/frontend.md.
+
+import { promises as fs } from "fs";
+import * as path from "path";
+import { ConflictError } from "../accounts";
+import { gearAddresses } from "../addresses";
+import type { NodeContext } from "../context";
+import { withFileLock } from "../lock";
+import { readMarker } from "../state";
+import type { NodeConfig } from "../types";
+import { validateUuid, ValidationError } from "../validate";
+import { FrontendError, nginxReload, nginxTest } from "./nginx";
+import {
+  BASE_FILE,
+  GEAR_FILE_PATTERN,
+  gearFileName,
+  parseSpecLine,
+  renderBaseConf,
+  renderGearConf,
+} from "./render";
+import { validateFrontendSpec, type GearFrontendSpec } from "./validate";
+
+export type { FrontendRoute, GearFrontendSpec } from "./validate";
+export { validateFrontendSpec } from "./validate";
+export { FrontendError } from "./nginx";
+
+export function frontendLockPath(config: NodeConfig): string {
+  return path.join(config.stateDir, "locks", "frontend.lock");
+}
+
+export function gearFrontendPath(config: NodeConfig, uuid: string): string {
+  return path.join(config.frontend.confDir, gearFileName(validateUuid(uuid)));
+}
+
+async function readOrNull(file: string): Promise<string | null> {
+  try {
+    return await fs.readFile(file, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw e;
+  }
+}
+
+/** Atomic replace (temp file in the same dir + fsync + rename); null content removes the file. */
+async function put(file: string, content: string | null): Promise<void> {
+  if (content === null) {
+    await fs.rm(file, { force: true });
+    return;
+  }
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp`);
+  const h = await fs.open(tmp, "w", 0o644);
+  try {
+    await h.writeFile(content);
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+  await fs.rename(tmp, file);
+}
+
+function ipNumber(ip: string): number {
+  return ip.split(".").reduce((n, o) => n * 256 + Number(o), 0);
+}
+
+/** The gear must exist (and not be going away); every backend must be inside its loopback block. */
+async function checkGear(ctx: NodeContext, spec: GearFrontendSpec): Promise<void> {
+  const marker = await readMarker(ctx.config, spec.gearUuid);
+  if (!marker || marker.phase === "destroying") {
+    throw new ValidationError(
+      "gearUuid",
+      `no gear ${spec.gearUuid} on this node${marker ? " (it is being destroyed)" : ""}`,
+    );
+  }
+  const { first, last } = gearAddresses(marker.spec.uid).loopback;
+  spec.routes.forEach((r, i) => {
+    const n = ipNumber(r.backend.ip);
+    if (n < ipNumber(first) || n > ipNumber(last)) {
+      throw new ValidationError(
+        `routes[${i}].backend.ip`,
+        `${r.backend.ip} is not in the gear's private block ${first}-${last}`,
+      );
+    }
+  });
+}
+
+/** Host names must be unique on the node: another gear's name or alias is a conflict. */
+async function checkHostnames(ctx: NodeContext, spec: GearFrontendSpec): Promise<void> {
+  const mine = new Set(spec.hostnames);
+  for (const uuid of await listGearFrontends(ctx)) {
+    if (uuid === spec.gearUuid) continue;
+    const other = await readGearFrontend(ctx, uuid).catch(() => null);
+    const taken = other?.hostnames.find((h) => mine.has(h));
+    if (taken) throw new ConflictError(`host name ${taken} is already routed to gear ${uuid}`);
+  }
+}
+
+/**
+ * Write files (path → content, null = remove), validate with nginx -t and reload. On any failure the
+ * previous contents are restored and the error (nginx's message) is thrown.
+ */
+async function apply(
+  ctx: NodeContext,
+  changes: ReadonlyMap<string, string | null>,
+  opts: { allowNotRunning: boolean },
+): Promise<void> {
+  const fe = ctx.config.frontend;
+  const previous = new Map<string, string | null>();
+  for (const f of changes.keys()) previous.set(f, await readOrNull(f));
+  const restore = async () => {
+    for (const [f, c] of previous) await put(f, c);
+  };
+  try {
+    for (const [f, c] of changes) await put(f, c);
+  } catch (e) {
+    await restore();
+    throw e;
+  }
+  const bad = await nginxTest(fe);
+  if (bad !== null) {
+    await restore();
+    throw new FrontendError(`nginx rejected the configuration (previous files restored): ${bad}`);
+  }
+  const r = await nginxReload(fe);
+  if (!r.ok && !(opts.allowNotRunning && r.notRunning)) {
+    await restore();
+    throw new FrontendError(`nginx reload failed (previous files restored): ${r.message}`);
+  }
+}
+
+/** Route the gear's host names to its endpoints (or, idle, to the unidler). Idempotent. */
+export async function setGearFrontend(ctx: NodeContext, input: GearFrontendSpec): Promise<void> {
+  const spec = validateFrontendSpec(input);
+  const fe = ctx.config.frontend;
+  const file = gearFrontendPath(ctx.config, spec.gearUuid);
+  const base = path.join(fe.confDir, BASE_FILE);
+  await withFileLock(frontendLockPath(ctx.config), async () => {
+    await checkGear(ctx, spec);
+    await checkHostnames(ctx, spec);
+    const changes = new Map<string, string>();
+    const wantBase = renderBaseConf(fe);
+    if ((await readOrNull(base)) !== wantBase) changes.set(base, wantBase);
+    const want = renderGearConf(spec, fe);
+    if ((await readOrNull(file)) !== want) changes.set(file, want);
+    if (changes.size === 0) return;
+    await fs.mkdir(fe.confDir, { recursive: true, mode: 0o755 });
+    await apply(ctx, changes, { allowNotRunning: false });
+  });
+}
+
+/** Stop routing the gear (delete its file, reload). A gear without a frontend is a success. */
+export async function removeGearFrontend(ctx: NodeContext, gearUuid: string): Promise<void> {
+  const file = gearFrontendPath(ctx.config, gearUuid);
+  if ((await readOrNull(file)) === null) return;
+  await withFileLock(frontendLockPath(ctx.config), async () => {
+    if ((await readOrNull(file)) === null) return;
+    // nginx not running: nothing serves the route, so the removal stands
+    await apply(ctx, new Map([[file, null]]), { allowNotRunning: true });
+  });
+}
+
+/** The gear's spec as stored in its file (canonical), or null when it has none. */
+export async function readGearFrontend(ctx: NodeContext, gearUuid: string): Promise<GearFrontendSpec | null> {
+  const file = gearFrontendPath(ctx.config, gearUuid);
+  const text = await readOrNull(file);
+  if (text === null) return null;
+  let doc: unknown;
+  try {
+    doc = parseSpecLine(text);
+  } catch (e) {
+    throw new FrontendError(`${file}: damaged spec line: ${(e as Error).message}`);
+  }
+  if (doc === null)
+    throw new FrontendError(`${file}: no "# geartrain-spec" line (not written by Geartrain?)`);
+  let spec: GearFrontendSpec;
+  try {
+    spec = validateFrontendSpec(doc);
+  } catch (e) {
+    throw new FrontendError(`${file}: invalid spec line: ${(e as Error).message}`);
+  }
+  if (spec.gearUuid !== gearUuid) throw new FrontendError(`${file}: spec is for gear ${spec.gearUuid}`);
+  return spec;
+}
+
+/** Gear uuids that have a frontend file, sorted. */
+export async function listGearFrontends(ctx: NodeContext): Promise<string[]> {
+  const names = await fs.readdir(ctx.config.frontend.confDir).catch(() => [] as string[]);
+  return names
+    .map((n) => GEAR_FILE_PATTERN.exec(n)?.[1])
+    .filter((u): u is string => !!u)
+    .sort();
+}
+
+/** Differences between a gear's file and what its stored spec renders to under the current config. */
+export async function gearFrontendDrift(ctx: NodeContext, gearUuid: string): Promise<string | null> {
+  const file = gearFrontendPath(ctx.config, gearUuid);
+  const text = await readOrNull(file);
+  if (text === null) return null;
+  let spec: GearFrontendSpec;
+  try {
+    const s = await readGearFrontend(ctx, gearUuid);
+    if (!s) return null;
+    spec = s;
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return text === renderGearConf(spec, ctx.config.frontend)
+    ? null
+    : `${file} differs from its rendered spec (edited by hand, or the frontend config changed): set it again`;
+}
+
+export { nginxTest } from "./nginx";

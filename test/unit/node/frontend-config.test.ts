@@ -1,0 +1,112 @@
+// The frontend and network sections of the node config: defaults, overrides, refusals.
+
+import { defaultConfig, resolveConfig } from "../../../node/config";
+import { reloadArgv, testArgv } from "../../../node/frontend/nginx";
+
+test("defaults", () => {
+  const c = resolveConfig({});
+  expect(c.frontend).toEqual({
+    confDir: "/etc/nginx/geartrain.d",
+    nginxConf: "/etc/nginx/nginx.conf",
+    nginxBinary: "/usr/sbin/nginx",
+    prefix: null,
+    pidFile: null,
+    reloadCommand: null,
+    listen: "0.0.0.0:80",
+    idleStarter: "127.0.0.1:8099",
+  });
+  expect(c.network).toEqual({ isolation: "auto", table: "geartrain" });
+  expect(defaultConfig().frontend).toEqual(c.frontend);
+});
+
+test("overrides", () => {
+  const c = resolveConfig({
+    frontend: {
+      confDir: "/tmp/x/conf.d/",
+      nginxConf: "/tmp/x/nginx.conf",
+      prefix: "/tmp/x",
+      pidFile: "/tmp/x/nginx.pid",
+      listen: "127.0.0.1:18080",
+      idleStarter: "127.0.0.1:18099",
+    },
+    network: { isolation: "none", table: "gt_test" },
+  });
+  expect(c.frontend.confDir).toBe("/tmp/x/conf.d");
+  expect(c.frontend.listen).toBe("127.0.0.1:18080");
+  expect(c.network).toEqual({ isolation: "none", table: "gt_test" });
+  expect(testArgv(c.frontend)).toEqual([
+    "/usr/sbin/nginx",
+    "-t",
+    "-q",
+    "-p",
+    "/tmp/x/",
+    "-c",
+    "/tmp/x/nginx.conf",
+    "-g",
+    "pid /tmp/x/nginx.pid;",
+  ]);
+  expect(reloadArgv(c.frontend)).toEqual([
+    "/usr/sbin/nginx",
+    "-p",
+    "/tmp/x/",
+    "-c",
+    "/tmp/x/nginx.conf",
+    "-g",
+    "pid /tmp/x/nginx.pid;",
+    "-s",
+    "reload",
+  ]);
+  const rc = resolveConfig({ frontend: { reloadCommand: ["/bin/systemctl", "reload", "nginx"] } });
+  expect(reloadArgv(rc.frontend)).toEqual(["/bin/systemctl", "reload", "nginx"]);
+  expect(testArgv(rc.frontend)).toEqual(["/usr/sbin/nginx", "-t", "-q", "-c", "/etc/nginx/nginx.conf"]);
+  for (const listen of ["80", "*:80", "[::]:8080"])
+    expect(resolveConfig({ frontend: { listen } }).frontend.listen).toBe(listen);
+});
+
+test.each<[string, unknown, RegExp]>([
+  ["frontend not an object", { frontend: [] }, /^invalid config\.frontend: must be an object/],
+  ["unknown frontend key", { frontend: { conf: "/x" } }, /^invalid config\.frontend\.conf: unknown key/],
+  [
+    "relative confDir",
+    { frontend: { confDir: "conf.d" } },
+    /^invalid config\.frontend\.confDir: must be an absolute path/,
+  ],
+  ["confDir with ;", { frontend: { confDir: "/etc/x;y" } }, /^invalid config\.frontend\.confDir: must match/],
+  [
+    "confDir with space",
+    { frontend: { confDir: "/etc/x y" } },
+    /^invalid config\.frontend\.confDir: must match/,
+  ],
+  ["pidFile with quote", { frontend: { pidFile: '/run/"x' } }, /^invalid config\.frontend\.pidFile/],
+  [
+    "listen injection",
+    { frontend: { listen: "80; include /etc/passwd" } },
+    /^invalid config\.frontend\.listen/,
+  ],
+  ["listen port too big", { frontend: { listen: "127.0.0.1:70000" } }, /^invalid config\.frontend\.listen/],
+  [
+    "idleStarter without port",
+    { frontend: { idleStarter: "127.0.0.1" } },
+    /^invalid config\.frontend\.idleStarter/,
+  ],
+  [
+    "idleStarter bad ip",
+    { frontend: { idleStarter: "127.0.0.300:80" } },
+    /^invalid config\.frontend\.idleStarter/,
+  ],
+  [
+    "reloadCommand string",
+    { frontend: { reloadCommand: "nginx -s reload" } },
+    /^invalid config\.frontend\.reloadCommand/,
+  ],
+  [
+    "reloadCommand relative",
+    { frontend: { reloadCommand: ["nginx", "-s", "reload"] } },
+    /^invalid config\.frontend\.reloadCommand/,
+  ],
+  ["isolation", { network: { isolation: "ipfw" } }, /^invalid config\.network\.isolation/],
+  ["table", { network: { table: "Geartrain!" } }, /^invalid config\.network\.table/],
+  ["network key", { network: { chain: "x" } }, /^invalid config\.network\.chain: unknown key/],
+])("refuses %s", (_n, doc, msg) => {
+  expect(() => resolveConfig(doc)).toThrow(msg);
+});
