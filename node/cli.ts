@@ -31,6 +31,7 @@ Usage:
   geartrain node gear list
   geartrain node check
   geartrain node frontend set|remove|show|list   (HTTP routes of gears; set reads JSON on stdin; see --help)
+  geartrain node cartridge ...          (repo add|list, install, control, status, remove; see --help)
   geartrain node mcs-label <uid> [--json]
   geartrain node addresses <uid> [--json]
 
@@ -168,6 +169,8 @@ async function dispatch(argv: string[]): Promise<number> {
         return rest.length === 0 ? EXIT.USAGE : EXIT.OK;
       }
       return gearCommand(rest);
+    case "cartridge":
+      return (await import("./cartridge/cli")).runCartridge(rest);
     case "frontend":
       return (await import("./frontend/cli")).runFrontend(rest);
     case "check": {

@@ -6,6 +6,7 @@ import { promises as fs } from "fs";
 import * as path from "path";
 import { ConflictError, ensureGroup, ensureUser, readGroups, readPasswd, removeAccount } from "./accounts";
 import { gearAddresses } from "./addresses";
+import { inspectCartridges } from "./cartridge/inspect";
 import type { CgroupLimits } from "./cgroups/limits";
 import type { NodeContext } from "./context";
 import {
@@ -21,7 +22,7 @@ import {
   removeLoop,
 } from "./disk";
 import { gearHome } from "./env";
-import { applyHome, homeLayout, listCartridgeDirs, pruneUserVars, readHomeDrift } from "./home";
+import { applyHome, homeLayout, pruneUserVars, readHomeDrift } from "./home";
 import {
   limitsDirExists,
   readLimits,
@@ -424,6 +425,10 @@ async function inspectLocked(ctx: NodeContext, uuid: string): Promise<GearState>
     if (!inCgroup) drift.push({ field: `process:${p.pid}`, expected: "in gear cgroup", actual: "outside" });
   }
 
+  // cartridges: actual status of each (bin/control status) and record/dir differences
+  const carts = homeExists ? await inspectCartridges(ctx, { uuid, uid, home, spec }) : null;
+  if (carts) drift.push(...carts.drift);
+
   return {
     uuid,
     uid,
@@ -438,7 +443,7 @@ async function inspectLocked(ctx: NodeContext, uuid: string): Promise<GearState>
     addresses: gearAddresses(uid),
     network,
     processes: procs,
-    cartridges: homeExists ? await listCartridgeDirs(home) : [],
+    cartridges: carts?.cartridges ?? [],
     drift,
   };
 }

@@ -141,6 +141,26 @@ export interface GearState {
   /** network isolation of the gear's loopback block (node/netfilter.ts) */
   readonly network: NetworkState;
   readonly processes: readonly { readonly pid: number; readonly inCgroup: boolean; readonly comm: string }[];
-  readonly cartridges: readonly string[];
+  /** each cartridge with its actual status (`bin/control status`), see node/cartridge/inspect.ts */
+  readonly cartridges: readonly GearCartridgeState[];
   readonly drift: readonly Drift[];
+}
+
+/** A cartridge of a gear as inspect reports it. */
+export interface GearCartridgeState {
+  /** manifest Name (the directory name for an unrecorded directory) */
+  readonly name: string;
+  /** ~/<dir>/ in the gear */
+  readonly dir: string;
+  readonly vendor: string | null;
+  /** software version */
+  readonly version: string | null;
+  readonly cartridgeVersion: string | null;
+  readonly phase: "installing" | "installed" | "removing" | "unrecorded";
+  /** what the last start/stop asked for */
+  readonly desired: "started" | "stopped" | null;
+  /** from `bin/control status`: exit 0 = started */
+  readonly status: "started" | "stopped" | "unknown";
+  readonly exitCode: number | null;
+  readonly output: string;
 }

@@ -1,0 +1,199 @@
+// `geartrain node cartridge …`: the node's cartridge repository and cartridges in gears (operator CLI, like
+// oo-admin-cartridge and the cartridge side of oo-* tools). JSON on stdout; exit codes as `geartrain node`.
+
+import { existsSync } from "fs";
+import * as path from "path";
+import { parseArgs } from "util";
+import { CartridgeError } from "../../cartridges/manifest";
+import { ConflictError } from "../accounts";
+import { CONFIG_ENV } from "../config";
+import { makeContext } from "../context";
+import { NotFoundError } from "../gear";
+import { ValidationError } from "../validate";
+import { runCronJobs } from "./cron";
+import { HookError } from "./hooks";
+import { systemCronFile } from "./model";
+import {
+  cartridgeStatus,
+  connectGearApp,
+  controlCartridge,
+  installCartridge,
+  removeCartridge,
+} from "./operations";
+import { addToRepository, CartridgeNotFoundError, listRepository } from "./repository";
+
+export const CARTRIDGE_USAGE = `geartrain node cartridge: cartridges on this node (run as root)
+
+Usage:
+  geartrain node cartridge repo add [--force] <dir>      check a cartridge and add it to the node repository
+  geartrain node cartridge repo list
+  geartrain node cartridge install <uuid> <name> [--vendor V] [--version V] [--cartridge-version V]
+  geartrain node cartridge control <uuid> <name> <action> [<arg>...]
+  geartrain node cartridge status  <uuid> [<name>]
+  geartrain node cartridge remove  <uuid> <name>
+  geartrain node cartridge connect <uuid>                 converge publish/subscribe of the gear's app
+  geartrain node cartridge cron-run <minutely|hourly|daily|weekly|monthly> [--uuid U]...
+  geartrain node cartridge cron-file [--bin PATH]        the /etc/cron.d file that calls cron-run
+
+Actions: start stop restart reload status tidy pre-build build deploy post-deploy update-configuration
+pre-receive post-receive pre-repo-archive pre-snapshot post-snapshot pre-restore post-restore, plus the
+cartridge's Additional-Control-Actions.
+
+Exit codes: 0 ok; 1 failed (a hook failed: its stderr is in the error; control: the action exited non-zero);
+2 usage; 3 invalid input or cartridge; 4 gear or cartridge not found; 5 conflict.`;
+
+class UsageError extends Error {}
+
+/** bin/geartrain of this installation (from the source tree or from dist/). */
+function geartrainBin(): string {
+  for (let d = __dirname; d !== path.dirname(d); d = path.dirname(d)) {
+    const candidate = path.join(d, "bin", "geartrain");
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error("cannot find bin/geartrain above " + __dirname + "; pass --bin");
+}
+
+function out(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + "\n");
+}
+
+function positionals(args: string[], n: number, what: string): string[] {
+  const { positionals: p } = parseArgs({ args, options: {}, allowPositionals: true, strict: true });
+  if (p.length !== n) throw new UsageError(`expected ${what}`);
+  return p;
+}
+
+async function repo(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  const ctx = await makeContext();
+  if (sub === "add") {
+    const { values, positionals: p } = parseArgs({
+      args: rest,
+      options: { force: { type: "boolean" } },
+      allowPositionals: true,
+      strict: true,
+    });
+    if (p.length !== 1) throw new UsageError("expected: repo add [--force] <dir>");
+    out(await addToRepository(ctx.config, p[0], { force: values.force }));
+    return 0;
+  }
+  if (sub === "list") {
+    positionals(rest, 0, "no arguments");
+    const r = await listRepository(ctx.config);
+    out(r);
+    return r.problems.length ? 3 : 0;
+  }
+  throw new UsageError(`unknown repo command ${JSON.stringify(sub ?? "")}`);
+}
+
+async function dispatch(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case undefined:
+    case "--help":
+    case "-h":
+    case "help":
+      console.log(CARTRIDGE_USAGE);
+      return cmd === undefined ? 2 : 0;
+    case "repo":
+      return repo(rest);
+    case "install": {
+      const { values, positionals: p } = parseArgs({
+        args: rest,
+        options: {
+          vendor: { type: "string" },
+          version: { type: "string" },
+          "cartridge-version": { type: "string" },
+        },
+        allowPositionals: true,
+        strict: true,
+      });
+      if (p.length !== 2) throw new UsageError("expected: install <uuid> <name> [flags]");
+      const req: Record<string, string> = { name: p[1] };
+      if (values.vendor !== undefined) req.vendor = values.vendor;
+      if (values.version !== undefined) req.version = values.version;
+      if (values["cartridge-version"] !== undefined) req.cartridgeVersion = values["cartridge-version"];
+      out(await installCartridge(await makeContext(), p[0], req));
+      return 0;
+    }
+    case "control": {
+      // everything after the action is passed to bin/control as is
+      if (rest.length < 3) throw new UsageError("expected: control <uuid> <name> <action> [<arg>...]");
+      const [uuid, name, action, ...args] = rest;
+      const r = await controlCartridge(await makeContext(), uuid, name, action, args);
+      out(r);
+      return r.ok ? 0 : 1;
+    }
+    case "status": {
+      const { positionals: p } = parseArgs({ args: rest, options: {}, allowPositionals: true, strict: true });
+      if (p.length < 1 || p.length > 2) throw new UsageError("expected: status <uuid> [<name>]");
+      out(await cartridgeStatus(await makeContext(), p[0], p[1]));
+      return 0;
+    }
+    case "remove": {
+      const [uuid, name] = positionals(rest, 2, "remove <uuid> <name>");
+      out(await removeCartridge(await makeContext(), uuid, name));
+      return 0;
+    }
+    case "connect": {
+      const [uuid] = positionals(rest, 1, "connect <uuid>");
+      const r = await connectGearApp(await makeContext(), uuid);
+      out(r);
+      return r.problems.length ? 1 : 0;
+    }
+    case "cron-run": {
+      const { values, positionals: p } = parseArgs({
+        args: rest,
+        options: { uuid: { type: "string", multiple: true } },
+        allowPositionals: true,
+        strict: true,
+      });
+      if (p.length !== 1) throw new UsageError("expected: cron-run <frequency> [--uuid U]...");
+      const runs = await runCronJobs(await makeContext(), p[0], { uuids: values.uuid });
+      out(runs);
+      return runs.every((r) => r.exitCode === 0) ? 0 : 1;
+    }
+    case "cron-file": {
+      const { values } = parseArgs({ args: rest, options: { bin: { type: "string" } }, strict: true });
+      const bin = values.bin ?? geartrainBin();
+      if (!path.isAbsolute(bin) || /\s/.test(bin))
+        throw new ValidationError("bin", "must be an absolute path without spaces");
+      const config = process.env[CONFIG_ENV];
+      if (config && (!path.isAbsolute(config) || /\s/.test(config)))
+        throw new ValidationError(CONFIG_ENV, "must be an absolute path without spaces");
+      process.stdout.write(systemCronFile(bin, config || null));
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown cartridge command ${JSON.stringify(cmd)}`);
+  }
+}
+
+function fail(code: number, kind: string, message: string, extra: Record<string, unknown> = {}): number {
+  out({ error: { kind, message, ...extra } });
+  console.error(`geartrain node cartridge: ${message.split("\n")[0]}`);
+  return code;
+}
+
+export async function runCartridge(argv: string[]): Promise<number> {
+  try {
+    return await dispatch(argv);
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith?.("ERR_PARSE_ARGS")) {
+      console.error(`geartrain node cartridge: ${(e as Error).message}\n\n${CARTRIDGE_USAGE}`);
+      return 2;
+    }
+    if (e instanceof ValidationError) return fail(3, "invalid", e.message, { field: e.field });
+    if (e instanceof CartridgeError) return fail(3, "invalid_cartridge", e.message, { problems: e.problems });
+    if (e instanceof NotFoundError || e instanceof CartridgeNotFoundError)
+      return fail(4, "not_found", e.message);
+    if (e instanceof ConflictError) return fail(5, "conflict", e.message);
+    if (e instanceof HookError)
+      return fail(1, "hook_failed", e.message, {
+        cartridge: e.cartridge,
+        hook: e.hook,
+        exitCode: e.result.code,
+      });
+    return fail(1, "error", (e as Error).message);
+  }
+}

@@ -1,0 +1,102 @@
+// The node frontend (nginx, node/frontend/) as cartridge operations use it: an injected interface with the
+// frontend module's exact signatures, so tests can pass their own and the real one is loaded when present.
+
+import * as path from "path";
+import type { NodeContext } from "../context";
+import { appHostname, gearRoutes, type RouteSpec } from "./model";
+import type { CartridgeRecord } from "./records";
+
+export interface FrontendRoute {
+  readonly path: string;
+  readonly backend: { readonly ip: string; readonly port: number; readonly path?: string };
+  readonly websocket?: boolean;
+}
+
+export interface GearFrontendSpec {
+  readonly gearUuid: string;
+  readonly hostnames: readonly string[];
+  readonly routes: readonly FrontendRoute[];
+  readonly idle?: boolean;
+}
+
+export interface Frontend {
+  setGearFrontend(ctx: NodeContext, spec: GearFrontendSpec): Promise<void>;
+  removeGearFrontend(ctx: NodeContext, gearUuid: string): Promise<void>;
+  readGearFrontend(ctx: NodeContext, gearUuid: string): Promise<GearFrontendSpec | null>;
+}
+
+let loaded: Promise<Frontend | null> | null = null;
+
+/**
+ * The node's frontend module (node/frontend), or null when this build has none. Loaded by path at run time
+ * so the cartridge layer builds and runs before the frontend exists.
+ */
+export function nodeFrontend(): Promise<Frontend | null> {
+  loaded ??= (async () => {
+    const modulePath = path.join(__dirname, "..", "frontend");
+    try {
+      const m = (await import(modulePath)) as Partial<Frontend>;
+      if (
+        typeof m.setGearFrontend === "function" &&
+        typeof m.removeGearFrontend === "function" &&
+        typeof m.readGearFrontend === "function"
+      )
+        return m as Frontend;
+      return null;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "MODULE_NOT_FOUND") return null;
+      throw e;
+    }
+  })();
+  return loaded;
+}
+
+/**
+ * The frontend spec of a gear for its cartridges: the app host name (plus any host names already
+ * configured, e.g. aliases) and the Mappings routes of every installed cartridge. null: no routes left.
+ */
+export function desiredFrontend(
+  gearUuid: string,
+  app: string,
+  namespace: string,
+  cloudDomain: string,
+  records: readonly Pick<CartridgeRecord, "dir" | "endpoints">[],
+  current: GearFrontendSpec | null,
+): { spec: GearFrontendSpec | null; skipped: string[] } {
+  const { routes, skipped } = gearRoutes(records);
+  if (routes.length === 0) return { spec: null, skipped };
+  const host = appHostname(app, namespace, cloudDomain);
+  const hostnames = [host, ...(current?.hostnames ?? []).filter((h) => h !== host)];
+  const spec: GearFrontendSpec = {
+    gearUuid,
+    hostnames,
+    routes: routes as RouteSpec[],
+    ...(current?.idle !== undefined ? { idle: current.idle } : {}),
+  };
+  return { spec, skipped };
+}
+
+/** Converge the gear's frontend to its cartridges' routes. */
+export async function applyFrontend(
+  ctx: NodeContext,
+  fe: Frontend,
+  gear: { uuid: string; app: string; namespace: string },
+  records: readonly Pick<CartridgeRecord, "dir" | "endpoints">[],
+): Promise<{ spec: GearFrontendSpec | null; skipped: string[] }> {
+  const current = await fe.readGearFrontend(ctx, gear.uuid);
+  const want = desiredFrontend(gear.uuid, gear.app, gear.namespace, ctx.config.cloudDomain, records, current);
+  if (want.spec) await fe.setGearFrontend(ctx, want.spec);
+  else if (current) await fe.removeGearFrontend(ctx, gear.uuid);
+  return want;
+}
+
+/** Put back a frontend spec read earlier (rollback). */
+export async function restoreFrontend(
+  ctx: NodeContext,
+  fe: Frontend,
+  uuid: string,
+  previous: GearFrontendSpec | null,
+): Promise<void> {
+  if (previous) await fe.setGearFrontend(ctx, previous);
+  else if (await fe.readGearFrontend(ctx, uuid)) await fe.removeGearFrontend(ctx, uuid);
+}

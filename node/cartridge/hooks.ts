@@ -1,0 +1,155 @@
+// Running cartridge code: every hook, template pass and helper runs as the gear user through runInGear
+// (gear cgroup, uid/gid, umask 077), with the gear env plus the cartridges' env/ (see hookEnv).
+
+import * as path from "path";
+import type { NodeContext } from "../context";
+import { runInGear, type RunResult } from "../run";
+import type { GearSpec } from "../types";
+import { ENV_NAME_PATTERN } from "../validate";
+import { readEnvDirSafe } from "./fsutil";
+import { hookEnv, type CartridgeEnvSource } from "./model";
+import type { CartridgeRecord } from "./records";
+
+/** A gear as cartridge operations see it. */
+export interface GearRef {
+  readonly uuid: string;
+  readonly uid: number;
+  readonly home: string;
+  readonly spec: GearSpec;
+}
+
+export const DEFAULT_HOOK_TIMEOUT_MS = 300_000;
+const OUTPUT_TAIL = 4000;
+
+function tail(s: string): string {
+  const t = s.trim();
+  return t.length > OUTPUT_TAIL ? `…${t.slice(-OUTPUT_TAIL)}` : t;
+}
+
+/** A hook that exited non-zero (or was killed); the message carries its stderr (else stdout). */
+export class HookError extends Error {
+  constructor(
+    readonly cartridge: string,
+    readonly hook: string,
+    readonly result: RunResult,
+  ) {
+    const how =
+      result.code !== null ? `exit ${result.code}` : `killed by ${result.signal ?? "signal"} (timeout?)`;
+    const out = tail(result.stderr) || tail(result.stdout);
+    super(`cartridge ${cartridge}: ${hook} failed (${how})${out ? `: ${out}` : ""}`);
+    this.name = "HookError";
+  }
+}
+
+/** The per-call env a hook of `self` gets (cartridge env/ dirs layered under the node's variables). */
+export async function gearHookEnv(
+  ctx: NodeContext,
+  g: GearRef,
+  records: readonly Pick<CartridgeRecord, "dir" | "shortName">[],
+  self: string | null,
+): Promise<Record<string, string>> {
+  const dotEnv = await readEnvDirSafe(path.join(g.home, ".env"), ENV_NAME_PATTERN);
+  const userVars = await readEnvDirSafe(path.join(g.home, ".env/user_vars"), ENV_NAME_PATTERN);
+  // runInGear reads ~/.env raw; keep the same values here (readEnvDirSafe drops one trailing newline, and
+  // node-written files have none)
+  const cartridges: CartridgeEnvSource[] = [];
+  for (const r of records) {
+    cartridges.push({
+      dir: r.dir,
+      shortName: r.shortName,
+      vars: await readEnvDirSafe(path.join(g.home, r.dir, "env"), ENV_NAME_PATTERN),
+    });
+  }
+  return hookEnv({ prefix: ctx.config.envPrefix, dotEnv, userVars, cartridges, self });
+}
+
+export interface HookRun {
+  readonly argv: readonly string[];
+  /** label in errors, e.g. "bin/setup" */
+  readonly label: string;
+  readonly timeoutMs?: number;
+  readonly input?: string;
+  /** working directory inside the home (default: the cartridge directory) */
+  readonly cwd?: string;
+}
+
+/** Run one hook of cartridge `self` as the gear; resolves with the result whatever the exit code. */
+export async function runHook(
+  ctx: NodeContext,
+  g: GearRef,
+  records: readonly Pick<CartridgeRecord, "dir" | "shortName">[],
+  self: string,
+  run: HookRun,
+): Promise<RunResult> {
+  const env = await gearHookEnv(ctx, g, records, self);
+  return runInGear(ctx, g.uuid, run.argv, {
+    cwd: run.cwd ?? path.join(g.home, self),
+    env,
+    input: run.input,
+    timeoutMs: run.timeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS,
+  });
+}
+
+/** Run a hook and throw HookError unless it exits 0. */
+export async function runHookOk(
+  ctx: NodeContext,
+  g: GearRef,
+  records: readonly Pick<CartridgeRecord, "dir" | "shortName">[],
+  self: string,
+  run: HookRun,
+): Promise<RunResult> {
+  const r = await runHook(ctx, g, records, self, run);
+  if (r.code !== 0) throw new HookError(self, run.label, r);
+  return r;
+}
+
+/**
+ * The template renderer, run as the gear with `node -e` (constant program text; the handlebars module path
+ * and the template paths, relative to the cartridge directory, arrive as argv). The context is the
+ * process's own env: exactly the gear env the hooks see. Output = the name without .hbs, written via a
+ * temp file and rename, mode from the template (umask 077 applies); the .hbs is removed, as OpenShift
+ * removes its .erb files. Templates are not HTML: no escaping.
+ */
+const RENDER = String.raw`
+"use strict";
+const fs = require("fs");
+const [hbPath, ...files] = process.argv.slice(1);
+const Handlebars = require(hbPath);
+const context = Object.assign(Object.create(null), process.env);
+let failed = 0;
+for (const f of files) {
+  try {
+    if (!f.endsWith(".hbs") || f.startsWith("/") || f.split("/").includes("..")) throw new Error("bad template path");
+    const st = fs.lstatSync(f);
+    if (!st.isFile()) throw new Error("not a regular file");
+    const out = Handlebars.compile(fs.readFileSync(f, "utf8"), { noEscape: true })(context);
+    const dest = f.slice(0, -4);
+    const tmp = dest + ".gt-tmp";
+    fs.rmSync(tmp, { force: true });
+    fs.writeFileSync(tmp, out, { mode: st.mode & 0o777, flag: "wx" });
+    fs.renameSync(tmp, dest);
+    fs.unlinkSync(f);
+  } catch (e) {
+    process.stderr.write(f + ": " + e.message + "\n");
+    failed++;
+  }
+}
+process.exit(failed ? 1 : 0);
+`;
+
+/** Render the given templates (paths relative to the cartridge dir) as the gear. */
+export async function renderTemplates(
+  ctx: NodeContext,
+  g: GearRef,
+  records: readonly Pick<CartridgeRecord, "dir" | "shortName">[],
+  self: string,
+  files: readonly string[],
+  label: string,
+): Promise<void> {
+  if (files.length === 0) return;
+  await runHookOk(ctx, g, records, self, {
+    argv: [process.execPath, "-e", RENDER, require.resolve("handlebars"), ...files],
+    label,
+    timeoutMs: 60_000,
+  });
+}

@@ -1,0 +1,182 @@
+// Shared setup of the cartridge tests (real host, as root): a temp node with the shipped cartridges in its
+// repository, a frontend, HTTP helpers and a full snapshot of a gear (files, env, processes, routes) for
+// "left exactly as it was" / "nothing left" assertions.
+
+import { createHash } from "crypto";
+import { existsSync, mkdtempSync, promises as fs, readdirSync, rmSync } from "fs";
+import * as http from "http";
+import * as path from "path";
+import { createGear } from "../../node/gear";
+import { processesOfUid } from "../../node/procs";
+import type { Frontend, GearFrontendSpec } from "../../node/cartridge/frontend";
+import { readGearFrontend, removeGearFrontend, setGearFrontend } from "../../node/frontend";
+import { startPrivateNginx, type PrivateNginx } from "../../node/frontend/private-nginx";
+import { addToRepository } from "../../node/cartridge/repository";
+import { makeTestNode, newUuid, REPO, requirePrereqs, type TestNode } from "./helpers";
+
+export const SHIPPED = ["nodejs", "python", "static", "postgresql", "cron"] as const;
+
+/** Fail loudly (with the fix) when a Debian package the shipped cartridges need is missing. */
+export function requireCartridgePrereqs(): void {
+  requirePrereqs();
+  const missing: string[] = [];
+  if (!existsSync("/usr/bin/python3")) missing.push("python3");
+  if (!existsSync("/usr/sbin/cron")) missing.push("cron");
+  const pg =
+    existsSync("/usr/lib/postgresql") &&
+    readdirSync("/usr/lib/postgresql").some((v) => existsSync(`/usr/lib/postgresql/${v}/bin/pg_ctl`));
+  if (!pg) missing.push("postgresql");
+  if (missing.length)
+    throw new Error(
+      `missing Debian packages: ${missing.join(", ")}. Fix: apt-get update && apt-get install -y ${missing.join(" ")}`,
+    );
+  const major = Number(process.versions.node.split(".")[0]);
+  if (!existsSync("/usr/bin/node") || major < 18)
+    throw new Error("the nodejs cartridge needs Node.js >= 18 at /usr/bin/node (the node host's node)");
+}
+
+export interface CartridgeTestNode extends TestNode {
+  /** the node's frontend (node/frontend) driving the private nginx below */
+  readonly frontend: Frontend;
+  readonly nginx: PrivateNginx;
+  gear(i: number, app?: string, namespace?: string): Promise<{ uuid: string; uid: number; home: string }>;
+  /** GET through nginx with a Host header */
+  viaNginx(hostname: string, urlPath?: string): Promise<HttpResult>;
+  /**
+   * GET through nginx until `ok` holds (≤ 5 s): `nginx -s reload` returns before the old workers are gone,
+   * so the first request after a route change may still see the previous configuration.
+   */
+  untilNginx(hostname: string, ok: (r: HttpResult) => boolean, urlPath?: string): Promise<HttpResult>;
+}
+
+/**
+ * A test node (see helpers.ts) whose frontend is a private nginx on 127.0.0.1:<free port> (never the
+ * system nginx), with the shipped cartridges in its repository.
+ */
+export async function makeCartridgeNode(name: string, firstUid: number): Promise<CartridgeTestNode> {
+  requireCartridgePrereqs();
+  const nginxDir = mkdtempSync(`/tmp/gt-test-${name}-nginx-`);
+  const nginx = await startPrivateNginx(nginxDir);
+  let node: TestNode;
+  try {
+    node = await makeTestNode(name, firstUid, { frontend: nginx.frontend });
+    for (const c of SHIPPED) await addToRepository(node.config, path.join(REPO, "cartridges", c));
+  } catch (e) {
+    await nginx.stop();
+    rmSync(nginxDir, { recursive: true, force: true });
+    throw e;
+  }
+  const frontend: Frontend = { setGearFrontend, removeGearFrontend, readGearFrontend };
+  return {
+    ...node,
+    frontend,
+    nginx,
+    async gear(i, app = "myapp", namespace = "dev") {
+      const uuid = newUuid();
+      const uid = node.uid(i);
+      await createGear(node.ctx, { uuid, uid, app, namespace, profile: "small" }, { inspect: false });
+      return { uuid, uid, home: path.join(node.config.gearBaseDir, uuid) };
+    },
+    viaNginx: (hostname, urlPath = "/") => httpGet("127.0.0.1", nginx.port, urlPath, hostname),
+    async untilNginx(hostname, ok, urlPath = "/") {
+      let last: HttpResult | Error = new Error("no request made");
+      const end = Date.now() + 5000;
+      while (Date.now() < end) {
+        last = await httpGet("127.0.0.1", nginx.port, urlPath, hostname).catch((e: Error) => e);
+        if (!(last instanceof Error) && ok(last)) return last;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(
+        `nginx never answered as expected for ${hostname}${urlPath}: last ${last instanceof Error ? last.message : `${last.status} ${last.body.slice(0, 200)}`}\n${nginx.errorLog()}`,
+      );
+    },
+    async cleanup() {
+      try {
+        await node.cleanup();
+      } finally {
+        await nginx.stop();
+        rmSync(nginxDir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+export interface HttpResult {
+  readonly status: number;
+  readonly body: string;
+}
+
+/** GET http://ip:port/path (optionally with a Host header); rejects when nothing listens. */
+export function httpGet(ip: string, port: number, urlPath = "/", host?: string): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(
+      { host: ip, port, path: urlPath, headers: host ? { host } : {}, timeout: 5000, agent: false },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (d) => (body += d));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", reject);
+  });
+}
+
+/** Everything observable about a gear: each path under the home (type, mode, owner, content digest). */
+export async function homeTree(home: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (rel: string) => {
+    const abs = rel ? path.join(home, rel) : home;
+    const st = await fs.lstat(abs);
+    const mode = (st.mode & 0o7777).toString(8);
+    const who = `${st.uid}:${st.gid}`;
+    if (st.isSymbolicLink()) out.push(`L ${rel} ${who} -> ${await fs.readlink(abs)}`);
+    else if (st.isDirectory()) {
+      out.push(`D ${rel || "."} ${mode} ${who}`);
+      for (const n of (await fs.readdir(abs)).sort()) await walk(rel ? `${rel}/${n}` : n);
+    } else {
+      const digest = createHash("sha256")
+        .update(await fs.readFile(abs))
+        .digest("hex")
+        .slice(0, 16);
+      out.push(`F ${rel} ${mode} ${who} ${digest}`);
+    }
+  };
+  await walk("");
+  return out;
+}
+
+export interface GearSnapshot {
+  readonly tree: string[];
+  readonly processes: string[];
+  readonly frontend: GearFrontendSpec | null;
+}
+
+export async function gearSnapshot(
+  node: CartridgeTestNode,
+  g: { uuid: string; uid: number; home: string },
+): Promise<GearSnapshot> {
+  return {
+    tree: await homeTree(g.home),
+    processes: (await processesOfUid(g.uid)).map((p) => `${p.pid} ${p.comm}`).sort(),
+    frontend: (await node.frontend.readGearFrontend(node.ctx, g.uuid)) ?? null,
+  };
+}
+
+/** Wait until fn() is true (polling), or fail with `what`. */
+export async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await fn()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+export async function refused(ip: string, port: number): Promise<boolean> {
+  return httpGet(ip, port).then(
+    () => false,
+    () => true,
+  );
+}
