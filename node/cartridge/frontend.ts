@@ -1,8 +1,8 @@
-// The node frontend (nginx, node/frontend/) as cartridge operations use it: an injected interface with the
-// frontend module's exact signatures, so tests can pass their own and the real one is loaded when present.
+// The node frontend (nginx, node/frontend/) as cartridge operations use it: an interface with the frontend
+// module's exact signatures, injected (options.frontend) so callers and tests can pass another one.
 
-import * as path from "path";
 import type { NodeContext } from "../context";
+import { readGearFrontend, removeGearFrontend, setGearFrontend } from "../frontend";
 import { appHostname, gearRoutes, type RouteSpec } from "./model";
 import type { CartridgeRecord } from "./records";
 
@@ -25,30 +25,9 @@ export interface Frontend {
   readGearFrontend(ctx: NodeContext, gearUuid: string): Promise<GearFrontendSpec | null>;
 }
 
-let loaded: Promise<Frontend | null> | null = null;
-
-/**
- * The node's frontend module (node/frontend), or null when this build has none. Loaded by path at run time
- * so the cartridge layer builds and runs before the frontend exists.
- */
-export function nodeFrontend(): Promise<Frontend | null> {
-  loaded ??= (async () => {
-    const modulePath = path.join(__dirname, "..", "frontend");
-    try {
-      const m = (await import(modulePath)) as Partial<Frontend>;
-      if (
-        typeof m.setGearFrontend === "function" &&
-        typeof m.removeGearFrontend === "function" &&
-        typeof m.readGearFrontend === "function"
-      )
-        return m as Frontend;
-      return null;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "MODULE_NOT_FOUND") return null;
-      throw e;
-    }
-  })();
-  return loaded;
+/** The node's frontend (node/frontend: nginx), as cartridge operations use it by default. */
+export function nodeFrontend(): Frontend {
+  return { setGearFrontend, removeGearFrontend, readGearFrontend };
 }
 
 /**

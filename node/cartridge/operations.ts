@@ -71,7 +71,7 @@ import { killCartridgeProcesses, processKeys } from "./processes";
 import { CartridgeNotFoundError, resolveCartridge, validateRequest } from "./repository";
 
 export interface CartridgeOptions {
-  /** the frontend to route through; default: node/frontend when this build has it; null: no routes */
+  /** the frontend to route through; default: the node's (node/frontend); null: no routes */
   readonly frontend?: Frontend | null;
   /** per-hook timeout (default 300 s) */
   readonly hookTimeoutMs?: number;

@@ -8,8 +8,7 @@ import * as http from "http";
 import * as path from "path";
 import { createGear } from "../../node/gear";
 import { processesOfUid } from "../../node/procs";
-import type { Frontend, GearFrontendSpec } from "../../node/cartridge/frontend";
-import { readGearFrontend, removeGearFrontend, setGearFrontend } from "../../node/frontend";
+import { nodeFrontend, type Frontend, type GearFrontendSpec } from "../../node/cartridge/frontend";
 import { startPrivateNginx, type PrivateNginx } from "../../node/frontend/private-nginx";
 import { addToRepository } from "../../node/cartridge/repository";
 import { makeTestNode, newUuid, REPO, requirePrereqs, type TestNode } from "./helpers";
@@ -66,7 +65,7 @@ export async function makeCartridgeNode(name: string, firstUid: number): Promise
     rmSync(nginxDir, { recursive: true, force: true });
     throw e;
   }
-  const frontend: Frontend = { setGearFrontend, removeGearFrontend, readGearFrontend };
+  const frontend: Frontend = nodeFrontend();
   return {
     ...node,
     frontend,

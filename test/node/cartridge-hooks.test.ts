@@ -7,6 +7,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -20,8 +21,10 @@ import {
   cartridgeStatus,
   controlCartridge,
   installCartridge,
+  OWNED_DIRS,
   removeCartridge,
 } from "../../node/cartridge/operations";
+import { readRecord, writeRecord } from "../../node/cartridge/records";
 import { addToRepository, listRepository } from "../../node/cartridge/repository";
 import { inspectGear, updateGear } from "../../node/gear";
 import { cli } from "./helpers";
@@ -244,6 +247,29 @@ test.each([
   },
 );
 
+test("an install interrupted after start (kill -9) is undone by the next install, then completed", async () => {
+  const g = await node.gear(5, "crashapp");
+  const before = await gearSnapshot(node, g);
+  const baseline: Record<string, string[]> = {};
+  for (const d of OWNED_DIRS) baseline[d] = readdirSync(path.join(g.home, d)).sort();
+  await installCartridge(node.ctx, g.uuid, { name: "recorder" }, { frontend: node.frontend });
+  // what a kill -9 between start and post_install leaves: the record says "installing", step "start"
+  const rec = (await readRecord(g.home, "recorder"))!;
+  await writeRecord(g.home, g.uid, { ...rec, phase: "installing", step: "start", owned: [], baseline });
+  expect((await inspectGear(node.ctx, g.uuid)).drift).toEqual([
+    { field: "cartridge:recorder.phase", expected: "installed", actual: "installing" },
+  ]);
+  const again = await installCartridge(node.ctx, g.uuid, { name: "recorder" }, { frontend: node.frontend });
+  expect(again.changed).toBe(true);
+  // the half install was undone first: one setup in the log of the fresh copy, one sleeper per kind
+  expect(calls(g.home, "recorder").match(/^setup /gm)).toHaveLength(1);
+  const sleepers = (await inspectGear(node.ctx, g.uuid)).processes.filter((p) => p.comm === "sleep");
+  expect(sleepers).toHaveLength(2);
+  expect((await inspectGear(node.ctx, g.uuid)).drift).toEqual([]);
+  await removeCartridge(node.ctx, g.uuid, "recorder", { frontend: node.frontend });
+  expect(await gearSnapshot(node, g)).toEqual(before);
+});
+
 test("the repository: checked on add, idempotent, immutable per version unless forced", async () => {
   const st = statSync(node.config.stateDir);
   expect((st.mode & 0o777).toString(8)).toBe("711");
@@ -287,7 +313,15 @@ test("the CLI: repo list, install, status, control, remove, errors and exit code
   expect((list.json as { cartridges: unknown[] }).cartridges.length).toBeGreaterThanOrEqual(8);
   const inst = await cli(node, ["cartridge", "install", g.uuid, "static"], undefined, env);
   expect([inst.code, inst.stderr]).toEqual([0, ""]);
-  expect(inst.json).toMatchObject({ changed: true, cartridge: { name: "static", status: "started" } });
+  expect(inst.json).toMatchObject({
+    changed: true,
+    cartridge: { name: "static", status: "started" },
+    routes: { status: "set", hostnames: ["cliapp-dev.example.com"] },
+  });
+  // the CLI used the node's frontend of its config: the private nginx
+  expect((await node.untilNginx("cliapp-dev.example.com", (r) => r.status === 200)).body).toMatch(
+    /static site/,
+  );
   const status = await cli(node, ["cartridge", "status", g.uuid, "static"], undefined, env);
   expect(status.json).toEqual([expect.objectContaining({ name: "static", status: "started" })]);
   const stop = await cli(node, ["cartridge", "control", g.uuid, "static", "stop"], undefined, env);
