@@ -120,6 +120,7 @@ async function converge(ctx: NodeContext, spec: GearSpec, disk: DiskMode, fresh:
   await ensureUser({ name: spec.uuid, uid: spec.uid, home, shell: config.gearShell, gecos: config.gecos });
   crashPoint("create:user");
   await cgroup.ensureGear(spec.uuid, limitsOf(config, spec));
+  await cgroup.delegate(spec.uuid, spec.uid); // its SSH forced command joins it (node/deploy/shell.ts)
   await ensureGearNetwork(ctx, spec.uuid, spec.uid); // before any gear process can exist
   crashPoint("create:cgroup");
   if (disk === "loop") await ensureLoop(config, spec.uuid, home, profile);

@@ -28,6 +28,14 @@ export interface CgroupDriver {
   setPidsMax(uuid: string, value: string): Promise<void>;
   /** move a process into the gear group */
   attach(uuid: string, pid: number): Promise<void>;
+  /**
+   * Let the gear's own processes move themselves into its group (git push deploys: the SSH forced command
+   * joins before running git). v1: cgroup.procs of each gear group is chowned to the gear; the kernel lets a
+   * writer move only processes of its own uid, and only into a group whose file it may write, so a gear
+   * can join its own group and nothing else. v2: no-op; the kernel also requires write access to the common
+   * ancestor's cgroup.procs, so only root can move a process in from sshd's cgroup (see gear-pam-attach).
+   */
+  delegate(uuid: string, uid: number): Promise<void>;
   /** SIGKILL everything in the group (cgroup.kill on v2 ≥ 5.14; otherwise by pid) */
   killAll(uuid: string): Promise<void>;
   removeGear(uuid: string): Promise<void>;
@@ -184,6 +192,12 @@ export class CgroupV1 implements CgroupDriver {
   async attach(uuid: string, pid: number): Promise<void> {
     for (const f of this.procsFiles(uuid)) await write(f, String(pid));
   }
+  async delegate(uuid: string, uid: number): Promise<void> {
+    for (const f of this.procsFiles(uuid)) {
+      const st = await fs.stat(f).catch(() => null);
+      if (st && (st.uid !== uid || st.gid !== uid)) await fs.chown(f, uid, uid);
+    }
+  }
   async killAll(uuid: string): Promise<void> {
     for (const pid of await this.pids(uuid)) {
       try {
@@ -299,6 +313,9 @@ export class CgroupV2 implements CgroupDriver {
   }
   async attach(uuid: string, pid: number): Promise<void> {
     await write(path.join(this.dir(uuid), "cgroup.procs"), String(pid));
+  }
+  async delegate(): Promise<void> {
+    // see CgroupDriver.delegate: delegation cannot help a process coming from outside on v2
   }
   async killAll(uuid: string): Promise<void> {
     const killFile = path.join(this.dir(uuid), "cgroup.kill");
