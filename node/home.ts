@@ -12,6 +12,8 @@ import {
   writeFileSync,
 } from "fs";
 import * as path from "path";
+import { repoHookFiles } from "./deploy/hooks";
+import { REPO_LINK_PATTERN } from "./deploy/model";
 import { systemEnv } from "./env";
 import type { Drift, GearSpec, NodeConfig } from "./types";
 
@@ -28,6 +30,8 @@ export interface HomeEntry {
   readonly content?: string;
   /** content is node-owned: drift if it differs. Otherwise only written when missing. */
   readonly exact?: boolean;
+  /** a dir that may instead be a symlink whose target matches (runtime/repo → the active deployment) */
+  readonly linkOk?: RegExp;
 }
 
 const dir = (rel: string, mode: number, owner: Owner, group: Owner = "gear"): HomeEntry => ({
@@ -51,7 +55,7 @@ export function homeLayout(spec: GearSpec, config: NodeConfig): HomeEntry[] {
     dir("app-root/data", 0o750, "gear"),
     dir("app-root/logs", 0o750, "gear"),
     dir("app-root/runtime", 0o750, "gear"),
-    dir("app-root/runtime/repo", 0o750, "gear"),
+    { ...dir("app-root/runtime/repo", 0o750, "gear"), linkOk: REPO_LINK_PATTERN },
     {
       rel: "app-root/runtime/.state",
       type: "file",
@@ -92,6 +96,15 @@ export function homeLayout(spec: GearSpec, config: NodeConfig): HomeEntry[] {
       content: "[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = true\n",
       exact: true,
     },
+    // git push deploys (node/deploy): root-owned hooks that hand over to `geartrain node gear-hook`
+    ...repoHookFiles(git).map((h): HomeEntry => ({
+      ...h,
+      type: "file",
+      mode: 0o755,
+      owner: "root",
+      group: "gear",
+      exact: true,
+    })),
   ];
   for (const [name, value] of Object.entries(systemEnv(spec, config))) {
     entries.push({
@@ -137,6 +150,28 @@ async function fixOwnerMode(abs: string, want: { uid: number; gid: number }, mod
     const st = await h.stat();
     if (st.uid !== want.uid || st.gid !== want.gid) await h.chown(want.uid, want.gid);
     if ((st.mode & 0o7777) !== mode) await h.chmod(mode);
+  } finally {
+    await h.close();
+  }
+}
+
+/**
+ * Write a temp file and rename it over `abs`: readers never see a half-written value, and the rename
+ * replaces a link rather than writing through it. Both happen inside the parent directory opened without
+ * following links and checked to be the intended path (/proc/self/fd/N/<name>), so a gear that swaps a
+ * directory it owns (e.g. git/<app>.git) for a link cannot make root write elsewhere.
+ */
+async function writeInDir(abs: string, content: string): Promise<void> {
+  const parent = path.dirname(abs);
+  const h = await fs.open(parent, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  try {
+    const real = await fs.readlink(`/proc/self/fd/${h.fd}`);
+    if (real !== parent) throw new Error(`refusing to write ${abs}: ${parent} resolves to ${real}`);
+    const target = `/proc/self/fd/${h.fd}/${path.basename(abs)}`;
+    const tmp = `${target}.gt-tmp`;
+    await fs.rm(tmp, { force: true });
+    await fs.writeFile(tmp, content, { mode: 0o600, flag: "wx" });
+    await fs.rename(tmp, target);
   } finally {
     await h.close();
   }
@@ -189,6 +224,7 @@ export async function applyHome(
     const abs = e.rel === "." ? home : path.join(home, e.rel);
     const want = ids(e, uid);
     let st = await lstatOrNull(abs);
+    if (st && e.linkOk && st.isSymbolicLink() && e.linkOk.test(await fs.readlink(abs))) continue;
     if (st) {
       const ok =
         (e.type === "dir" && st.isDirectory()) ||
@@ -204,14 +240,7 @@ export async function applyHome(
       await fixOwnerMode(abs, want, e.mode, true);
     } else if (e.type === "file") {
       const content = e.content ?? "";
-      if (!st || (e.exact && (await fs.readFile(abs, "utf8")) !== content)) {
-        // write a temp file and rename over: readers never see a half-written value; the rename replaces
-        // a link rather than writing through it
-        const tmp = `${abs}.gt-tmp`;
-        await fs.rm(tmp, { force: true });
-        await fs.writeFile(tmp, content, { mode: 0o600, flag: "wx" });
-        await fs.rename(tmp, abs);
-      }
+      if (!st || (e.exact && (await fs.readFile(abs, "utf8")) !== content)) await writeInDir(abs, content);
       await fixOwnerMode(abs, want, e.mode, false);
     } else if (!st) {
       await fs.symlink(e.content!, abs);
@@ -246,6 +275,7 @@ export async function readHomeDrift(
       drift.push({ field, expected: e.type, actual: "missing" });
       continue;
     }
+    if (e.linkOk && st.isSymbolicLink() && e.linkOk.test(await fs.readlink(abs))) continue;
     const type = st.isDirectory() ? "dir" : st.isFile() ? "file" : st.isSymbolicLink() ? "symlink" : "other";
     if (type !== e.type) {
       drift.push({ field: `${field}.type`, expected: e.type, actual: type });
@@ -290,7 +320,9 @@ export async function listCartridgeDirs(home: string): Promise<string[]> {
   return entries
     .filter(
       (e) =>
-        e.isDirectory() && !e.name.startsWith(".") && !["app-root", "git", "lost+found"].includes(e.name),
+        e.isDirectory() &&
+        !e.name.startsWith(".") &&
+        !["app-root", "app-deployments", "git", "lost+found"].includes(e.name),
     )
     .map((e) => e.name)
     .sort();
