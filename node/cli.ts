@@ -29,6 +29,12 @@ Usage:
   geartrain node gear update  <uuid> [--profile P] [--env NAME=VALUE]...
   geartrain node gear destroy <uuid>
   geartrain node gear list
+  geartrain node gear ssh-key add <uuid> [--name N] [--key "<type> <base64> [comment]"]  (else key on stdin)
+  geartrain node gear ssh-key remove <uuid> (--name N | --fingerprint SHA256:...)
+  geartrain node gear ssh-key list <uuid>
+  geartrain node gear deploy <uuid> [--ref <commit|branch>]   (git push deploys: redeploy from the repo)
+  geartrain node gear deployments <uuid>                     (active deployment id and commit, all kept)
+  geartrain node gear deploy-config <uuid> [--keep N] [--branch B]
   geartrain node check
   geartrain node frontend set|remove|show|list   (HTTP routes of gears; set reads JSON on stdin; see --help)
   geartrain node cartridge ...          (repo add|list, install, control, status, remove; see --help)
@@ -116,6 +122,8 @@ function parseUidArg(s: string | undefined, min: number, max: number): number {
 
 async function gearCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
+  if (["ssh-key", "deploy", "deployments", "deploy-config"].includes(sub))
+    return (await import("./deploy/cli")).runDeployGearCommand(sub, rest);
   const { values, positionals } = parseArgs({
     args: rest,
     options: GEAR_FLAGS,
@@ -173,6 +181,10 @@ async function dispatch(argv: string[]): Promise<number> {
       return (await import("./cartridge/cli")).runCartridge(rest);
     case "frontend":
       return (await import("./frontend/cli")).runFrontend(rest);
+    case "gear-shell":
+    case "gear-hook":
+    case "gear-pam-attach":
+      return (await import("./deploy/cli")).runDeployInternal(cmd, rest);
     case "check": {
       parseArgs({ args: rest, options: {}, strict: true });
       const report = await checkNode(await makeContext());
@@ -220,7 +232,11 @@ export async function runNode(argv: string[]): Promise<number> {
   try {
     return await dispatch(argv);
   } catch (e) {
-    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith?.("ERR_PARSE_ARGS")) {
+    if (
+      e instanceof UsageError ||
+      (e as Error).name === "UsageError" ||
+      (e as { code?: string }).code?.startsWith?.("ERR_PARSE_ARGS")
+    ) {
       console.error(`geartrain node: ${(e as Error).message}\n\n${USAGE}`);
       return EXIT.USAGE;
     }

@@ -1,0 +1,180 @@
+// `geartrain node gear ssh-key add|remove|list`: the gear's ~/.ssh/authorized_keys (reference §1.3: owned
+// root:<gear gid>, mode 0440, in the root-owned ~/.ssh, so the gear can read but never change it). The file
+// is the only record of the keys; every change re-renders it whole from validated keys (keys.ts), each
+// with the forced command `<node> <bin/geartrain> node gear-shell [--config <file>]`.
+
+import { promises as fs } from "fs";
+import * as path from "path";
+import { writeRootFile } from "../cartridge/fsutil";
+import { CONFIG_ENV } from "../config";
+import type { NodeContext } from "../context";
+import { withFileLock } from "../lock";
+import { ensureStateDirs, lockPath } from "../state";
+import { ConflictError } from "../accounts";
+import { ValidationError } from "../validate";
+import {
+  fingerprint,
+  keyInfo,
+  MAX_KEYS,
+  parseAuthorizedKeys,
+  parsePublicKey,
+  renderAuthorizedKeys,
+  renderForcedCommand,
+  validateKeyName,
+  type KeyInfo,
+  type SshKey,
+} from "./keys";
+import { deployGearInfo, ensureDeployLayout, type GearInfo } from "./repo";
+import { geartrainLauncher } from "./self";
+
+export interface SshKeyOptions {
+  /** node config file the forced command loads; default GEARTRAIN_NODE_CONFIG, else the default path */
+  readonly configPath?: string | null;
+}
+
+export interface SshKeysResult {
+  readonly uuid: string;
+  readonly changed: boolean;
+  readonly keys: KeyInfo[];
+  /** lines in the file that were not ours (dropped when it was rewritten) */
+  readonly dropped: number;
+  readonly forcedCommand: string;
+}
+
+/** The forced command of this installation, as argv (rendered and checked by keys.ts). */
+export function forcedCommandArgv(opts: SshKeyOptions = {}): string[] {
+  const configPath = opts.configPath !== undefined ? opts.configPath : process.env[CONFIG_ENV] || null;
+  return [
+    process.execPath,
+    geartrainLauncher(),
+    "node",
+    "gear-shell",
+    ...(configPath ? ["--config", path.resolve(configPath)] : []),
+  ];
+}
+
+function keysFile(g: GearInfo): string {
+  return path.join(g.home, ".ssh", "authorized_keys");
+}
+
+async function readKeys(g: GearInfo): Promise<{ keys: SshKey[]; foreign: number }> {
+  // ~/.ssh is root-owned (home layout): the gear cannot have put a link here
+  const text = await fs.readFile(keysFile(g), "utf8").catch((e: NodeJS.ErrnoException) => {
+    if (e.code === "ENOENT") return "";
+    throw e;
+  });
+  return parseAuthorizedKeys(text, g.uuid);
+}
+
+async function writeKeys(g: GearInfo, keys: readonly SshKey[], argv: readonly string[]): Promise<void> {
+  const sshDir = path.join(g.home, ".ssh");
+  const st = await fs.lstat(sshDir).catch(() => null);
+  if (!st?.isDirectory() || st.uid !== 0) {
+    throw new Error(
+      `${sshDir} is not a root-owned directory; repair the gear: geartrain node gear update ${g.uuid}`,
+    );
+  }
+  if (keys.length === 0) {
+    await fs.rm(keysFile(g), { force: true });
+    return;
+  }
+  await writeRootFile(keysFile(g), renderAuthorizedKeys(keys, g.uuid, argv), 0o440, 0, g.uid);
+}
+
+function withGearLock<T>(ctx: NodeContext, uuidIn: unknown, fn: (g: GearInfo) => Promise<T>): Promise<T> {
+  return ensureStateDirs(ctx.config).then(async () => {
+    const g0 = await deployGearInfo(ctx, uuidIn);
+    return withFileLock(lockPath(ctx.config, g0.uuid), async () => fn(await deployGearInfo(ctx, g0.uuid)));
+  });
+}
+
+function result(
+  g: GearInfo,
+  keys: readonly SshKey[],
+  changed: boolean,
+  dropped: number,
+  argv: readonly string[],
+): SshKeysResult {
+  return {
+    uuid: g.uuid,
+    changed,
+    keys: [...keys].sort((a, b) => (a.name < b.name ? -1 : 1)).map(keyInfo),
+    dropped,
+    forcedCommand: renderForcedCommand(argv),
+  };
+}
+
+/**
+ * Authorize a public key (`<type> <base64> [comment]`) under `name` (default: the key's comment when it is a
+ * valid name). Idempotent for the same name and key; a different key under a taken name, or the same key
+ * under another name, is a conflict.
+ */
+export async function addSshKey(
+  ctx: NodeContext,
+  uuidIn: unknown,
+  input: { key: unknown; name?: unknown },
+  opts: SshKeyOptions = {},
+): Promise<SshKeysResult> {
+  const parsed = parsePublicKey(input.key);
+  const name = validateKeyName(input.name ?? parsed.comment ?? undefined, "name");
+  const argv = forcedCommandArgv(opts);
+  renderForcedCommand(argv);
+  return withGearLock(ctx, uuidIn, async (g) => {
+    await ensureDeployLayout(g); // pushes need ~/app-deployments
+    const { keys, foreign } = await readKeys(g);
+    const same = keys.find((k) => k.name === name);
+    if (same && same.blob !== parsed.blob) {
+      throw new ConflictError(`gear ${g.uuid} already has a different key named ${name}; remove it first`);
+    }
+    const dup = keys.find((k) => k.blob === parsed.blob && k.name !== name);
+    if (dup) throw new ConflictError(`this key is already authorized for gear ${g.uuid} as ${dup.name}`);
+    if (!same && keys.length >= MAX_KEYS)
+      throw new ValidationError("key", `a gear has at most ${MAX_KEYS} keys`);
+    const next = same ? keys : [...keys, { type: parsed.type, blob: parsed.blob, name }];
+    const before = await fs.readFile(keysFile(g), "utf8").catch(() => "");
+    const changed = before !== renderAuthorizedKeys(next, g.uuid, argv);
+    if (changed) await writeKeys(g, next, argv);
+    return result(g, next, changed, foreign, argv);
+  });
+}
+
+/** Remove the key named `name` or with fingerprint `fp` ("SHA256:..."); removing a missing key succeeds. */
+export async function removeSshKey(
+  ctx: NodeContext,
+  uuidIn: unknown,
+  input: { name?: unknown; fingerprint?: unknown },
+  opts: SshKeyOptions = {},
+): Promise<SshKeysResult> {
+  if ((input.name === undefined) === (input.fingerprint === undefined)) {
+    throw new ValidationError("key", "give exactly one of name or fingerprint");
+  }
+  const name = input.name !== undefined ? validateKeyName(input.name, "name") : null;
+  const fp = input.fingerprint;
+  if (fp !== undefined && (typeof fp !== "string" || !/^SHA256:[A-Za-z0-9+/]{43}$/.test(fp))) {
+    throw new ValidationError(
+      "fingerprint",
+      "must look like SHA256:<43 base64 characters> (ssh-keygen -lf key.pub)",
+    );
+  }
+  const argv = forcedCommandArgv(opts);
+  return withGearLock(ctx, uuidIn, async (g) => {
+    const { keys, foreign } = await readKeys(g);
+    const next = keys.filter((k) => (name !== null ? k.name !== name : fingerprint(k.blob) !== fp));
+    const changed = next.length !== keys.length || foreign > 0;
+    if (changed) await writeKeys(g, next, argv);
+    return result(g, next, changed, foreign, argv);
+  });
+}
+
+/** The gear's keys (name, type, fingerprint). */
+export async function listSshKeys(
+  ctx: NodeContext,
+  uuidIn: unknown,
+  opts: SshKeyOptions = {},
+): Promise<SshKeysResult> {
+  const argv = forcedCommandArgv(opts);
+  return withGearLock(ctx, uuidIn, async (g) => {
+    const { keys, foreign } = await readKeys(g);
+    return result(g, keys, false, foreign, argv);
+  });
+}
