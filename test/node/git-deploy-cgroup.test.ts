@@ -106,7 +106,7 @@ function delegation(on: boolean): void {
 }
 
 beforeAll(async () => {
-  node = await makeTestNode("gitcg", 62200);
+  node = await makeTestNode("gitcg", 62400);
   tmp = mkdtempSync("/tmp/gt-test-gitcg-client-");
   key = path.join(tmp, "id");
   keygen(key);
