@@ -105,6 +105,7 @@ async function main(): Promise<void> {
     gecos: "Geartrain bench gear",
     district: { firstUid: 62000, maxUid: 63999 },
     cgroup: { rootName: "gt-bench" },
+    network: { table: "gt_bench" }, // its own isolation table, removed at the end (never the host's)
   });
   const ctx = await makeContext(config);
   const floorCtx = await makeContext(resolveConfig({ ...config, cgroup: { rootName: "gt-bench-floor" } }));
@@ -216,6 +217,9 @@ async function main(): Promise<void> {
     for (const g of await listGears(ctx)) await destroyGear(ctx, g.uuid).catch(() => undefined);
     for (const c of [ctx, floorCtx])
       for (const d of c.cgroup.rootDirs()) await fs.rmdir(d).catch(() => undefined);
+    await exec("nft", ["delete", "table", "inet", config.network.table], { env: PATH_ENV }).catch(
+      () => undefined,
+    );
     await fs.rm(dir, { recursive: true, force: true });
   }
 }

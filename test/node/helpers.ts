@@ -1,5 +1,6 @@
 // Shared setup for the real-host node tests: a temp node (config file, gear base dir, PAM limits dir, its own
-// cgroup root and UID sub-range) that is torn down completely afterwards. Missing prerequisites fail loudly.
+// cgroup root, UID sub-range and netfilter table) that is torn down completely afterwards. Missing
+// prerequisites fail loudly.
 
 import { execFileSync, spawn } from "child_process";
 import { randomBytes } from "crypto";
@@ -18,7 +19,9 @@ import * as path from "path";
 import { readPasswd } from "../../node/accounts";
 import { resolveConfig } from "../../node/config";
 import { makeContext, NodeContext } from "../../node/context";
+import { run } from "../../node/exec";
 import { destroyGear, listGears } from "../../node/gear";
+import { IPTABLES, iptablesChain, NFT } from "../../node/netfilter";
 import type { NodeConfig } from "../../node/types";
 
 export const REPO = path.resolve(__dirname, "../..");
@@ -56,8 +59,51 @@ export function newUuid(): string {
 }
 
 /**
- * name: unique per test file (cgroup root gt-test-<name>); firstUid: start of a 100-UID sub-range in
- * 61000-61999 (above UID_MAX 60000 of login.defs, so never a real user's).
+ * The network isolation table of a test node: nftables `inet gt_test_<name>`, iptables chain
+ * `GT_TEST_<NAME>`. Never the default `geartrain`, so a test run neither leaves nor touches the host's table.
+ */
+export function testNetTable(name: string): string {
+  const table = `gt_test_${name.toLowerCase().replace(/[^a-z0-9_]/g, "_")}`;
+  if (!/^[a-z][a-z0-9_]{0,23}$/.test(table))
+    throw new Error(`test node name ${name} gives an invalid netfilter table name ${table} (max 24 chars)`);
+  return table;
+}
+
+/** Remove a test node's nftables table and its iptables chain (with the jump from OUTPUT); gone = success. */
+export async function removeTestNetfilter(table: string): Promise<void> {
+  if (existsSync(NFT) && (await run([NFT, "list", "table", "inet", table])).code === 0) {
+    const r = await run([NFT, "delete", "table", "inet", table]);
+    if (r.code !== 0) throw new Error(`nft delete table inet ${table}: ${r.stderr.trim()}`);
+  }
+  const chain = iptablesChain(table);
+  if (existsSync(IPTABLES) && (await run([IPTABLES, "-w", "-S", chain])).code === 0) {
+    while ((await run([IPTABLES, "-w", "-D", "OUTPUT", "-j", chain])).code === 0);
+    for (const op of ["-F", "-X"]) {
+      const r = await run([IPTABLES, "-w", op, chain]);
+      if (r.code !== 0) throw new Error(`iptables ${op} ${chain}: ${r.stderr.trim()}`);
+    }
+  }
+}
+
+/** A test node's netfilter objects still on the host (`nft list tables`, `iptables -S <CHAIN>`); [] = none. */
+export async function netfilterLeftovers(table: string): Promise<string[]> {
+  const left: string[] = [];
+  if (existsSync(NFT)) {
+    const r = await run([NFT, "list", "tables"]);
+    if (r.code !== 0) throw new Error(`nft list tables: ${r.stderr.trim()}`);
+    left.push(...r.stdout.split("\n").filter((l) => l.trim() === `table inet ${table}`));
+  }
+  const chain = iptablesChain(table);
+  if (existsSync(IPTABLES) && (await run([IPTABLES, "-w", "-S", chain])).code === 0)
+    left.push(`iptables chain ${chain}`);
+  return left;
+}
+
+/**
+ * name: unique per test file (cgroup root gt-test-<name>, netfilter table gt_test_<name>); firstUid: start
+ * of a 100-UID sub-range in 61000-61999 (above UID_MAX 60000 of login.defs, so never a real user's).
+ * `extra.network` is merged over the test node's own table, so a test may change the backend but keeps a
+ * table of its own unless it names one.
  */
 export async function makeTestNode(
   name: string,
@@ -75,6 +121,7 @@ export async function makeTestNode(
     district: { firstUid, maxUid: firstUid + 99 },
     cgroup: { rootName: `gt-test-${name}` },
     ...extra,
+    network: { table: testNetTable(name), ...(extra.network as Record<string, unknown> | undefined) },
   };
   const configPath = path.join(dir, "node.json");
   writeFileSync(configPath, JSON.stringify(doc, null, 2));
@@ -89,11 +136,19 @@ export async function makeTestNode(
     env,
     uid: (i) => firstUid + i,
     async cleanup() {
-      for (const g of await listGears(ctx)) await destroyGear(ctx, g.uuid);
-      // belt and braces: anything a failed test left behind in this range
-      for (const u of await readPasswd()) {
-        if (u.gecos === GECOS && u.uid >= firstUid && u.uid <= firstUid + 99) await destroyGear(ctx, u.name);
+      try {
+        for (const g of await listGears(ctx)) await destroyGear(ctx, g.uuid);
+        // belt and braces: anything a failed test left behind in this range
+        for (const u of await readPasswd()) {
+          if (u.gecos === GECOS && u.uid >= firstUid && u.uid <= firstUid + 99)
+            await destroyGear(ctx, u.name);
+        }
+      } finally {
+        // the isolation table/chain outlives its last gear (only its set elements go): remove it
+        await removeTestNetfilter(config.network.table);
       }
+      const left = await netfilterLeftovers(config.network.table);
+      if (left.length) throw new Error(`test node ${name} left netfilter objects: ${left.join(", ")}`);
       for (const d of ctx.cgroup.rootDirs()) {
         if (!existsSync(d)) continue;
         for (const e of readdirSync(d, { withFileTypes: true }))
