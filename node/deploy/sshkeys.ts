@@ -53,6 +53,40 @@ export function forcedCommandArgv(opts: SshKeyOptions = {}): string[] {
   ];
 }
 
+/**
+ * The forced command runs as the gear: its node binary, bin/geartrain and the node config must be reachable
+ * by any user (every directory o+x, the file o+r; the binary o+x). Checked when a key is added, so a node
+ * installed under /root (or a 0600 config) fails here with the fix instead of at the developer's push.
+ */
+export async function checkGearAccess(argv: readonly string[]): Promise<void> {
+  const files: [string, number][] = [
+    [argv[0], 0o005],
+    [argv[1], 0o004],
+  ];
+  const i = argv.indexOf("--config");
+  if (i > 0 && argv[i + 1]) files.push([argv[i + 1], 0o004]);
+  for (const [file, need] of files) {
+    const real = await fs.realpath(file).catch(() => file);
+    for (let d = path.dirname(real); ; d = path.dirname(d)) {
+      const st = await fs.stat(d).catch(() => null);
+      if (!st || (st.mode & 0o001) === 0) {
+        throw new ValidationError(
+          "forcedCommand",
+          `gear users cannot reach ${file}: ${d} is not o+x (chmod o+x ${d})`,
+        );
+      }
+      if (d === path.dirname(d)) break;
+    }
+    const st = await fs.stat(real).catch(() => null);
+    if (!st || (st.mode & need) !== need) {
+      throw new ValidationError(
+        "forcedCommand",
+        `gear users cannot ${need & 0o001 ? "run" : "read"} ${file} (chmod o+${need & 0o001 ? "rx" : "r"} ${real})`,
+      );
+    }
+  }
+}
+
 function keysFile(g: GearInfo): string {
   return path.join(g.home, ".ssh", "authorized_keys");
 }
@@ -119,6 +153,7 @@ export async function addSshKey(
   const name = validateKeyName(input.name ?? parsed.comment ?? undefined, "name");
   const argv = forcedCommandArgv(opts);
   renderForcedCommand(argv);
+  await checkGearAccess(argv);
   return withGearLock(ctx, uuidIn, async (g) => {
     await ensureDeployLayout(g); // pushes need ~/app-deployments
     const { keys, foreign } = await readKeys(g);

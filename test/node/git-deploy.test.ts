@@ -6,7 +6,16 @@
 // own repository and runs git inside the gear's cgroup; keep-N pruning; root's deploy/deployments commands.
 
 import { execFile } from "child_process";
-import { existsSync, mkdtempSync, promises as fs, readdirSync, readFileSync, rmSync, statSync } from "fs";
+import {
+  existsSync,
+  mkdtempSync,
+  promises as fs,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "fs";
 import * as path from "path";
 import { loopbackAddress } from "../../node/addresses";
 import { installCartridge } from "../../node/cartridge/operations";
@@ -201,6 +210,22 @@ test("initAppRepository is idempotent; authorized_keys is root:gear 0440 with th
       `^command="${process.execPath} ${REPO}/bin/geartrain node gear-shell --config ${node.configPath}",restrict,no-port-forwarding,no-X11-forwarding,no-agent-forwarding,no-pty ssh-ed25519 AAAA\\S+ GEARTRAIN-${gear.uuid}-alice@laptop\\n$`,
     ),
   );
+  // a forced command the gear could not run is refused when the key is added, with the fix
+  const hidden = mkdtempSync("/tmp/gt-test-gitdeploy-hidden-"); // 0700
+  writeFileSync(path.join(hidden, "node.json"), "{}");
+  await expect(
+    addSshKey(
+      node.ctx,
+      gear.uuid,
+      { key: readFileSync(`${key}.pub`, "utf8"), name: "x" },
+      {
+        configPath: path.join(hidden, "node.json"),
+      },
+    ),
+  ).rejects.toThrow(
+    `gear users cannot reach ${hidden}/node.json: ${hidden} is not o+x (chmod o+x ${hidden})`,
+  );
+  rmSync(hidden, { recursive: true, force: true });
   const listed = await listSshKeys(node.ctx, gear.uuid, { configPath: node.configPath });
   expect(listed.keys).toEqual([
     { name: "alice@laptop", type: "ssh-ed25519", fingerprint: expect.stringMatching(/^SHA256:/) },
