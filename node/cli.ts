@@ -38,6 +38,7 @@ Usage:
   geartrain node check
   geartrain node frontend set|remove|show|list   (HTTP routes of gears; set reads JSON on stdin; see --help)
   geartrain node cartridge ...          (repo add|list, install, control, status, remove; see --help)
+  geartrain node quickstart guestbook --uuid U --uid N --app A --namespace NS [--profile P]  (see --help)
   geartrain node mcs-label <uid> [--json]
   geartrain node addresses <uid> [--json]
 
@@ -181,6 +182,8 @@ async function dispatch(argv: string[]): Promise<number> {
       return (await import("./cartridge/cli")).runCartridge(rest);
     case "frontend":
       return (await import("./frontend/cli")).runFrontend(rest);
+    case "quickstart":
+      return (await import("./quickstart/cli")).runQuickstartCommand(rest);
     case "gear-shell":
     case "gear-hook":
     case "gear-pam-attach":

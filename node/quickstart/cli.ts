@@ -1,0 +1,105 @@
+// `geartrain node quickstart guestbook …`: one command for a working two-cartridge app (see guestbook.ts).
+// JSON on stdout; exit codes as `geartrain node` (3: invalid input, nothing was changed).
+
+import { parseArgs } from "util";
+import { CartridgeError } from "../../cartridges/manifest";
+import { ConflictError } from "../accounts";
+import { HookError } from "../cartridge/hooks";
+import { CartridgeNotFoundError } from "../cartridge/repository";
+import { makeContext } from "../context";
+import { DeployFailedError } from "../deploy/operations";
+import { NotFoundError } from "../gear";
+import { ValidationError } from "../validate";
+import { QUICKSTARTS, runQuickstart } from "./guestbook";
+
+export const QUICKSTART_USAGE = `geartrain node quickstart: a ready-made app in one command (run as root)
+
+Usage:
+  geartrain node quickstart guestbook --uuid U --uid N --app A --namespace NS [--profile P]
+  geartrain node quickstart guestbook < request.json
+      {"uuid":"<32 hex>","uid":1000,"app":"guestbook","namespace":"dev","profile":"small"}
+
+guestbook: a gear with the postgresql and nodejs cartridges and the guestbook app of quickstarts/guestbook
+deployed from the gear's git repository; served at http://<app>-<namespace>.<cloud domain>/. Running it
+again converges (a no-op when everything is in place). Deploy progress goes to stderr.
+
+Exit codes: 0 ok; 1 failed (a hook or the deploy: the error says which; re-run to continue); 2 usage;
+3 invalid input (nothing was changed); 4 not found; 5 conflict (the uuid or uid is another gear's).`;
+
+class UsageError extends Error {}
+
+function out(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + "\n");
+}
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY)
+    throw new UsageError("no field flags given and stdin is a terminal: pass flags or JSON on stdin");
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+const FIELDS = ["uuid", "uid", "app", "namespace", "profile"] as const;
+
+async function dispatch(argv: string[]): Promise<number> {
+  if (argv.length === 0 || ["--help", "-h", "help"].includes(argv[0])) {
+    console.log(QUICKSTART_USAGE);
+    return argv.length === 0 ? 2 : 0;
+  }
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: Object.fromEntries(FIELDS.map((f) => [f, { type: "string" as const }])),
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length !== 1)
+    throw new UsageError(`expected one quickstart name (${QUICKSTARTS.join(", ")})`);
+  let req: Record<string, unknown> = {};
+  const given = FIELDS.filter((f) => values[f] !== undefined);
+  if (given.length === 0) {
+    const text = await readStdin();
+    try {
+      req = JSON.parse(text) as Record<string, unknown>;
+    } catch (e) {
+      throw new ValidationError("request", `stdin is not valid JSON: ${(e as Error).message}`);
+    }
+  } else for (const f of given) req[f] = values[f];
+  const ctx = await makeContext();
+  out(
+    await runQuickstart(ctx, positionals[0], req, {
+      onProgress: (chunk) => process.stderr.write(chunk),
+    }),
+  );
+  return 0;
+}
+
+function fail(code: number, kind: string, message: string, extra: Record<string, unknown> = {}): number {
+  out({ error: { kind, message, ...extra } });
+  console.error(`geartrain node quickstart: ${message.split("\n")[0]}`);
+  return code;
+}
+
+export async function runQuickstartCommand(argv: string[]): Promise<number> {
+  try {
+    return await dispatch(argv);
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith?.("ERR_PARSE_ARGS")) {
+      console.error(`geartrain node quickstart: ${(e as Error).message}\n\n${QUICKSTART_USAGE}`);
+      return 2;
+    }
+    if (e instanceof ValidationError) return fail(3, "invalid", e.message, { field: e.field });
+    if (e instanceof CartridgeError) return fail(3, "invalid_cartridge", e.message, { problems: e.problems });
+    if (e instanceof NotFoundError || e instanceof CartridgeNotFoundError)
+      return fail(4, "not_found", e.message);
+    if (e instanceof ConflictError) return fail(5, "conflict", e.message);
+    if (e instanceof HookError)
+      return fail(1, "hook_failed", e.message, {
+        cartridge: e.cartridge,
+        hook: e.hook,
+        exitCode: e.result.code,
+      });
+    if (e instanceof DeployFailedError) return fail(1, "deploy_failed", e.message);
+    return fail(1, "error", (e as Error).message);
+  }
+}
