@@ -1,8 +1,9 @@
 // The node's HTTP frontend: nginx routes by Host header to gears' private endpoints (reference §5.3; OpenShift
 // used Apache vhosts, we use nginx). One file per gear, <confDir>/gear-<uuid>.conf, rendered from a validated
 // spec; each change is written atomically, checked with `nginx -t` on the whole config and only then
-// reloaded. If the check or the reload fails, the previous files are put back and nginx's message is
-// thrown: nothing is half-applied. See docs/frontend.md.
+// reloaded, and a change returns once nginx serves it (its old workers no longer accept connections). If
+// the check or the reload fails, the previous files are put back and nginx's message is thrown: nothing is
+// half-applied. See docs/frontend.md.
 
 import { promises as fs } from "fs";
 import * as path from "path";
@@ -127,6 +128,8 @@ async function apply(
   const r = await nginxReload(fe);
   if (!r.ok && !(opts.allowNotRunning && r.notRunning)) {
     await restore();
+    // signalled but not switched (yet): make nginx load the restored files, whatever it did with ours
+    if (r.switched === false) await nginxReload(fe, { switchTimeoutMs: 0 });
     throw new FrontendError(`nginx reload failed (previous files restored): ${r.message}`);
   }
 }

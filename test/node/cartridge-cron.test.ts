@@ -47,9 +47,9 @@ test("jobs run as the gear with its env; stop disables them; three cartridges in
   const cron = await installCartridge(node.ctx, g.uuid, { name: "cron" }, fe);
   expect(cron.cartridge).toMatchObject({ name: "cron", status: "started" });
   expect(cron.steps).toEqual(["copy", "env", "render-env", "render", "start"]);
-  expect((await node.untilNginx("cronapp-dev.example.com", (r) => r.status === 200)).body).toContain(
-    "Database: PostgreSQL",
-  );
+  const page = await node.viaNginx("cronapp-dev.example.com", "/");
+  expect(page.status).toBe(200);
+  expect(page.body).toContain("Database: PostgreSQL");
 
   const repo = path.join(g.home, "app-root/runtime/repo");
   const ticks = path.join(g.home, "app-root/data/ticks");

@@ -39,13 +39,11 @@ export interface CartridgeTestNode extends TestNode {
   readonly frontend: Frontend;
   readonly nginx: PrivateNginx;
   gear(i: number, app?: string, namespace?: string): Promise<{ uuid: string; uid: number; home: string }>;
-  /** GET through nginx with a Host header */
-  viaNginx(hostname: string, urlPath?: string): Promise<HttpResult>;
   /**
-   * GET through nginx until `ok` holds (≤ 5 s): `nginx -s reload` returns before the old workers are gone,
-   * so the first request after a route change may still see the previous configuration.
+   * GET through nginx with a Host header. A route change is served from the first request after the
+   * operation that made it returns (the frontend's reload waits for nginx's workers to switch).
    */
-  untilNginx(hostname: string, ok: (r: HttpResult) => boolean, urlPath?: string): Promise<HttpResult>;
+  viaNginx(hostname: string, urlPath?: string): Promise<HttpResult>;
 }
 
 /**
@@ -77,18 +75,6 @@ export async function makeCartridgeNode(name: string, firstUid: number): Promise
       return { uuid, uid, home: path.join(node.config.gearBaseDir, uuid) };
     },
     viaNginx: (hostname, urlPath = "/") => httpGet("127.0.0.1", nginx.port, urlPath, hostname),
-    async untilNginx(hostname, ok, urlPath = "/") {
-      let last: HttpResult | Error = new Error("no request made");
-      const end = Date.now() + 5000;
-      while (Date.now() < end) {
-        last = await httpGet("127.0.0.1", nginx.port, urlPath, hostname).catch((e: Error) => e);
-        if (!(last instanceof Error) && ok(last)) return last;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error(
-        `nginx never answered as expected for ${hostname}${urlPath}: last ${last instanceof Error ? last.message : `${last.status} ${last.body.slice(0, 200)}`}\n${nginx.errorLog()}`,
-      );
-    },
     async cleanup() {
       try {
         await node.cleanup();

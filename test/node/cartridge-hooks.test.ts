@@ -319,9 +319,9 @@ test("the CLI: repo list, install, status, control, remove, errors and exit code
     routes: { status: "set", hostnames: ["cliapp-dev.example.com"] },
   });
   // the CLI used the node's frontend of its config: the private nginx
-  expect((await node.untilNginx("cliapp-dev.example.com", (r) => r.status === 200)).body).toMatch(
-    /static site/,
-  );
+  const page = await node.viaNginx("cliapp-dev.example.com", "/");
+  expect(page.status).toBe(200);
+  expect(page.body).toMatch(/static site/);
   const status = await cli(node, ["cartridge", "status", g.uuid, "static"], undefined, env);
   expect(status.json).toEqual([expect.objectContaining({ name: "static", status: "started" })]);
   const stop = await cli(node, ["cartridge", "control", g.uuid, "static", "stop"], undefined, env);

@@ -112,7 +112,8 @@ describe.each(CASES.map((c, i) => ({ ...c, i })))("$name cartridge", (c) => {
       routes: [{ path: "", backend: { ip, port: 8080 }, ...(c.websocket ? { websocket: true } : {}) }],
     });
     expect(res.routes.status).toBe("set");
-    const viaNginx = await node.untilNginx(host, (r) => r.status === 200);
+    const viaNginx = await node.viaNginx(host, "/");
+    expect(viaNginx.status).toBe(200);
     expect(viaNginx.body).toMatch(c.page);
 
     // the process runs as the gear, in the gear's cgroup
@@ -175,7 +176,9 @@ describe.each(CASES.map((c, i) => ({ ...c, i })))("$name cartridge", (c) => {
     const rm = await removeCartridge(node.ctx, g.uuid, c.name, { frontend: fe });
     expect(rm).toMatchObject({ removed: true, warnings: [] });
     expect(await refused(ip, 8080)).toBe(true);
-    expect((await node.untilNginx(host, (r) => r.status === 404)).body).not.toMatch(c.page);
+    const gone = await node.viaNginx(host, "/");
+    expect(gone.status).toBe(404);
+    expect(gone.body).not.toMatch(c.page);
     expect(await gearSnapshot(node, g)).toEqual(before);
     expect((await inspectGear(node.ctx, g.uuid)).cartridges).toEqual([]);
     expect((await removeCartridge(node.ctx, g.uuid, c.name, { frontend: fe })).removed).toBe(false);

@@ -1,6 +1,8 @@
 // The node frontend against a real nginx (a private instance on 127.0.0.1:<free port>, never the system
 // one): routing by Host header to backends on gear loopback IPs, aliases, path mappings, validation before
-// reload (a broken config keeps the previous routes served), removal, idle page + unidler, CLI, node check.
+// reload (a broken config keeps the previous routes served), a change served from the first request after
+// set returns (no retries: the reload waits for nginx's workers to switch; a reload that does not switch
+// times out and is undone), removal, idle page + unidler, CLI, node check.
 
 import {
   existsSync,
@@ -103,20 +105,6 @@ let ipA2: string; // second private IP of gear A
 const hostA = "alpha-dev.example.com";
 const hostB = "beta-dev.example.com";
 
-/** GET through nginx until ok (a reload returns before new workers answer), at most 10 s. */
-async function until(host: string, ok: (r: Res) => boolean, urlPath = "/"): Promise<Res> {
-  let last: Res | Error = new Error("no request made");
-  const end = Date.now() + 10_000;
-  while (Date.now() < end) {
-    last = await get(nginx.port, host, urlPath).catch((e: Error) => e);
-    if (!(last instanceof Error) && ok(last)) return last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(
-    `nginx never answered as expected for ${host}${urlPath}: last ${last instanceof Error ? last.message : `${last.status} ${last.body.slice(0, 200)}`}\n${nginx.errorLog()}`,
-  );
-}
-
 function specA(extra: Partial<GearFrontendSpec> = {}): GearFrontendSpec {
   return {
     gearUuid: A.uuid,
@@ -162,17 +150,20 @@ test("routes by Host header to each gear's backend; unknown hosts get 404", asyn
     hostnames: [hostB],
     routes: [{ path: "", backend: { ip: ipB, port: 8080 } }],
   });
-  const a = await until(hostA, (r) => r.status === 200);
+  // set returns once nginx serves the change: no old worker answers any more, from the first request on
+  const burst = await Promise.all(Array.from({ length: 10 }, () => get(nginx.port, hostB)));
+  expect(burst.map((r) => `${r.status} ${r.body}`)).toEqual(Array(10).fill("200 B /"));
+  const a = await get(nginx.port, hostA);
   expect(a.body).toBe("A /");
   expect(a.headers["x-host-seen"]).toBe(hostA); // Host passed through to the gear
-  expect((await until(hostB, (r) => r.status === 200)).body).toBe("B /");
+  expect((await get(nginx.port, hostB)).body).toBe("B /");
   expect((await get(nginx.port, "nobody-dev.example.com")).status).toBe(404);
   expect(await listGearFrontends(node.ctx)).toEqual([A.uuid, B.uuid].sort());
 });
 
 test("aliases route to the same gear; a host name of another gear is a conflict", async () => {
   await setGearFrontend(node.ctx, specA({ hostnames: [hostA, "www.alpha.example.org"] }));
-  expect((await until("www.alpha.example.org", (r) => r.status === 200)).body).toBe("A /");
+  expect((await get(nginx.port, "www.alpha.example.org")).body).toBe("A /");
   await expect(
     setGearFrontend(node.ctx, {
       gearUuid: B.uuid,
@@ -201,9 +192,7 @@ test("path mappings: /api → backend /v1 on a second gear IP, on segment bounda
       ],
     }),
   );
-  expect((await until(hostA, (r) => r.body.startsWith("A-api"), "/api/x/y?q=1")).body).toBe(
-    "A-api /v1/x/y?q=1",
-  );
+  expect((await get(nginx.port, hostA, "/api/x/y?q=1")).body).toBe("A-api /v1/x/y?q=1");
   expect((await get(nginx.port, hostA, "/api")).body).toBe("A-api /v1");
   expect((await get(nginx.port, hostA, "/raw/z")).body).toBe("A-api /z");
   expect((await get(nginx.port, hostA, "/apiary")).body).toBe("A /apiary"); // not under /api/
@@ -234,7 +223,7 @@ test("set is idempotent: the same spec (in any order) rewrites nothing and reads
     ],
   });
   expect(await readGearFrontend(node.ctx, newUuid())).toBeNull();
-  expect((await until(hostA, (r) => r.body.startsWith("A-api"), "/api/q")).body).toBe("A-api /v1/q");
+  expect((await get(nginx.port, hostA, "/api/q")).body).toBe("A-api /v1/q");
 });
 
 test("refused before anything is written: unknown gear, backend outside the gear's block, injection", async () => {
@@ -296,6 +285,33 @@ test("reload fails (configured reload command): previous file restored, error th
   expect(readFileSync(file, "utf8")).toBe(text);
 });
 
+test("reload signalled but nginx does not switch within 10 s: previous file restored, the error says so", async () => {
+  const file = gearFrontendPath(node.config, A.uuid);
+  const text = readFileSync(file, "utf8");
+  // a master that does not act on the reload (stopped): the old workers keep serving the old config
+  const master = Number(readFileSync(nginx.pidFile, "utf8").trim());
+  process.kill(master, "SIGSTOP");
+  let err: unknown;
+  try {
+    err = await setGearFrontend(node.ctx, specA({ hostnames: [hostA, "late.alpha.example.org"] })).catch(
+      (e: Error) => e,
+    );
+    expect(readFileSync(file, "utf8")).toBe(text);
+  } finally {
+    process.kill(master, "SIGCONT");
+  }
+  expect(err).toBeInstanceOf(FrontendError);
+  expect((err as Error).message).toMatch(
+    new RegExp(
+      `^nginx reload failed \\(previous files restored\\): nginx did not switch to the new configuration within 10 s: no new worker process; old worker\\(s\\) [0-9]+(, [0-9]+)* still accept connections; master ${master} \\(see nginx's error log\\)$`,
+    ),
+  );
+  // the master resumes and reloads the restored files: the refused host name is not served, A still is
+  expect((await get(nginx.port, "late.alpha.example.org")).status).toBe(404);
+  expect((await get(nginx.port, hostA)).body).toBe("A /");
+  expect(readFileSync(file, "utf8")).toBe(text);
+});
+
 test("idle: starting page (503, Retry-After), the unidler starts the gear once, then it is served again", async () => {
   const started: string[] = [];
   let release!: () => void;
@@ -311,7 +327,8 @@ test("idle: starting page (503, Retry-After), the unidler starts the gear once, 
   try {
     await setGearFrontend(node.ctx, specA({ idle: true }));
     expect((await readGearFrontend(node.ctx, A.uuid))?.idle).toBe(true);
-    const first = await until(hostA, (r) => r.status === 503);
+    const first = await get(nginx.port, hostA);
+    expect(first.status).toBe(503);
     expect(first.headers["retry-after"]).toBe("5");
     expect(first.headers["content-type"]).toMatch(/text\/html/);
     expect(first.body).toMatch(/This application is starting/);
@@ -325,7 +342,7 @@ test("idle: starting page (503, Retry-After), the unidler starts the gear once, 
     release();
     await unidler.starting.get(A.uuid);
     expect((await readGearFrontend(node.ctx, A.uuid))?.idle).toBeUndefined();
-    expect((await until(hostA, (r) => r.status === 200, "/back")).body).toBe("A /back");
+    expect((await get(nginx.port, hostA, "/back")).body).toBe("A /back");
     expect(started).toEqual([A.uuid]);
   } finally {
     release();
@@ -335,11 +352,12 @@ test("idle: starting page (503, Retry-After), the unidler starts the gear once, 
 
 test("idle with the unidler down: nginx still answers with the starting page", async () => {
   await setGearFrontend(node.ctx, specA({ idle: true }));
-  const r = await until(hostA, (x) => x.status === 503);
+  const r = await get(nginx.port, hostA);
+  expect(r.status).toBe(503);
   expect(r.headers["retry-after"]).toBe("5");
   expect(r.body).toMatch(/This application is starting/);
   await setGearFrontend(node.ctx, specA());
-  await until(hostA, (x) => x.status === 200);
+  expect((await get(nginx.port, hostA)).status).toBe(200);
 });
 
 test("remove: 404 afterwards, file gone, removing again succeeds", async () => {
@@ -348,9 +366,9 @@ test("remove: 404 afterwards, file gone, removing again succeeds", async () => {
     hostnames: [hostB],
     routes: [{ path: "", backend: { ip: ipB, port: 8080 } }],
   });
-  await until(hostB, (r) => r.status === 200);
+  expect((await get(nginx.port, hostB)).status).toBe(200);
   await removeGearFrontend(node.ctx, B.uuid);
-  await until(hostB, (r) => r.status === 404);
+  expect((await get(nginx.port, hostB)).status).toBe(404);
   expect(existsSync(gearFrontendPath(node.config, B.uuid))).toBe(false);
   await removeGearFrontend(node.ctx, B.uuid);
   expect(await readGearFrontend(node.ctx, B.uuid)).toBeNull();
@@ -366,7 +384,7 @@ test("CLI: set (JSON on stdin), show, list, remove; bad input exit 3, missing ex
   const set = await cli(node, ["frontend", "set"], JSON.stringify(spec));
   expect([set.code, set.stderr]).toEqual([0, ""]);
   expect(set.json).toEqual(spec);
-  await until(hostB, (r) => r.status === 200);
+  expect((await get(nginx.port, hostB)).status).toBe(200);
   const show = await cli(node, ["frontend", "show", B.uuid]);
   expect([show.code, show.json]).toEqual([0, spec]);
   const list = await cli(node, ["frontend", "list"]);
@@ -386,7 +404,7 @@ test("CLI: set (JSON on stdin), show, list, remove; bad input exit 3, missing ex
   const missing = await cli(node, ["frontend", "show", B.uuid]);
   expect(missing.code).toBe(4);
   expect((await cli(node, ["frontend", "bogus"])).code).toBe(2);
-  await until(hostB, (r) => r.status === 404);
+  expect((await get(nginx.port, hostB)).status).toBe(404);
 });
 
 test("node check: nginx -t runs, a frontend file without a gear is reported; destroy removes the gear's file", async () => {

@@ -1,7 +1,10 @@
 // The frontend and network sections of the node config: defaults, overrides, refusals.
 
+import { mkdtempSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
 import { defaultConfig, resolveConfig } from "../../../node/config";
-import { reloadArgv, testArgv } from "../../../node/frontend/nginx";
+import { masterPidFile, reloadArgv, testArgv } from "../../../node/frontend/nginx";
 
 test("defaults", () => {
   const c = resolveConfig({});
@@ -109,4 +112,23 @@ test.each<[string, unknown, RegExp]>([
   ["network key", { network: { chain: "x" } }, /^invalid config\.network\.chain: unknown key/],
 ])("refuses %s", (_n, doc, msg) => {
   expect(() => resolveConfig(doc)).toThrow(msg);
+});
+
+test("the pid file the reload wait reads: pidFile, else the conf's main-context pid directive, else nginx's default", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "gt-unit-pid-"));
+  try {
+    const conf = path.join(dir, "nginx.conf");
+    const fe = (extra: Record<string, unknown>) =>
+      resolveConfig({ frontend: { nginxConf: conf, nginxBinary: "/nonexistent/nginx", ...extra } }).frontend;
+    writeFileSync(conf, "user www-data;\npid /run/custom.pid;\nevents {}\n");
+    expect(await masterPidFile(fe({ pidFile: "/tmp/x/nginx.pid" }))).toBe("/tmp/x/nginx.pid");
+    expect(await masterPidFile(fe({}))).toBe("/run/custom.pid");
+    writeFileSync(conf, "worker_processes 1; pid logs/n.pid;\n");
+    expect(await masterPidFile(fe({ prefix: "/srv/ngx" }))).toBe("/srv/ngx/logs/n.pid");
+    // commented out, or inside a block (not nginx's pid): the compiled-in default, here none (no binary)
+    writeFileSync(conf, "# pid /run/old.pid;\nhttp {\n  pid /not/main.pid;\n}\n");
+    expect(await masterPidFile(fe({}))).toBeNull();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
