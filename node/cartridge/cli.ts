@@ -10,7 +10,9 @@ import { CONFIG_ENV } from "../config";
 import { makeContext } from "../context";
 import { NotFoundError } from "../gear";
 import { ValidationError } from "../validate";
+import { setGearIdle } from "../frontend/unidler";
 import { runCronJobs } from "./cron";
+import { idleGear, runUnidler, startGearCartridges } from "./idle";
 import { HookError } from "./hooks";
 import { systemCronFile } from "./model";
 import {
@@ -34,6 +36,10 @@ Usage:
   geartrain node cartridge connect <uuid>                 converge publish/subscribe of the gear's app
   geartrain node cartridge cron-run <minutely|hourly|daily|weekly|monthly> [--uuid U]...
   geartrain node cartridge cron-file [--bin PATH]        the /etc/cron.d file that calls cron-run
+  geartrain node cartridge idle    <uuid>                 stop the gear's cartridges; its route shows "starting"
+  geartrain node cartridge unidle  <uuid>                 start them again and route to the app
+  geartrain node cartridge unidler                        serve idle routes (frontend.idleStarter): the first
+                                                         request to an idle gear starts it
 
 Actions: start stop restart reload status tidy pre-build build deploy post-deploy update-configuration
 pre-receive post-receive pre-repo-archive pre-snapshot post-snapshot pre-restore post-restore, plus the
@@ -162,6 +168,29 @@ async function dispatch(argv: string[]): Promise<number> {
       if (config && (!path.isAbsolute(config) || /\s/.test(config)))
         throw new ValidationError(CONFIG_ENV, "must be an absolute path without spaces");
       process.stdout.write(systemCronFile(bin, config || null));
+      return 0;
+    }
+    case "idle":
+    case "unidle": {
+      const [uuid] = positionals(rest, 1, `${cmd} <uuid>`);
+      const ctx = await makeContext();
+      if (cmd === "idle") await idleGear(ctx, uuid);
+      else {
+        await startGearCartridges(ctx, uuid);
+        await setGearIdle(ctx, uuid, false);
+      }
+      out(await cartridgeStatus(ctx, uuid));
+      return 0;
+    }
+    case "unidler": {
+      positionals(rest, 0, "unidler");
+      const unidler = await runUnidler(await makeContext());
+      console.error(`geartrain node cartridge unidler: listening on ${unidler.host}:${unidler.port}`);
+      await new Promise<void>((resolve) => {
+        process.once("SIGTERM", resolve);
+        process.once("SIGINT", resolve);
+      });
+      await unidler.close();
       return 0;
     }
     default:

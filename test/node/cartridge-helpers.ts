@@ -50,10 +50,14 @@ export interface CartridgeTestNode extends TestNode {
  * A test node (see helpers.ts) whose frontend is a private nginx on 127.0.0.1:<free port> (never the
  * system nginx), with the shipped cartridges in its repository.
  */
-export async function makeCartridgeNode(name: string, firstUid: number): Promise<CartridgeTestNode> {
+export async function makeCartridgeNode(
+  name: string,
+  firstUid: number,
+  opts: { idleStarter?: string } = {},
+): Promise<CartridgeTestNode> {
   requireCartridgePrereqs();
   const nginxDir = mkdtempSync(`/tmp/gt-test-${name}-nginx-`);
-  const nginx = await startPrivateNginx(nginxDir);
+  const nginx = await startPrivateNginx(nginxDir, opts);
   let node: TestNode;
   try {
     node = await makeTestNode(name, firstUid, { frontend: nginx.frontend });
