@@ -2,22 +2,17 @@
 // module's exact signatures, injected (options.frontend) so callers and tests can pass another one.
 
 import type { NodeContext } from "../context";
-import { readGearFrontend, removeGearFrontend, setGearFrontend } from "../frontend";
+import {
+  readGearFrontend,
+  removeGearFrontend,
+  setGearFrontend,
+  type FrontendRoute,
+  type GearFrontendSpec,
+} from "../frontend";
 import { appHostname, gearRoutes, type RouteSpec } from "./model";
 import type { CartridgeRecord } from "./records";
 
-export interface FrontendRoute {
-  readonly path: string;
-  readonly backend: { readonly ip: string; readonly port: number; readonly path?: string };
-  readonly websocket?: boolean;
-}
-
-export interface GearFrontendSpec {
-  readonly gearUuid: string;
-  readonly hostnames: readonly string[];
-  readonly routes: readonly FrontendRoute[];
-  readonly idle?: boolean;
-}
+export type { FrontendRoute, GearFrontendSpec };
 
 export interface Frontend {
   setGearFrontend(ctx: NodeContext, spec: GearFrontendSpec): Promise<void>;

@@ -7,6 +7,7 @@ import {
   cartridgeIdent,
   cartridgeVariable,
   hasPrivateAddress,
+  STANDARD_CONTROL_ACTIONS,
   type Manifest,
   type Mapping,
 } from "../../cartridges/manifest";
@@ -26,27 +27,8 @@ export const EVENT_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 /** Gear home entries a cartridge directory can never take. */
 export const RESERVED_DIRS: readonly string[] = ["app-root", "git", "lost+found"];
 
-/** Actions the node sends to every cartridge's bin/control (OpenShift v2 §6.3). */
-export const CONTROL_ACTIONS: readonly string[] = [
-  "start",
-  "stop",
-  "restart",
-  "reload",
-  "status",
-  "tidy",
-  "pre-build",
-  "build",
-  "deploy",
-  "post-deploy",
-  "update-configuration",
-  "pre-receive",
-  "post-receive",
-  "pre-repo-archive",
-  "pre-snapshot",
-  "post-snapshot",
-  "pre-restore",
-  "post-restore",
-];
+/** Actions the node sends to every cartridge's bin/control (OpenShift v2 §6.3): the manifest schema's list. */
+export const CONTROL_ACTIONS: readonly string[] = STANDARD_CONTROL_ACTIONS;
 
 /** Variable (without prefix) a hook gets naming the cartridge it belongs to; marks the processes it starts. */
 export const CARTRIDGE_MARK = "CARTRIDGE";
