@@ -44,7 +44,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-function waitForBanner(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+/** Resolves once something on 127.0.0.1:port answers with an SSH banner. */
+export function waitForBanner(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
     const attempt = () => {

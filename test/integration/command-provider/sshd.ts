@@ -2,13 +2,13 @@
 // high port, temp host keys (ed25519 and ecdsa), temp authorized keys, root login with keys only.
 // stop() kills it and removes every temp file.
 
-import { ChildProcess, execFileSync, spawn } from "child_process";
+import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { freePort, SSHD, waitForBanner } from "../../helpers/sshd";
 
-export const SSHD = "/usr/sbin/sshd";
+export { freePort, SSHD };
 
 export interface Sshd {
   port: number;
@@ -45,52 +45,6 @@ function keygen(file: string, type: "ed25519" | "ecdsa", passphrase = ""): void 
       stdio: ["ignore", "ignore", "pipe"],
     },
   );
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Resolves once something on 127.0.0.1:port answers with an SSH banner. */
-function waitForBanner(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const attempt = () => {
-      if (child.exitCode !== null) {
-        reject(new Error(`sshd exited with code ${child.exitCode}`));
-        return;
-      }
-      const sock = net.connect(port, "127.0.0.1");
-      let got = "";
-      sock.setTimeout(1000);
-      sock.on("data", (d) => {
-        got += d.toString();
-        if (got.startsWith("SSH-")) {
-          sock.destroy();
-          resolve();
-        }
-      });
-      const retry = () => {
-        sock.destroy();
-        if (Date.now() > deadline) {
-          reject(new Error(`sshd did not answer on port ${port} within ${timeoutMs} ms`));
-        } else {
-          setTimeout(attempt, 100);
-        }
-      };
-      sock.on("error", retry);
-      sock.on("timeout", retry);
-    };
-    attempt();
-  });
 }
 
 export async function startSshd(): Promise<Sshd> {
