@@ -10,6 +10,7 @@ import { makeContext } from "./context";
 import { createGear, destroyGear, inspectGear, listGears, NotFoundError, updateGear } from "./gear";
 import { mcsLabel, MCS_LABEL_COUNT } from "./mcs";
 import { ValidationError } from "./validate";
+import { out, readAllStdin } from "./cli-io";
 
 export const EXIT = {
   OK: 0,
@@ -59,16 +60,10 @@ Exit codes:
 
 class UsageError extends Error {}
 
-function out(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + "\n");
-}
-
-async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY)
-    throw new UsageError("no field flags given and stdin is a terminal: pass flags or JSON on stdin");
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
+function readStdin(): Promise<string> {
+  return readAllStdin(
+    () => new UsageError("no field flags given and stdin is a terminal: pass flags or JSON on stdin"),
+  );
 }
 
 function parseEnvFlags(list: string[] | undefined): Record<string, string> | undefined {

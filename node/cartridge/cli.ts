@@ -23,6 +23,7 @@ import {
   removeCartridge,
 } from "./operations";
 import { addToRepository, CartridgeNotFoundError, listRepository } from "./repository";
+import { out } from "../cli-io";
 
 export const CARTRIDGE_USAGE = `geartrain node cartridge: cartridges on this node (run as root)
 
@@ -57,10 +58,6 @@ function geartrainBin(): string {
     if (existsSync(candidate)) return candidate;
   }
   throw new Error("cannot find bin/geartrain above " + __dirname + "; pass --bin");
-}
-
-function out(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + "\n");
 }
 
 function positionals(args: string[], n: number, what: string): string[] {

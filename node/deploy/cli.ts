@@ -18,6 +18,7 @@ import { pamAttach } from "./pam";
 import { configureDeploys } from "./repo";
 import { runGearShell } from "./shell";
 import { addSshKey, listSshKeys, removeSshKey } from "./sshkeys";
+import { out, readAllStdin } from "../cli-io";
 
 export const DEPLOY_GEAR_COMMANDS = ["ssh-key", "deploy", "deployments", "deploy-config"] as const;
 export const DEPLOY_INTERNAL_COMMANDS = ["gear-shell", "gear-hook", "gear-pam-attach"] as const;
@@ -36,15 +37,8 @@ export class DeployUsageError extends Error {
   }
 }
 
-function out(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + "\n");
-}
-
-async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) throw new DeployUsageError("no --key given and stdin is a terminal");
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
+function readStdin(): Promise<string> {
+  return readAllStdin(() => new DeployUsageError("no --key given and stdin is a terminal"));
 }
 
 function one(positionals: string[], what: string): string {

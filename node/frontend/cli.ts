@@ -6,6 +6,7 @@ import { makeContext } from "../context";
 import { ValidationError } from "../validate";
 import { listGearFrontends, readGearFrontend, removeGearFrontend, setGearFrontend } from "./index";
 import type { GearFrontendSpec } from "./validate";
+import { out, readAllStdin } from "../cli-io";
 
 export const FRONTEND_USAGE = `geartrain node frontend: HTTP routes of gears (nginx)
 
@@ -19,15 +20,8 @@ Usage:
 
 Output is JSON on stdout. See docs/frontend.md.`;
 
-function out(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + "\n");
-}
-
-async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) throw new ValidationError("request", "expected the JSON spec on stdin");
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
+function readStdin(): Promise<string> {
+  return readAllStdin(() => new ValidationError("request", "expected the JSON spec on stdin"));
 }
 
 export async function runFrontend(argv: string[]): Promise<number> {

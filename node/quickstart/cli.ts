@@ -11,6 +11,7 @@ import { DeployFailedError } from "../deploy/operations";
 import { NotFoundError } from "../gear";
 import { ValidationError } from "../validate";
 import { QUICKSTARTS, runQuickstart } from "./guestbook";
+import { out, readAllStdin } from "../cli-io";
 
 export const QUICKSTART_USAGE = `geartrain node quickstart: a ready-made app in one command (run as root)
 
@@ -28,16 +29,10 @@ Exit codes: 0 ok; 1 failed (a hook or the deploy: the error says which; re-run t
 
 class UsageError extends Error {}
 
-function out(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + "\n");
-}
-
-async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY)
-    throw new UsageError("no field flags given and stdin is a terminal: pass flags or JSON on stdin");
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
+function readStdin(): Promise<string> {
+  return readAllStdin(
+    () => new UsageError("no field flags given and stdin is a terminal: pass flags or JSON on stdin"),
+  );
 }
 
 const FIELDS = ["uuid", "uid", "app", "namespace", "profile"] as const;
