@@ -1,7 +1,7 @@
 // cgroup logic without a kernel: limits → files (v1 and v2), hierarchy detection from mountinfo, and the v2
 // driver writing into a temp directory laid out like /sys/fs/cgroup.
 
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from "fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { chooseHierarchy, parseMountInfo } from "../../../node/cgroups/detect";
@@ -91,8 +91,14 @@ test("detect: combined cpu,cpuacct mount; pure v2; forced versions; nothing usab
   );
 });
 
+const fakeRoots: string[] = [];
+afterAll(() => {
+  for (const root of fakeRoots) rmSync(root, { recursive: true, force: true });
+});
+
 function fakeCgroup2(): string {
   const root = mkdtempSync(path.join(os.tmpdir(), "gt-cg2-"));
+  fakeRoots.push(root);
   writeFileSync(path.join(root, "cgroup.controllers"), "cpuset cpu io memory hugetlb pids rdma misc\n");
   writeFileSync(path.join(root, "cgroup.subtree_control"), "");
   writeFileSync(path.join(root, "cgroup.procs"), "1\n");

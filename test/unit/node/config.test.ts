@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "fs";
+import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { defaultConfig, loadConfig, resolveConfig } from "../../../node/config";
@@ -56,11 +56,17 @@ test.each([
 
 test("loadConfig: GEARTRAIN_NODE_CONFIG must exist; JSON errors are reported", () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), "gt-cfg-"));
-  expect(() => loadConfig({ GEARTRAIN_NODE_CONFIG: path.join(dir, "missing.json") })).toThrow(/cannot read/);
-  writeFileSync(path.join(dir, "bad.json"), "{");
-  expect(() => loadConfig({ GEARTRAIN_NODE_CONFIG: path.join(dir, "bad.json") })).toThrow(/not valid JSON/);
-  writeFileSync(path.join(dir, "ok.json"), JSON.stringify({ cloudDomain: "apps.example.org" }));
-  expect(loadConfig({ GEARTRAIN_NODE_CONFIG: path.join(dir, "ok.json") }).cloudDomain).toBe(
-    "apps.example.org",
-  );
+  try {
+    expect(() => loadConfig({ GEARTRAIN_NODE_CONFIG: path.join(dir, "missing.json") })).toThrow(
+      /cannot read/,
+    );
+    writeFileSync(path.join(dir, "bad.json"), "{");
+    expect(() => loadConfig({ GEARTRAIN_NODE_CONFIG: path.join(dir, "bad.json") })).toThrow(/not valid JSON/);
+    writeFileSync(path.join(dir, "ok.json"), JSON.stringify({ cloudDomain: "apps.example.org" }));
+    expect(loadConfig({ GEARTRAIN_NODE_CONFIG: path.join(dir, "ok.json") }).cloudDomain).toBe(
+      "apps.example.org",
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
