@@ -195,10 +195,34 @@ async function dispatch(argv: string[]): Promise<number> {
   }
 }
 
-function fail(code: number, kind: string, message: string, extra: Record<string, unknown> = {}): number {
+/** Prints an error as `{ error: { kind, message, ... } }` on stdout and one line on stderr; returns `code`. */
+export function fail(
+  command: string,
+  code: number,
+  kind: string,
+  message: string,
+  extra: Record<string, unknown> = {},
+): number {
   out({ error: { kind, message, ...extra } });
-  console.error(`geartrain node cartridge: ${message.split("\n")[0]}`);
+  console.error(`geartrain node ${command}: ${message.split("\n")[0]}`);
   return code;
+}
+
+/** Exit code and JSON error for what a gear or cartridge operation throws (see CARTRIDGE_USAGE). */
+export function failForCartridgeError(command: string, e: unknown): number {
+  if (e instanceof ValidationError) return fail(command, 3, "invalid", e.message, { field: e.field });
+  if (e instanceof CartridgeError)
+    return fail(command, 3, "invalid_cartridge", e.message, { problems: e.problems });
+  if (e instanceof NotFoundError || e instanceof CartridgeNotFoundError)
+    return fail(command, 4, "not_found", e.message);
+  if (e instanceof ConflictError) return fail(command, 5, "conflict", e.message);
+  if (e instanceof HookError)
+    return fail(command, 1, "hook_failed", e.message, {
+      cartridge: e.cartridge,
+      hook: e.hook,
+      exitCode: e.result.code,
+    });
+  return fail(command, 1, "error", (e as Error).message);
 }
 
 export async function runCartridge(argv: string[]): Promise<number> {
@@ -209,17 +233,6 @@ export async function runCartridge(argv: string[]): Promise<number> {
       console.error(`geartrain node cartridge: ${(e as Error).message}\n\n${CARTRIDGE_USAGE}`);
       return 2;
     }
-    if (e instanceof ValidationError) return fail(3, "invalid", e.message, { field: e.field });
-    if (e instanceof CartridgeError) return fail(3, "invalid_cartridge", e.message, { problems: e.problems });
-    if (e instanceof NotFoundError || e instanceof CartridgeNotFoundError)
-      return fail(4, "not_found", e.message);
-    if (e instanceof ConflictError) return fail(5, "conflict", e.message);
-    if (e instanceof HookError)
-      return fail(1, "hook_failed", e.message, {
-        cartridge: e.cartridge,
-        hook: e.hook,
-        exitCode: e.result.code,
-      });
-    return fail(1, "error", (e as Error).message);
+    return failForCartridgeError("cartridge", e);
   }
 }

@@ -2,13 +2,9 @@
 // JSON on stdout; exit codes as `geartrain node` (3: invalid input, nothing was changed).
 
 import { parseArgs } from "util";
-import { CartridgeError } from "../../cartridges/manifest";
-import { ConflictError } from "../accounts";
-import { HookError } from "../cartridge/hooks";
-import { CartridgeNotFoundError } from "../cartridge/repository";
+import { fail, failForCartridgeError } from "../cartridge/cli";
 import { makeContext } from "../context";
 import { DeployFailedError } from "../deploy/operations";
-import { NotFoundError } from "../gear";
 import { ValidationError } from "../validate";
 import { QUICKSTARTS, runQuickstart } from "./guestbook";
 import { out, readAllStdin } from "../cli-io";
@@ -69,12 +65,6 @@ async function dispatch(argv: string[]): Promise<number> {
   return 0;
 }
 
-function fail(code: number, kind: string, message: string, extra: Record<string, unknown> = {}): number {
-  out({ error: { kind, message, ...extra } });
-  console.error(`geartrain node quickstart: ${message.split("\n")[0]}`);
-  return code;
-}
-
 export async function runQuickstartCommand(argv: string[]): Promise<number> {
   try {
     return await dispatch(argv);
@@ -83,18 +73,7 @@ export async function runQuickstartCommand(argv: string[]): Promise<number> {
       console.error(`geartrain node quickstart: ${(e as Error).message}\n\n${QUICKSTART_USAGE}`);
       return 2;
     }
-    if (e instanceof ValidationError) return fail(3, "invalid", e.message, { field: e.field });
-    if (e instanceof CartridgeError) return fail(3, "invalid_cartridge", e.message, { problems: e.problems });
-    if (e instanceof NotFoundError || e instanceof CartridgeNotFoundError)
-      return fail(4, "not_found", e.message);
-    if (e instanceof ConflictError) return fail(5, "conflict", e.message);
-    if (e instanceof HookError)
-      return fail(1, "hook_failed", e.message, {
-        cartridge: e.cartridge,
-        hook: e.hook,
-        exitCode: e.result.code,
-      });
-    if (e instanceof DeployFailedError) return fail(1, "deploy_failed", e.message);
-    return fail(1, "error", (e as Error).message);
+    if (e instanceof DeployFailedError) return fail("quickstart", 1, "deploy_failed", e.message);
+    return failForCartridgeError("quickstart", e);
   }
 }
