@@ -44,6 +44,26 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Stops a test sshd (SIGTERM, SIGKILL after 5 s) and removes its directory. */
+export function stopSshd(child: ChildProcess, dir: string): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const cleanup = () => {
+      fs.rmSync(dir, { recursive: true, force: true });
+      resolve();
+    };
+    if (child.exitCode !== null || child.signalCode !== null) {
+      cleanup();
+      return;
+    }
+    const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
+    child.once("exit", () => {
+      clearTimeout(killer);
+      cleanup();
+    });
+    child.kill("SIGTERM");
+  });
+}
+
 /** Resolves once something on 127.0.0.1:port answers with an SSH banner. */
 export function waitForBanner(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -139,23 +159,7 @@ export async function startTestSshd(opts: SshdOptions): Promise<TestSshd> {
         dir,
         knownHostsLine: `[127.0.0.1]:${port} ${hostPub}`,
         log: () => log,
-        stop: () =>
-          new Promise<void>((resolve) => {
-            const cleanup = () => {
-              fs.rmSync(dir, { recursive: true, force: true });
-              resolve();
-            };
-            if (child.exitCode !== null || child.signalCode !== null) {
-              cleanup();
-              return;
-            }
-            const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
-            child.once("exit", () => {
-              clearTimeout(killer);
-              cleanup();
-            });
-            child.kill("SIGTERM");
-          }),
+        stop: () => stopSshd(child, dir),
       };
     }
     throw lastError ?? new Error("sshd did not start");

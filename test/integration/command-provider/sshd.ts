@@ -6,7 +6,7 @@ import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { freePort, SSHD, waitForBanner } from "../../helpers/sshd";
+import { freePort, SSHD, stopSshd, waitForBanner } from "../../helpers/sshd";
 
 export { freePort, SSHD };
 
@@ -121,23 +121,7 @@ export async function startSshd(): Promise<Sshd> {
         encryptedClientKeyPassphrase: passphrase,
         strangerKey: read(stranger),
         log: () => log,
-        stop: () =>
-          new Promise<void>((resolve) => {
-            const cleanup = () => {
-              fs.rmSync(dir, { recursive: true, force: true });
-              resolve();
-            };
-            if (child.exitCode !== null || child.signalCode !== null) {
-              cleanup();
-              return;
-            }
-            const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
-            child.once("exit", () => {
-              clearTimeout(killer);
-              cleanup();
-            });
-            child.kill("SIGTERM");
-          }),
+        stop: () => stopSshd(child, dir),
       };
     }
     throw lastError ?? new Error("sshd did not start");
