@@ -22,9 +22,8 @@ import {
   schemaAtPath,
   type PathSegment,
 } from "../common/ajv-errors";
+import { DEFAULT_ENV_PREFIX, ENV_NAME_PATTERN, RESERVED_ENV_NAMES } from "../common/env-names";
 import { closestMatch } from "../common/suggest";
-import { defaultConfig } from "../node/config";
-import { ENV_NAME_PATTERN, RESERVED_ENV_NAMES } from "../node/validate";
 import managedFilesSchema from "./schema/managed-files.schema.json";
 import manifestSchema from "./schema/manifest.schema.json";
 import {
@@ -511,7 +510,7 @@ function reservedNames(data: Record<string, unknown>): Finding[] {
   if (typeof short === "string" && RESERVED_SHORT_NAMES.includes(short))
     findings.push({
       at: ["Cartridge-Short-Name"],
-      message: `expected a short name the platform does not use, got the reserved "${short}" (its variables would mix with the gear's own ${envPrefix()}${short}_* variables; e.g. Cartridge-Short-Name: ${short}CART)`,
+      message: `expected a short name the platform does not use, got the reserved "${short}" (its variables would mix with the gear's own ${DEFAULT_ENV_PREFIX}${short}_* variables; e.g. Cartridge-Short-Name: ${short}CART)`,
     });
   return findings;
 }
@@ -613,7 +612,7 @@ function endpointRules(view: View, manifest: Record<string, unknown>): Finding[]
   const base = view.at("Endpoints");
   const short =
     typeof manifest["Cartridge-Short-Name"] === "string" ? manifest["Cartridge-Short-Name"] : "<SHORT>";
-  const variable = (name: string) => `${envPrefix()}${short}_${name}`;
+  const variable = (name: string) => `${DEFAULT_ENV_PREFIX}${short}_${name}`;
   const findings: Finding[] = [];
   const names = new Map<string, { key: string; index: number }>();
   const bindings = new Map<string, number>();
@@ -795,12 +794,12 @@ export function cartridgeIdent(manifest: Manifest, version: string = manifest.Ve
 }
 
 /** Environment variable for a cartridge variable name, e.g. (PHP, HTTP_PORT) → GEARTRAIN_PHP_HTTP_PORT. */
-export function cartridgeVariable(manifest: Manifest, name: string, prefix: string = envPrefix()): string {
+export function cartridgeVariable(
+  manifest: Manifest,
+  name: string,
+  prefix: string = DEFAULT_ENV_PREFIX,
+): string {
   return `${prefix}${manifest["Cartridge-Short-Name"]}_${name}`;
-}
-
-function envPrefix(): string {
-  return defaultConfig().envPrefix;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -845,7 +844,7 @@ export async function inspectCartridge(
   dir: string,
   options: CartridgeOptions = {},
 ): Promise<{ cartridge?: LoadedCartridge; problems: CartridgeProblem[] }> {
-  const prefix = options.envPrefix ?? envPrefix();
+  const prefix = options.envPrefix ?? DEFAULT_ENV_PREFIX;
   const rel = (p: string) => path.join(dir, p);
   const problems: CartridgeProblem[] = [];
 
@@ -1008,7 +1007,7 @@ export async function loadCartridge(dir: string, options: CartridgeOptions = {})
 export function envNameProblem(
   name: string,
   manifest: Manifest | undefined,
-  prefix: string = envPrefix(),
+  prefix: string = DEFAULT_ENV_PREFIX,
 ): string | undefined {
   if (!ENV_NAME_PATTERN.test(name))
     return `expected a file named after an environment variable (upper-case letters, digits and '_', not starting with a digit), got "${name}" (rename the file)`;

@@ -5,6 +5,7 @@
 
 import { readFileSync } from "fs";
 import * as path from "path";
+import { DEFAULT_ENV_PREFIX } from "../common/env-names";
 import type { FrontendConfig, IsolationSetting, NodeConfig, Profile } from "./types";
 import { PROFILE_PATTERN, ValidationError } from "./validate";
 
@@ -56,7 +57,7 @@ export function defaultConfig(): NodeConfig {
     disk: { mode: "auto" },
     limitsDir: "/etc/security/limits.d",
     limitsOrder: 84,
-    envPrefix: "GEARTRAIN_",
+    envPrefix: DEFAULT_ENV_PREFIX,
     cloudDomain: "example.com",
     defaultProfile: "small",
     profiles: DEFAULT_PROFILES,

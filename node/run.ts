@@ -13,7 +13,8 @@ import * as path from "path";
 import type { NodeContext } from "./context";
 import { processEnv } from "./env";
 import { gearProcessContext } from "./mcs";
-import { ENV_NAME_PATTERN, validateUuid, ValidationError } from "./validate";
+import { ENV_NAME_PATTERN } from "../common/env-names";
+import { validateUuid, ValidationError } from "./validate";
 import { readPasswd } from "./accounts";
 
 export const PERL = "/usr/bin/perl";

@@ -1,6 +1,7 @@
 // Strict input validation. Every value that reaches a host command passes one of these first.
 // Messages have fixed wording and always name the field, so callers (CLI, agent) can show them as-is.
 
+import { ENV_NAME_PATTERN, RESERVED_ENV_NAMES } from "../common/env-names";
 import type { GearSpec, NodeConfig } from "./types";
 
 export class ValidationError extends Error {
@@ -19,24 +20,8 @@ export const UUID_PATTERN = /^[0-9a-f]{32}$/;
 export const NAME_PATTERN = /^[a-z][a-z0-9]{0,31}$/;
 /** Profile names: like app names, but may contain '-' after the first character. */
 export const PROFILE_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
-/** User env var names (POSIX portable, upper case, ≤128 bytes). */
-export const ENV_NAME_PATTERN = /^[A-Z_][A-Z0-9_]{0,127}$/;
 export const ENV_VALUE_MAX_BYTES = 512;
 export const ENV_MAX_COUNT = 50;
-/** Names a user var may never take (OpenShift environment.rb), plus everything under our prefix. */
-export const RESERVED_ENV_NAMES: readonly string[] = [
-  "HOME",
-  "HOSTNAME",
-  "IFS",
-  "LD_LIBRARY_PATH",
-  "LD_PRELOAD",
-  "LOGNAME",
-  "PATH",
-  "SHELL",
-  "TMP",
-  "TMPDIR",
-  "USER",
-];
 
 function describe(value: unknown): string {
   const s = typeof value === "string" ? JSON.stringify(value) : String(value);

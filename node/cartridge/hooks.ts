@@ -5,7 +5,7 @@ import * as path from "path";
 import type { NodeContext } from "../context";
 import { runInGear, type RunResult } from "../run";
 import type { GearSpec } from "../types";
-import { ENV_NAME_PATTERN } from "../validate";
+import { ENV_NAME_PATTERN } from "../../common/env-names";
 import { readEnvDirSafe } from "./fsutil";
 import { hookEnv, type CartridgeEnvSource } from "./model";
 import type { CartridgeRecord } from "./records";

@@ -12,7 +12,8 @@ import {
   type Mapping,
 } from "../../cartridges/manifest";
 import { GEAR_PATH } from "../env";
-import { ENV_NAME_PATTERN, RESERVED_ENV_NAMES, ValidationError } from "../validate";
+import { ENV_NAME_PATTERN, RESERVED_ENV_NAMES } from "../../common/env-names";
+import { ValidationError } from "../validate";
 
 /** bin/control action names (standard or Additional-Control-Actions). */
 export const ACTION_PATTERN = /^[a-z][a-z0-9_-]{0,63}$/;

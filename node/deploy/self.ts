@@ -13,7 +13,8 @@ import { hookEnv, type CartridgeEnvSource } from "../cartridge/model";
 import { loadConfig, CONFIG_ENV } from "../config";
 import { processEnv } from "../env";
 import type { NodeConfig } from "../types";
-import { ENV_NAME_PATTERN, NAME_PATTERN, UUID_PATTERN } from "../validate";
+import { ENV_NAME_PATTERN } from "../../common/env-names";
+import { NAME_PATTERN, UUID_PATTERN } from "../validate";
 import { DEPLOYMENTS_DIR, parseBranch, parseKeep, type Setting } from "./model";
 
 /** Environment variables the forced command hands to git and its hooks (constant names). */
