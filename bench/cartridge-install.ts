@@ -4,7 +4,7 @@
 //
 // Each run takes a fresh gear (createGear, not timed) and times from the start of the install until nginx
 // first answers 200 for the gear's host name (GET http://127.0.0.1:<port>/ with Host: <app>-bench.<domain>,
-// polled every 10 ms). nginx is a private instance (node/frontend/private-nginx.ts), never the system one.
+// polled every 10 ms). nginx is a private instance (test/helpers/private-nginx.ts), never the system one.
 //
 //   Geartrain: installCartridge(ctx, uuid, { name }, { frontend: nodeFrontend() }), then poll.
 //   by hand:   the same steps as a bare script, with no records, checks, locks, templates engine, nginx -t
@@ -24,7 +24,7 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { parseArgs, promisify } from "util";
-import { loopbackAddress } from "../node/addresses";
+import { loopbackAddress } from "../node/host/addresses";
 import { desiredFrontend, nodeFrontend } from "../node/cartridge/frontend";
 import {
   cartridgeDir,
@@ -37,12 +37,12 @@ import { installCartridge } from "../node/cartridge/operations";
 import { addToRepository, resolveCartridge } from "../node/cartridge/repository";
 import { resolveConfig } from "../node/config";
 import { makeContext, type NodeContext } from "../node/context";
-import { GEAR_PATH } from "../node/env";
-import { validateFrontendSpec } from "../node/frontend";
+import { GEAR_PATH } from "../node/gear/env";
+import { validateFrontendSpec } from "../node/frontend/operations";
 import { reloadArgv } from "../node/frontend/nginx";
-import { startPrivateNginx } from "../node/frontend/private-nginx";
+import { startPrivateNginx } from "../test/helpers/private-nginx";
 import { BASE_FILE, gearFileName, renderBaseConf, renderGearConf } from "../node/frontend/render";
-import { createGear, destroyGear, listGears } from "../node/gear";
+import { createGear, destroyGear, listGears } from "../node/gear/lifecycle";
 
 const exec = promisify(execFile);
 const PATH_ENV = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" };

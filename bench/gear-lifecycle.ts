@@ -14,8 +14,8 @@ import * as path from "path";
 import { parseArgs, promisify } from "util";
 import { resolveConfig } from "../node/config";
 import { makeContext, NodeContext } from "../node/context";
-import { createGear, destroyGear, listGears } from "../node/gear";
-import { homeLayout } from "../node/home";
+import { createGear, destroyGear, listGears } from "../node/gear/lifecycle";
+import { homeLayout } from "../node/gear/home";
 import type { GearSpec } from "../node/types";
 import { randomBytes } from "crypto";
 

@@ -30,9 +30,9 @@ import { resolveConfig } from "../node/config";
 import { makeContext } from "../node/context";
 import { initAppRepository } from "../node/deploy/repo";
 import { addSshKey } from "../node/deploy/sshkeys";
-import { startPrivateNginx } from "../node/frontend/private-nginx";
-import { createGear, destroyGear, listGears } from "../node/gear";
-import { runInGear } from "../node/run";
+import { startPrivateNginx } from "../test/helpers/private-nginx";
+import { createGear, destroyGear, listGears } from "../node/gear/lifecycle";
+import { runInGear } from "../node/gear/run-in-gear";
 import { keygen, startTestSshd } from "../test/helpers/sshd";
 
 const exec = promisify(execFile);

@@ -1,6 +1,6 @@
 // `geartrain cartridge …`: tools for cartridge authors. Today: lint.
 import { parseArgs } from "util";
-import type { CommandGroup } from "../services/cli/main";
+import type { CommandGroup } from "../common/cli";
 import { formatLintResults, lintCartridges } from "./lint";
 
 export const EXIT = { OK: 0, PROBLEMS: 1, USAGE: 2 } as const;

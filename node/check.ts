@@ -3,14 +3,14 @@
 
 import { promises as fs } from "fs";
 import * as path from "path";
-import { readPasswd } from "./accounts";
+import { readPasswd } from "./host/accounts";
 import type { NodeContext } from "./context";
-import { chooseDiskMode, imagePath, quotaSupport } from "./disk";
-import { inspectGear, listGears } from "./gear";
-import { gearFrontendDrift, listGearFrontends, nginxTest } from "./frontend";
-import { limitsDirExists } from "./limits";
-import { isolationSummary, listNetworkUids } from "./netfilter";
-import { listMarkers } from "./state";
+import { chooseDiskMode, imagePath, quotaSupport } from "./host/disk";
+import { inspectGear, listGears } from "./gear/lifecycle";
+import { gearFrontendDrift, listGearFrontends, nginxTest } from "./frontend/operations";
+import { limitsDirExists } from "./host/pam-limits";
+import { isolationSummary, listNetworkUids } from "./host/netfilter";
+import { listMarkers } from "./gear/marker";
 import { UUID_PATTERN } from "./validate";
 
 export interface CheckItem {

@@ -1,9 +1,9 @@
 // What one node host offers, detected once: config, cgroup hierarchy, SELinux. Passed to every operation.
 
-import { detectHierarchy } from "./cgroups/detect";
-import { CgroupDriver, makeDriver } from "./cgroups/driver";
+import { detectHierarchy } from "./host/cgroups/detect";
+import { CgroupDriver, makeDriver } from "./host/cgroups/driver";
 import { loadConfig } from "./config";
-import { selinuxStatus } from "./selinux";
+import { selinuxStatus } from "./host/selinux";
 import type { NodeConfig, SelinuxStatus } from "./types";
 
 export interface NodeContext {

@@ -70,7 +70,7 @@ export interface NodeConfig {
   readonly defaultProfile: ProfileName;
   readonly profiles: Readonly<Record<ProfileName, Profile>>;
   readonly frontend: FrontendConfig;
-  /** gear network isolation (node/netfilter.ts): backend and the netfilter table (nft) / chain (iptables) */
+  /** gear network isolation (node/host/netfilter.ts): backend and the netfilter table (nft) / chain (iptables) */
   readonly network: { readonly isolation: IsolationSetting; readonly table: string };
 }
 
@@ -138,7 +138,7 @@ export interface GearState {
   readonly disk: DiskState;
   readonly limitsFile: string | null;
   readonly addresses: GearAddresses;
-  /** network isolation of the gear's loopback block (node/netfilter.ts) */
+  /** network isolation of the gear's loopback block (node/host/netfilter.ts) */
   readonly network: NetworkState;
   readonly processes: readonly { readonly pid: number; readonly inCgroup: boolean; readonly comm: string }[];
   /** each cartridge with its actual status (`bin/control status`), see node/cartridge/inspect.ts */

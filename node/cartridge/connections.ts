@@ -9,11 +9,11 @@
 import { promises as fs } from "fs";
 import * as path from "path";
 import type { NodeContext } from "../context";
-import { gearHome } from "../env";
-import { listGears } from "../gear";
-import { withFileLock } from "../lock";
-import { lockPath, readMarker } from "../state";
-import { exists, writeRootFile } from "./fsutil";
+import { gearHome } from "../gear/env";
+import { listGears } from "../gear/lifecycle";
+import { withFileLock } from "../host/lock";
+import { lockPath, readMarker } from "../gear/marker";
+import { exists, writeRootFile } from "../host/fs";
 import { HookError, runHook, type GearRef } from "./hooks";
 import { connectionMatches, EVENT_PATTERN, parsePublishedEnv } from "./model";
 import { listRecords, readConnections, writeConnections, type CartridgeRecord } from "./records";

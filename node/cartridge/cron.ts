@@ -5,11 +5,11 @@
 
 import * as path from "path";
 import type { NodeContext } from "../context";
-import { gearHome } from "../env";
-import { listGears } from "../gear";
-import { readMarker } from "../state";
+import { gearHome } from "../gear/env";
+import { listGears } from "../gear/lifecycle";
+import { readMarker } from "../gear/marker";
 import { ValidationError } from "../validate";
-import { exists } from "./fsutil";
+import { exists } from "../host/fs";
 import { runHook } from "./hooks";
 import { CRON_FREQUENCIES, type CronFrequency } from "./model";
 import { listRecords } from "./records";

@@ -8,7 +8,7 @@ import {
   setGearFrontend,
   type FrontendRoute,
   type GearFrontendSpec,
-} from "../frontend";
+} from "../frontend/operations";
 import { appHostname, gearRoutes, type RouteSpec } from "./model";
 import type { CartridgeRecord } from "./records";
 

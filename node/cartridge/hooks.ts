@@ -3,10 +3,10 @@
 
 import * as path from "path";
 import type { NodeContext } from "../context";
-import { runInGear, type RunResult } from "../run";
+import { runInGear, type RunResult } from "../gear/run-in-gear";
 import type { GearSpec } from "../types";
 import { ENV_NAME_PATTERN } from "../../common/env-names";
-import { readEnvDirSafe } from "./fsutil";
+import { readEnvDirSafe } from "../host/fs";
 import { hookEnv, type CartridgeEnvSource } from "./model";
 import type { CartridgeRecord } from "./records";
 

@@ -2,7 +2,7 @@
 // stopped and its route serves the "starting" page through the unidler (node/frontend/unidler.ts), which
 // starts the gear here on the first request and switches the route back to the app.
 
-import { gearHome } from "../env";
+import { gearHome } from "../gear/env";
 import type { NodeContext } from "../context";
 import { setGearIdle, startUnidler, type Unidler } from "../frontend/unidler";
 import { validateUuid } from "../validate";

@@ -3,9 +3,9 @@
 
 import * as path from "path";
 import type { NodeContext } from "../context";
-import { listCartridgeDirs } from "../home";
+import { listCartridgeDirs } from "../gear/home";
 import type { Drift, GearCartridgeState, GearSpec } from "../types";
-import { exists } from "./fsutil";
+import { exists } from "../host/fs";
 import { runHook } from "./hooks";
 import { listRecords, type CartridgeRecord } from "./records";
 

@@ -11,7 +11,7 @@ import {
   type Manifest,
   type Mapping,
 } from "../../cartridges/manifest";
-import { GEAR_PATH } from "../env";
+import { GEAR_PATH } from "../gear/env";
 import { ENV_NAME_PATTERN, RESERVED_ENV_NAMES } from "../../common/env-names";
 import { ValidationError } from "../validate";
 

@@ -6,15 +6,15 @@
 import { promises as fs } from "fs";
 import * as path from "path";
 import { cartridgeIdent, manifestForVersion, type LoadedCartridge } from "../../cartridges/manifest";
-import { ConflictError } from "../accounts";
+import { ConflictError } from "../host/accounts";
 import type { NodeContext } from "../context";
-import { run } from "../exec";
-import { gearHome } from "../env";
-import { NotFoundError } from "../gear";
-import { listCartridgeDirs } from "../home";
-import { withFileLock } from "../lock";
-import { runInGear, type RunResult } from "../run";
-import { ensureStateDirs, lockPath, readMarker } from "../state";
+import { run } from "../host/exec";
+import { gearHome } from "../gear/env";
+import { NotFoundError } from "../gear/lifecycle";
+import { listCartridgeDirs } from "../gear/home";
+import { withFileLock } from "../host/lock";
+import { runInGear, type RunResult } from "../gear/run-in-gear";
+import { ensureStateDirs, lockPath, readMarker } from "../gear/marker";
 import type { GearCartridgeState } from "../types";
 import { validateUuid, ValidationError } from "../validate";
 import {
@@ -40,7 +40,7 @@ import {
   listNoFollow,
   readText,
   writeRootFile,
-} from "./fsutil";
+} from "../host/fs";
 import { DEFAULT_HOOK_TIMEOUT_MS, renderTemplates, runHook, runHookOk, type GearRef } from "./hooks";
 import { recordStatus } from "./inspect";
 import {
@@ -57,7 +57,7 @@ import {
   validateCartridgeName,
   type InstallStep,
 } from "./model";
-import { loopbackAddress } from "../addresses";
+import { loopbackAddress } from "../host/addresses";
 import {
   listRecords,
   metaDir,
@@ -67,7 +67,7 @@ import {
   writeRecord,
   type CartridgeRecord,
 } from "./records";
-import { killCartridgeProcesses, processKeys } from "./processes";
+import { killCartridgeProcesses, processKeys } from "./cartridge-processes";
 import { CartridgeNotFoundError, resolveCartridge, validateRequest } from "./repository";
 
 export interface CartridgeOptions {

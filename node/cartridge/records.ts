@@ -7,7 +7,7 @@ import * as path from "path";
 import type { Manifest } from "../../cartridges/manifest";
 import type { EndpointBinding, InstallStep } from "./model";
 import { CARTRIDGE_DIR_PATTERN } from "./model";
-import { readText, writeRootFile } from "./fsutil";
+import { readText, writeRootFile } from "../host/fs";
 
 export type CartridgePhase = "installing" | "installed" | "removing";
 

@@ -12,11 +12,11 @@ import {
   type LoadedCartridge,
   type Manifest,
 } from "../../cartridges/manifest";
-import { ConflictError } from "../accounts";
-import { withMutex } from "../lock";
+import { ConflictError } from "../host/accounts";
+import { withMutex } from "../host/lock";
 import type { NodeConfig } from "../types";
 import { ValidationError } from "../validate";
-import { copyTree, exists, treeDigestEntries } from "./fsutil";
+import { copyTree, exists, treeDigestEntries } from "../host/fs";
 import {
   compareVersions,
   validateCartridgeName,

@@ -16,8 +16,8 @@ import { spawn } from "child_process";
 import { promises as fs } from "fs";
 import * as path from "path";
 import type { CartridgeRecord } from "../cartridge/records";
-import { withFileLock } from "../lock";
-import { GEAR_PATH } from "../env";
+import { withFileLock } from "../host/lock";
+import { GEAR_PATH } from "../gear/env";
 import {
   deploymentId,
   deploymentsToPrune,

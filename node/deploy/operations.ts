@@ -6,9 +6,9 @@
 import * as path from "path";
 import { CONFIG_ENV } from "../config";
 import type { NodeContext } from "../context";
-import { withFileLock } from "../lock";
-import { spawnInGear } from "../run";
-import { ensureStateDirs, lockPath } from "../state";
+import { withFileLock } from "../host/lock";
+import { spawnInGear } from "../gear/run-in-gear";
+import { ensureStateDirs, lockPath } from "../gear/marker";
 import { ValidationError } from "../validate";
 import type { DeployResult, DeploymentInfo, ActiveDeployment } from "./lifecycle";
 import { BRANCH_PATTERN, SHA_PATTERN } from "./model";

@@ -11,7 +11,7 @@
 // the root). Input is PAM_USER (the authenticated account) and PAM_TYPE; accounts that are not gears of
 // this node are left alone. A gear without its cgroup is refused a session (it would run unlimited).
 
-import { readPasswd } from "../accounts";
+import { readPasswd } from "../host/accounts";
 import { CONFIG_ENV, loadConfig } from "../config";
 import { makeContext } from "../context";
 import { UUID_PATTERN } from "../validate";

@@ -5,13 +5,13 @@
 
 import { constants, promises as fs } from "fs";
 import * as path from "path";
-import { ConflictError } from "../accounts";
-import { writeRootFile } from "../cartridge/fsutil";
+import { ConflictError } from "../host/accounts";
+import { writeRootFile } from "../host/fs";
 import type { NodeContext } from "../context";
-import { gearHome } from "../env";
-import { NotFoundError } from "../gear";
-import { runInGear, type RunResult } from "../run";
-import { readMarker } from "../state";
+import { gearHome } from "../gear/env";
+import { NotFoundError } from "../gear/lifecycle";
+import { runInGear, type RunResult } from "../gear/run-in-gear";
+import { readMarker } from "../gear/marker";
 import type { GearSpec } from "../types";
 import { validateUuid, ValidationError } from "../validate";
 import { DEPLOYMENTS_DIR, MAX_KEEP, parseBranch, parseKeep, BRANCH_PATTERN } from "./model";

@@ -6,12 +6,12 @@
 import { spawn } from "child_process";
 import { existsSync, promises as fs } from "fs";
 import * as path from "path";
-import { readPasswd } from "../accounts";
+import { readPasswd } from "../host/accounts";
 import { listRecords, type CartridgeRecord } from "../cartridge/records";
-import { readEnvDirSafe } from "../cartridge/fsutil";
+import { readEnvDirSafe } from "../host/fs";
 import { hookEnv, type CartridgeEnvSource } from "../cartridge/model";
 import { loadConfig, CONFIG_ENV } from "../config";
-import { processEnv } from "../env";
+import { processEnv } from "../gear/env";
 import type { NodeConfig } from "../types";
 import { ENV_NAME_PATTERN } from "../../common/env-names";
 import { NAME_PATTERN, UUID_PATTERN } from "../validate";

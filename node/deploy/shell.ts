@@ -17,11 +17,11 @@ import { spawn } from "child_process";
 import { promises as fs } from "fs";
 import { parseArgs } from "util";
 import { makeContext } from "../context";
-import { GEAR_PATH } from "../env";
+import { GEAR_PATH } from "../gear/env";
 import { parseSshCommand, RefusedError, resolveGearRepo } from "./command";
 import { requireDeploymentsDir, withDeployLock } from "./lifecycle";
 import { gearSelf, gearSideConfig, geartrainLauncher, HOOK_ENV } from "./self";
-import type { CgroupDriver } from "../cgroups/driver";
+import type { CgroupDriver } from "../host/cgroups/driver";
 
 function say(message: string): void {
   process.stderr.write(`geartrain: ${message}\n`);

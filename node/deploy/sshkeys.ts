@@ -5,12 +5,12 @@
 
 import { promises as fs } from "fs";
 import * as path from "path";
-import { writeRootFile } from "../cartridge/fsutil";
+import { writeRootFile } from "../host/fs";
 import { CONFIG_ENV } from "../config";
 import type { NodeContext } from "../context";
-import { withFileLock } from "../lock";
-import { ensureStateDirs, lockPath } from "../state";
-import { ConflictError } from "../accounts";
+import { withFileLock } from "../host/lock";
+import { ensureStateDirs, lockPath } from "../gear/marker";
+import { ConflictError } from "../host/accounts";
 import { ValidationError } from "../validate";
 import {
   fingerprint,

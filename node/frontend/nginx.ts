@@ -3,7 +3,7 @@
 
 import { promises as fs } from "fs";
 import * as path from "path";
-import { run } from "../exec";
+import { run } from "../host/exec";
 import type { FrontendConfig } from "../types";
 
 export class FrontendError extends Error {

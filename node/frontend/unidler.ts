@@ -10,7 +10,7 @@
 import * as http from "http";
 import type { AddressInfo } from "net";
 import type { NodeContext } from "../context";
-import { listGearFrontends, readGearFrontend, setGearFrontend } from "./index";
+import { listGearFrontends, readGearFrontend, setGearFrontend } from "./operations";
 import { renderStartingPage, RETRY_AFTER_SECONDS } from "./render";
 import { HOSTNAME_PATTERN } from "./validate";
 

@@ -14,8 +14,8 @@ import { addToRepository, CartridgeNotFoundError, resolveCartridge } from "../ca
 import type { NodeContext } from "../context";
 import { deployGear, gearDeployments } from "../deploy/operations";
 import { initAppRepository } from "../deploy/repo";
-import { createGear } from "../gear";
-import { readMarker } from "../state";
+import { createGear } from "../gear/lifecycle";
+import { readMarker } from "../gear/marker";
 import type { GearCartridgeState } from "../types";
 import { validateGearSpec, ValidationError } from "../validate";
 

@@ -1,15 +1,12 @@
 // The `geartrain` command line: a thin dispatcher to the command groups.
-// Each group module exports `run(argv): Promise<number>` and a one-line summary.
+// Each group module exports a `CommandGroup` (common/cli.ts): `run(argv): Promise<number>` and a summary.
 
-export interface CommandGroup {
-  readonly summary: string;
-  run(argv: string[]): Promise<number>;
-}
+import type { CommandGroup } from "../../common/cli";
 
 /** Groups are loaded lazily so `geartrain --help` stays fast and one group's deps never slow another. */
 const GROUPS: Record<string, () => Promise<CommandGroup>> = {
   cartridge: async () => (await import("../../cartridges/cli")).group,
-  node: async () => (await import("../../node/cli")).group,
+  node: async () => (await import("../../node/cli/main")).group,
 };
 
 const USAGE_HEAD = `geartrain: an OpenShift-Origin-v2-style PaaS as Pulumi code

@@ -4,11 +4,11 @@
 
 import { readFileSync, statSync } from "fs";
 import * as path from "path";
-import { loopbackAddress } from "../../node/addresses";
+import { loopbackAddress } from "../../node/host/addresses";
 import { runCronJobs } from "../../node/cartridge/cron";
 import { controlCartridge, installCartridge, removeCartridge } from "../../node/cartridge/operations";
-import { inspectGear } from "../../node/gear";
-import { runInGear } from "../../node/run";
+import { inspectGear } from "../../node/gear/lifecycle";
+import { runInGear } from "../../node/gear/run-in-gear";
 import { cli } from "./helpers";
 import { gearSnapshot, httpGet, makeCartridgeNode, type CartridgeTestNode } from "./cartridge-helpers";
 

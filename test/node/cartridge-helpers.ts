@@ -6,10 +6,10 @@ import { createHash } from "crypto";
 import { existsSync, mkdtempSync, promises as fs, readdirSync, rmSync } from "fs";
 import * as http from "http";
 import * as path from "path";
-import { createGear } from "../../node/gear";
-import { processesOfUid } from "../../node/procs";
+import { createGear } from "../../node/gear/lifecycle";
+import { processesOfUid } from "../../node/host/procs";
 import { nodeFrontend, type Frontend, type GearFrontendSpec } from "../../node/cartridge/frontend";
-import { startPrivateNginx, type PrivateNginx } from "../../node/frontend/private-nginx";
+import { startPrivateNginx, type PrivateNginx } from "../helpers/private-nginx";
 import { addToRepository } from "../../node/cartridge/repository";
 import { makeTestNode, newUuid, REPO, requirePrereqs, type TestNode } from "./helpers";
 

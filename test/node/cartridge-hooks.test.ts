@@ -15,7 +15,7 @@ import {
 } from "fs";
 import * as path from "path";
 import { CartridgeError } from "../../cartridges/manifest";
-import { loopbackAddress } from "../../node/addresses";
+import { loopbackAddress } from "../../node/host/addresses";
 import { HookError } from "../../node/cartridge/hooks";
 import {
   cartridgeStatus,
@@ -26,7 +26,7 @@ import {
 } from "../../node/cartridge/operations";
 import { readRecord, writeRecord } from "../../node/cartridge/records";
 import { addToRepository, listRepository } from "../../node/cartridge/repository";
-import { inspectGear, updateGear } from "../../node/gear";
+import { inspectGear, updateGear } from "../../node/gear/lifecycle";
 import { cli } from "./helpers";
 import { gearSnapshot, makeCartridgeNode, type CartridgeTestNode } from "./cartridge-helpers";
 

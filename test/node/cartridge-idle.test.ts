@@ -1,8 +1,8 @@
 // Idling through the whole stack: an idle gear's cartridges are stopped and nginx shows the starting
 // page; the node's unidler starts the gear's cartridges on the first request and routes back to the app.
 
-import { freePort } from "../../node/frontend/private-nginx";
-import { readGearFrontend } from "../../node/frontend";
+import { freePort } from "../helpers/private-nginx";
+import { readGearFrontend } from "../../node/frontend/operations";
 import { idleGear, runUnidler } from "../../node/cartridge/idle";
 import { cartridgeStatus, installCartridge } from "../../node/cartridge/operations";
 import { makeCartridgeNode, type CartridgeTestNode } from "./cartridge-helpers";

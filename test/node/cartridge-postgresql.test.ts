@@ -5,15 +5,15 @@
 import { execFile } from "child_process";
 import { existsSync, readFileSync, statSync } from "fs";
 import * as path from "path";
-import { loopbackAddress } from "../../node/addresses";
+import { loopbackAddress } from "../../node/host/addresses";
 import {
   connectGearApp,
   controlCartridge,
   installCartridge,
   removeCartridge,
 } from "../../node/cartridge/operations";
-import { inspectGear } from "../../node/gear";
-import { runInGear } from "../../node/run";
+import { inspectGear } from "../../node/gear/lifecycle";
+import { runInGear } from "../../node/gear/run-in-gear";
 import { gearSnapshot, httpGet, makeCartridgeNode, type CartridgeTestNode } from "./cartridge-helpers";
 
 jest.setTimeout(180_000);
@@ -124,7 +124,7 @@ test("publish/subscribe: the web cartridge of the app gets the database's variab
   const webIp = loopbackAddress(web.uid, 1);
   expect((await httpGet(webIp, 8080, "/")).body).toContain(`Database: PostgreSQL at ${dbIp}:5432`);
   // the web gear's processes really have them (whether a gear may connect to another gear's private
-  // address is the network isolation's call: node/netfilter.ts refuses it; same-gear use is below)
+  // address is the network isolation's call: node/host/netfilter.ts refuses it; same-gear use is below)
   const url = envOf(web.home, "GEARTRAIN_POSTGRESQL_DB_URL");
   const inGear = await runInGear(node.ctx, web.uuid, [
     "/bin/sh",

@@ -4,7 +4,7 @@
 
 import { promises as fs, statSync, readFileSync, existsSync } from "fs";
 import * as path from "path";
-import { loopbackAddress } from "../../node/addresses";
+import { loopbackAddress } from "../../node/host/addresses";
 import {
   cartridgeStatus,
   controlCartridge,
@@ -12,7 +12,7 @@ import {
   removeCartridge,
 } from "../../node/cartridge/operations";
 import { repositoryRoot } from "../../node/cartridge/repository";
-import { inspectGear } from "../../node/gear";
+import { inspectGear } from "../../node/gear/lifecycle";
 import {
   gearSnapshot,
   httpGet,

@@ -2,7 +2,7 @@
 
 import { mkdirSync, writeFileSync } from "fs";
 import * as path from "path";
-import { createGear, destroyGear } from "../../node/gear";
+import { createGear, destroyGear } from "../../node/gear/lifecycle";
 import { cli, makeTestNode, newUuid, TestNode } from "./helpers";
 import type { CheckReport } from "../../node/check";
 

@@ -4,7 +4,7 @@
 import { spawn } from "child_process";
 import { readFileSync, writeFileSync } from "fs";
 import * as path from "path";
-import { destroyGear, inspectGear, listGears } from "../../node/gear";
+import { destroyGear, inspectGear, listGears } from "../../node/gear/lifecycle";
 import { makeTestNode, newUuid, REPO, TestNode, traces } from "./helpers";
 
 jest.setTimeout(300_000);

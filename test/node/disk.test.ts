@@ -4,8 +4,8 @@
 import { execFileSync } from "child_process";
 import { existsSync, readFileSync } from "fs";
 import * as path from "path";
-import { createGear, destroyGear, inspectGear, updateGear } from "../../node/gear";
-import { runInGear } from "../../node/run";
+import { createGear, destroyGear, inspectGear, updateGear } from "../../node/gear/lifecycle";
+import { runInGear } from "../../node/gear/run-in-gear";
 import type { GearState } from "../../node/types";
 import { cli, makeTestNode, newUuid, requirePrereqs, TestNode, traces } from "./helpers";
 

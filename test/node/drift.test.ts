@@ -2,8 +2,8 @@
 
 import { chmodSync, chownSync, writeFileSync, readFileSync } from "fs";
 import * as path from "path";
-import { createGear, destroyGear, inspectGear, updateGear } from "../../node/gear";
-import { spawnInGear } from "../../node/run";
+import { createGear, destroyGear, inspectGear, updateGear } from "../../node/gear/lifecycle";
+import { spawnInGear } from "../../node/gear/run-in-gear";
 import { cli, makeTestNode, newUuid, TestNode } from "./helpers";
 import { execFileSync } from "child_process";
 

@@ -16,7 +16,7 @@ import {
 } from "fs";
 import * as http from "http";
 import * as path from "path";
-import { ConflictError } from "../../node/accounts";
+import { ConflictError } from "../../node/host/accounts";
 import { checkNode } from "../../node/check";
 import { makeContext } from "../../node/context";
 import {
@@ -27,11 +27,11 @@ import {
   removeGearFrontend,
   setGearFrontend,
   type GearFrontendSpec,
-} from "../../node/frontend";
-import { freePort, startPrivateNginx, type PrivateNginx } from "../../node/frontend/private-nginx";
+} from "../../node/frontend/operations";
+import { freePort, startPrivateNginx, type PrivateNginx } from "../helpers/private-nginx";
 import { startUnidler, type Unidler } from "../../node/frontend/unidler";
-import { createGear, destroyGear } from "../../node/gear";
-import { gearAddresses } from "../../node/addresses";
+import { createGear, destroyGear } from "../../node/gear/lifecycle";
+import { gearAddresses } from "../../node/host/addresses";
 import { ValidationError } from "../../node/validate";
 import { cli, makeTestNode, newUuid, type TestNode } from "./helpers";
 

@@ -22,7 +22,7 @@ import * as path from "path";
 import { pamAttach } from "../../node/deploy/pam";
 import { initAppRepository } from "../../node/deploy/repo";
 import { addSshKey } from "../../node/deploy/sshkeys";
-import { createGear } from "../../node/gear";
+import { createGear } from "../../node/gear/lifecycle";
 import { keygen, startTestSshd, type TestSshd } from "../helpers/sshd";
 import { makeTestNode, newUuid, REPO, type TestNode } from "./helpers";
 

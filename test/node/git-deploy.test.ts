@@ -17,13 +17,13 @@ import {
   writeFileSync,
 } from "fs";
 import * as path from "path";
-import { loopbackAddress } from "../../node/addresses";
+import { loopbackAddress } from "../../node/host/addresses";
 import { installCartridge } from "../../node/cartridge/operations";
-import { inspectGear, updateGear } from "../../node/gear";
+import { inspectGear, updateGear } from "../../node/gear/lifecycle";
 import { gearDeployments } from "../../node/deploy/operations";
 import { configureDeploys, initAppRepository } from "../../node/deploy/repo";
 import { addSshKey, listSshKeys, removeSshKey } from "../../node/deploy/sshkeys";
-import { runInGear } from "../../node/run";
+import { runInGear } from "../../node/gear/run-in-gear";
 import { httpGet, makeCartridgeNode, waitFor, type CartridgeTestNode } from "./cartridge-helpers";
 import { cli, REPO } from "./helpers";
 import { keygen, startTestSshd, type TestSshd } from "../helpers/sshd";

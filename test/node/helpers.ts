@@ -16,12 +16,12 @@ import {
   statSync,
 } from "fs";
 import * as path from "path";
-import { readPasswd } from "../../node/accounts";
+import { readPasswd } from "../../node/host/accounts";
 import { resolveConfig } from "../../node/config";
 import { makeContext, NodeContext } from "../../node/context";
-import { run } from "../../node/exec";
-import { destroyGear, listGears } from "../../node/gear";
-import { IPTABLES, iptablesChain, NFT } from "../../node/netfilter";
+import { run } from "../../node/host/exec";
+import { destroyGear, listGears } from "../../node/gear/lifecycle";
+import { IPTABLES, iptablesChain, NFT } from "../../node/host/netfilter";
 import type { NodeConfig } from "../../node/types";
 
 export const REPO = path.resolve(__dirname, "../..");

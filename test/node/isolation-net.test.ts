@@ -1,4 +1,4 @@
-// Network isolation between gears, measured on this host with real sockets (node/netfilter.ts):
+// Network isolation between gears, measured on this host with real sockets (node/host/netfilter.ts):
 //   - gear A cannot connect to a listener of gear B on B's private IP (refused at once), nor send UDP to it;
 //   - B can reach its own listener, A its own, root (nginx, the node) can reach both;
 //   - bind() to another gear's free address is NOT refused (netfilter cannot; SELinux would) — but the
@@ -9,11 +9,11 @@
 import { ChildProcess } from "child_process";
 import { existsSync } from "fs";
 import * as net from "net";
-import { gearAddresses } from "../../node/addresses";
+import { gearAddresses } from "../../node/host/addresses";
 import { checkNode } from "../../node/check";
 import { makeContext } from "../../node/context";
-import { run } from "../../node/exec";
-import { createGear, destroyGear, inspectGear, updateGear } from "../../node/gear";
+import { run } from "../../node/host/exec";
+import { createGear, destroyGear, inspectGear, updateGear } from "../../node/gear/lifecycle";
 import {
   IPTABLES,
   iptablesChain,
@@ -22,8 +22,8 @@ import {
   NFT,
   readGearNetwork,
   renderNftGear,
-} from "../../node/netfilter";
-import { runInGear, spawnInGear } from "../../node/run";
+} from "../../node/host/netfilter";
+import { runInGear, spawnInGear } from "../../node/gear/run-in-gear";
 import type { GearState } from "../../node/types";
 import { makeTestNode, newUuid, type TestNode } from "./helpers";
 
@@ -255,7 +255,7 @@ describe.each([
     if (backend === "nftables") {
       await run([NFT, "-f", "-"], { input: renderNftGear(table, "add", ghost) });
     } else {
-      const { ensureGearNetwork } = await import("../../node/netfilter");
+      const { ensureGearNetwork } = await import("../../node/host/netfilter");
       await ensureGearNetwork(node.ctx, newUuid(), ghost);
     }
     const report = await checkNode(node.ctx);

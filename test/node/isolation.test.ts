@@ -3,8 +3,8 @@
 import { ChildProcess, execFileSync, spawn } from "child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "fs";
 import * as path from "path";
-import { createGear, destroyGear } from "../../node/gear";
-import { runInGear, spawnInGear } from "../../node/run";
+import { createGear, destroyGear } from "../../node/gear/lifecycle";
+import { runInGear, spawnInGear } from "../../node/gear/run-in-gear";
 import { makeTestNode, newUuid, TestNode } from "./helpers";
 
 jest.setTimeout(180_000);

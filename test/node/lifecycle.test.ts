@@ -2,8 +2,8 @@
 
 import { promises as fs, statSync, readFileSync, existsSync } from "fs";
 import * as path from "path";
-import { createGear, destroyGear, inspectGear, listGears, updateGear } from "../../node/gear";
-import { runInGear } from "../../node/run";
+import { createGear, destroyGear, inspectGear, listGears, updateGear } from "../../node/gear/lifecycle";
+import { runInGear } from "../../node/gear/run-in-gear";
 import type { GearState } from "../../node/types";
 import { cli, makeTestNode, newUuid, TestNode, traces } from "./helpers";
 

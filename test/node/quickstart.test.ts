@@ -12,9 +12,9 @@ import { nodeFrontend } from "../../node/cartridge/frontend";
 import { controlCartridge } from "../../node/cartridge/operations";
 import { repositoryRoot } from "../../node/cartridge/repository";
 import { gearDeployments } from "../../node/deploy/operations";
-import { inspectGear, listGears } from "../../node/gear";
-import { startPrivateNginx, type PrivateNginx } from "../../node/frontend/private-nginx";
-import { runInGear } from "../../node/run";
+import { inspectGear, listGears } from "../../node/gear/lifecycle";
+import { startPrivateNginx, type PrivateNginx } from "../helpers/private-nginx";
+import { runInGear } from "../../node/gear/run-in-gear";
 import { requireCartridgePrereqs, waitFor } from "./cartridge-helpers";
 import { cli, makeTestNode, newUuid, traces, type TestNode } from "./helpers";
 

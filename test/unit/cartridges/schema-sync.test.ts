@@ -23,7 +23,7 @@ import {
   type VersionOverride,
 } from "../../../cartridges/manifest";
 import { defaultConfig } from "../../../node/config";
-import { systemEnv } from "../../../node/env";
+import { systemEnv } from "../../../node/gear/env";
 
 type Schema = { properties?: Record<string, Schema>; [key: string]: unknown };
 const defs = manifestSchema.$defs as unknown as Record<string, Schema>;

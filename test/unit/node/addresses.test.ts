@@ -1,4 +1,4 @@
-import { gearAddresses, loopbackAddress, portBlock } from "../../../node/addresses";
+import { gearAddresses, loopbackAddress, portBlock } from "../../../node/host/addresses";
 
 test("uid 1000 → 127.1.244.1-127 and ports 38031-38035 (published example)", () => {
   expect(gearAddresses(1000)).toEqual({

@@ -24,7 +24,7 @@ import {
   validateCartridgeName,
 } from "../../../node/cartridge/model";
 import { desiredFrontend } from "../../../node/cartridge/frontend";
-import { GEAR_PATH } from "../../../node/env";
+import { GEAR_PATH } from "../../../node/gear/env";
 
 const manifest = (extra: Record<string, unknown> = {}): Manifest =>
   validateManifest(

@@ -4,9 +4,9 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "fs";
 import * as os from "os";
 import * as path from "path";
-import { chooseHierarchy, parseMountInfo } from "../../../node/cgroups/detect";
-import { CgroupV2 } from "../../../node/cgroups/driver";
-import { v1Files, v2Files, weightToShares } from "../../../node/cgroups/limits";
+import { chooseHierarchy, parseMountInfo } from "../../../node/host/cgroups/detect";
+import { CgroupV2 } from "../../../node/host/cgroups/driver";
+import { v1Files, v2Files, weightToShares } from "../../../node/host/cgroups/limits";
 import { defaultConfig } from "../../../node/config";
 
 const small = defaultConfig().profiles.small;

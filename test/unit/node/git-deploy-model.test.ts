@@ -11,7 +11,7 @@ import {
   parseRefUpdates,
   repoLinkTarget,
 } from "../../../node/deploy/model";
-import { PRE_RECEIVE_HOOK, POST_RECEIVE_HOOK, repoHookFiles } from "../../../node/deploy/hooks";
+import { PRE_RECEIVE_HOOK, POST_RECEIVE_HOOK, repoHookFiles } from "../../../node/deploy/git-hooks";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 

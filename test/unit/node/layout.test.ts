@@ -1,7 +1,7 @@
 import { defaultConfig } from "../../../node/config";
-import { systemEnv } from "../../../node/env";
-import { homeLayout } from "../../../node/home";
-import { renderLimits } from "../../../node/limits";
+import { systemEnv } from "../../../node/gear/env";
+import { homeLayout } from "../../../node/gear/home";
+import { renderLimits } from "../../../node/host/pam-limits";
 import type { GearSpec } from "../../../node/types";
 
 const config = defaultConfig();

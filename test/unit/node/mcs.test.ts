@@ -1,4 +1,4 @@
-import { MCS_LABEL_COUNT, mcsCategories, mcsCategoriesLoop, mcsLabel } from "../../../node/mcs";
+import { MCS_LABEL_COUNT, mcsCategories, mcsCategoriesLoop, mcsLabel } from "../../../node/host/mcs";
 
 test.each([
   [1, "s0:c0,c1"],

@@ -1,7 +1,7 @@
 // Rendering of the isolation rules (nftables script, iptables rule specs). Pure; the real-host behaviour is
 // tested in test/node/isolation-net.test.ts.
 
-import { iptablesChain, iptablesGearRules, renderNftBase, renderNftGear } from "../../../node/netfilter";
+import { iptablesChain, iptablesGearRules, renderNftBase, renderNftGear } from "../../../node/host/netfilter";
 
 const UUID = "0123456789abcdef0123456789abcdef";
 

@@ -10,12 +10,12 @@
 import { ChildProcess, spawn, StdioOptions } from "child_process";
 import { promises as fs } from "fs";
 import * as path from "path";
-import type { NodeContext } from "./context";
+import type { NodeContext } from "../context";
 import { processEnv } from "./env";
-import { gearProcessContext } from "./mcs";
-import { ENV_NAME_PATTERN } from "../common/env-names";
-import { validateUuid, ValidationError } from "./validate";
-import { readPasswd } from "./accounts";
+import { gearProcessContext } from "../host/mcs";
+import { ENV_NAME_PATTERN } from "../../common/env-names";
+import { validateUuid, ValidationError } from "../validate";
+import { readPasswd } from "../host/accounts";
 
 export const PERL = "/usr/bin/perl";
 

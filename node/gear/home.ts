@@ -12,10 +12,10 @@ import {
   writeFileSync,
 } from "fs";
 import * as path from "path";
-import { repoHookFiles } from "./deploy/hooks";
-import { REPO_LINK_PATTERN } from "./deploy/model";
+import { repoHookFiles } from "../deploy/git-hooks";
+import { REPO_LINK_PATTERN } from "../deploy/model";
 import { systemEnv } from "./env";
-import type { Drift, GearSpec, NodeConfig } from "./types";
+import type { Drift, GearSpec, NodeConfig } from "../types";
 
 export type Owner = "root" | "gear";
 

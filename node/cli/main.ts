@@ -2,15 +2,15 @@
 // Output is JSON on stdout (except mcs-label without --json, which prints the label like oo-get-mcs-level).
 
 import { parseArgs } from "util";
-import type { CommandGroup } from "../services/cli/main";
-import { ConflictError } from "./accounts";
-import { gearAddresses } from "./addresses";
-import { checkNode } from "./check";
-import { makeContext } from "./context";
-import { createGear, destroyGear, inspectGear, listGears, NotFoundError, updateGear } from "./gear";
-import { mcsLabel, MCS_LABEL_COUNT } from "./mcs";
-import { ValidationError } from "./validate";
-import { out, readAllStdin } from "./cli-io";
+import type { CommandGroup } from "../../common/cli";
+import { ConflictError } from "../host/accounts";
+import { gearAddresses } from "../host/addresses";
+import { checkNode } from "../check";
+import { makeContext } from "../context";
+import { createGear, destroyGear, inspectGear, listGears, NotFoundError, updateGear } from "../gear/lifecycle";
+import { mcsLabel, MCS_LABEL_COUNT } from "../host/mcs";
+import { ValidationError } from "../validate";
+import { out, readAllStdin } from "./io";
 
 export const EXIT = {
   OK: 0,
@@ -119,7 +119,7 @@ function parseUidArg(s: string | undefined, min: number, max: number): number {
 async function gearCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (["ssh-key", "deploy", "deployments", "deploy-config"].includes(sub))
-    return (await import("./deploy/cli")).runDeployGearCommand(sub, rest);
+    return (await import("./deploy")).runDeployGearCommand(sub, rest);
   const { values, positionals } = parseArgs({
     args: rest,
     options: GEAR_FLAGS,
@@ -174,15 +174,15 @@ async function dispatch(argv: string[]): Promise<number> {
       }
       return gearCommand(rest);
     case "cartridge":
-      return (await import("./cartridge/cli")).runCartridge(rest);
+      return (await import("./cartridge")).runCartridge(rest);
     case "frontend":
-      return (await import("./frontend/cli")).runFrontend(rest);
+      return (await import("./frontend")).runFrontend(rest);
     case "quickstart":
-      return (await import("./quickstart/cli")).runQuickstartCommand(rest);
+      return (await import("./quickstart")).runQuickstartCommand(rest);
     case "gear-shell":
     case "gear-hook":
     case "gear-pam-attach":
-      return (await import("./deploy/cli")).runDeployInternal(cmd, rest);
+      return (await import("./deploy")).runDeployInternal(cmd, rest);
     case "check": {
       parseArgs({ args: rest, options: {}, strict: true });
       const report = await checkNode(await makeContext());

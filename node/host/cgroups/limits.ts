@@ -1,6 +1,6 @@
 // Desired cgroup file values from a profile: pure, unit-tested for both hierarchies.
 
-import type { Profile } from "../types";
+import type { Profile } from "../../types";
 
 export const CFS_PERIOD_US = 100_000;
 

@@ -3,7 +3,7 @@
 // teardown. A failed install also kills every gear process that was not there before it began.
 
 import { promises as fs } from "fs";
-import { processesOfUid } from "../procs";
+import { processesOfUid } from "../host/procs";
 
 /** "<pid>:<start time>": identifies a process across pid reuse. */
 async function procKey(pid: number): Promise<string | null> {

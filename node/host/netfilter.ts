@@ -1,7 +1,7 @@
 // Gear network isolation with netfilter owner matching (OpenShift enforced this with SELinux port labels and
 // MCS, reference §2 and §5; a host without SELinux gets this instead).
 //
-// Each gear owns a /25 of 127.0.0.0/8 (node/addresses.ts). Packets leaving a socket owned by a gear UID are
+// Each gear owns a /25 of 127.0.0.0/8 (node/host/addresses.ts). Packets leaving a socket owned by a gear UID are
 //   1. rejected when they go TO another gear's block (TCP: reset, so connect() fails at once with
 //      ECONNREFUSED; anything else: ICMP admin-prohibited);
 //   2. dropped when they come FROM another gear's block. bind() itself cannot be refused by netfilter (that
@@ -17,10 +17,10 @@
 
 import { existsSync } from "fs";
 import { gearAddresses } from "./addresses";
-import type { NodeContext } from "./context";
+import type { NodeContext } from "../context";
 import { CommandError, run } from "./exec";
-import type { NetworkState, NodeConfig } from "./types";
-import { validateUuid } from "./validate";
+import type { NetworkState, NodeConfig } from "../types";
+import { validateUuid } from "../validate";
 
 export const NFT = "/usr/sbin/nft";
 export const IPTABLES = "/usr/sbin/iptables";

@@ -1,12 +1,12 @@
 // `geartrain node frontend set|remove|show|list`: the node frontend for operators. set reads the spec as
-// JSON on stdin. Errors are thrown to node/cli.ts, which maps them to its exit codes and JSON error shape.
+// JSON on stdin. Errors are thrown to node/cli/main.ts, which maps them to its exit codes and JSON error shape.
 
 import { parseArgs } from "util";
 import { makeContext } from "../context";
 import { ValidationError } from "../validate";
-import { listGearFrontends, readGearFrontend, removeGearFrontend, setGearFrontend } from "./index";
-import type { GearFrontendSpec } from "./validate";
-import { out, readAllStdin } from "../cli-io";
+import { listGearFrontends, readGearFrontend, removeGearFrontend, setGearFrontend } from "../frontend/operations";
+import type { GearFrontendSpec } from "../frontend/validate";
+import { out, readAllStdin } from "./io";
 
 export const FRONTEND_USAGE = `geartrain node frontend: HTTP routes of gears (nginx)
 

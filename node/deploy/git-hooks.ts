@@ -1,4 +1,4 @@
-// The bare repository's git hooks (constant text, part of the home layout in node/home.ts: root-owned,
+// The bare repository's git hooks (constant text, part of the home layout in node/gear/home.ts: root-owned,
 // 0755, so the gear cannot edit them). They run as the gear under git-receive-pack and hand over to
 // `geartrain node gear-hook`, found through variables the SSH forced command (gear-shell) sets. A push
 // that does not come through the forced command (e.g. the gear pushing to its own path) is refused by

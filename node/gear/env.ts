@@ -2,7 +2,7 @@
 // the environment a gear process gets. Pure.
 
 import * as path from "path";
-import type { GearSpec, NodeConfig } from "./types";
+import type { GearSpec, NodeConfig } from "../types";
 
 export const GEAR_UMASK = 0o077;
 export const GEAR_PATH = "/usr/local/bin:/usr/bin:/bin:/usr/sbin";

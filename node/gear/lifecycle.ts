@@ -4,11 +4,11 @@
 
 import { promises as fs } from "fs";
 import * as path from "path";
-import { ConflictError, ensureGroup, ensureUser, readGroups, readPasswd, removeAccount } from "./accounts";
-import { gearAddresses } from "./addresses";
-import { inspectCartridges } from "./cartridge/inspect";
-import type { CgroupLimits } from "./cgroups/limits";
-import type { NodeContext } from "./context";
+import { ConflictError, ensureGroup, ensureUser, readGroups, readPasswd, removeAccount } from "../host/accounts";
+import { gearAddresses } from "../host/addresses";
+import { inspectCartridges } from "../cartridge/inspect";
+import type { CgroupLimits } from "../host/cgroups/limits";
+import type { NodeContext } from "../context";
 import {
   applyQuota,
   chooseDiskMode,
@@ -20,7 +20,7 @@ import {
   quotaSupport,
   readDisk,
   removeLoop,
-} from "./disk";
+} from "../host/disk";
 import { gearHome } from "./env";
 import { applyHome, homeLayout, pruneUserVars, readHomeDrift } from "./home";
 import {
@@ -30,13 +30,13 @@ import {
   renderLimits,
   writeLimits,
   limitsFilePath,
-} from "./limits";
-import { withFileLock } from "./lock";
-import { mcsLabel } from "./mcs";
-import { removeGearFrontend } from "./frontend";
-import { ensureGearNetwork, readGearNetwork, removeGearNetwork } from "./netfilter";
-import { killGear, processesOfUid, purgeIpc } from "./procs";
-import { labelTree, rangeOf, readLabel } from "./selinux";
+} from "../host/pam-limits";
+import { withFileLock } from "../host/lock";
+import { mcsLabel } from "../host/mcs";
+import { removeGearFrontend } from "../frontend/operations";
+import { ensureGearNetwork, readGearNetwork, removeGearNetwork } from "../host/netfilter";
+import { killGear, processesOfUid, purgeIpc } from "../host/procs";
+import { labelTree, rangeOf, readLabel } from "../host/selinux";
 import {
   ensureStateDirs,
   listMarkers,
@@ -45,9 +45,9 @@ import {
   readMarker,
   removeMarker,
   writeMarker,
-} from "./state";
-import type { Drift, GearSpec, GearState, NodeConfig } from "./types";
-import { validateGearSpec, validateUpdate, validateUuid } from "./validate";
+} from "./marker";
+import type { Drift, GearSpec, GearState, NodeConfig } from "../types";
+import { validateGearSpec, validateUpdate, validateUuid } from "../validate";
 
 export class NotFoundError extends Error {
   constructor(uuid: string) {

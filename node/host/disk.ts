@@ -6,7 +6,7 @@ import { existsSync, promises as fs, readFileSync } from "fs";
 import * as path from "path";
 import { parseMountInfo } from "./cgroups/detect";
 import { HOST_PATH, run, runOk } from "./exec";
-import type { DiskState, NodeConfig, Profile } from "./types";
+import type { DiskState, NodeConfig, Profile } from "../types";
 
 export type DiskMode = "quota" | "loop" | "unenforced";
 

@@ -3,7 +3,7 @@
 
 import { promises as fs } from "fs";
 import { run, runOk } from "./exec";
-import type { SelinuxStatus } from "./types";
+import type { SelinuxStatus } from "../types";
 
 export async function selinuxStatus(root = "/sys/fs/selinux"): Promise<SelinuxStatus> {
   const v = await fs.readFile(`${root}/enforce`, "utf8").catch(() => null);

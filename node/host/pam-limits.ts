@@ -3,7 +3,7 @@
 
 import { promises as fs } from "fs";
 import * as path from "path";
-import type { NodeConfig } from "./types";
+import type { NodeConfig } from "../types";
 
 export function limitsFilePath(config: NodeConfig, uuid: string): string {
   return path.join(config.limitsDir, `${config.limitsOrder}-${uuid}.conf`);

@@ -1,4 +1,4 @@
-// CLI of git push deploys (dispatched from node/cli.ts):
+// CLI of git push deploys (dispatched from node/cli/main.ts):
 //   geartrain node gear ssh-key add <uuid> [--name N] [--key "<type> <base64> [comment]"]   (key on stdin if no --key)
 //   geartrain node gear ssh-key remove <uuid> (--name N | --fingerprint SHA256:...)
 //   geartrain node gear ssh-key list <uuid>
@@ -9,16 +9,16 @@
 //   geartrain node gear-shell [--config F]        the SSH forced command
 //   geartrain node gear-hook <hook> [--config F]  the repository hooks; deploy/list for the commands above
 //   geartrain node gear-pam-attach [--config F]   sshd PAM session hook (cgroup v2)
-// Operator commands print JSON on stdout; errors propagate to node/cli.ts (exit codes there).
+// Operator commands print JSON on stdout; errors propagate to node/cli/main.ts (exit codes there).
 
 import { parseArgs } from "util";
-import { runGearHook } from "./hook";
-import { deployGear, gearDeployments } from "./operations";
-import { pamAttach } from "./pam";
-import { configureDeploys } from "./repo";
-import { runGearShell } from "./shell";
-import { addSshKey, listSshKeys, removeSshKey } from "./sshkeys";
-import { out, readAllStdin } from "../cli-io";
+import { runGearHook } from "../deploy/gear-hook";
+import { deployGear, gearDeployments } from "../deploy/operations";
+import { pamAttach } from "../deploy/pam";
+import { configureDeploys } from "../deploy/repo";
+import { runGearShell } from "../deploy/shell";
+import { addSshKey, listSshKeys, removeSshKey } from "../deploy/sshkeys";
+import { out, readAllStdin } from "./io";
 
 export const DEPLOY_GEAR_COMMANDS = ["ssh-key", "deploy", "deployments", "deploy-config"] as const;
 export const DEPLOY_INTERNAL_COMMANDS = ["gear-shell", "gear-hook", "gear-pam-attach"] as const;

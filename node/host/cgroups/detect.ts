@@ -2,7 +2,7 @@
 
 import { existsSync, readFileSync } from "fs";
 import * as path from "path";
-import type { NodeConfig } from "../types";
+import type { NodeConfig } from "../../types";
 
 export const V1_CONTROLLERS = ["cpu", "cpuacct", "memory", "pids", "freezer"] as const;
 export type V1Controller = (typeof V1_CONTROLLERS)[number];

@@ -1,6 +1,6 @@
 // Per-gear loopback /25 and public port-proxy block from the UID (reference §5.1, §5.2).
 
-import type { GearAddresses } from "./types";
+import type { GearAddresses } from "../types";
 
 export const WRAPAROUND_UID = 65536;
 export const IP_ADDRESS_WRAPAROUND_OFFSET = 1;

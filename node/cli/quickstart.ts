@@ -2,12 +2,12 @@
 // JSON on stdout; exit codes as `geartrain node` (3: invalid input, nothing was changed).
 
 import { parseArgs } from "util";
-import { fail, failForCartridgeError } from "../cartridge/cli";
+import { fail, failForCartridgeError } from "./cartridge";
 import { makeContext } from "../context";
 import { DeployFailedError } from "../deploy/operations";
 import { ValidationError } from "../validate";
-import { QUICKSTARTS, runQuickstart } from "./guestbook";
-import { out, readAllStdin } from "../cli-io";
+import { QUICKSTARTS, runQuickstart } from "../quickstart/guestbook";
+import { out, readAllStdin } from "./io";
 
 export const QUICKSTART_USAGE = `geartrain node quickstart: a ready-made app in one command (run as root)
 

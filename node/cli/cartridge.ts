@@ -5,25 +5,25 @@ import { existsSync } from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { CartridgeError } from "../../cartridges/manifest";
-import { ConflictError } from "../accounts";
+import { ConflictError } from "../host/accounts";
 import { CONFIG_ENV } from "../config";
 import { makeContext } from "../context";
-import { NotFoundError } from "../gear";
+import { NotFoundError } from "../gear/lifecycle";
 import { ValidationError } from "../validate";
 import { setGearIdle } from "../frontend/unidler";
-import { runCronJobs } from "./cron";
-import { idleGear, runUnidler, startGearCartridges } from "./idle";
-import { HookError } from "./hooks";
-import { systemCronFile } from "./model";
+import { runCronJobs } from "../cartridge/cron";
+import { idleGear, runUnidler, startGearCartridges } from "../cartridge/idle";
+import { HookError } from "../cartridge/hooks";
+import { systemCronFile } from "../cartridge/model";
 import {
   cartridgeStatus,
   connectGearApp,
   controlCartridge,
   installCartridge,
   removeCartridge,
-} from "./operations";
-import { addToRepository, CartridgeNotFoundError, listRepository } from "./repository";
-import { out } from "../cli-io";
+} from "../cartridge/operations";
+import { addToRepository, CartridgeNotFoundError, listRepository } from "../cartridge/repository";
+import { out } from "./io";
 
 export const CARTRIDGE_USAGE = `geartrain node cartridge: cartridges on this node (run as root)
 

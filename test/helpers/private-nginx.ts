@@ -5,8 +5,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from "fs";
 import * as net from "net";
 import * as path from "path";
-import { run } from "../exec";
-import type { FrontendConfig } from "../types";
+import { run } from "../../node/host/exec";
+import type { FrontendConfig } from "../../node/types";
 
 export const NGINX = "/usr/sbin/nginx";
 
@@ -45,7 +45,7 @@ function pidAlive(pid: number): boolean {
 }
 
 export function renderPrivateConf(dir: string): string {
-  return `# private nginx for Geartrain tests/dev (node/frontend/private-nginx.ts)
+  return `# private nginx for Geartrain tests/dev (test/helpers/private-nginx.ts)
 worker_processes 1;
 error_log ${dir}/error.log warn;
 events { worker_connections 256; }

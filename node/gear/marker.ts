@@ -3,7 +3,7 @@
 
 import { promises as fs } from "fs";
 import * as path from "path";
-import type { GearPhase, GearSpec, NodeConfig } from "./types";
+import type { GearPhase, GearSpec, NodeConfig } from "../types";
 
 export interface Marker {
   readonly phase: GearPhase;

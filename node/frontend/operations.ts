@@ -7,11 +7,11 @@
 
 import { promises as fs } from "fs";
 import * as path from "path";
-import { ConflictError } from "../accounts";
-import { gearAddresses } from "../addresses";
+import { ConflictError } from "../host/accounts";
+import { gearAddresses } from "../host/addresses";
 import type { NodeContext } from "../context";
-import { withFileLock } from "../lock";
-import { readMarker } from "../state";
+import { withFileLock } from "../host/lock";
+import { readMarker } from "../gear/marker";
 import type { NodeConfig } from "../types";
 import { validateUuid, ValidationError } from "../validate";
 import { FrontendError, nginxReload, nginxTest } from "./nginx";

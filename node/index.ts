@@ -1,0 +1,75 @@
+// The node layer's public surface: the one way into node/ for the broker, the agent, the providers and the
+// `geartrain` dispatcher (lint enforces it, docs/conventions.md). Everything here is re-exported; the
+// implementation lives in host/ (primitives), gear/ (the gear aggregate), cartridge/, frontend/, deploy/,
+// quickstart/ and cli/.
+
+export type {
+  Drift,
+  FrontendConfig,
+  GearAddresses,
+  GearCartridgeState,
+  GearSpec,
+  GearState,
+  NodeConfig,
+  Profile,
+} from "./types";
+export { makeContext, type NodeContext } from "./context";
+export { defaultConfig, loadConfig, resolveConfig, DEFAULT_CONFIG_PATH, CONFIG_ENV } from "./config";
+
+// Gears
+export {
+  createGear,
+  destroyGear,
+  inspectGear,
+  listGears,
+  updateGear,
+  type CreateOptions,
+  type DestroyResult,
+  type GearSummary,
+} from "./gear/lifecycle";
+export { runInGear } from "./gear/run-in-gear";
+export { checkNode, type CheckItem, type CheckReport } from "./check";
+export { gearAddresses } from "./host/addresses";
+export { mcsLabel, MCS_LABEL_COUNT } from "./host/mcs";
+
+// Cartridges
+export {
+  cartridgeStatus,
+  connectGearApp,
+  controlCartridge,
+  installCartridge,
+  removeCartridge,
+  type ControlResult,
+  type InstallResult,
+  type RemoveResult,
+} from "./cartridge/operations";
+export { addToRepository, listRepository, type RepositoryEntry } from "./cartridge/repository";
+export { idleGear, startGearCartridges } from "./cartridge/idle";
+
+// Frontend
+export {
+  listGearFrontends,
+  readGearFrontend,
+  removeGearFrontend,
+  setGearFrontend,
+  type FrontendRoute,
+  type GearFrontendSpec,
+} from "./frontend/operations";
+
+// Git deploys
+export {
+  deployGear,
+  gearDeployments,
+  type GearDeployResult,
+  type GearDeployments,
+} from "./deploy/operations";
+export { addSshKey, listSshKeys, removeSshKey, type SshKeysResult } from "./deploy/sshkeys";
+export { configureDeploys, initAppRepository } from "./deploy/repo";
+
+// Quickstarts
+export {
+  runQuickstart,
+  QUICKSTARTS,
+  type QuickstartName,
+  type QuickstartResult,
+} from "./quickstart/guestbook";
