@@ -1,7 +1,7 @@
-// The node layer's public surface: the one way into node/ for the broker, the agent, the providers and the
-// `geartrain` dispatcher (lint enforces it, docs/conventions.md). Everything here is re-exported; the
-// implementation lives in host/ (primitives), gear/ (the gear aggregate), cartridge/, frontend/, deploy/,
-// quickstart/ and cli/.
+// The node layer's public surface: the one way into node/ for the broker, the agent and the providers (lint
+// enforces it: eslint.config.mjs, docs/conventions.md). The `geartrain node` command group has its own door,
+// cli/main.ts, which only the dispatcher loads, lazily. The implementation lives in host/ (primitives), gear/
+// (the gear aggregate), cartridge/, frontend/, deploy/, quickstart/ and cli/.
 
 export type {
   Drift,

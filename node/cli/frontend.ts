@@ -4,7 +4,12 @@
 import { parseArgs } from "util";
 import { makeContext } from "../context";
 import { ValidationError } from "../validate";
-import { listGearFrontends, readGearFrontend, removeGearFrontend, setGearFrontend } from "../frontend/operations";
+import {
+  listGearFrontends,
+  readGearFrontend,
+  removeGearFrontend,
+  setGearFrontend,
+} from "../frontend/operations";
 import type { GearFrontendSpec } from "../frontend/validate";
 import { out, readAllStdin } from "./io";
 

@@ -7,7 +7,14 @@ import { ConflictError } from "../host/accounts";
 import { gearAddresses } from "../host/addresses";
 import { checkNode } from "../check";
 import { makeContext } from "../context";
-import { createGear, destroyGear, inspectGear, listGears, NotFoundError, updateGear } from "../gear/lifecycle";
+import {
+  createGear,
+  destroyGear,
+  inspectGear,
+  listGears,
+  NotFoundError,
+  updateGear,
+} from "../gear/lifecycle";
 import { mcsLabel, MCS_LABEL_COUNT } from "../host/mcs";
 import { ValidationError } from "../validate";
 import { out, readAllStdin } from "./io";

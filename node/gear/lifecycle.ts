@@ -4,7 +4,14 @@
 
 import { promises as fs } from "fs";
 import * as path from "path";
-import { ConflictError, ensureGroup, ensureUser, readGroups, readPasswd, removeAccount } from "../host/accounts";
+import {
+  ConflictError,
+  ensureGroup,
+  ensureUser,
+  readGroups,
+  readPasswd,
+  removeAccount,
+} from "../host/accounts";
 import { gearAddresses } from "../host/addresses";
 import { inspectCartridges } from "../cartridge/inspect";
 import type { CgroupLimits } from "../host/cgroups/limits";
