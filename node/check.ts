@@ -12,6 +12,7 @@ import { limitsDirExists } from "./host/pam-limits";
 import { isolationSummary, listNetworkUids } from "./host/netfilter";
 import { listMarkers } from "./gear/marker";
 import { UUID_PATTERN } from "./validate";
+import { exists } from "./host/fs";
 
 export interface CheckItem {
   readonly check: string;
@@ -47,14 +48,11 @@ export async function checkNode(ctx: NodeContext): Promise<CheckReport> {
 
   // cgroup roots
   for (const d of cgroup.rootDirs()) {
-    const exists = await fs.stat(d).then(
-      () => true,
-      () => false,
-    );
+    const present = await exists(d);
     add(
       `cgroup root ${d}`,
-      exists || gears.length === 0,
-      exists ? "present" : gears.length ? "missing" : "absent (no gears yet)",
+      present || gears.length === 0,
+      present ? "present" : gears.length ? "missing" : "absent (no gears yet)",
     );
   }
 
@@ -134,10 +132,7 @@ export async function checkNode(ctx: NodeContext): Promise<CheckReport> {
     if (drift) add(`frontend ${uuid}`, false, drift);
   }
   let frontendFact = `no routes (${config.frontend.confDir} has no gear files)`;
-  const confDirExists = await fs.stat(config.frontend.confDir).then(
-    () => true,
-    () => false,
-  );
+  const confDirExists = await exists(config.frontend.confDir);
   if (confDirExists) {
     const bad = await nginxTest(config.frontend);
     add("nginx -t", bad === null, bad ?? `${config.frontend.nginxConf} passes`);

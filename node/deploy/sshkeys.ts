@@ -5,7 +5,7 @@
 
 import { promises as fs } from "fs";
 import * as path from "path";
-import { writeRootFile } from "../host/fs";
+import { writeRootFile, readText } from "../host/fs";
 import { CONFIG_ENV } from "../config";
 import type { NodeContext } from "../context";
 import { withFileLock } from "../host/lock";
@@ -93,10 +93,7 @@ function keysFile(g: GearInfo): string {
 
 async function readKeys(g: GearInfo): Promise<{ keys: SshKey[]; foreign: number }> {
   // ~/.ssh is root-owned (home layout): the gear cannot have put a link here
-  const text = await fs.readFile(keysFile(g), "utf8").catch((e: NodeJS.ErrnoException) => {
-    if (e.code === "ENOENT") return "";
-    throw e;
-  });
+  const text = (await readText(keysFile(g))) ?? "";
   return parseAuthorizedKeys(text, g.uuid);
 }
 

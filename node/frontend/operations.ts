@@ -24,6 +24,7 @@ import {
   renderGearConf,
 } from "./render";
 import { validateFrontendSpec, type GearFrontendSpec } from "./validate";
+import { readText } from "../host/fs";
 
 export type { FrontendRoute, GearFrontendSpec } from "./validate";
 export { validateFrontendSpec } from "./validate";
@@ -35,15 +36,6 @@ export function frontendLockPath(config: NodeConfig): string {
 
 export function gearFrontendPath(config: NodeConfig, uuid: string): string {
   return path.join(config.frontend.confDir, gearFileName(validateUuid(uuid)));
-}
-
-async function readOrNull(file: string): Promise<string | null> {
-  try {
-    return await fs.readFile(file, "utf8");
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw e;
-  }
 }
 
 /** Atomic replace (temp file in the same dir + fsync + rename); null content removes the file. */
@@ -110,7 +102,7 @@ async function apply(
 ): Promise<void> {
   const fe = ctx.config.frontend;
   const previous = new Map<string, string | null>();
-  for (const f of changes.keys()) previous.set(f, await readOrNull(f));
+  for (const f of changes.keys()) previous.set(f, await readText(f));
   const restore = async () => {
     for (const [f, c] of previous) await put(f, c);
   };
@@ -145,9 +137,9 @@ export async function setGearFrontend(ctx: NodeContext, input: GearFrontendSpec)
     await checkHostnames(ctx, spec);
     const changes = new Map<string, string>();
     const wantBase = renderBaseConf(fe);
-    if ((await readOrNull(base)) !== wantBase) changes.set(base, wantBase);
+    if ((await readText(base)) !== wantBase) changes.set(base, wantBase);
     const want = renderGearConf(spec, fe);
-    if ((await readOrNull(file)) !== want) changes.set(file, want);
+    if ((await readText(file)) !== want) changes.set(file, want);
     if (changes.size === 0) return;
     await fs.mkdir(fe.confDir, { recursive: true, mode: 0o755 });
     await apply(ctx, changes, { allowNotRunning: false });
@@ -157,9 +149,9 @@ export async function setGearFrontend(ctx: NodeContext, input: GearFrontendSpec)
 /** Stop routing the gear (delete its file, reload). A gear without a frontend is a success. */
 export async function removeGearFrontend(ctx: NodeContext, gearUuid: string): Promise<void> {
   const file = gearFrontendPath(ctx.config, gearUuid);
-  if ((await readOrNull(file)) === null) return;
+  if ((await readText(file)) === null) return;
   await withFileLock(frontendLockPath(ctx.config), async () => {
-    if ((await readOrNull(file)) === null) return;
+    if ((await readText(file)) === null) return;
     // nginx not running: nothing serves the route, so the removal stands
     await apply(ctx, new Map([[file, null]]), { allowNotRunning: true });
   });
@@ -168,7 +160,7 @@ export async function removeGearFrontend(ctx: NodeContext, gearUuid: string): Pr
 /** The gear's spec as stored in its file (canonical), or null when it has none. */
 export async function readGearFrontend(ctx: NodeContext, gearUuid: string): Promise<GearFrontendSpec | null> {
   const file = gearFrontendPath(ctx.config, gearUuid);
-  const text = await readOrNull(file);
+  const text = await readText(file);
   if (text === null) return null;
   let doc: unknown;
   try {
@@ -200,7 +192,7 @@ export async function listGearFrontends(ctx: NodeContext): Promise<string[]> {
 /** Differences between a gear's file and what its stored spec renders to under the current config. */
 export async function gearFrontendDrift(ctx: NodeContext, gearUuid: string): Promise<string | null> {
   const file = gearFrontendPath(ctx.config, gearUuid);
-  const text = await readOrNull(file);
+  const text = await readText(file);
   if (text === null) return null;
   let spec: GearFrontendSpec;
   try {

@@ -55,6 +55,7 @@ import {
 } from "./marker";
 import type { Drift, GearSpec, GearState, NodeConfig } from "../types";
 import { validateGearSpec, validateUpdate, validateUuid } from "../validate";
+import { exists } from "../host/fs";
 
 export class NotFoundError extends Error {
   constructor(uuid: string) {
@@ -252,15 +253,7 @@ export async function destroyGear(ctx: NodeContext, uuidIn: unknown): Promise<De
       throw new ConflictError(`user ${uuid} is not a gear; refusing to remove it`);
     const home = gearHome(config, uuid);
     const leftovers =
-      (await cgroup.gearExists(uuid)) ||
-      (await fs.stat(home).then(
-        () => true,
-        () => false,
-      )) ||
-      (await fs.stat(imagePath(config, uuid)).then(
-        () => true,
-        () => false,
-      ));
+      (await cgroup.gearExists(uuid)) || (await exists(home)) || (await exists(imagePath(config, uuid)));
     if (!marker && !user && !leftovers) {
       await removeGearFrontend(ctx, uuid); // a destroy that stopped after removing the marker
       return { uuid, destroyed: false, killed: 0 };
@@ -269,12 +262,7 @@ export async function destroyGear(ctx: NodeContext, uuidIn: unknown): Promise<De
       await writeMarker(config, { ...marker, phase: "destroying" });
     const uid = marker?.spec.uid ?? user?.uid ?? null;
     // 1. no new logins (PAM nproc 0), 2. kill everything and verify
-    if (
-      await fs.stat(limitsFilePath(config, uuid)).then(
-        () => true,
-        () => false,
-      )
-    ) {
+    if (await exists(limitsFilePath(config, uuid))) {
       await fs.writeFile(limitsFilePath(config, uuid), renderLimits(uuid, 0));
     }
     let killed = 0;
@@ -286,14 +274,7 @@ export async function destroyGear(ctx: NodeContext, uuidIn: unknown): Promise<De
       await cgroup.killAll(uuid);
     }
     // 3. disk: loop image (whatever the marker says, if one is there), quota entry
-    if (
-      marker?.disk === "loop" ||
-      mountedAt(home) ||
-      (await fs.stat(imagePath(config, uuid)).then(
-        () => true,
-        () => false,
-      ))
-    ) {
+    if (marker?.disk === "loop" || mountedAt(home) || (await exists(imagePath(config, uuid)))) {
       await removeLoop(config, uuid, home);
     }
     if (marker?.disk === "quota") {
@@ -360,10 +341,7 @@ async function inspectLocked(ctx: NodeContext, uuid: string): Promise<GearState>
   diff(drift, "group.gid", uid, group?.gid ?? null);
 
   // home layout (paths, modes, owners, env files)
-  const homeExists = await fs.stat(home).then(
-    () => true,
-    () => false,
-  );
+  const homeExists = await exists(home);
   if (spec) {
     if (homeExists) drift.push(...(await readHomeDrift(home, homeLayout(spec, config), uid)));
     else drift.push({ field: "path:.", expected: "dir", actual: "missing" });

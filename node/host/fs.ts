@@ -1,4 +1,4 @@
-// File operations for cartridges, safe against a gear that swaps its own files for links: root reads gear
+// File operations for root on a node, safe against a gear that swaps its own files for links: root reads gear
 // files only through O_NOFOLLOW opens below a directory whose opened path was checked; root writes only
 // into root-owned directories (~/.env, ~/.geartrain) with temp + rename; copies into a gear directory are
 // made while it is still root-only and handed over bottom-up with lchown.

@@ -6,6 +6,7 @@ import * as path from "path";
 import type { Hierarchy, V1Controller } from "./detect";
 import { V1_CONTROLLERS } from "./detect";
 import { CgroupFile, CgroupLimits, v1Files, v2Files } from "./limits";
+import { exists } from "../fs";
 
 export interface CgroupDriver {
   readonly version: "v1" | "v2";
@@ -162,13 +163,7 @@ export class CgroupV1 implements CgroupDriver {
   }
   async gearExists(uuid: string): Promise<boolean> {
     for (const d of this.gearDirs(uuid)) {
-      if (
-        await fs.stat(d).then(
-          () => true,
-          () => false,
-        )
-      )
-        return true;
+      if (await exists(d)) return true;
     }
     return false;
   }
@@ -290,10 +285,7 @@ export class CgroupV2 implements CgroupDriver {
     return out;
   }
   async gearExists(uuid: string): Promise<boolean> {
-    return fs.stat(this.dir(uuid)).then(
-      () => true,
-      () => false,
-    );
+    return exists(this.dir(uuid));
   }
   async pids(uuid: string): Promise<number[]> {
     return parsePids(await readOrNull(path.join(this.dir(uuid), "cgroup.procs"))).sort((a, b) => a - b);
@@ -319,13 +311,7 @@ export class CgroupV2 implements CgroupDriver {
   }
   async killAll(uuid: string): Promise<void> {
     const killFile = path.join(this.dir(uuid), "cgroup.kill");
-    if (
-      (await readOrNull(killFile)) !== null ||
-      (await fs.stat(killFile).then(
-        () => true,
-        () => false,
-      ))
-    ) {
+    if ((await readOrNull(killFile)) !== null || (await exists(killFile))) {
       try {
         await fs.writeFile(killFile, "1");
       } catch {
