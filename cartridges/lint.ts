@@ -1,12 +1,6 @@
 // `geartrain cartridge lint`: check cartridge directories and report every problem, one line each.
-import {
-  cartridgeIdent,
-  formatProblem,
-  inspectCartridge,
-  type CartridgeOptions,
-  type CartridgeProblem,
-  type LoadedCartridge,
-} from "./manifest";
+import { inspectCartridge, type CartridgeOptions, type LoadedCartridge } from "./directory";
+import { cartridgeIdent, formatProblem, type CartridgeProblem } from "./manifest";
 
 /** What lint found in one cartridge directory. */
 export interface LintResult {

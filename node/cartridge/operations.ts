@@ -5,7 +5,8 @@
 
 import { promises as fs } from "fs";
 import * as path from "path";
-import { cartridgeIdent, manifestForVersion, type LoadedCartridge } from "../../cartridges/manifest";
+import type { LoadedCartridge } from "../../cartridges/directory";
+import { cartridgeIdent, manifestForVersion } from "../../cartridges/manifest";
 import { ConflictError } from "../host/accounts";
 import type { NodeContext } from "../context";
 import { run } from "../host/exec";

@@ -5,13 +5,8 @@
 
 import { promises as fs } from "fs";
 import * as path from "path";
-import {
-  CartridgeError,
-  loadCartridge,
-  softwareVersions,
-  type LoadedCartridge,
-  type Manifest,
-} from "../../cartridges/manifest";
+import { loadCartridge, type LoadedCartridge } from "../../cartridges/directory";
+import { CartridgeError, softwareVersions, type Manifest } from "../../cartridges/manifest";
 import { ConflictError } from "../host/accounts";
 import { withMutex } from "../host/lock";
 import type { NodeConfig } from "../types";

@@ -1,14 +1,12 @@
 import * as fs from "fs";
 import * as path from "path";
 import {
-  CartridgeError,
   envNameProblem,
-  formatProblem,
   inspectCartridge,
   loadCartridge,
-  parseManifest,
   templateProblem,
-} from "../../../cartridges/manifest";
+} from "../../../cartridges/directory";
+import { CartridgeError, formatProblem, parseManifest } from "../../../cartridges/manifest";
 import { cleanUp, copyFixture, FIXTURES, fixtureText } from "./helpers";
 
 afterEach(cleanUp);
