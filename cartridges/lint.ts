@@ -1,5 +1,5 @@
 // `geartrain cartridge lint`: check cartridge directories and report every problem, one line each.
-import { inspectCartridge, type CartridgeOptions, type LoadedCartridge } from "./directory";
+import { inspectCartridge, type LoadCartridgeOptions, type LoadedCartridge } from "./directory";
 import { cartridgeIdent, formatProblem, type CartridgeProblem } from "./manifest";
 
 /** What lint found in one cartridge directory. */
@@ -15,7 +15,7 @@ export interface LintResult {
 /** Checks each directory in turn (one at a time: it is I/O on a few small files). */
 export async function lintCartridges(
   dirs: readonly string[],
-  options: CartridgeOptions = {},
+  options: LoadCartridgeOptions = {},
 ): Promise<LintResult[]> {
   const results: LintResult[] = [];
   for (const dir of dirs) {

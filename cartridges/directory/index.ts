@@ -23,7 +23,7 @@ import { envNameProblem, templateProblem } from "./rules";
 
 export { envNameProblem, templateProblem } from "./rules";
 
-export interface CartridgeOptions {
+export interface LoadCartridgeOptions {
   /** Prefix of the platform's variables (node config `envPrefix`). @default "GEARTRAIN_" */
   readonly envPrefix?: string;
 }
@@ -60,7 +60,7 @@ export interface LoadedCartridge {
  */
 export async function inspectCartridge(
   dir: string,
-  options: CartridgeOptions = {},
+  options: LoadCartridgeOptions = {},
 ): Promise<{ cartridge?: LoadedCartridge; problems: CartridgeProblem[] }> {
   const prefix = options.envPrefix ?? DEFAULT_ENV_PREFIX;
   const rel = (p: string) => path.join(dir, p);
@@ -215,7 +215,10 @@ export async function inspectCartridge(
  * Reads and checks a cartridge directory (see {@link inspectCartridge}); throws {@link CartridgeError}
  * listing every problem.
  */
-export async function loadCartridge(dir: string, options: CartridgeOptions = {}): Promise<LoadedCartridge> {
+export async function loadCartridge(
+  dir: string,
+  options: LoadCartridgeOptions = {},
+): Promise<LoadedCartridge> {
   const { cartridge, problems } = await inspectCartridge(dir, options);
   if (!cartridge) throw new CartridgeError(problems);
   return cartridge;

@@ -32,17 +32,6 @@ export function parseManifest(text: string, file: string): Manifest {
   return problems.manifest as Manifest;
 }
 
-/**
- * Validates an already parsed manifest object (e.g. from JSON). Does not mutate `raw`. Returns it with
- * defaults applied, deeply frozen; throws {@link CartridgeError} listing every problem.
- */
-export function validateManifest(raw: unknown, file: string): Manifest {
-  const { value, findings } = checkManifest(raw);
-  const problems = toProblems(findings, file);
-  if (problems.length > 0) throw new CartridgeError(problems);
-  return value as Manifest;
-}
-
 /** Like {@link parseManifest} but returns the problems instead of throwing; `manifest` is set when there are none. */
 export function manifestTextProblems(
   text: string,

@@ -48,18 +48,6 @@ export const OVERRIDABLE_KEYS = [
 ] as const satisfies readonly (keyof Manifest)[];
 export type OverridableKey = (typeof OVERRIDABLE_KEYS)[number];
 
-/** Categories with a meaning to the platform; any other category is a descriptive tag. */
-export const SYSTEM_CATEGORIES = [
-  "web_framework",
-  "web_proxy",
-  "service",
-  "plugin",
-  "embedded",
-  "domain_scope",
-  "ci_builder",
-  "external",
-] as const;
-
 /** Protocols an endpoint can speak. */
 export const PROTOCOLS = ["http", "https", "ws", "wss", "tcp"] as const;
 export type Protocol = (typeof PROTOCOLS)[number];

@@ -1,7 +1,8 @@
 // Pure cartridge rules: env naming, IP allocation, hook order, template passes, env layering for hooks,
 // publish/subscribe matching and parsing, frontend routes, name validation.
 
-import { validateManifest, type Manifest } from "../../../cartridges/manifest";
+import * as YAML from "yaml";
+import { parseManifest, type Manifest } from "../../../cartridges/manifest";
 import {
   allocateHostIds,
   appHostname,
@@ -27,15 +28,15 @@ import { desiredFrontend } from "../../../node/cartridge/frontend";
 import { GEAR_PATH } from "../../../node/gear/env";
 
 const manifest = (extra: Record<string, unknown> = {}): Manifest =>
-  validateManifest(
-    {
+  parseManifest(
+    YAML.stringify({
       Name: "example",
       "Cartridge-Short-Name": "EXAMPLE",
       "Cartridge-Version": "0.1.2",
       "Cartridge-Vendor": "acme",
       Version: "1.1",
       ...extra,
-    },
+    }),
     "manifest.yml",
   );
 
