@@ -1,6 +1,6 @@
 // Shared pieces for turning ajv (JSON Schema 2020-12) errors into one-line problems with field paths.
 // Used by the stack config validator (stacks/validate.ts) and the cartridge manifest validator
-// (cartridges/manifest.ts). Each caller keeps its own wording; this module only does the plumbing.
+// (cartridges/manifest/schema.ts). Each caller keeps its own wording; this module only does the plumbing.
 import Ajv2020, { type AnySchemaObject, type ErrorObject, type Options } from "ajv/dist/2020";
 
 /** Annotation keyword in our schemas: the "what was expected" phrase used in error messages. */
