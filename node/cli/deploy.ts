@@ -20,9 +20,6 @@ import { runGearShell } from "../deploy/shell";
 import { addSshKey, listSshKeys, removeSshKey } from "../deploy/sshkeys";
 import { out, readAllStdin } from "./io";
 
-export const DEPLOY_GEAR_COMMANDS = ["ssh-key", "deploy", "deployments", "deploy-config"] as const;
-export const DEPLOY_INTERNAL_COMMANDS = ["gear-shell", "gear-hook", "gear-pam-attach"] as const;
-
 export const DEPLOY_USAGE = `  geartrain node gear ssh-key add <uuid> [--name N] [--key "<type> <base64> [comment]"]  (key on stdin without --key)
   geartrain node gear ssh-key remove <uuid> (--name N | --fingerprint SHA256:...)
   geartrain node gear ssh-key list <uuid>

@@ -11,7 +11,7 @@ import { ChildProcess, spawn, StdioOptions } from "child_process";
 import { promises as fs } from "fs";
 import * as path from "path";
 import type { NodeContext } from "../context";
-import { processEnv } from "./env";
+import { GEAR_UMASK, processEnv } from "./env";
 import { gearProcessContext } from "../host/mcs";
 import { ENV_NAME_PATTERN } from "../../common/env-names";
 import { validateUuid, ValidationError } from "../validate";
@@ -106,7 +106,7 @@ async function prepare(ctx: NodeContext, uuid: string, argv: readonly string[], 
     HELPER,
     String(user.uid),
     String(user.uid),
-    "077",
+    GEAR_UMASK.toString(8).padStart(3, "0"),
     secon,
     ...ctx.cgroup.procsFiles(uuid),
     "--",

@@ -26,24 +26,6 @@ export async function processesOfUid(uid: number): Promise<ProcInfo[]> {
   return out;
 }
 
-/** All uids that own a process (one /proc scan, for `node check`). */
-export async function processUids(): Promise<Map<number, ProcInfo[]>> {
-  const map = new Map<number, ProcInfo[]>();
-  for (const name of await fs.readdir("/proc")) {
-    if (!/^[0-9]+$/.test(name)) continue;
-    const status = await fs.readFile(`/proc/${name}/status`, "utf8").catch(() => null);
-    if (!status) continue;
-    const m = /^Uid:\s+(\d+)/m.exec(status);
-    if (!m || /^State:\s+[ZX]/m.test(status)) continue;
-    const uid = Number(m[1]);
-    const comm = /^Name:\s+(.*)$/m.exec(status)?.[1] ?? "?";
-    const list = map.get(uid) ?? [];
-    list.push({ pid: Number(name), uid, comm });
-    map.set(uid, list);
-  }
-  return map;
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**

@@ -12,9 +12,6 @@ export interface LogSink {
   log(severity: Severity, urn: string, message: string): void;
 }
 
-/** Discards everything. */
-export const nullSink: LogSink = { log: () => undefined };
-
 /** Writes to the plugin's stderr, which the engine shows in its own log (verbose mode). */
 export const stderrSink: LogSink = {
   log(severity, urn, message) {
