@@ -8,6 +8,7 @@ import * as path from "path";
 import { DEFAULT_ENV_PREFIX } from "../common/env-names";
 import type { FrontendConfig, IsolationSetting, NodeConfig, Profile } from "./types";
 import { PROFILE_PATTERN, ValidationError } from "./validate";
+import type { GearProfile } from "../common/profiles";
 
 export const DEFAULT_CONFIG_PATH = "/etc/geartrain/node.json";
 export const CONFIG_ENV = "GEARTRAIN_NODE_CONFIG";
@@ -15,7 +16,8 @@ export const CONFIG_ENV = "GEARTRAIN_NODE_CONFIG";
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 
-export const DEFAULT_PROFILES: Readonly<Record<string, Profile>> = {
+/** The limits of each platform profile (common/profiles.ts); a node config may add its own profiles. */
+export const DEFAULT_PROFILES: Readonly<Record<GearProfile, Profile>> = {
   small: {
     memoryBytes: 512 * MiB,
     swapBytes: 100 * MiB,

@@ -1,6 +1,7 @@
 // TypeScript mirror of platform.schema.json: the shape of `geartrain:platform` AFTER validation (defaults
 // applied). The schema is the source of truth; test/unit/stacks/config.test.ts proves both list the same
 // fields and enum values, so a change to one without the other fails the build.
+import { GEAR_PROFILES, type GearProfile } from "../../common/profiles";
 
 /** Stack config key of the structured platform object. */
 export const PLATFORM_CONFIG_KEY = "geartrain:platform";
@@ -20,9 +21,8 @@ export const SINGLETON_ROLES = [
   "nameserver",
 ] as const satisfies readonly HostRole[];
 
-/** Gear profiles (sizes) a district can hold. */
-export const GEAR_PROFILES = ["small", "medium", "large"] as const;
-export type GearProfile = (typeof GEAR_PROFILES)[number];
+/** Gear profiles (sizes) a district can hold: the node config's vocabulary too. */
+export { GEAR_PROFILES, type GearProfile };
 
 /** Commands run on the machine running `pulumi`. */
 export interface LocalConnection {

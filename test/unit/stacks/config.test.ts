@@ -1,3 +1,4 @@
+import { DEFAULT_PROFILES } from "../../../node/config";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
@@ -423,5 +424,11 @@ describe("loadPlatformConfig", () => {
 
   it("fails when the key is not set", () => {
     expect(() => loadPlatformConfig()).toThrow(/geartrain:platform/);
+  });
+});
+
+describe("gear profiles", () => {
+  test("the node config defines limits for exactly the profiles a district can name", () => {
+    expect(Object.keys(DEFAULT_PROFILES).sort()).toEqual([...GEAR_PROFILES].sort());
   });
 });
