@@ -196,6 +196,21 @@ const fullCases: Case[] = [
     [`${P}.districts[1].uidRange`],
   ],
   [
+    "uid range starting at another district's max (ranges share an endpoint)",
+    (r) => (r.districts[1].uidRange = { min: 6999, max: 7999 }),
+    [`${P}.districts[1].uidRange`],
+  ],
+  [
+    "uid range ending at another district's min (ranges share an endpoint)",
+    (r) => (r.districts[2].uidRange = { min: 500, max: 1000 }),
+    [`${P}.districts[2].uidRange`],
+  ],
+  [
+    "uid range inside another district's",
+    (r) => (r.districts[2].uidRange = { min: 2000, max: 3000 }),
+    [`${P}.districts[2].uidRange`],
+  ],
+  [
     "uid range with min > max",
     (r) => (r.districts[0].uidRange = { min: 6999, max: 1000 }),
     [`${P}.districts[0].uidRange`],
@@ -294,6 +309,15 @@ describe("error messages", () => {
     );
     expect(messageFor("full", (r) => (r.districts[1].uidRange = { min: 6000, max: 7999 }))).toBe(
       `${P}.districts[1].uidRange: expected a UID range that overlaps no other district, but 6000..7999 overlaps districts[0] (1000..6999); choose a range outside it`,
+    );
+    // bounds are inclusive: two ranges sharing one UID overlap
+    expect(
+      messageFor("full", (r) => {
+        r.districts[0].uidRange = { min: 2000, max: 3000 };
+        r.districts[1].uidRange = { min: 3000, max: 4000 };
+      }),
+    ).toBe(
+      `${P}.districts[1].uidRange: expected a UID range that overlaps no other district, but 3000..4000 overlaps districts[0] (2000..3000); choose a range outside it`,
     );
     expect(
       messageFor("minimal", (r) => (r.hosts[0].roles = ["msgserver", "datastore", "nameserver", "node"])),
