@@ -91,6 +91,29 @@ describe("diff", () => {
     ).toBe(false);
   });
 
+  it("counts connection keys the schema does not know (so nothing silently stops counting)", () => {
+    const old = outs({ connection: { host: "h" }, create: "a" });
+    expect(
+      diffResource(REMOTE, old, { connection: { host: "h", futureOption: "x" }, create: "a" }),
+    ).toMatchObject({ changes: true, replaces: [], changed: ["connection"] });
+    expect(
+      diffResource(REMOTE, outs({ connection: { host: "h", futureOption: "x" }, create: "a" }), {
+        connection: { host: "h", futureOption: "y" },
+        create: "a",
+      }).changed,
+    ).toEqual(["connection"]);
+    expect(
+      diffResource(REMOTE, outs({ connection: { host: "h", proxy: { host: "b" } }, create: "a" }), {
+        connection: { host: "h", proxy: { host: "b", futureOption: "x" } },
+        create: "a",
+      }).changed,
+    ).toEqual(["connection"]);
+    // an unknown key that is empty still equals its absence
+    expect(
+      diffResource(REMOTE, old, { connection: { host: "h", futureOption: "" }, create: "a" }).changes,
+    ).toBe(false);
+  });
+
   it("compares assets and archives by hash (the engine elides their contents in Diff)", () => {
     const old = {
       connection: { host: "h" },
