@@ -29,13 +29,17 @@ export function validateConnection(name: string, connection: HostConnection, has
   }
   const port = connection.port ?? DEFAULTS.sshPort;
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new Error(`host '${name}': ssh port ${port} is not in 1..65535`);
+    throw new Error(`host '${name}': ssh port (connection.port) must be an integer in 1..65535, got ${port}`);
   }
 }
 
 export function validateFile(file: HostFileArgs): void {
-  if (!ABSOLUTE_PATH.test(file.path) || file.path.includes("/../") || file.path.endsWith("/..")) {
+  if (!ABSOLUTE_PATH.test(file.path)) {
     throw new Error(`file path '${file.path}' must be absolute and contain only [A-Za-z0-9._/@+-]`);
+  }
+  // `..` would let a path that looks like /etc/geartrain/... write anywhere
+  if (file.path.split("/").includes("..")) {
+    throw new Error(`file path '${file.path}' must be absolute with no '..' segment`);
   }
   if (file.mode !== undefined && !MODE.test(file.mode))
     throw new Error(`file mode '${file.mode}' is not octal`);

@@ -27,6 +27,34 @@ describe("host validation", () => {
     expect(() => validateConnection("local", { type: "local" }, false)).not.toThrow();
   });
 
+  it.each([0, -1, 65536, 22.5])("rejects ssh port %p, naming the field", (port) => {
+    const ssh = { type: "ssh" as const, address: "127.0.0.1", hostKey: "ssh-ed25519 AAAA", port };
+    expect(() => validateConnection("n1", ssh, true)).toThrow(
+      `host 'n1': ssh port (connection.port) must be an integer in 1..65535, got ${port}`,
+    );
+  });
+
+  it.each([1, 22, 65535])("accepts ssh port %p", (port) => {
+    const ssh = { type: "ssh" as const, address: "127.0.0.1", hostKey: "ssh-ed25519 AAAA", port };
+    expect(() => validateConnection("n1", ssh, true)).not.toThrow();
+  });
+
+  it.each(["/etc/..", "/..", "/etc/geartrain/../../root/.ssh/authorized_keys"])(
+    "rejects file path %j with a '..' segment, naming the field",
+    (filePath) => {
+      expect(() => validateFile({ path: filePath, content: "" })).toThrow(
+        `file path '${filePath}' must be absolute with no '..' segment`,
+      );
+    },
+  );
+
+  it.each(["/etc/geartrain/x", "/etc/..hidden", "/srv/a..b/c.conf", "/etc/./x"])(
+    "accepts file path %j",
+    (filePath) => {
+      expect(() => validateFile({ path: filePath, content: "" })).not.toThrow();
+    },
+  );
+
   it.each([
     [{ path: "relative/file", content: "" }, /absolute/],
     [{ path: "/etc/$(reboot)", content: "" }, /absolute/],
