@@ -39,6 +39,31 @@ describe("Host", () => {
       hostKey: "ssh-ed25519 AAAAC3",
       dialErrorLimit: -1,
     });
+    // every other command of the host, its own and the callers', waits for the host to answer
+    const marker = ssh.command("marker", { create: "true" });
+    const tsig = ssh.file("tsig", { path: "/etc/bind/tsig.key", content: "k", secret: true });
+    await Promise.all([valueOf(marker.stdout), valueOf(tsig.stdout)]);
+    const waitUrn = "urn:pulumi:unit::geartrain::geartrain:host:Host$command:remote:Command::node1-wait-ssh";
+    expect(wait.dependencies).toEqual([]);
+    for (const role of ["facts", "marker", "tsig"]) {
+      const child = resources.find((r) => r.name === `node1-${role}`)!;
+      expect([role, child.type, child.dependencies]).toEqual([role, "command:remote:Command", [waitUrn]]);
+    }
+  });
+
+  it("keeps a caller's dependsOn beside the wait for ssh", async () => {
+    const ssh = new host.Host("node3", {
+      connection: { type: "ssh", address: "127.0.0.1", hostKey: "ssh-ed25519 AAAAC3" },
+      privateKey: "PRIVATE",
+    });
+    const first = ssh.command("first", { create: "true" });
+    const second = ssh.command("second", { create: "true" }, { dependsOn: first });
+    await valueOf(second.stdout);
+    const prefix = "urn:pulumi:unit::geartrain::geartrain:host:Host$command:remote:Command::";
+    expect([...resources.find((r) => r.name === "node3-second")!.dependencies].sort()).toEqual([
+      `${prefix}node3-first`,
+      `${prefix}node3-wait-ssh`,
+    ]);
   });
 
   it("writes files through stdin with values in the environment, and hides secret output", async () => {
@@ -59,6 +84,21 @@ describe("Host", () => {
     });
     expect(file.inputs.logging).toBe("none");
     expect(String(file.inputs.create)).not.toContain("/etc/bind");
+    expect(file.additionalSecretOutputs).toEqual(["stdout", "stderr"]);
+  });
+
+  it("marks stdout/stderr of a secret command secret, and only of a secret one", async () => {
+    const local = new host.Host("local4", { connection: { type: "local" } });
+    const hidden = local.command("hidden", { create: "cat", stdin: "s3cret", secret: true });
+    const plain = local.command("plain", { create: "true" });
+    const note = local.file("note", { path: "/etc/motd", content: "hello" });
+    await Promise.all([valueOf(hidden.stdout), valueOf(plain.stdout), valueOf(note.stdout)]);
+    const byName = (name: string) => resources.find((r) => r.name === name)!;
+    expect(byName("local4-hidden").additionalSecretOutputs).toEqual(["stdout", "stderr"]);
+    expect(byName("local4-hidden").inputs.logging).toBe("none");
+    expect(byName("local4-plain").additionalSecretOutputs).toEqual([]);
+    expect(byName("local4-note").additionalSecretOutputs).toEqual([]);
+    expect(byName("local4-facts").additionalSecretOutputs).toEqual([]);
   });
 
   it("names every child with the host's name as prefix", async () => {
