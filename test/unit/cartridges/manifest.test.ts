@@ -430,6 +430,24 @@ describe("endpoints", () => {
     ]);
   });
 
+  // Only two Private-IP-Names may share a name; a Private-IP-Name that reuses an earlier endpoint's port name
+  // would set the same variable as that port.
+  it.each([
+    ["Private-Port-Name", {}],
+    ["Public-Port-Name", { "Public-Port-Name": "PORT2" }],
+    ["WebSocket-Port-Name", { "WebSocket-Port-Name": "PORT2", "WebSocket-Port": 8000 }],
+  ])("a Private-IP-Name reusing an earlier %s", (key, first) => {
+    const earlier = { ...FULL_ENDPOINT, "Private-Port-Name": "PORT1", ...first };
+    const name = key === "Private-Port-Name" ? "PORT1" : "PORT2";
+    const m = {
+      ...fixtureManifest("minimal"),
+      Endpoints: [earlier, { ...FULL_ENDPOINT, "Private-IP-Name": name, "Private-Port-Name": "OTHER_PORT" }],
+    };
+    expect(linesOf(m)).toEqual([
+      `Endpoints[1].Private-IP-Name: expected a unique name, got "${name}", already the ${key} of Endpoints[0]; both would set GEARTRAIN_MINIMAL_${name} (rename one)`,
+    ]);
+  });
+
   it("checks the endpoints of every version override, under its own path", () => {
     const m = {
       ...fixtureManifest("minimal"),
