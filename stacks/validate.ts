@@ -13,6 +13,7 @@ import {
   pointerSegments,
   propertySchema as schemaOfProperty,
 } from "../common/ajv-errors";
+import { deepFreeze } from "../common/deep-freeze";
 import platformSchema from "./schema/platform.schema.json";
 import { HOST_ROLES, PLATFORM_CONFIG_KEY, SINGLETON_ROLES, type PlatformConfig } from "./schema/platform";
 
@@ -353,12 +354,4 @@ function rolesOf(host: unknown): string[] {
 /** `geartrain:platform` + segments, e.g. `geartrain:platform.hosts[1].connection.hostKey`. */
 function fieldPath(segments: readonly (string | number)[]): string {
   return joinPath(segments, PLATFORM_CONFIG_KEY);
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === "object" && value !== null) {
-    for (const child of Object.values(value)) deepFreeze(child);
-    Object.freeze(value);
-  }
-  return value;
 }
