@@ -1,7 +1,6 @@
 // `geartrain cartridge …`: tools for cartridge authors. Today: lint.
 import { parseArgs } from "util";
 import type { CommandGroup } from "../common/cli";
-import { formatLintResults, lintCartridges } from "./lint";
 
 export const EXIT = { OK: 0, PROBLEMS: 1, USAGE: 2 } as const;
 
@@ -80,6 +79,8 @@ export async function runCartridgeCli(argv: readonly string[], io: Io = processI
     );
     return EXIT.USAGE;
   }
+  // loaded here, not at the top: the manifest parser (yaml, ajv, handlebars) is most of a start-up
+  const { formatLintResults, lintCartridges } = await import("./lint");
   const results = await lintCartridges(positionals, envPrefix !== undefined ? { envPrefix } : {});
   if (values.json) {
     const json = results.map((r) => ({ dir: r.dir, ok: r.cartridge !== undefined, problems: r.problems }));

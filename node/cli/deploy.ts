@@ -11,13 +11,9 @@
 //   geartrain node gear-pam-attach [--config F]   sshd PAM session hook (cgroup v2)
 // Operator commands print JSON on stdout; errors propagate to node/cli/main.ts (exit codes there).
 
+// Each command imports its module when it runs: gear-shell and gear-hook start on every git push.
+
 import { parseArgs } from "util";
-import { runGearHook } from "../deploy/gear-hook";
-import { deployGear, gearDeployments } from "../deploy/operations";
-import { pamAttach } from "../deploy/pam";
-import { configureDeploys } from "../deploy/repo";
-import { runGearShell } from "../deploy/shell";
-import { addSshKey, listSshKeys, removeSshKey } from "../deploy/sshkeys";
 import { out, readAllStdin } from "./io";
 
 export const DEPLOY_USAGE = `  geartrain node gear ssh-key add <uuid> [--name N] [--key "<type> <base64> [comment]"]  (key on stdin without --key)
@@ -55,6 +51,7 @@ export async function runDeployGearCommand(sub: string, argv: string[]): Promise
       strict: true,
     });
     const uuid = one(positionals, `ssh-key ${action ?? ""}`);
+    const { addSshKey, listSshKeys, removeSshKey } = await import("../deploy/sshkeys");
     const ctx = await makeContext();
     switch (action) {
       case "add": {
@@ -84,12 +81,14 @@ export async function runDeployGearCommand(sub: string, argv: string[]): Promise
       strict: true,
     });
     const uuid = one(positionals, "deploy");
+    const { deployGear } = await import("../deploy/operations");
     const ctx = await makeContext();
     out(await deployGear(ctx, uuid, { ref: values.ref }, { onProgress: (c) => process.stderr.write(c) }));
     return 0;
   }
   if (sub === "deployments") {
     const { positionals } = parseArgs({ args: argv, options: {}, allowPositionals: true, strict: true });
+    const { gearDeployments } = await import("../deploy/operations");
     out(await gearDeployments(await makeContext(), one(positionals, "deployments")));
     return 0;
   }
@@ -101,6 +100,7 @@ export async function runDeployGearCommand(sub: string, argv: string[]): Promise
       strict: true,
     });
     const uuid = one(positionals, "deploy-config");
+    const { configureDeploys } = await import("../deploy/repo");
     out(await configureDeploys(await makeContext(), uuid, { keep: values.keep, branch: values.branch }));
     return 0;
   }
@@ -111,9 +111,9 @@ export async function runDeployGearCommand(sub: string, argv: string[]): Promise
 export async function runDeployInternal(cmd: string, argv: string[]): Promise<number> {
   switch (cmd) {
     case "gear-shell":
-      return runGearShell(argv);
+      return (await import("../deploy/shell")).runGearShell(argv);
     case "gear-hook":
-      return runGearHook(argv);
+      return (await import("../deploy/gear-hook")).runGearHook(argv);
     case "gear-pam-attach": {
       let config: string | undefined;
       try {
@@ -124,7 +124,7 @@ export async function runDeployInternal(cmd: string, argv: string[]): Promise<nu
         process.stderr.write(`geartrain gear-pam-attach: ${(e as Error).message}\n`);
         return 1;
       }
-      return pamAttach(config ?? null);
+      return (await import("../deploy/pam")).pamAttach(config ?? null);
     }
     default:
       process.stderr.write(`geartrain: unknown command ${JSON.stringify(cmd)}\n`);

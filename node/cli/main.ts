@@ -1,20 +1,11 @@
 // `geartrain node …`: operator CLI over the node operations (like OpenShift's oo-* node tools).
 // Output is JSON on stdout (except mcs-label without --json, which prints the label like oo-get-mcs-level).
+// Only what every command needs is imported at the top; each command loads its own modules when it runs
+// (`await import`), so a start (e.g. the SSH forced command on every git push) loads only what it uses.
 
 import { parseArgs } from "util";
 import type { CommandGroup } from "../../common/cli";
-import { ConflictError } from "../host/accounts";
 import { gearAddresses } from "../host/addresses";
-import { checkNode } from "../check";
-import { makeContext } from "../context";
-import {
-  createGear,
-  destroyGear,
-  inspectGear,
-  listGears,
-  NotFoundError,
-  updateGear,
-} from "../gear/lifecycle";
 import { mcsLabel, MCS_LABEL_COUNT } from "../host/mcs";
 import { ValidationError } from "../validate";
 import { out, readAllStdin } from "./io";
@@ -134,6 +125,8 @@ async function gearCommand(argv: string[]): Promise<number> {
     strict: true,
   });
   if (positionals.length > 1) throw new UsageError(`unexpected arguments: ${positionals.slice(1).join(" ")}`);
+  const { makeContext } = await import("../context");
+  const { createGear, destroyGear, inspectGear, listGears, updateGear } = await import("../gear/lifecycle");
   const ctx = await makeContext();
   switch (sub) {
     case "create": {
@@ -192,6 +185,8 @@ async function dispatch(argv: string[]): Promise<number> {
       return (await import("./deploy")).runDeployInternal(cmd, rest);
     case "check": {
       parseArgs({ args: rest, options: {}, strict: true });
+      const { checkNode } = await import("../check");
+      const { makeContext } = await import("../context");
       const report = await checkNode(await makeContext());
       out(report);
       return report.ok ? EXIT.OK : EXIT.DRIFT;
@@ -246,6 +241,9 @@ export async function runNode(argv: string[]): Promise<number> {
       return EXIT.USAGE;
     }
     if (e instanceof ValidationError) return fail(EXIT.INVALID, "invalid", e.message, e.field);
+    // the modules that define these are loaded only when an error is mapped
+    const { NotFoundError } = await import("../gear/lifecycle");
+    const { ConflictError } = await import("../host/accounts");
     if (e instanceof NotFoundError) return fail(EXIT.NOT_FOUND, "not_found", e.message);
     if (e instanceof ConflictError) return fail(EXIT.CONFLICT, "conflict", e.message);
     return fail(EXIT.ERROR, "error", (e as Error).message);
