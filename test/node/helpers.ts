@@ -202,7 +202,7 @@ export function cli(
 ): Promise<CliResult> {
   const main = path.join(REPO, "dist/services/cli/main.js");
   if (!existsSync(main)) throw new Error("dist/ is missing. Fix: npm run build");
-  const built = statSync(path.join(REPO, "dist/node/cli.js")).mtimeMs;
+  const built = statSync(path.join(REPO, "dist/node/cli/main.js")).mtimeMs;
   for (const f of readdirSync(path.join(REPO, "node"), { recursive: true }) as string[]) {
     if (f.endsWith(".ts") && statSync(path.join(REPO, "node", f)).mtimeMs > built) {
       throw new Error(`dist/ is older than node/${f}. Fix: npm run build`);
