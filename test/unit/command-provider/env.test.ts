@@ -56,11 +56,14 @@ describe("exportPreamble / remoteCommandString", () => {
 
   it("throws on a name that could inject shell code, without echoing the value", () => {
     expect(() => exportPreamble({ "X;rm -rf /": "secret-value" })).toThrow(/"X;rm -rf \/" is invalid/);
+    let message: string | undefined;
     try {
       exportPreamble({ "X;rm": "secret-value" });
     } catch (e) {
-      expect((e as Error).message).not.toMatch(/secret-value/);
+      message = (e as Error).message;
     }
+    expect(message).toMatch(/"X;rm" is invalid/); // it threw, and said why
+    expect(message).not.toMatch(/secret-value/);
   });
 
   it("throws on a NUL in a value, naming only the variable", () => {
