@@ -252,8 +252,15 @@ describe("command:remote:Command", () => {
 
   it("does not hang when the remote command leaves a background process", async () => {
     const { p } = provider();
+    const started = Date.now();
     const created = await p.create(cmdUrn, { connection: connection(), create: "sleep 30 & echo $!" });
-    process.kill(Number(created.outs.stdout), "SIGKILL");
+    const pid = Number(created.outs.stdout);
+    try {
+      expect(Date.now() - started).toBeLessThan(10000);
+      expect(pid).toBeGreaterThan(0);
+    } finally {
+      if (pid > 0) process.kill(pid, "SIGKILL"); // never kill(0): that is our own process group
+    }
   });
 });
 
