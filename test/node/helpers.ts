@@ -101,7 +101,8 @@ export async function netfilterLeftovers(table: string): Promise<string[]> {
 
 /**
  * name: unique per test file (cgroup root gt-test-<name>, netfilter table gt_test_<name>); firstUid: start
- * of a 100-UID sub-range in 61000-61999 (above UID_MAX 60000 of login.defs, so never a real user's).
+ * of a 100-UID block of its own, listed in docs/node-operations.md (Tests); all are above UID_MAX 60000 of
+ * login.defs, so never a real user's.
  * `extra.network` is merged over the test node's own table, so a test may change the backend but keeps a
  * table of its own unless it names one.
  */
