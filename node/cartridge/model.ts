@@ -3,14 +3,16 @@
 // publish/subscribe matching and frontend routes. No I/O here; everything is unit-tested.
 
 import * as path from "path";
+// the parsed-manifest helpers, not the cartridges/manifest door: that loads the parser (yaml, ajv), and this
+// module is on every gear-side start (the git forced command and hooks)
 import {
-  cartridgeIdent,
-  cartridgeVariable,
   hasPrivateAddress,
   STANDARD_CONTROL_ACTIONS,
   type Manifest,
   type Mapping,
-} from "../../cartridges/manifest";
+} from "../../cartridges/schema/manifest";
+import { cartridgeVariable } from "../../cartridges/manifest/variables";
+import { cartridgeIdent } from "../../cartridges/manifest/versions";
 import { GEAR_PATH } from "../gear/env";
 import { ENV_NAME_PATTERN, RESERVED_ENV_NAMES } from "../../common/env-names";
 import { ValidationError } from "../validate";

@@ -3,7 +3,6 @@
 // into root-owned directories (~/.env, ~/.geartrain) with temp + rename; copies into a gear directory are
 // made while it is still root-only and handed over bottom-up with lchown.
 
-import { createHash } from "crypto";
 import { constants, promises as fs } from "fs";
 import * as path from "path";
 
@@ -169,6 +168,7 @@ export async function treeDigestEntries(dir: string, rel = ""): Promise<string[]
     else if (e.isDirectory()) out.push(`D ${r}`, ...(await treeDigestEntries(dir, r)));
     else if (e.isFile()) {
       const st = await fs.stat(p);
+      const { createHash } = await import("crypto"); // not at the top: most callers of this module never hash
       const hash = createHash("sha256")
         .update(await fs.readFile(p))
         .digest("hex");
