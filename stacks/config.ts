@@ -1,26 +1,94 @@
 // Loads the stack config once, before any resource is declared. The pure validation lives in
 // ./validate.ts (no Pulumi import there, so it is unit-tested without an engine).
 //
+// Where the topology comes from (docs/configuration.md): a stack's `geartrain:platform` is the tracked
+// file `platforms/<stack>.yaml` when it exists, otherwise the key in the stack's own Pulumi config (test
+// sandboxes, ad-hoc stacks). The stack's Pulumi config file itself is per user (the passphrase salt and
+// the user's secrets), outside the checkout, so the engine never rewrites a tracked file.
+//
 // Config keys (see docs/configuration.md):
-//   geartrain:platform        structured object, validated against ./schema/platform.schema.json
+//   geartrain:platform        structured object, validated against ./schema/platform.schema.json; only for
+//                             stacks without a platforms/<stack>.yaml
 //   geartrain:sshPrivateKey   SECRET: private key for every `ssh` host. Read where the SSH connection is
 //                             built with `config.requireSecret("sshPrivateKey")`, never here, so it stays an
 //                             Output<string> marked secret end to end.
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, validatePlatformConfig, type PlatformConfig } from "./validate";
+import * as YAML from "yaml";
+import { ConfigError, PLATFORM_CONFIG_KEY, validatePlatformConfig, type PlatformConfig } from "./validate";
 
 export * from "./validate";
 
+/** Folder, relative to the project root, of the tracked topologies, one `<stack>.yaml` per stack. */
+export const PLATFORMS_DIR = "platforms";
+
+/** Stack names as the engine allows them; anything else never becomes part of a path. */
+const STACK_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+
+/** Where the program looks for a stack's topology: project root, stack name, and the stack's config. */
+export interface PlatformSource {
+  readonly rootDirectory: string;
+  readonly stack: string;
+  readonly config: pulumi.Config;
+}
+
+/** The tracked topology file of `stack`, relative to the project root. */
+export function platformFileOf(stack: string): string {
+  if (!STACK_NAME.test(stack)) throw new pulumi.RunError(`unexpected stack name ${JSON.stringify(stack)}`);
+  return `${PLATFORMS_DIR}/${stack}.yaml`;
+}
+
 /**
- * Reads `geartrain:platform` from the current stack and validates it. On invalid config it throws a
+ * Reads the stack's topology (the tracked platforms/<stack>.yaml, or else `geartrain:platform` from the
+ * stack config) and validates it. On a missing, doubly defined or invalid topology it throws a
  * `pulumi.RunError` whose message lists every problem (RunError: Pulumi prints it without a stack trace).
  */
-export function loadPlatformConfig(config: pulumi.Config = new pulumi.Config("geartrain")): PlatformConfig {
-  const raw = config.requireObject<unknown>("platform");
+export function loadPlatformConfig(source: PlatformSource = currentSource()): PlatformConfig {
+  const file = platformFileOf(source.stack);
+  const fromFile = readPlatformFile(path.join(source.rootDirectory, file), file);
+  const fromConfig = source.config.getObject<unknown>("platform");
+  if (fromFile !== undefined && fromConfig !== undefined) {
+    throw new pulumi.RunError(
+      `stack ${source.stack} has its topology in ${file}, and its stack config sets ${PLATFORM_CONFIG_KEY} too: ` +
+        `remove the key with \`pulumi config rm ${PLATFORM_CONFIG_KEY}\``,
+    );
+  }
+  if (fromFile === undefined && fromConfig === undefined) {
+    throw new pulumi.RunError(
+      `stack ${source.stack} has no topology: create ${file} (${PLATFORMS_DIR}/dev.yaml is an example), ` +
+        `or set ${PLATFORM_CONFIG_KEY} in the stack config`,
+    );
+  }
+  const where = fromFile !== undefined ? file : `the stack config of ${source.stack}`;
   try {
-    return validatePlatformConfig(raw);
+    return validatePlatformConfig(fromFile ?? fromConfig);
   } catch (err) {
-    if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
+    if (err instanceof ConfigError) throw new pulumi.RunError(`${err.message}\n(read from ${where})`);
     throw err;
+  }
+}
+
+function currentSource(): PlatformSource {
+  return {
+    rootDirectory: pulumi.runtime.getRootDirectory() || process.cwd(),
+    stack: pulumi.getStack(),
+    config: new pulumi.Config("geartrain"),
+  };
+}
+
+/** The parsed file, or undefined when there is none. */
+function readPlatformFile(file: string, shown: string): unknown {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+  try {
+    return YAML.parse(text) ?? null;
+  } catch (err) {
+    throw new pulumi.RunError(`${shown} is not valid YAML: ${(err as Error).message}`);
   }
 }

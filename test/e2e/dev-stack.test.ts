@@ -11,7 +11,8 @@ describe("dev stack", () => {
 
   beforeAll(() => {
     requireToolchain();
-    sandbox = new PulumiSandbox("e2e", path.join(PROJECT_ROOT, "Pulumi.dev.yaml"));
+    sandbox = new PulumiSandbox("e2e");
+    sandbox.setPlatform(path.join(PROJECT_ROOT, "platforms/dev.yaml"));
     configDir = path.join(sandbox.dir, "root");
     sandbox.init();
     sandbox.ok(["config", "set", "configDir", configDir]);

@@ -1,7 +1,6 @@
 // Secrets through the real engine and our command provider: a secret from stack config is written to
 // a file and echoed by a command; it must appear in plain text nowhere in state or CLI output.
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { PROJECT_ROOT, PulumiSandbox, requireToolchain } from "../helpers/pulumi-cli";
 
@@ -13,13 +12,10 @@ const PROJECT = path.join(PROJECT_ROOT, "test/e2e/projects/secret-file");
 describe("secrets", () => {
   let sandbox: PulumiSandbox;
   let target: string;
-  let emptyConfig: string;
 
   beforeAll(() => {
     requireToolchain();
-    emptyConfig = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "gt-secret-cfg-")), "empty.yaml");
-    fs.writeFileSync(emptyConfig, "config: {}\n");
-    sandbox = new PulumiSandbox("secrets", emptyConfig, PROJECT);
+    sandbox = new PulumiSandbox("secrets", undefined, PROJECT);
     target = path.join(sandbox.dir, "out", "secret.txt");
     sandbox.init();
     sandbox.ok(["config", "set", "path", target]);
@@ -30,7 +26,6 @@ describe("secrets", () => {
     if (!sandbox) return;
     sandbox.run(["destroy", "--yes", "--skip-preview"]);
     sandbox.cleanup();
-    fs.rmSync(path.dirname(emptyConfig), { recursive: true, force: true });
   });
 
   it("writes the secret where it belongs and nowhere else in plain text", () => {

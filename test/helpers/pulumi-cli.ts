@@ -4,6 +4,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as YAML from "yaml";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "../..");
 
@@ -40,17 +41,21 @@ export class PulumiSandbox {
   /** `stack` gets the process id appended, so parallel runs never share a config file name. */
   readonly stack: string;
 
-  /** @param projectDir the Pulumi project to run (default: this repository's own). */
+  /**
+   * @param stackConfigSource a Pulumi.<stack>.yaml-shaped file to start from (default: no config).
+   * @param projectDir the Pulumi project to run (default: this repository's own).
+   */
   constructor(
     stack: string,
-    stackConfigSource: string,
+    stackConfigSource?: string,
     readonly projectDir: string = PROJECT_ROOT,
   ) {
     this.stack = `${stack}-${process.pid}`;
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "geartrain-e2e-"));
     fs.mkdirSync(path.join(this.dir, "state"));
     this.configFile = path.join(this.dir, `Pulumi.${this.stack}.yaml`);
-    fs.copyFileSync(stackConfigSource, this.configFile);
+    if (stackConfigSource) fs.copyFileSync(stackConfigSource, this.configFile);
+    else fs.writeFileSync(this.configFile, "config: {}\n");
     this.env = {
       ...process.env,
       PULUMI_BACKEND_URL: `file://${this.dir}/state`,
@@ -97,12 +102,24 @@ export class PulumiSandbox {
   }
 
   /**
-   * Creates the stack. Pulumi writes the passphrase salt into Pulumi.<stack>.yaml in the project
-   * directory; it is moved into the sandbox's config file so the checkout stays untouched.
+   * Puts a tracked topology (platforms/<stack>.yaml) into the sandbox's config as `geartrain:platform`:
+   * the sandbox's stack has another name, so the program would not find the file by itself.
+   */
+  setPlatform(platformFile: string): void {
+    const stackConfig = YAML.parse(fs.readFileSync(this.configFile, "utf8")) ?? {};
+    const platform: unknown = YAML.parse(fs.readFileSync(platformFile, "utf8"));
+    stackConfig.config = { ...stackConfig.config, "geartrain:platform": platform };
+    fs.writeFileSync(this.configFile, YAML.stringify(stackConfig));
+  }
+
+  /**
+   * Creates the stack. Pulumi writes the passphrase salt into Pulumi.<stack>.yaml in the project's stack
+   * config folder (for this project: the user's, see scripts/env.sh); it is moved into the sandbox's
+   * config file so nothing of the sandbox stays behind.
    */
   init(): void {
     this.ok(["stack", "init", this.stack, "--secrets-provider", "passphrase"], { stackArgs: false });
-    const written = path.join(this.projectDir, `Pulumi.${this.stack}.yaml`);
+    const written = path.join(stackConfigDirOf(this.projectDir), `Pulumi.${this.stack}.yaml`);
     if (fs.existsSync(written)) {
       fs.appendFileSync(this.configFile, "\n" + fs.readFileSync(written, "utf8"));
       fs.rmSync(written);
@@ -112,4 +129,10 @@ export class PulumiSandbox {
   cleanup(): void {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** Where the engine reads and writes a project's Pulumi.<stack>.yaml files (Pulumi.yaml: stackConfigDir). */
+export function stackConfigDirOf(projectDir: string): string {
+  const project = YAML.parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8"));
+  return path.join(projectDir, project.stackConfigDir ?? ".");
 }

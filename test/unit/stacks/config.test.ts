@@ -1,5 +1,6 @@
 import { DEFAULT_PROFILES } from "../../../node/config";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import platformSchema from "../../../stacks/schema/platform.schema.json";
@@ -417,37 +418,91 @@ describe("schema and TypeScript types stay in sync", () => {
 });
 
 describe("loadPlatformConfig", () => {
-  // Reads the stack config as the Pulumi program does; the runtime config map needs no engine.
+  // Reads the topology as the Pulumi program does; the runtime config map needs no engine.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { loadPlatformConfig } = require("../../../stacks/config") as typeof import("../../../stacks/config");
+  const { loadPlatformConfig, platformFileOf } =
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require("../../../stacks/config") as typeof import("../../../stacks/config");
 
-  afterEach(() => pulumi.runtime.setAllConfig({}));
-
-  it("reads and validates geartrain:platform", () => {
-    pulumi.runtime.setAllConfig({ [P]: JSON.stringify(fixture("minimal")) });
-    expect(loadPlatformConfig().districts).toEqual([]);
+  let root: string;
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), "gt-platform-"));
+    fs.mkdirSync(path.join(root, "platforms"));
+  });
+  afterEach(() => {
+    pulumi.runtime.setAllConfig({});
+    fs.rmSync(root, { recursive: true, force: true });
   });
 
-  it("fails with a RunError listing every problem", () => {
+  const load = (stack = "dev") =>
+    loadPlatformConfig({ rootDirectory: root, stack, config: new pulumi.Config("geartrain") });
+  const writePlatform = (stack: string, raw: unknown) =>
+    fs.writeFileSync(path.join(root, "platforms", `${stack}.yaml`), YAML.stringify(raw));
+  function errorOf(fn: () => unknown): Error {
+    try {
+      fn();
+    } catch (err) {
+      expect(pulumi.RunError.isInstance(err)).toBe(true);
+      return err as Error;
+    }
+    throw new Error("expected a RunError");
+  }
+
+  it("reads the tracked platforms/<stack>.yaml of the stack", () => {
+    writePlatform("dev", fixture("full"));
+    writePlatform("stage", fixture("minimal"));
+    expect(load("dev").hosts).toHaveLength(5);
+    expect(load("stage").districts).toEqual([]);
+  });
+
+  it("reads the project's own dev topology", () => {
+    const dev = loadPlatformConfig({
+      rootDirectory: path.join(__dirname, "../../.."),
+      stack: "dev",
+      config: new pulumi.Config("geartrain"),
+    });
+    expect(dev.hosts.map((h) => h.connection.type)).toEqual(["local"]);
+  });
+
+  it("falls back to geartrain:platform in the stack config when there is no tracked file", () => {
+    pulumi.runtime.setAllConfig({ [P]: JSON.stringify(fixture("minimal")) });
+    expect(load("sandbox-1").domain).toBe("apps.dev.geartrain.test");
+  });
+
+  it("refuses a topology defined in both places", () => {
+    writePlatform("dev", fixture("minimal"));
+    pulumi.runtime.setAllConfig({ [P]: JSON.stringify(fixture("minimal")) });
+    expect(errorOf(load).message).toMatch(/platforms\/dev\.yaml.*pulumi config rm geartrain:platform/);
+  });
+
+  it("fails with the fix when there is no topology at all", () => {
+    expect(errorOf(() => load("stage")).message).toMatch(
+      /stack stage has no topology: create platforms\/stage\.yaml/,
+    );
+  });
+
+  it("fails with a RunError listing every problem and the file it read", () => {
     const raw = fixture("minimal");
     delete raw.domain;
     raw.hosts[0].name = "Local";
-    pulumi.runtime.setAllConfig({ [P]: JSON.stringify(raw) });
-    let error: unknown;
-    try {
-      loadPlatformConfig();
-    } catch (err) {
-      error = err;
-    }
-    expect(pulumi.RunError.isInstance(error)).toBe(true);
-    expect((error as Error).message).toContain(`${P}.domain: missing`);
-    expect((error as Error).message).toContain(`${P}.hosts[0].name: expected a name`);
+    writePlatform("dev", raw);
+    const message = errorOf(load).message;
+    expect(message).toContain(`${P}.domain: missing`);
+    expect(message).toContain(`${P}.hosts[0].name: expected a name`);
+    expect(message).toContain("(read from platforms/dev.yaml)");
   });
 
-  it("fails when the key is not set", () => {
-    expect(() => loadPlatformConfig()).toThrow(/geartrain:platform/);
+  it("names the file that is not YAML", () => {
+    fs.writeFileSync(path.join(root, "platforms/dev.yaml"), "hosts: [\n");
+    expect(errorOf(load).message).toMatch(/^platforms\/dev\.yaml is not valid YAML/);
+  });
+
+  it("never turns a stack name into a path outside platforms/", () => {
+    expect(platformFileOf("dev")).toBe("platforms/dev.yaml");
+    for (const bad of ["../dev", "a/b", ".hidden", ""]) {
+      expect(() => platformFileOf(bad)).toThrow(/unexpected stack name/);
+    }
   });
 });
 

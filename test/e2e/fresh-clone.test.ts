@@ -1,0 +1,149 @@
+// The README's two commands as a new user types them, on a fresh clone under the real engine:
+// `npm run deploy:dev`, then the checks `npm test` starts with (eslint, prettier --check), then deploy
+// again. Deploying must leave the checkout exactly as cloned: the stack's config file (passphrase salt,
+// the user's settings and secrets) lives in the user's home, never in the tree.
+import { spawnSync } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import { PROJECT_ROOT, requireToolchain } from "../helpers/pulumi-cli";
+
+jest.setTimeout(10 * 60 * 1000);
+
+interface Run {
+  readonly code: number;
+  readonly output: string;
+}
+
+describe("a fresh clone", () => {
+  let tmp: string;
+  let clone: string;
+  let home: string;
+  let configDir: string;
+  let env: NodeJS.ProcessEnv;
+
+  function run(command: string, args: string[]): Run {
+    const result = spawnSync(command, args, {
+      cwd: clone,
+      env,
+      encoding: "utf8",
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    if (result.error) throw result.error;
+    return { code: result.status ?? -1, output: `${result.stdout}\n${result.stderr}` };
+  }
+  const ok = (command: string, args: string[]): string => {
+    const result = run(command, args);
+    if (result.code !== 0)
+      throw new Error(`${command} ${args.join(" ")} exited ${result.code}\n${result.output}`);
+    return result.output;
+  };
+  /** `pulumi <args>` the way the README shows it: `source scripts/env.sh`, then pulumi. */
+  const pulumi = (args: string[]) =>
+    run("bash", ["-c", 'source scripts/env.sh && exec pulumi "$@"', "pulumi", ...args, "--non-interactive"]);
+  const gitStatus = () => ok("git", ["status", "--porcelain", "--untracked-files=all"]).trim();
+  /** The user's config file of the clone's dev stack: in the folder whose `checkout` file names the clone. */
+  const userStackConfig = () => {
+    const stacks = path.join(home, ".geartrain/stacks");
+    const mine = fs
+      .readdirSync(stacks)
+      .filter((d) => fs.readFileSync(path.join(stacks, d, "checkout"), "utf8") === `${clone}\n`);
+    expect(mine).toHaveLength(1);
+    return path.join(stacks, mine[0]!, "Pulumi.dev.yaml");
+  };
+  const saltOf = (file: string): unknown => YAML.parse(fs.readFileSync(file, "utf8"))?.encryptionsalt;
+
+  beforeAll(() => {
+    requireToolchain();
+    requireInstalledDependencies();
+    tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "gt-fresh-clone-")));
+    clone = path.join(tmp, "clone");
+    home = path.join(tmp, "home");
+    configDir = path.join(tmp, "etc-geartrain");
+    fs.mkdirSync(home);
+    env = {
+      // No PULUMI_* or GEARTRAIN_* of the caller: the clone gets exactly what a new user gets.
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(PULUMI|GEARTRAIN)_/.test(k))),
+      HOME: home, // the passphrase and the stack config are created here, not in the real home
+      GEARTRAIN_CACHE: toolchainCache(), // the Pulumi CLI built once for this machine (a cold build is 10 min)
+      npm_config_update_notifier: "false",
+    };
+    // A clone of the committed HEAD: what a new user gets (uncommitted changes are not in it).
+    const cloned = spawnSync("git", ["clone", "--quiet", PROJECT_ROOT, clone], { encoding: "utf8" });
+    if (cloned.status !== 0) throw new Error(`git clone failed: ${cloned.stderr}`);
+    // The test's shortcut for `npm ci`: the checkout's dependencies (.gitignore covers the link).
+    fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(clone, "node_modules"));
+  });
+
+  afterAll(() => {
+    if (!tmp) return;
+    if (fs.existsSync(path.join(clone, ".state")))
+      pulumi(["destroy", "--yes", "--skip-preview", "--stack", "dev"]);
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it("deploys the dev stack without changing the checkout", () => {
+    // The one flag a new user would not pass: the dev stack's files go to a scratch directory, not /etc.
+    ok("npm", ["run", "--silent", "deploy:dev", "--", "--config", `configDir=${configDir}`]);
+    expect(JSON.parse(fs.readFileSync(path.join(configDir, "platform.json"), "utf8")).domain).toBe(
+      "apps.dev.geartrain.test",
+    );
+    expect(gitStatus()).toBe("");
+    expect(saltOf(userStackConfig())).toMatch(/^v1:/);
+    expect(fs.statSync(path.dirname(userStackConfig())).mode & 0o777).toBe(0o700);
+    expect(fs.statSync(path.join(home, ".geartrain/passphrase")).mode & 0o777).toBe(0o600);
+  });
+
+  it("passes the checks npm test starts with", () => {
+    ok("npx", ["eslint", "."]);
+    ok("npx", ["prettier", "--check", "."]);
+  });
+
+  it("deploys again with the same salt, still clean", () => {
+    const salt = saltOf(userStackConfig());
+    ok("npm", ["run", "--silent", "deploy:dev"]);
+    expect(saltOf(userStackConfig())).toBe(salt);
+    expect(gitStatus()).toBe("");
+  });
+
+  it("keeps the salt of the state when the user's stack config lost it, so secrets still decrypt", () => {
+    const file = userStackConfig();
+    const salt = saltOf(file);
+    expect(pulumi(["config", "set", "--secret", "--stack", "dev", "probe", "gt-probe-value"]).code).toBe(0);
+    const stackConfig = YAML.parse(fs.readFileSync(file, "utf8"));
+    delete stackConfig.encryptionsalt;
+    fs.writeFileSync(file, YAML.stringify(stackConfig));
+
+    // The README's direct use: `source scripts/env.sh`, then pulumi. The engine takes the salt from state.
+    const preview = pulumi(["preview", "--expect-no-changes", "--stack", "dev"]);
+    expect(preview.output).not.toMatch(/error/i);
+    expect(preview.code).toBe(0);
+    expect(saltOf(file)).toBe(salt);
+    const get = pulumi(["config", "get", "--stack", "dev", "probe"]);
+    expect(get.output).toContain("gt-probe-value");
+    expect(get.code).toBe(0);
+    expect(gitStatus()).toBe("");
+  });
+});
+
+/** The toolchain cache of this checkout's Pulumi CLI: `<cache>/toolchain/<key>/bin/pulumi`. */
+function toolchainCache(): string {
+  return path.resolve(fs.realpathSync(path.join(PROJECT_ROOT, ".geartrain/bin/pulumi")), "../../../..");
+}
+
+/** The clone shares node_modules; setup.sh would run `npm ci` into it if it were stale. */
+function requireInstalledDependencies(): void {
+  const lock = crypto
+    .createHash("sha256")
+    .update(fs.readFileSync(path.join(PROJECT_ROOT, "package-lock.json")))
+    .digest("hex");
+  const stamp = path.join(PROJECT_ROOT, "node_modules/.geartrain-lock.sha256");
+  const installed = fs.existsSync(stamp) ? fs.readFileSync(stamp, "utf8").trim() : "";
+  if (installed !== lock) {
+    throw new Error(
+      `node_modules does not match package-lock.json: run \`npm run setup\` in ${PROJECT_ROOT} first`,
+    );
+  }
+}
