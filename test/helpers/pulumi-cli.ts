@@ -132,7 +132,7 @@ export class PulumiSandbox {
 }
 
 /** Where the engine reads and writes a project's Pulumi.<stack>.yaml files (Pulumi.yaml: stackConfigDir). */
-export function stackConfigDirOf(projectDir: string): string {
+function stackConfigDirOf(projectDir: string): string {
   const project = YAML.parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8"));
   return path.join(projectDir, project.stackConfigDir ?? ".");
 }
