@@ -1,13 +1,13 @@
 // Cartridge install mechanics on the real host with purpose-made cartridges: hook order and arguments,
 // templates rendered in two passes as the gear user, hooks in the gear's cgroup/uid/umask, control actions,
-// a failing hook leaving the gear exactly as it was (with the hook's stderr), the repository, and the CLI.
+// a failing hook leaving the gear exactly as it was (with the hook's stderr), an install SIGKILLed mid-hook
+// undone by the next one, the repository, and the CLI.
 
 import {
   chmodSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -21,24 +21,26 @@ import {
   cartridgeStatus,
   controlCartridge,
   installCartridge,
-  OWNED_DIRS,
   removeCartridge,
 } from "../../node/cartridge/operations";
-import { readRecord, writeRecord } from "../../node/cartridge/records";
+import { readRecord } from "../../node/cartridge/records";
 import { addToRepository, listRepository } from "../../node/cartridge/repository";
 import { inspectGear, updateGear } from "../../node/gear/lifecycle";
-import { cli } from "./helpers";
-import { gearSnapshot, makeCartridgeNode, type CartridgeTestNode } from "./cartridge-helpers";
+import { cli, startCli } from "./helpers";
+import { gearSnapshot, makeCartridgeNode, waitFor, type CartridgeTestNode } from "./cartridge-helpers";
 
 jest.setTimeout(120_000);
 
 let node: CartridgeTestNode;
 let src: string;
+/** While this root-owned file exists, the recorder's post_install blocks (the crash test kills it there). */
+let holdPostInstall: string;
 beforeAll(async () => {
   node = await makeCartridgeNode("chook", 61800);
+  holdPostInstall = path.join(node.dir, "hold-post-install");
   src = mkdtempSync("/tmp/gt-test-carts-");
   for (const [name, opts] of Object.entries(FIXTURES)) {
-    writeCartridge(path.join(src, name), name, opts);
+    writeCartridge(path.join(src, name), name, opts, holdPostInstall);
     await addToRepository(node.config, path.join(src, name));
   }
 });
@@ -50,16 +52,18 @@ afterAll(async () => {
 interface FixtureOptions {
   /** hook that fails with exit 3 */
   readonly failAt?: "setup" | "install" | "post_install";
+  /** post_install waits while the hold file exists */
+  readonly holdable?: boolean;
 }
 
 const FIXTURES: Record<string, FixtureOptions> = {
-  recorder: {},
+  recorder: { holdable: true },
   failsetup: { failAt: "setup" },
   failpost: { failAt: "post_install" },
 };
 
 /** A cartridge whose hooks record what they see: order, args, uid, umask, cgroup, env, rendered files. */
-function writeCartridge(dir: string, name: string, opts: FixtureOptions): void {
+function writeCartridge(dir: string, name: string, opts: FixtureOptions, holdFile: string): void {
   const short = name.toUpperCase();
   const V = (n: string) => `GEARTRAIN_${short}_${n}`;
   for (const d of ["metadata", "bin", "env", "conf", "template"])
@@ -135,7 +139,8 @@ function writeCartridge(dir: string, name: string, opts: FixtureOptions): void {
       "",
     ].join("\n"),
   );
-  script("post_install", "");
+  if (!/^[A-Za-z0-9/._-]+$/.test(holdFile)) throw new Error(`hold file path ${holdFile} needs quoting`);
+  script("post_install", opts.holdable ? `while [ -e ${holdFile} ]; do sleep 0.1; done\n` : "");
   script("teardown", "");
 }
 
@@ -247,15 +252,29 @@ test.each([
   },
 );
 
-test("an install interrupted after start (kill -9) is undone by the next install, then completed", async () => {
+test("an install killed (SIGKILL) during post_install is undone by the next install, then completed", async () => {
   const g = await node.gear(5, "crashapp");
   const before = await gearSnapshot(node, g);
-  const baseline: Record<string, string[]> = {};
-  for (const d of OWNED_DIRS) baseline[d] = readdirSync(path.join(g.home, d)).sort();
-  await installCartridge(node.ctx, g.uuid, { name: "recorder" }, { frontend: node.frontend });
-  // what a kill -9 between start and post_install leaves: the record says "installing", step "start"
-  const rec = (await readRecord(g.home, "recorder"))!;
-  await writeRecord(g.home, g.uid, { ...rec, phase: "installing", step: "start", owned: [], baseline });
+  // the CLI installs in a process group of its own; its post_install hook blocks until we kill them all
+  writeFileSync(holdPostInstall, "");
+  let run: ReturnType<typeof startCli> | undefined;
+  try {
+    run = startCli(node, ["cartridge", "install", g.uuid, "recorder"]);
+    await waitFor(
+      "the install to run post_install",
+      async () =>
+        (await readRecord(g.home, "recorder"))?.step === "post_install" &&
+        /^post_install /m.test(readFileSync(path.join(g.home, "recorder/calls.log"), "utf8")),
+      60_000,
+    );
+    process.kill(-run.pid, "SIGKILL");
+    expect((await run.result).signal).toBe("SIGKILL");
+  } finally {
+    rmSync(holdPostInstall, { force: true });
+    if (run) await run.result.then(() => undefined); // never leave it running, whatever failed above
+  }
+  // what the kill left: the record still says "installing" at post_install, the started processes run
+  expect(await readRecord(g.home, "recorder")).toMatchObject({ phase: "installing", step: "post_install" });
   expect((await inspectGear(node.ctx, g.uuid)).drift).toEqual([
     { field: "cartridge:recorder.phase", expected: "installed", actual: "installing" },
   ]);

@@ -189,6 +189,8 @@ function rmdirCgroup(d: string): void {
 
 export interface CliResult {
   readonly code: number;
+  /** the signal that ended it, if one did */
+  readonly signal: NodeJS.Signals | null;
   readonly stdout: string;
   readonly stderr: string;
   readonly json: unknown;
@@ -201,6 +203,22 @@ export function cli(
   input?: string,
   extraEnv: NodeJS.ProcessEnv = {},
 ): Promise<CliResult> {
+  return startCli(node, args, input, extraEnv).result;
+}
+
+/** A CLI run in progress; `pid` leads a process group of its own (kill it with `process.kill(-pid)`). */
+export interface CliRun {
+  readonly pid: number;
+  readonly result: Promise<CliResult>;
+}
+
+/** Start the built CLI in its own process group, so a test can SIGKILL it with all it runs. */
+export function startCli(
+  node: TestNode,
+  args: string[],
+  input?: string,
+  extraEnv: NodeJS.ProcessEnv = {},
+): CliRun {
   const main = path.join(REPO, "dist/services/cli/main.js");
   if (!existsSync(main)) throw new Error("dist/ is missing. Fix: npm run build");
   const built = statSync(path.join(REPO, "dist/node/cli/main.js")).mtimeMs;
@@ -209,11 +227,12 @@ export function cli(
       throw new Error(`dist/ is older than node/${f}. Fix: npm run build`);
     }
   }
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(REPO, "bin/geartrain"), "node", ...args], {
-      env: { ...node.env, ...extraEnv },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+  const child = spawn(process.execPath, [path.join(REPO, "bin/geartrain"), "node", ...args], {
+    env: { ...node.env, ...extraEnv },
+    stdio: ["pipe", "pipe", "pipe"],
+    detached: true, // its own process group (setsid); it is still waited for
+  });
+  const result = new Promise<CliResult>((resolve, reject) => {
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -226,10 +245,15 @@ export function cli(
       } catch {
         /* not JSON */
       }
-      resolve({ code: code ?? (signal ? 128 + 9 : -1), stdout, stderr, json });
+      resolve({ code: code ?? (signal ? 128 + 9 : -1), signal, stdout, stderr, json });
     });
     child.stdin.end(input ?? "");
   });
+  if (child.pid === undefined) {
+    result.catch(() => undefined); // the spawn error is thrown here instead
+    throw new Error(`could not start ${process.execPath} bin/geartrain`);
+  }
+  return { pid: child.pid, result };
 }
 
 export function userExists(name: string): boolean {
