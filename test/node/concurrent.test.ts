@@ -20,7 +20,7 @@ afterAll(async () => {
 /** A worker process: creates the gears given on stdin, concurrently, with the compiled library. */
 const WORKER = `
 const { makeContext } = require(${JSON.stringify(path.join(REPO, "dist/node/context"))});
-const { createGear } = require(${JSON.stringify(path.join(REPO, "dist/node/gear"))});
+const { createGear } = require(${JSON.stringify(path.join(REPO, "dist/node/gear/lifecycle"))});
 let input = "";
 process.stdin.on("data", (d) => (input += d)).on("end", async () => {
   const ctx = await makeContext();
