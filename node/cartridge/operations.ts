@@ -11,7 +11,7 @@ import { ConflictError } from "../host/accounts";
 import type { NodeContext } from "../context";
 import { run } from "../host/exec";
 import { gearHome } from "../gear/env";
-import { NotFoundError } from "../gear/lifecycle";
+import { NotFoundError } from "../gear/marker";
 import { listCartridgeDirs } from "../gear/home";
 import { withFileLock } from "../host/lock";
 import { runInGear, type RunResult } from "../gear/run-in-gear";

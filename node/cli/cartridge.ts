@@ -8,7 +8,7 @@ import { CartridgeError } from "../../cartridges/manifest";
 import { ConflictError } from "../host/accounts";
 import { CONFIG_ENV } from "../config";
 import { makeContext } from "../context";
-import { NotFoundError } from "../gear/lifecycle";
+import { NotFoundError } from "../gear/marker";
 import { ValidationError } from "../validate";
 import { setGearIdle } from "../frontend/unidler";
 import { runCronJobs } from "../cartridge/cron";

@@ -242,7 +242,7 @@ export async function runNode(argv: string[]): Promise<number> {
     }
     if (e instanceof ValidationError) return fail(EXIT.INVALID, "invalid", e.message, e.field);
     // the modules that define these are loaded only when an error is mapped
-    const { NotFoundError } = await import("../gear/lifecycle");
+    const { NotFoundError } = await import("../gear/marker");
     const { ConflictError } = await import("../host/accounts");
     if (e instanceof NotFoundError) return fail(EXIT.NOT_FOUND, "not_found", e.message);
     if (e instanceof ConflictError) return fail(EXIT.CONFLICT, "conflict", e.message);

@@ -9,7 +9,7 @@ import { ConflictError } from "../host/accounts";
 import { writeRootFile } from "../host/fs";
 import type { NodeContext } from "../context";
 import { gearHome } from "../gear/env";
-import { NotFoundError } from "../gear/lifecycle";
+import { NotFoundError } from "../gear/marker";
 import { runInGear, type RunResult } from "../gear/run-in-gear";
 import { readMarker } from "../gear/marker";
 import type { GearSpec } from "../types";

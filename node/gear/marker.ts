@@ -5,6 +5,13 @@ import { promises as fs } from "fs";
 import * as path from "path";
 import type { GearPhase, GearSpec, NodeConfig } from "../types";
 
+export class NotFoundError extends Error {
+  constructor(uuid: string) {
+    super(`gear ${uuid} not found on this node`);
+    this.name = "NotFoundError";
+  }
+}
+
 export interface Marker {
   readonly phase: GearPhase;
   readonly spec: GearSpec;

@@ -1,6 +1,8 @@
 // Gear accounts: group (gid = uid, name = uuid) and user (name = uuid, GECOS marker) in the local files.
 
 import { promises as fs } from "fs";
+import { fieldDrift } from "../drift";
+import type { Drift } from "../types";
 import { CommandError, runOk } from "./exec";
 import { withMutex } from "./lock";
 
@@ -59,6 +61,26 @@ export interface AccountSpec {
   readonly home: string;
   readonly shell: string;
   readonly gecos: string;
+}
+
+/**
+ * How an account differs from the one wanted: the user (present, uid, primary gid = uid, home, shell) and
+ * its group's gid. Pure.
+ */
+export function accountDrift(
+  want: Pick<AccountSpec, "uid" | "home" | "shell">,
+  user: PasswdEntry | null,
+  group: GroupEntry | null,
+): Drift[] {
+  const drift = fieldDrift("user", "present", user ? "present" : null);
+  if (user) {
+    drift.push(...fieldDrift("user.uid", want.uid, user.uid));
+    drift.push(...fieldDrift("user.gid", want.uid, user.gid));
+    drift.push(...fieldDrift("user.home", want.home, user.home));
+    drift.push(...fieldDrift("user.shell", want.shell, user.shell));
+  }
+  drift.push(...fieldDrift("group.gid", want.uid, group?.gid ?? null));
+  return drift;
 }
 
 /** Account database edits are serialised in-process (see lock.ts). */

@@ -4,9 +4,11 @@
 
 import { existsSync, promises as fs, readFileSync } from "fs";
 import * as path from "path";
+import { fieldDrift } from "../drift";
 import { parseMountInfo } from "./cgroups/detect";
 import { HOST_PATH, run, runOk } from "./exec";
-import type { DiskState, NodeConfig, Profile } from "../types";
+import { exists } from "./fs";
+import type { DiskState, Drift, NodeConfig, Profile } from "../types";
 
 export type DiskMode = "quota" | "loop" | "unenforced";
 
@@ -238,7 +240,42 @@ export async function readQuota(
   return null;
 }
 
+// ---------------------------------------------------------------- remove
+
+/**
+ * Remove a user's disk limit: the loop image (whatever `mode` says, if one is mounted or there) and, in
+ * quota mode, the quota entry. `mode` null: not known (no marker).
+ */
+export async function removeDisk(
+  config: NodeConfig,
+  uuid: string,
+  home: string,
+  mode: DiskMode | null,
+): Promise<void> {
+  if (mode === "loop" || mountedAt(home) || (await exists(imagePath(config, uuid)))) {
+    await removeLoop(config, uuid, home);
+  }
+  if (mode === "quota") {
+    const q = quotaSupport(config.gearBaseDir);
+    if (q.ok && q.mountPoint) await clearQuota(q.mountPoint, uuid);
+  }
+}
+
 // ---------------------------------------------------------------- read back
+
+/**
+ * How the limit read back differs from the profile's (nothing to compare when unenforced). Quota limits
+ * are whole KiB blocks, so the profile's size is rounded down to one. Pure.
+ */
+export function diskDrift(mode: DiskMode, p: Profile, disk: DiskState): Drift[] {
+  if (mode === "unenforced") return [];
+  const drift = fieldDrift("disk.enforced", true, disk.enforced);
+  if (disk.enforced) {
+    const want = mode === "quota" ? Math.floor(p.diskBytes / 1024) * 1024 : p.diskBytes;
+    drift.push(...fieldDrift("disk.limitBytes", want, disk.limitBytes));
+  }
+  return drift;
+}
 
 export async function readDisk(
   config: NodeConfig,

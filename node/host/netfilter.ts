@@ -19,7 +19,7 @@ import { existsSync } from "fs";
 import { gearAddresses } from "./addresses";
 import type { NodeContext } from "../context";
 import { CommandError, run } from "./exec";
-import type { NetworkState, NodeConfig } from "../types";
+import type { Drift, NetworkState, NodeConfig } from "../types";
 import { validateUuid } from "../validate";
 
 export const NFT = "/usr/sbin/nft";
@@ -361,6 +361,13 @@ export async function readGearNetwork(ctx: NodeContext, uuid: string, uid: numbe
         };
   }
   return { mode: s.mode, enforced: false, detail: s.why };
+}
+
+/** Drift of a network state read back: a backend that works but lacks the rules. Pure. */
+export function networkDrift(state: NetworkState): Drift[] {
+  if ((state.mode === "nftables" || state.mode === "iptables") && !state.enforced)
+    return [{ field: "network", expected: "isolation rules installed", actual: state.detail }];
+  return [];
 }
 
 /** UIDs of this node's district that have isolation rules installed, for the node check (leftovers). */

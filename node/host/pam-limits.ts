@@ -3,7 +3,9 @@
 
 import { promises as fs } from "fs";
 import * as path from "path";
-import type { NodeConfig } from "../types";
+import { fieldDrift } from "../drift";
+import type { Drift, NodeConfig } from "../types";
+import { exists } from "./fs";
 
 export function limitsFilePath(config: NodeConfig, uuid: string): string {
   return path.join(config.limitsDir, `${config.limitsOrder}-${uuid}.conf`);
@@ -36,6 +38,27 @@ export async function writeLimits(config: NodeConfig, uuid: string, nproc: numbe
 
 export async function readLimits(config: NodeConfig, uuid: string): Promise<string | null> {
   return fs.readFile(limitsFilePath(config, uuid), "utf8").catch(() => null);
+}
+
+/**
+ * The limits file and how it differs from nproc `nproc`. file is null (and nothing is compared) when the
+ * PAM limits dir does not exist.
+ */
+export async function readLimitsDrift(
+  config: NodeConfig,
+  uuid: string,
+  nproc: number,
+): Promise<{ file: string | null; drift: Drift[] }> {
+  if (!(await limitsDirExists(config))) return { file: null, drift: [] };
+  const cur = await readLimits(config, uuid);
+  return { file: limitsFilePath(config, uuid), drift: fieldDrift("limits", renderLimits(uuid, nproc), cur) };
+}
+
+/** No new logins: an existing limits file is rewritten with nproc 0 (the first step of removing a user). */
+export async function closeLogins(config: NodeConfig, uuid: string): Promise<void> {
+  if (await exists(limitsFilePath(config, uuid))) {
+    await fs.writeFile(limitsFilePath(config, uuid), renderLimits(uuid, 0));
+  }
 }
 
 export async function removeLimits(config: NodeConfig, uuid: string): Promise<void> {

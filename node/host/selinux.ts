@@ -2,8 +2,9 @@
 // Where SELinux is absent the gear state says selinux "unavailable"; nothing pretends to be labelled.
 
 import { promises as fs } from "fs";
+import { fieldDrift } from "../drift";
 import { run, runOk } from "./exec";
-import type { SelinuxStatus } from "../types";
+import type { Drift, SelinuxStatus } from "../types";
 
 export async function selinuxStatus(root = "/sys/fs/selinux"): Promise<SelinuxStatus> {
   const v = await fs.readFile(`${root}/enforce`, "utf8").catch(() => null);
@@ -27,4 +28,14 @@ export async function readLabel(p: string): Promise<string | null> {
 /** The MCS range part of a context "user:role:type:s0:c1,c2" → "s0:c1,c2". */
 export function rangeOf(context: string): string {
   return context.split(":").slice(3).join(":");
+}
+
+/** The MCS range applied to `p` (null: no label) and how it differs from `want`. */
+export async function readLabelDrift(
+  p: string,
+  want: string,
+): Promise<{ applied: string | null; drift: Drift[] }> {
+  const c = await readLabel(p);
+  const applied = c ? rangeOf(c) : null;
+  return { applied, drift: fieldDrift("selinux.label", want, applied) };
 }
