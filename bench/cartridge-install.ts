@@ -17,13 +17,11 @@
 // By hand and Geartrain alternate run by run (nodejs and python interleaved too), so load from other work
 // on the machine hits both alike. Output: a table, the ratios and one JSON line.
 
-import { execFile, spawn } from "child_process";
+import { spawn } from "child_process";
 import { randomBytes } from "crypto";
 import { promises as fs } from "fs";
-import * as http from "http";
-import * as os from "os";
 import * as path from "path";
-import { parseArgs, promisify } from "util";
+import { parseArgs } from "util";
 import { loopbackAddress } from "../node/host/addresses";
 import { desiredFrontend, nodeFrontend } from "../node/cartridge/frontend";
 import {
@@ -35,54 +33,24 @@ import {
 } from "../node/cartridge/model";
 import { installCartridge } from "../node/cartridge/operations";
 import { addToRepository, resolveCartridge } from "../node/cartridge/repository";
-import { resolveConfig } from "../node/config";
-import { makeContext, type NodeContext } from "../node/context";
+import type { NodeContext } from "../node/context";
 import { GEAR_PATH } from "../node/gear/env";
 import { validateFrontendSpec } from "../node/frontend/operations";
 import { reloadArgv } from "../node/frontend/nginx";
 import { startPrivateNginx } from "../test/helpers/private-nginx";
 import { BASE_FILE, gearFileName, renderBaseConf, renderGearConf } from "../node/frontend/render";
-import { createGear, destroyGear, listGears } from "../node/gear/lifecycle";
+import { createGear, destroyGear } from "../node/gear/lifecycle";
+import { benchNode, clock, hostInfo, ratio, row, runBench, untilServed } from "./lib";
 
-const exec = promisify(execFile);
 const PATH_ENV = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" };
 const REPO = path.resolve(__dirname, "../..");
 const CARTRIDGES = ["nodejs", "python"] as const;
 type Cart = (typeof CARTRIDGES)[number];
-const FIRST_UID = 64100; // 100 UIDs above every test range (61000-63299) and the gear-lifecycle bench
+const FIRST_UID = 64100; // docs/node-operations.md lists the UID blocks
 const SETPRIV = "/usr/bin/setpriv";
 /** join the cgroups named by the first $1 arguments, then exec the rest (values only ever as argv) */
 const JOIN =
   'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ >"$1" || exit 126; shift; n=$((n - 1)); done; umask 077; exec "$@"';
-
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-}
-
-function get(port: number, host: string): Promise<number> {
-  return new Promise((resolve) => {
-    const req = http.get(
-      { host: "127.0.0.1", port, path: "/", headers: { host }, agent: false, timeout: 5000 },
-      (res) => {
-        res.resume();
-        res.on("end", () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", () => resolve(0));
-  });
-}
-
-async function until200(port: number, host: string, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const status = await get(port, host);
-    if (status === 200) return;
-    if (Date.now() > end) throw new Error(`${host}: no 200 within ${timeoutMs} ms (last ${status})`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** Run argv to completion (no shell); reject with its stderr on failure. */
 function runArgv(argv: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<void> {
@@ -218,21 +186,12 @@ async function byHand(ctx: NodeContext, g: Gear, p: HandPlan): Promise<void> {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { runs: { type: "string", default: "10" } } });
   const runs = Number(values.runs);
-  if (process.getuid?.() !== 0) throw new Error("run as root");
-  const dir = await fs.mkdtemp("/tmp/gt-bench-cart-");
-  await fs.chmod(dir, 0o755);
-  await fs.mkdir(path.join(dir, "limits.d"));
-  const nginx = await startPrivateNginx(path.join(dir, "nginx"));
-  const config = resolveConfig({
-    gearBaseDir: path.join(dir, "gears"),
-    limitsDir: path.join(dir, "limits.d"),
-    gecos: "Geartrain bench gear",
-    district: { firstUid: FIRST_UID, maxUid: FIRST_UID + 99 },
-    cgroup: { rootName: "gt-bench-cart" },
-    network: { table: "gt_bench_cart" }, // its own isolation table, removed at the end
-    frontend: nginx.frontend,
-  });
-  const ctx = await makeContext(config);
+  const work = await fs.mkdtemp("/tmp/gt-bench-cart-");
+  await fs.chmod(work, 0o755); // nginx's workers read their files below it
+  const nginx = await startPrivateNginx(path.join(work, "nginx"));
+  const node = await benchNode("install", FIRST_UID, { frontend: nginx.frontend });
+  const { config, ctx } = node;
+  console.log("machine at the start:", hostInfo(ctx));
   const fe = nodeFrontend();
   let next = 0;
   const newGear = async (cart: Cart, side: string): Promise<Gear> => {
@@ -249,11 +208,7 @@ async function main(): Promise<void> {
       host: `${app}-bench.${config.cloudDomain}`,
     };
   };
-  const clock = async (f: () => Promise<unknown>) => {
-    const s = process.hrtime.bigint();
-    await f();
-    return Number(process.hrtime.bigint() - s) / 1e6;
-  };
+  const served = (got: string) => got.startsWith("200 ");
   try {
     for (const c of CARTRIDGES) await addToRepository(config, path.join(REPO, "cartridges", c));
     await fs.mkdir(config.frontend.confDir, { recursive: true });
@@ -268,7 +223,7 @@ async function main(): Promise<void> {
       const plan = await planByHand(ctx, c, h);
       const th = await clock(async () => {
         await byHand(ctx, h, plan);
-        await until200(nginx.port, h.host);
+        await untilServed(nginx.port, h.host, served);
       });
       await destroyGear(ctx, h.uuid);
       // Geartrain
@@ -276,7 +231,7 @@ async function main(): Promise<void> {
       let call = 0;
       const tg = await clock(async () => {
         call = await clock(() => installCartridge(ctx, g.uuid, { name: c }, { frontend: fe }));
-        await until200(nginx.port, g.host);
+        await untilServed(nginx.port, g.host, served);
       });
       await destroyGear(ctx, g.uuid);
       if (measure) {
@@ -289,33 +244,22 @@ async function main(): Promise<void> {
     for (const c of CARTRIDGES) await one(c, false);
     for (let i = 0; i < runs; i++) for (const c of CARTRIDGES) await one(c, true);
 
-    const row = (name: string, xs: number[]) => ({
-      name,
-      p50: +pct(xs, 50).toFixed(0),
-      p95: +pct(xs, 95).toFixed(0),
-      min: +Math.min(...xs).toFixed(0),
-      max: +Math.max(...xs).toFixed(0),
-    });
     const lat = CARTRIDGES.flatMap((c) => [
       row(`${c} by hand`, hand[c]),
       row(`${c} Geartrain`, gt[c]),
       row(`${c} Geartrain: installCartridge returned`, gtCall[c]),
     ]);
     const ratios = Object.fromEntries(
-      CARTRIDGES.map((c) => [
-        c,
-        {
-          p50: +(pct(gt[c], 50) / pct(hand[c], 50)).toFixed(2),
-          p95: +(pct(gt[c], 95) / pct(hand[c], 95)).toFixed(2),
-        },
-      ]),
+      CARTRIDGES.map((c) => [c, { p50: ratio(gt[c], hand[c], 50), p95: ratio(gt[c], hand[c], 95) }]),
     );
     console.log(`\ninstall to first 200 through nginx, ${runs} runs each (ms):`);
     console.table(lat);
     console.log("ratios Geartrain/by hand:", ratios);
+    const host = hostInfo(ctx);
+    console.log("machine at the end:", host);
     console.log(
       JSON.stringify({
-        host: { cpus: os.cpus().length, load1: os.loadavg()[0], cgroup: ctx.cgroup.version },
+        host,
         runs,
         latencyMs: lat,
         ratios,
@@ -323,17 +267,10 @@ async function main(): Promise<void> {
       }),
     );
   } finally {
-    for (const g of await listGears(ctx)) await destroyGear(ctx, g.uuid).catch(() => undefined);
-    for (const d of ctx.cgroup.rootDirs()) await fs.rmdir(d).catch(() => undefined);
-    await exec("nft", ["delete", "table", "inet", config.network.table], { env: PATH_ENV }).catch(
-      () => undefined,
-    );
+    await node.cleanup();
     await nginx.stop();
-    await fs.rm(dir, { recursive: true, force: true });
+    await fs.rm(work, { recursive: true, force: true });
   }
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+runBench(main);

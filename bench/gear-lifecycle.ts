@@ -1,6 +1,6 @@
 // Benchmark: gear create/destroy latency against a floor measured in the same run, then 1,000 gears.
 //
-//   npm run build && sudo node dist/bench/gear-lifecycle.js [--gears 100] [--bulk 1000]
+//   npm run build && sudo node dist/bench/gear-lifecycle.js [--gears 100] [--bulk 1000]   (--bulk 0: none)
 //
 // The floor is a bare sequence of the same host work with no checks, locks, markers or read-back:
 // groupadd, useradd, mkdir + chown + chmod of every home dir, the env files, cgroup mkdir + limit writes;
@@ -9,7 +9,6 @@
 
 import { execFile } from "child_process";
 import { promises as fs, readFileSync } from "fs";
-import * as os from "os";
 import * as path from "path";
 import { parseArgs, promisify } from "util";
 import { resolveConfig } from "../node/config";
@@ -18,14 +17,13 @@ import { createGear, destroyGear, listGears } from "../node/gear/lifecycle";
 import { homeLayout } from "../node/gear/home";
 import type { GearSpec } from "../node/types";
 import { randomBytes } from "crypto";
+import { benchNode, clock, hostInfo, ratio, row, runBench } from "./lib";
 
 const exec = promisify(execFile);
 const PATH_ENV = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" };
-
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-}
+/** its district: 2,000 UIDs for the 1,000 bulk gears (docs/node-operations.md lists the UID blocks) */
+const FIRST_UID = 62000;
+const LAST_UID = 63999;
 
 function memInfo(): Record<string, number> {
   const out: Record<string, number> = {};
@@ -88,27 +86,55 @@ async function floorDestroy(ctx: NodeContext, spec: GearSpec, home: string): Pro
   for (const d of ctx.cgroup.gearDirs(spec.uuid)) await fs.rmdir(d);
 }
 
+/** `bulk` gears on one node, 8 creates at a time: the time, what listGears sees, memory and disk. */
+async function bulkGears(ctx: NodeContext, bulk: number, spec: (i: number) => GearSpec) {
+  const m0 = memInfo();
+  const bulkSpecs = Array.from({ length: bulk }, (_, i) => spec(i));
+  const tb0 = Date.now();
+  for (let i = 0; i < bulk; i += 8) {
+    await Promise.all(bulkSpecs.slice(i, i + 8).map((s) => createGear(ctx, s, { inspect: false })));
+  }
+  const createS = (Date.now() - tb0) / 1000;
+  await new Promise((r) => setTimeout(r, 2000));
+  const m1 = memInfo();
+  const du = await exec("du", ["-sk", ctx.config.gearBaseDir], { env: PATH_ENV });
+  const listed = (await listGears(ctx)).length;
+  const tb1 = Date.now();
+  for (let i = 0; i < bulk; i += 8) {
+    await Promise.all(bulkSpecs.slice(i, i + 8).map((s) => destroyGear(ctx, s.uuid)));
+  }
+  const destroyS = (Date.now() - tb1) / 1000;
+  const used = (m: Record<string, number>) => m.MemTotal - m.MemAvailable;
+  const memory = {
+    usedDeltaMiB: +((used(m1) - used(m0)) / 2 ** 20).toFixed(1),
+    slabDeltaMiB: +((m1.Slab - m0.Slab) / 2 ** 20).toFixed(1),
+    percpuDeltaMiB: +(((m1.Percpu ?? 0) - (m0.Percpu ?? 0)) / 2 ** 20).toFixed(1),
+    perGearKiB: +((used(m1) - used(m0)) / 1024 / bulk).toFixed(1),
+    homesDiskKiB: Number(du.stdout.split("\t")[0]),
+  };
+  console.log(
+    `\n${bulk} gears (8 concurrent creates): listed ${listed}; create ${createS.toFixed(1)} s, destroy ${destroyS.toFixed(1)} s`,
+  );
+  console.log("idle memory cost (MemTotal-MemAvailable delta, machine shared):", memory);
+  return { gears: bulk, listed, createS, destroyS, memory };
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { gears: { type: "string", default: "100" }, bulk: { type: "string", default: "1000" } },
   });
   const n = Number(values.gears);
   const bulk = Number(values.bulk);
-  if (process.getuid?.() !== 0) throw new Error("run as root");
-  const dir = await fs.mkdtemp("/tmp/gt-bench-");
-  await fs.chmod(dir, 0o755);
-  await fs.mkdir(path.join(dir, "limits.d"));
-  await fs.mkdir(path.join(dir, "floor"));
-  const config = resolveConfig({
-    gearBaseDir: path.join(dir, "gears"),
-    limitsDir: path.join(dir, "limits.d"),
-    gecos: "Geartrain bench gear",
-    district: { firstUid: 62000, maxUid: 63999 },
-    cgroup: { rootName: "gt-bench" },
-    network: { table: "gt_bench" }, // its own isolation table, removed at the end (never the host's)
+  const node = await benchNode("lifecycle", FIRST_UID, {
+    district: { firstUid: FIRST_UID, maxUid: LAST_UID },
   });
-  const ctx = await makeContext(config);
-  const floorCtx = await makeContext(resolveConfig({ ...config, cgroup: { rootName: "gt-bench-floor" } }));
+  const { config, ctx } = node;
+  const dir = node.dir;
+  await fs.mkdir(path.join(dir, "floor"));
+  const floorCtx = await makeContext(
+    resolveConfig({ ...config, cgroup: { rootName: `${config.cgroup.rootName}-floor` } }),
+  );
+  console.log("machine at the start:", hostInfo(ctx));
   const spec = (i: number, base: number): GearSpec => ({
     uuid: randomBytes(16).toString("hex"),
     uid: base + i,
@@ -117,20 +143,15 @@ async function main(): Promise<void> {
     profile: "small",
     env: {},
   });
-  const t = async (f: () => Promise<unknown>) => {
-    const s = process.hrtime.bigint();
-    await f();
-    return Number(process.hrtime.bigint() - s) / 1e6;
-  };
   const floorMade: GearSpec[] = [];
   try {
     // warm-up (first exec of each tool, module loading)
-    const w = spec(0, 63990);
+    const w = spec(0, LAST_UID - 9);
     await createGear(ctx, w, { inspect: false });
     await destroyGear(ctx, w.uuid);
 
-    const floorSpecs = Array.from({ length: n }, (_, i) => spec(i, 62000));
-    const gearSpecs = Array.from({ length: n }, (_, i) => spec(i, 62500));
+    const floorSpecs = Array.from({ length: n }, (_, i) => spec(i, FIRST_UID));
+    const gearSpecs = Array.from({ length: n }, (_, i) => spec(i, FIRST_UID + 500));
     const fc: number[] = [];
     const gc: number[] = [];
     const fd: number[] = [];
@@ -138,74 +159,43 @@ async function main(): Promise<void> {
     for (let i = 0; i < n; i++) {
       floorMade.push(floorSpecs[i]);
       fc.push(
-        await t(() => floorCreate(floorCtx, floorSpecs[i], path.join(dir, "floor", floorSpecs[i].uuid))),
+        await clock(() => floorCreate(floorCtx, floorSpecs[i], path.join(dir, "floor", floorSpecs[i].uuid))),
       );
-      gc.push(await t(() => createGear(ctx, gearSpecs[i], { inspect: false })));
+      gc.push(await clock(() => createGear(ctx, gearSpecs[i], { inspect: false })));
     }
     for (let i = 0; i < n; i++) {
       fd.push(
-        await t(() => floorDestroy(floorCtx, floorSpecs[i], path.join(dir, "floor", floorSpecs[i].uuid))),
+        await clock(() => floorDestroy(floorCtx, floorSpecs[i], path.join(dir, "floor", floorSpecs[i].uuid))),
       );
       floorMade.splice(floorMade.indexOf(floorSpecs[i]), 1);
-      gd.push(await t(() => destroyGear(ctx, gearSpecs[i].uuid)));
+      gd.push(await clock(() => destroyGear(ctx, gearSpecs[i].uuid)));
     }
-    const row = (name: string, xs: number[]) => ({
-      name,
-      p50: +pct(xs, 50).toFixed(1),
-      p95: +pct(xs, 95).toFixed(1),
-    });
     const lat = [
-      row("create floor", fc),
-      row("create geartrain", gc),
-      row("destroy floor", fd),
-      row("destroy geartrain", gd),
+      row("create floor", fc, 1),
+      row("create geartrain", gc, 1),
+      row("destroy floor", fd, 1),
+      row("destroy geartrain", gd, 1),
     ];
     const ratios = {
-      createP50: +(pct(gc, 50) / pct(fc, 50)).toFixed(2),
-      createP95: +(pct(gc, 95) / pct(fc, 95)).toFixed(2),
-      destroyP50: +(pct(gd, 50) / pct(fd, 50)).toFixed(2),
-      destroyP95: +(pct(gd, 95) / pct(fd, 95)).toFixed(2),
+      createP50: ratio(gc, fc, 50),
+      createP95: ratio(gc, fc, 95),
+      destroyP50: ratio(gd, fd, 50),
+      destroyP95: ratio(gd, fd, 95),
     };
     console.log(`\n${n} gears, sequential (ms):`);
     console.table(lat);
     console.log("ratios geartrain/floor:", ratios);
 
-    // 1,000 gears on one node
-    const m0 = memInfo();
-    const bulkSpecs = Array.from({ length: bulk }, (_, i) => spec(i, 62000));
-    const tb0 = Date.now();
-    for (let i = 0; i < bulk; i += 8) {
-      await Promise.all(bulkSpecs.slice(i, i + 8).map((s) => createGear(ctx, s, { inspect: false })));
-    }
-    const bulkCreateS = (Date.now() - tb0) / 1000;
-    await new Promise((r) => setTimeout(r, 2000));
-    const m1 = memInfo();
-    const du = await exec("du", ["-sk", config.gearBaseDir], { env: PATH_ENV });
-    const listed = (await listGears(ctx)).length;
-    const tb1 = Date.now();
-    for (let i = 0; i < bulk; i += 8) {
-      await Promise.all(bulkSpecs.slice(i, i + 8).map((s) => destroyGear(ctx, s.uuid)));
-    }
-    const bulkDestroyS = (Date.now() - tb1) / 1000;
-    const used = (m: Record<string, number>) => m.MemTotal - m.MemAvailable;
-    const memory = {
-      usedDeltaMiB: +((used(m1) - used(m0)) / 2 ** 20).toFixed(1),
-      slabDeltaMiB: +((m1.Slab - m0.Slab) / 2 ** 20).toFixed(1),
-      percpuDeltaMiB: +(((m1.Percpu ?? 0) - (m0.Percpu ?? 0)) / 2 ** 20).toFixed(1),
-      perGearKiB: +((used(m1) - used(m0)) / 1024 / bulk).toFixed(1),
-      homesDiskKiB: Number(du.stdout.split("\t")[0]),
-    };
-    console.log(
-      `\n${bulk} gears (8 concurrent creates): listed ${listed}; create ${bulkCreateS.toFixed(1)} s, destroy ${bulkDestroyS.toFixed(1)} s`,
-    );
-    console.log("idle memory cost (MemTotal-MemAvailable delta, machine shared):", memory);
+    const bulkResult = bulk > 0 ? await bulkGears(ctx, bulk, (i) => spec(i, FIRST_UID)) : null;
+    const host = hostInfo(ctx);
+    console.log("machine at the end:", host);
     console.log(
       JSON.stringify({
-        host: { cpus: os.cpus().length, load1: os.loadavg()[0], cgroup: ctx.cgroup.version },
+        host,
         n,
         latencyMs: lat,
         ratios,
-        bulk: { gears: bulk, listed, createS: bulkCreateS, destroyS: bulkDestroyS, memory },
+        bulk: bulkResult,
       }),
     );
   } finally {
@@ -214,17 +204,9 @@ async function main(): Promise<void> {
       await exec("groupdel", [f.uuid], { env: PATH_ENV }).catch(() => undefined);
       for (const d of floorCtx.cgroup.gearDirs(f.uuid)) await fs.rmdir(d).catch(() => undefined);
     }
-    for (const g of await listGears(ctx)) await destroyGear(ctx, g.uuid).catch(() => undefined);
-    for (const c of [ctx, floorCtx])
-      for (const d of c.cgroup.rootDirs()) await fs.rmdir(d).catch(() => undefined);
-    await exec("nft", ["delete", "table", "inet", config.network.table], { env: PATH_ENV }).catch(
-      () => undefined,
-    );
-    await fs.rm(dir, { recursive: true, force: true });
+    for (const d of floorCtx.cgroup.rootDirs()) await fs.rmdir(d).catch(() => undefined);
+    await node.cleanup();
   }
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+runBench(main);

@@ -19,26 +19,22 @@
 import { execFile } from "child_process";
 import { randomBytes } from "crypto";
 import { promises as fs } from "fs";
-import * as http from "http";
-import * as os from "os";
 import * as path from "path";
 import { parseArgs, promisify } from "util";
 import { nodeFrontend } from "../node/cartridge/frontend";
 import { installCartridge } from "../node/cartridge/operations";
 import { addToRepository } from "../node/cartridge/repository";
-import { resolveConfig } from "../node/config";
-import { makeContext } from "../node/context";
 import { initAppRepository } from "../node/deploy/repo";
 import { addSshKey } from "../node/deploy/sshkeys";
 import { startPrivateNginx } from "../test/helpers/private-nginx";
-import { createGear, destroyGear, listGears } from "../node/gear/lifecycle";
+import { createGear } from "../node/gear/lifecycle";
 import { runInGear } from "../node/gear/run-in-gear";
 import { keygen, startTestSshd } from "../test/helpers/sshd";
+import { benchNode, clock, hostInfo, ratio, row, runBench, untilServed } from "./lib";
 
 const exec = promisify(execFile);
-const PATH_ENV = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" };
 const REPO = path.resolve(__dirname, "../..");
-const FIRST_UID = 64200; // above every test range and the other benchmarks
+const FIRST_UID = 64200; // docs/node-operations.md lists the UID blocks
 
 /** The by-hand deploy: a constant hook script (no value is pasted into it). */
 const HAND_HOOK = `#!/bin/sh
@@ -58,61 +54,18 @@ http
   .listen(Number(process.env.GEARTRAIN_NODEJS_PORT), process.env.GEARTRAIN_NODEJS_IP);
 `;
 
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-}
-
-function getBody(port: number, host: string): Promise<string> {
-  return new Promise((resolve) => {
-    const req = http.get(
-      { host: "127.0.0.1", port, path: "/", headers: { host }, agent: false, timeout: 5000 },
-      (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (d) => (body += d));
-        res.on("end", () => resolve(`${res.statusCode} ${body}`));
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", (e) => resolve(`error ${e.message}`));
-  });
-}
-
-async function untilServed(port: number, host: string, want: string, timeoutMs = 120_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const got = await getBody(port, host);
-    if (got === `200 ${want}\n`) return;
-    if (Date.now() > end)
-      throw new Error(`${host}: "${want}" not served within ${timeoutMs} ms (last ${got})`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { runs: { type: "string", default: "10" } } });
   const runs = Number(values.runs);
-  if (process.getuid?.() !== 0) throw new Error("run as root");
-  const dir = await fs.mkdtemp("/tmp/gt-bench-push-");
-  await fs.chmod(dir, 0o755); // gear users reach the node config (forced command) and their homes
-  await fs.mkdir(path.join(dir, "limits.d"));
-  const client = path.join(dir, "client");
+  const work = await fs.mkdtemp("/tmp/gt-bench-push-");
+  await fs.chmod(work, 0o755); // nginx's workers read their files below it
+  const client = path.join(work, "client");
   await fs.mkdir(client, { mode: 0o700 });
-  const nginx = await startPrivateNginx(path.join(dir, "nginx"));
-  const doc = {
-    gearBaseDir: path.join(dir, "gears"),
-    limitsDir: path.join(dir, "limits.d"),
-    gecos: "Geartrain bench gear",
-    district: { firstUid: FIRST_UID, maxUid: FIRST_UID + 99 },
-    cgroup: { rootName: "gt-bench-push" },
-    network: { table: "gt_bench_push" }, // its own isolation table, removed at the end
-    frontend: nginx.frontend,
-  };
-  const configPath = path.join(dir, "node.json");
-  await fs.writeFile(configPath, JSON.stringify(doc, null, 2), { mode: 0o644 });
-  const config = resolveConfig(doc);
-  const ctx = await makeContext(config);
+  const nginx = await startPrivateNginx(path.join(work, "nginx"));
+  // the node dir and its config are readable by the gear users (the forced command reads the config)
+  const node = await benchNode("push", FIRST_UID, { frontend: nginx.frontend });
+  const { config, configPath, ctx } = node;
+  console.log("machine at the start:", hostInfo(ctx));
   const key = path.join(client, "id_ed25519");
   keygen(key, "ed25519", "bench@client");
   const pub = await fs.readFile(`${key}.pub`, "utf8");
@@ -151,11 +104,6 @@ async function main(): Promise<void> {
       const x = e as Error & { stderr?: string };
       throw new Error(`git ${args.join(" ")} in ${cwd}: ${x.stderr?.trim() || x.message}`);
     }
-  };
-  const clock = async (f: () => Promise<unknown>) => {
-    const s = process.hrtime.bigint();
-    await f();
-    return Number(process.hrtime.bigint() - s) / 1e6;
   };
   try {
     await addToRepository(config, path.join(REPO, "cartridges", "nodejs"));
@@ -204,7 +152,7 @@ async function main(): Promise<void> {
       let p = 0;
       const t = await clock(async () => {
         p = await clock(() => git(work, ["push", "-q", "origin", "master"]));
-        await untilServed(nginx.port, host, `version ${n}`);
+        await untilServed(nginx.port, host, (got) => got === `200 version ${n}\n`);
       });
       if (n > 0) {
         served.push(t);
@@ -217,29 +165,21 @@ async function main(): Promise<void> {
       await one(n, workG, G.host, servedGt, pushGt);
     }
 
-    const row = (name: string, xs: number[]) => ({
-      name,
-      p50: +pct(xs, 50).toFixed(0),
-      p95: +pct(xs, 95).toFixed(0),
-      min: +Math.min(...xs).toFixed(0),
-      max: +Math.max(...xs).toFixed(0),
-    });
     const lat = [
       row("by hand: push to served", servedHand),
       row("by hand: git push returned", pushHand),
       row("Geartrain: push to served", servedGt),
       row("Geartrain: git push returned", pushGt),
     ];
-    const ratios = {
-      p50: +(pct(servedGt, 50) / pct(servedHand, 50)).toFixed(2),
-      p95: +(pct(servedGt, 95) / pct(servedHand, 95)).toFixed(2),
-    };
+    const ratios = { p50: ratio(servedGt, servedHand, 50), p95: ratio(servedGt, servedHand, 95) };
+    const host = hostInfo(ctx);
     console.log(`\ngit push to new version served (nodejs), ${runs} pushes each (ms):`);
     console.table(lat);
     console.log("ratios Geartrain/by hand (push to served):", ratios);
+    console.log("machine at the end:", host);
     console.log(
       JSON.stringify({
-        host: { cpus: os.cpus().length, load1: os.loadavg()[0], cgroup: ctx.cgroup.version },
+        host,
         runs,
         latencyMs: lat,
         ratios,
@@ -248,17 +188,10 @@ async function main(): Promise<void> {
     );
   } finally {
     await sshd.stop();
-    for (const g of await listGears(ctx)) await destroyGear(ctx, g.uuid).catch(() => undefined);
-    for (const d of ctx.cgroup.rootDirs()) await fs.rmdir(d).catch(() => undefined);
-    await exec("nft", ["delete", "table", "inet", config.network.table], { env: PATH_ENV }).catch(
-      () => undefined,
-    );
+    await node.cleanup();
     await nginx.stop();
-    await fs.rm(dir, { recursive: true, force: true });
+    await fs.rm(work, { recursive: true, force: true });
   }
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+runBench(main);
