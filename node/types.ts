@@ -80,6 +80,11 @@ export interface GearSpec {
   readonly uid: number;
   readonly app: string;
   readonly namespace: string;
+  /**
+   * the application this gear belongs to: the broker's id for it (OpenShift's application uuid). Gears
+   * connect (publish/subscribe) only with gears of the same id; a gear without one is an application alone.
+   */
+  readonly appUuid?: string;
   readonly profile: ProfileName;
   /** user env vars (name → value) */
   readonly env: Readonly<Record<string, string>>;

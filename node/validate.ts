@@ -100,7 +100,7 @@ export function validateEnv(value: unknown, config: NodeConfig, field = "env"): 
   return out;
 }
 
-const SPEC_KEYS = ["uuid", "uid", "app", "namespace", "profile", "env"];
+const SPEC_KEYS = ["uuid", "uid", "app", "namespace", "appUuid", "profile", "env"];
 
 /** Validate a full create request. Unknown keys are refused (a typo must not silently become a default). */
 export function validateGearSpec(input: unknown, config: NodeConfig): GearSpec {
@@ -116,9 +116,10 @@ export function validateGearSpec(input: unknown, config: NodeConfig): GearSpec {
   const uid = validateUid(o.uid, config);
   const app = validateName(o.app, "app");
   const namespace = validateName(o.namespace, "namespace");
+  const appUuid = o.appUuid === undefined ? undefined : validateUuid(o.appUuid, "appUuid");
   const profile = validateProfile(o.profile ?? config.defaultProfile, config);
   const env = validateEnv(o.env, config);
-  return { uuid, uid, app, namespace, profile, env };
+  return { uuid, uid, app, namespace, ...(appUuid ? { appUuid } : {}), profile, env };
 }
 
 /** An update may change only profile and env; anything else given must equal the stored spec. */
@@ -129,7 +130,7 @@ export function validateUpdate(input: unknown, current: GearSpec, config: NodeCo
   const o = input as Record<string, unknown>;
   const merged = { ...current, ...o } as Record<string, unknown>;
   const spec = validateGearSpec(merged, config);
-  for (const k of ["uuid", "uid", "app", "namespace"] as const) {
+  for (const k of ["uuid", "uid", "app", "namespace", "appUuid"] as const) {
     if (spec[k] !== current[k]) {
       throw new ValidationError(
         k,

@@ -1,7 +1,9 @@
 // Publish/subscribe between the cartridges of an application (reference §6.6), for the gears of the app on
-// this node. A publisher's hooks/<event> runs as its gear with `<app> <namespace> <uuid>` and prints its
-// publication. ENV: publications are `NAME=VALUE` lines in the publisher's <P><SHORT>_* namespace; every
-// cartridge subscribing with a matching Type gets them as files in its gear's ~/.env (root:gear 0640).
+// this node: the gears with the same application id (node/gear/application.ts; never joined by name, and a
+// gear without an id is alone). A publisher's hooks/<event> runs as its gear with `<app> <namespace> <uuid>`
+// and prints its publication. ENV: publications are `NAME=VALUE` lines in the publisher's <P><SHORT>_*
+// namespace; every cartridge subscribing with a matching Type gets them as files in its gear's ~/.env
+// (root:gear 0640).
 // Other subscriptions run the subscriber's hooks/<event> with the publishers' output as a 4th argument.
 // Each gear's received variables are tracked in ~/.geartrain/connections.json and converged: stale ones are
 // removed, changed ones rewritten, so the same call fixes installs and removals alike.
@@ -13,6 +15,8 @@ import { gearHome } from "../gear/env";
 import { listGears } from "../gear/lifecycle";
 import { withFileLock } from "../host/lock";
 import { lockPath, readMarker } from "../gear/marker";
+import { sameApplication } from "../gear/application";
+import type { GearSpec } from "../types";
 import { exists, writeRootFile } from "../host/fs";
 import { HookError, runHook, type GearRef } from "./hooks";
 import { connectionMatches, EVENT_PATTERN, parsePublishedEnv } from "./model";
@@ -40,11 +44,15 @@ export interface AppGear {
   readonly records: readonly CartridgeRecord[];
 }
 
-/** The created gears of an app on this node with their installed cartridge records. */
-export async function appGears(ctx: NodeContext, app: string, namespace: string): Promise<AppGear[]> {
+/**
+ * The created gears of the application of the gear with `spec` on this node (itself included) with their
+ * installed cartridge records: the gears with its application id, or only itself when it has none.
+ */
+export async function appGears(ctx: NodeContext, spec: GearSpec): Promise<AppGear[]> {
   const out: AppGear[] = [];
   for (const g of await listGears(ctx)) {
-    if (g.app !== app || g.namespace !== namespace || g.phase !== "created") continue;
+    if (g.phase !== "created" || !sameApplication(spec, { uuid: g.uuid, appUuid: g.appUuid ?? undefined }))
+      continue;
     const marker = await readMarker(ctx.config, g.uuid);
     if (!marker) continue;
     const home = gearHome(ctx.config, g.uuid);
@@ -193,6 +201,8 @@ export async function applyReceived(
 export interface ConnectResult {
   readonly app: string;
   readonly namespace: string;
+  /** the application id the gears were joined by (null: the gear has none and is alone) */
+  readonly appUuid: string | null;
   readonly gears: number;
   readonly publications: { uuid: string; dir: string; event: string; type: string; ok: boolean }[];
   /** uuid → variables received */
@@ -200,9 +210,9 @@ export interface ConnectResult {
   readonly problems: ConnectProblem[];
 }
 
-/** Converge the connections of every gear of an app on this node (each gear under its own lock). */
-export async function connectApp(ctx: NodeContext, app: string, namespace: string): Promise<ConnectResult> {
-  const gears = await appGears(ctx, app, namespace);
+/** Converge the connections of every gear of the application of the gear with `spec` on this node. */
+export async function connectApp(ctx: NodeContext, spec: GearSpec): Promise<ConnectResult> {
+  const gears = await appGears(ctx, spec);
   const publications = await collectPublications(ctx, gears);
   const problems: ConnectProblem[] = publications
     .filter((p) => p.error)
@@ -219,8 +229,9 @@ export async function connectApp(ctx: NodeContext, app: string, namespace: strin
     });
   }
   return {
-    app,
-    namespace,
+    app: spec.app,
+    namespace: spec.namespace,
+    appUuid: spec.appUuid ?? null,
     gears: gears.length,
     publications: publications.map((p) => ({
       uuid: p.uuid,

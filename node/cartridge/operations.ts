@@ -329,7 +329,7 @@ export async function installCartridge(
               await writeRootFile(path.join(g.home, ".env", k), v, 0o640, 0, g.uid);
             // what the app's publishers offer, so the cartridge starts with it (e.g. database variables)
             if (Object.keys(manifest.Subscribes ?? {}).length) {
-              const gears = (await appGears(ctx, g.spec.app, g.spec.namespace)).map((x) =>
+              const gears = (await appGears(ctx, g.spec)).map((x) =>
                 x.ref.uuid === g.uuid ? { ...x, records: others.filter((r) => r.phase === "installed") } : x,
               );
               state.publications = await collectPublications(ctx, gears);
@@ -436,7 +436,7 @@ export async function installCartridge(
   if (!connectNeeded) return result;
   // hand this cartridge's publications to the subscribers of the app (other gears have their own locks)
   const marker = await readMarker(ctx.config, result.uuid);
-  const connections = await connectApp(ctx, marker!.spec.app, marker!.spec.namespace);
+  const connections = await connectApp(ctx, marker!.spec);
   const mine = connections.problems.filter((p) => p.uuid === result.uuid && p.dir === dir);
   if (mine.length) {
     await removeCartridge(ctx, result.uuid, dir, opts).catch(() => undefined);
@@ -624,7 +624,7 @@ async function removeLocked(
   await removeRecord(g.home, rec.dir);
   // what this gear received for a subscriber that is gone
   if ((await readText(path.join(metaDir(g.home), "connections.json"))) !== null) {
-    const gears = await appGears(ctx, g.spec.app, g.spec.namespace);
+    const gears = await appGears(ctx, g.spec);
     const pubs = await collectPublications(
       ctx,
       gears.map((x) => (x.ref.uuid === g.uuid ? { ...x, records: rest } : x)),
@@ -670,7 +670,7 @@ export async function removeCartridge(
   if (!publisher) return result;
   const marker = await readMarker(ctx.config, result.uuid);
   if (!marker) return result;
-  return { ...result, connections: await connectApp(ctx, marker.spec.app, marker.spec.namespace) };
+  return { ...result, connections: await connectApp(ctx, marker.spec) };
 }
 
 /** Converge the publish/subscribe connections of the app the gear belongs to. */
@@ -678,5 +678,5 @@ export async function connectGearApp(ctx: NodeContext, uuidIn: unknown): Promise
   const uuid = validateUuid(uuidIn);
   const marker = await readMarker(ctx.config, uuid);
   if (!marker) throw new NotFoundError(uuid);
-  return connectApp(ctx, marker.spec.app, marker.spec.namespace);
+  return connectApp(ctx, marker.spec);
 }

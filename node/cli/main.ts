@@ -23,7 +23,8 @@ export const EXIT = {
 export const USAGE = `geartrain node: node operations (run as root on a node host)
 
 Usage:
-  geartrain node gear create  [--uuid U --uid N --app A --namespace NS [--profile P] [--env NAME=VALUE]...]
+  geartrain node gear create  [--uuid U --uid N --app A --namespace NS [--app-uuid ID] [--profile P]
+                               [--env NAME=VALUE]...]
   geartrain node gear inspect <uuid>
   geartrain node gear update  <uuid> [--profile P] [--env NAME=VALUE]...
   geartrain node gear destroy <uuid>
@@ -42,8 +43,12 @@ Usage:
   geartrain node addresses <uid> [--json]
 
 create and update read a JSON object on stdin when given no field flags, e.g.
-  {"uuid":"<32 hex>","uid":1000,"app":"myapp","namespace":"dev","profile":"small","env":{"FOO":"bar"}}
+  {"uuid":"<32 hex>","uid":1000,"app":"myapp","namespace":"dev","appUuid":"<32 hex>","profile":"small",
+   "env":{"FOO":"bar"}}
 update with only a uuid repairs drift. Output is JSON on stdout.
+--app-uuid (appUuid) is the application's id (32 hex, the broker's): gears connect (publish/subscribe) only
+with gears of the same id, and without one a gear is an application alone. A name (app, namespace) taken
+here by another application is a conflict.
 
 Config: /etc/geartrain/node.json, or the file named by GEARTRAIN_NODE_CONFIG.
 
@@ -53,7 +58,8 @@ Exit codes:
   2  usage error (unknown command or flag)
   3  invalid input (the message names the field); nothing was changed
   4  gear not found
-  5  conflict (uuid/uid taken by something else, different spec, being destroyed)
+  5  conflict (uuid/uid taken by something else, different spec, being destroyed, the app name another
+     application's)
   6  drift found (inspect) or node check failed (check)`;
 
 class UsageError extends Error {}
@@ -80,6 +86,7 @@ const GEAR_FLAGS = {
   uid: { type: "string" },
   app: { type: "string" },
   namespace: { type: "string" },
+  "app-uuid": { type: "string" },
   profile: { type: "string" },
   env: { type: "string", multiple: true },
 } as const;
@@ -88,7 +95,9 @@ async function requestFrom(
   values: Record<string, unknown>,
   positionalUuid?: string,
 ): Promise<Record<string, unknown>> {
-  const fields = ["uuid", "uid", "app", "namespace", "profile", "env"].filter((k) => values[k] !== undefined);
+  const fields = ["uuid", "uid", "app", "namespace", "app-uuid", "profile", "env"].filter(
+    (k) => values[k] !== undefined,
+  );
   if (fields.length === 0 && !positionalUuid) {
     const text = await readStdin();
     try {
@@ -100,6 +109,7 @@ async function requestFrom(
   const req: Record<string, unknown> = {};
   if (positionalUuid !== undefined) req.uuid = positionalUuid;
   for (const k of ["uuid", "app", "namespace", "profile"]) if (values[k] !== undefined) req[k] = values[k];
+  if (values["app-uuid"] !== undefined) req.appUuid = values["app-uuid"];
   if (values.uid !== undefined) req.uid = values.uid; // validated (integer, district range) by validateUid
   const env = parseEnvFlags(values.env as string[] | undefined);
   if (env) req.env = env;

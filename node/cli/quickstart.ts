@@ -12,9 +12,11 @@ import { out, readAllStdin } from "./io";
 export const QUICKSTART_USAGE = `geartrain node quickstart: a ready-made app in one command (run as root)
 
 Usage:
-  geartrain node quickstart guestbook --uuid U --uid N --app A --namespace NS [--profile P]
+  geartrain node quickstart guestbook --uuid U --uid N --app A --namespace NS [--app-uuid ID] [--profile P]
   geartrain node quickstart guestbook < request.json
       {"uuid":"<32 hex>","uid":1000,"app":"guestbook","namespace":"dev","profile":"small"}
+
+--app-uuid (appUuid): the application's id (32 hex); default: the existing gear's, else the gear's uuid.
 
 guestbook: a gear with the postgresql and nodejs cartridges and the guestbook app of quickstarts/guestbook
 deployed from the gear's git repository; served at http://<app>-<namespace>.<cloud domain>/. Running it
@@ -31,7 +33,16 @@ function readStdin(): Promise<string> {
   );
 }
 
-const FIELDS = ["uuid", "uid", "app", "namespace", "profile"] as const;
+/** command-line flag → request field */
+const FIELDS = {
+  uuid: "uuid",
+  uid: "uid",
+  app: "app",
+  namespace: "namespace",
+  "app-uuid": "appUuid",
+  profile: "profile",
+} as const;
+const FLAGS = Object.keys(FIELDS) as (keyof typeof FIELDS)[];
 
 async function dispatch(argv: string[]): Promise<number> {
   if (argv.length === 0 || ["--help", "-h", "help"].includes(argv[0])) {
@@ -40,14 +51,14 @@ async function dispatch(argv: string[]): Promise<number> {
   }
   const { values, positionals } = parseArgs({
     args: argv,
-    options: Object.fromEntries(FIELDS.map((f) => [f, { type: "string" as const }])),
+    options: Object.fromEntries(FLAGS.map((f) => [f, { type: "string" as const }])),
     allowPositionals: true,
     strict: true,
   });
   if (positionals.length !== 1)
     throw new UsageError(`expected one quickstart name (${QUICKSTARTS.join(", ")})`);
   let req: Record<string, unknown> = {};
-  const given = FIELDS.filter((f) => values[f] !== undefined);
+  const given = FLAGS.filter((f) => values[f] !== undefined);
   if (given.length === 0) {
     const text = await readStdin();
     try {
@@ -55,7 +66,7 @@ async function dispatch(argv: string[]): Promise<number> {
     } catch (e) {
       throw new ValidationError("request", `stdin is not valid JSON: ${(e as Error).message}`);
     }
-  } else for (const f of given) req[f] = values[f];
+  } else for (const f of given) req[FIELDS[f]] = values[f];
   const ctx = await makeContext();
   out(
     await runQuickstart(ctx, positionals[0], req, {

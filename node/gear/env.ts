@@ -11,15 +11,21 @@ export function gearHome(config: NodeConfig, uuid: string): string {
   return path.join(config.gearBaseDir, uuid);
 }
 
+/** The gear's own host name, <app>-<namespace>.<cloudDomain> (its APP_DNS; the frontend reserves it for it). */
+export function appHostname(app: string, namespace: string, cloudDomain: string): string {
+  return `${app}-${namespace}.${cloudDomain}`;
+}
+
 /** System vars written as files in ~/.env (name → value). Deterministic; sorted by name. */
 export function systemEnv(spec: GearSpec, config: NodeConfig): Record<string, string> {
   const p = config.envPrefix;
   const home = gearHome(config, spec.uuid);
   const profile = config.profiles[spec.profile];
-  const dns = `${spec.app}-${spec.namespace}.${config.cloudDomain}`;
+  const dns = appHostname(spec.app, spec.namespace, config.cloudDomain);
   const vars: Record<string, string> = {
     [`${p}APP_DNS`]: dns,
     [`${p}APP_NAME`]: spec.app,
+    ...(spec.appUuid ? { [`${p}APP_UUID`]: spec.appUuid } : {}),
     [`${p}DATA_DIR`]: `${home}/app-root/data/`,
     [`${p}GEAR_DNS`]: dns,
     [`${p}GEAR_MEMORY_MB`]: String(Math.floor(profile.memoryBytes / 2 ** 20)),

@@ -10,6 +10,7 @@ import { gearHome } from "./env";
 import { withFileLock } from "../host/lock";
 import { removeGearFrontend } from "../frontend/operations";
 import {
+  applicationsLockPath,
   ensureStateDirs,
   listMarkers,
   lockPath,
@@ -32,7 +33,7 @@ import { pamLimitsFacet } from "./facets/pam-limits";
 import { processesFacet } from "./facets/processes";
 import { selinuxFacet } from "./facets/selinux";
 import { readGearState } from "./inspect";
-import { canonicalSpec, preflight } from "./preflight";
+import { canonicalSpec, checkApplication, preflight } from "./preflight";
 
 /**
  * Bring every facet of the gear to the spec, in this order. Each step is idempotent. The crash points of
@@ -64,6 +65,8 @@ export interface GearSummary {
   readonly phase: GearState["phase"];
   readonly app: string | null;
   readonly namespace: string | null;
+  /** the application id (null: none, the gear is an application alone) */
+  readonly appUuid: string | null;
   readonly profile: string | null;
 }
 
@@ -79,6 +82,7 @@ function summary(
     phase,
     app: spec?.app ?? null,
     namespace: spec?.namespace ?? null,
+    appUuid: spec?.appUuid ?? null,
     profile: spec?.profile ?? null,
   };
 }
@@ -109,8 +113,13 @@ export async function createGear(
     const disk = marker?.disk ?? chooseDiskMode(ctx.config);
     // fresh: first attempt and no account yet, so no gear process can exist (enables the fast layout path)
     const fresh = !marker && !(await readPasswd()).some((u) => u.name === spec.uuid);
-    if (!marker || marker.phase !== "created")
-      await writeMarker(ctx.config, { phase: "creating", spec, disk });
+    if (!marker || marker.phase !== "created") {
+      // under the node's application lock: two creates cannot both take one name for two applications
+      await withFileLock(applicationsLockPath(ctx.config), async () => {
+        await checkApplication(ctx.config, spec);
+        await writeMarker(ctx.config, { phase: "creating", spec, disk });
+      });
+    }
     crashPoint("create:marker");
     await converge(ctx, spec, disk, fresh);
     if (!marker || marker.phase !== "created")

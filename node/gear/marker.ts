@@ -31,6 +31,11 @@ export function lockPath(config: NodeConfig, uuid: string): string {
   return path.join(config.stateDir, "locks", `${uuid}.lock`);
 }
 
+/** The node-wide lock under which a gear's application (node/gear/application.ts) is checked and taken. */
+export function applicationsLockPath(config: NodeConfig): string {
+  return path.join(config.stateDir, "locks", "applications.lock");
+}
+
 export async function ensureStateDirs(config: NodeConfig): Promise<void> {
   for (const d of [config.gearBaseDir]) await fs.mkdir(d, { recursive: true, mode: 0o755 });
   for (const d of [config.stateDir, markerDir(config), path.join(config.stateDir, "locks")]) {

@@ -1,8 +1,11 @@
 // Spec rules of the gear lifecycle, checked before anything is changed: is a request the gear's marker
-// spec, and do its uuid and uid clash with accounts that are not this gear?
+// spec, do its uuid and uid clash with accounts that are not this gear, and does its application fit the
+// node's other gears?
 
 import { ConflictError, readGroups, readPasswd } from "../host/accounts";
 import type { GearSpec, NodeConfig } from "../types";
+import { applicationConflict } from "./application";
+import { listMarkers, readMarker } from "./marker";
 
 /** The spec as one string with the env sorted: two specs are the same gear when these are equal. */
 export function canonicalSpec(spec: GearSpec): string {
@@ -12,6 +15,7 @@ export function canonicalSpec(spec: GearSpec): string {
     uid: spec.uid,
     app: spec.app,
     namespace: spec.namespace,
+    appUuid: spec.appUuid ?? null,
     profile: spec.profile,
     env,
   });
@@ -35,4 +39,19 @@ export async function preflight(config: NodeConfig, spec: GearSpec): Promise<voi
   const gByGid = groups.find((g) => g.gid === spec.uid);
   if (gByGid && gByGid.name !== spec.uuid)
     throw new ConflictError(`gid ${spec.uid} is taken by group ${gByGid.name}`);
+}
+
+/**
+ * Refuse a second application under a name this node has, or an application id under a second name
+ * (node/gear/application.ts). The caller holds the applications lock until the marker is written.
+ */
+export async function checkApplication(config: NodeConfig, spec: GearSpec): Promise<void> {
+  const others: GearSpec[] = [];
+  for (const uuid of await listMarkers(config)) {
+    if (uuid === spec.uuid) continue;
+    const m = await readMarker(config, uuid).catch(() => null);
+    if (m) others.push(m.spec);
+  }
+  const why = applicationConflict(spec, others);
+  if (why) throw new ConflictError(why);
 }

@@ -16,7 +16,7 @@ import { deployGear, gearDeployments } from "../deploy/operations";
 import { initAppRepository } from "../deploy/repo";
 import { createGear } from "../gear/lifecycle";
 import { readMarker } from "../gear/marker";
-import type { GearCartridgeState } from "../types";
+import type { GearCartridgeState, GearSpec } from "../types";
 import { validateGearSpec, ValidationError } from "../validate";
 
 export const QUICKSTARTS = ["guestbook"] as const;
@@ -80,6 +80,17 @@ export function validateQuickstartRequest(ctx: NodeContext, name: unknown, input
   return { quickstart: name as QuickstartName, spec };
 }
 
+/**
+ * The application id of the quickstart's gear: the one asked for; else the existing gear's (so a re-run
+ * converges); else the gear's own uuid, as OpenShift gave an application's first gear the application's
+ * uuid. Pure.
+ */
+export function withAppUuid(spec: GearSpec, existing: GearSpec | null): GearSpec {
+  if (spec.appUuid !== undefined) return spec;
+  const appUuid = existing ? existing.appUuid : spec.uuid;
+  return appUuid === undefined ? spec : { ...spec, appUuid };
+}
+
 /** Copy the app's files into a fresh directory the gear can read (git runs as the gear). */
 async function stageApp(appDir: string): Promise<string> {
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), "geartrain-quickstart-"));
@@ -102,7 +113,10 @@ export async function runQuickstart(
   input: unknown,
   opts: QuickstartOptions = {},
 ): Promise<QuickstartResult> {
-  const { quickstart, spec } = validateQuickstartRequest(ctx, name, input);
+  const request = validateQuickstartRequest(ctx, name, input);
+  const { quickstart } = request;
+  const marker = await readMarker(ctx.config, request.spec.uuid);
+  const spec = withAppUuid(request.spec, marker?.spec ?? null);
   const root = opts.sourceRoot ?? findSourceRoot();
   const appDir = path.join(root, "quickstarts", quickstart);
   const fe = opts.frontend !== undefined ? { frontend: opts.frontend } : {};
@@ -110,7 +124,7 @@ export async function runQuickstart(
   const warnings: string[] = [];
 
   // 1. the gear (same spec: converges; a different spec: ConflictError, nothing changed)
-  const existed = (await readMarker(ctx.config, spec.uuid))?.phase === "created";
+  const existed = marker?.phase === "created";
   await createGear(ctx, spec, { inspect: false });
   steps.push({ step: "gear", changed: !existed });
 

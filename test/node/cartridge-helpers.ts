@@ -38,7 +38,13 @@ export interface CartridgeTestNode extends TestNode {
   /** the node's frontend (node/frontend) driving the private nginx below */
   readonly frontend: Frontend;
   readonly nginx: PrivateNginx;
-  gear(i: number, app?: string, namespace?: string): Promise<{ uuid: string; uid: number; home: string }>;
+  /** a gear with the i-th UID; `appUuid` joins it to an application (publish/subscribe) */
+  gear(
+    i: number,
+    app?: string,
+    namespace?: string,
+    appUuid?: string,
+  ): Promise<{ uuid: string; uid: number; home: string }>;
   /**
    * GET through nginx with a Host header. A route change is served from the first request after the
    * operation that made it returns (the frontend's reload waits for nginx's workers to switch).
@@ -53,14 +59,14 @@ export interface CartridgeTestNode extends TestNode {
 export async function makeCartridgeNode(
   name: string,
   firstUid: number,
-  opts: { idleStarter?: string } = {},
+  opts: { idleStarter?: string; config?: Record<string, unknown> } = {},
 ): Promise<CartridgeTestNode> {
   requireCartridgePrereqs();
   const nginxDir = mkdtempSync(`/tmp/gt-test-${name}-nginx-`);
   const nginx = await startPrivateNginx(nginxDir, opts);
   let node: TestNode;
   try {
-    node = await makeTestNode(name, firstUid, { frontend: nginx.frontend });
+    node = await makeTestNode(name, firstUid, { ...opts.config, frontend: nginx.frontend });
     for (const c of SHIPPED) await addToRepository(node.config, path.join(REPO, "cartridges", c));
   } catch (e) {
     await nginx.stop();
@@ -72,10 +78,11 @@ export async function makeCartridgeNode(
     ...node,
     frontend,
     nginx,
-    async gear(i, app = "myapp", namespace = "dev") {
+    async gear(i, app = "myapp", namespace = "dev", appUuid?: string) {
       const uuid = newUuid();
       const uid = node.uid(i);
-      await createGear(node.ctx, { uuid, uid, app, namespace, profile: "small" }, { inspect: false });
+      const spec = { uuid, uid, app, namespace, profile: "small", ...(appUuid ? { appUuid } : {}) };
+      await createGear(node.ctx, spec, { inspect: false });
       return { uuid, uid, home: path.join(node.config.gearBaseDir, uuid) };
     },
     viaNginx: (hostname, urlPath = "/") => httpGet("127.0.0.1", nginx.port, urlPath, hostname),

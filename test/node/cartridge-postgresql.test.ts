@@ -1,6 +1,6 @@
 // The postgresql cartridge on the real host (Debian's PostgreSQL, started by the cartridge as the gear), and
-// publish/subscribe: a web cartridge of the same app receives the database's connection variables, across
-// gears and in the same gear, in either install order; removal takes them away again.
+// publish/subscribe: a web cartridge of the same application (the same appUuid) receives the database's
+// connection variables, across gears and in the same gear, in either install order; removal takes them away.
 
 import { execFile } from "child_process";
 import { existsSync, readFileSync, statSync } from "fs";
@@ -14,6 +14,7 @@ import {
 } from "../../node/cartridge/operations";
 import { inspectGear } from "../../node/gear/lifecycle";
 import { runInGear } from "../../node/gear/run-in-gear";
+import { newUuid } from "./helpers";
 import { gearSnapshot, httpGet, makeCartridgeNode, type CartridgeTestNode } from "./cartridge-helpers";
 
 jest.setTimeout(180_000);
@@ -102,8 +103,9 @@ test("a database per gear: initdb in the data dir, listening on the gear's IP, c
 });
 
 test("publish/subscribe: the web cartridge of the app gets the database's variables, and loses them", async () => {
-  const db = await node.gear(2, "blog");
-  const web = await node.gear(3, "blog");
+  const appUuid = newUuid(); // the application's id: what joins its gears (names do not)
+  const db = await node.gear(2, "blog", "dev", appUuid);
+  const web = await node.gear(3, "blog", "dev", appUuid);
   const other = await node.gear(4, "notblog");
   const webBefore = await gearSnapshot(node, web);
   const fe = { frontend: node.frontend };

@@ -235,6 +235,7 @@ test("list shows gears with their phase; CLI list/inspect JSON", async () => {
     phase: "created",
     app: "myapp",
     namespace: "dev",
+    appUuid: null,
     profile: "small",
   });
   const i = await cli(node, ["gear", "inspect", a]);

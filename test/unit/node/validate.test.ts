@@ -43,6 +43,9 @@ test.each([
   [{ env: { OK: 1 } }, "env.OK"],
   [{ env: { OK: "x".repeat(513) } }, "env.OK"],
   [{ env: [] }, "env"],
+  [{ appUuid: "0123456789ABCDEF0123456789ABCDEF" }, "appUuid"],
+  [{ appUuid: "guestbook" }, "appUuid"],
+  [{ appUuid: null }, "appUuid"],
   [{ color: "red" }, "color"],
 ])("%j → ValidationError naming %s", (patch, field) => {
   expect(fieldOf(() => validateGearSpec({ ...good, ...patch }, config))).toBe(field);
@@ -68,4 +71,12 @@ test("update may change profile and env only", () => {
   expect(validateUpdate({ uuid: good.uuid, profile: "large" }, cur, config).profile).toBe("large");
   expect(fieldOf(() => validateUpdate({ uuid: good.uuid, uid: 1001 }, cur, config))).toBe("uid");
   expect(fieldOf(() => validateUpdate({ uuid: good.uuid, app: "other" }, cur, config))).toBe("app");
+  const appUuid = "fedcba9876543210fedcba9876543210";
+  expect(fieldOf(() => validateUpdate({ uuid: good.uuid, appUuid }, cur, config))).toBe("appUuid");
+  const withApp = validateGearSpec({ ...good, appUuid }, config);
+  expect(withApp.appUuid).toBe(appUuid);
+  expect(validateUpdate({ uuid: good.uuid, profile: "large" }, withApp, config).appUuid).toBe(appUuid);
+  expect(fieldOf(() => validateUpdate({ uuid: good.uuid, appUuid: good.uuid }, withApp, config))).toBe(
+    "appUuid",
+  );
 });
