@@ -7,7 +7,12 @@ import { readPasswd } from "./host/accounts";
 import type { NodeContext } from "./context";
 import { chooseDiskMode, imagePath, quotaSupport } from "./host/disk";
 import { inspectGear, listGears } from "./gear/lifecycle";
-import { gearFrontendDrift, listGearFrontends, nginxTest } from "./frontend/operations";
+import {
+  gearFrontendDrift,
+  gearFrontendNameProblems,
+  listGearFrontends,
+  nginxTest,
+} from "./frontend/operations";
 import { limitsDirExists } from "./host/pam-limits";
 import { isolationSummary, listNetworkUids } from "./host/netfilter";
 import { listMarkers } from "./gear/marker";
@@ -131,6 +136,7 @@ export async function checkNode(ctx: NodeContext): Promise<CheckReport> {
     const drift = await gearFrontendDrift(ctx, uuid);
     if (drift) add(`frontend ${uuid}`, false, drift);
   }
+  await checkFrontendNames(ctx, frontends, add);
   let frontendFact = `no routes (${config.frontend.confDir} has no gear files)`;
   const confDirExists = await exists(config.frontend.confDir);
   if (confDirExists) {
@@ -159,4 +165,18 @@ export async function checkNode(ctx: NodeContext): Promise<CheckReport> {
     checks,
     failures,
   };
+}
+
+type AddCheck = (check: string, ok: boolean, detail: string) => void;
+
+/** Route files that hold a host name that is not their gear's: another gear's own name, or the cloud domain's. */
+async function checkFrontendNames(
+  ctx: NodeContext,
+  frontends: readonly string[],
+  add: AddCheck,
+): Promise<void> {
+  for (const uuid of frontends) {
+    const problems = await gearFrontendNameProblems(ctx, uuid);
+    if (problems) add(`frontend ${uuid}`, false, `host names not the gear's: ${problems}`);
+  }
 }

@@ -9,7 +9,8 @@ import {
   type FrontendRoute,
   type GearFrontendSpec,
 } from "../frontend/operations";
-import { appHostname, gearRoutes, type RouteSpec } from "./model";
+import { appHostname } from "../gear/env";
+import { gearRoutes, type RouteSpec } from "./model";
 import type { CartridgeRecord } from "./records";
 
 export type { FrontendRoute, GearFrontendSpec };

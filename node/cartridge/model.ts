@@ -441,11 +441,6 @@ export function gearRoutes(cartridges: readonly { dir: string; endpoints: readon
   return { routes, skipped };
 }
 
-/** Host name of a gear's application: <app>-<namespace>.<cloudDomain> (as GEARTRAIN_APP_DNS). */
-export function appHostname(app: string, namespace: string, cloudDomain: string): string {
-  return `${app}-${namespace}.${cloudDomain}`;
-}
-
 /** Numeric comparison of dotted versions. */
 export function compareVersions(a: string, b: string): number {
   const pa = a.split(".").map(Number);

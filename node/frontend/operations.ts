@@ -11,7 +11,8 @@ import { ConflictError } from "../host/accounts";
 import { gearAddresses } from "../host/addresses";
 import type { NodeContext } from "../context";
 import { withFileLock } from "../host/lock";
-import { readMarker } from "../gear/marker";
+import { appHostname } from "../gear/env";
+import { listMarkers, readMarker } from "../gear/marker";
 import type { NodeConfig } from "../types";
 import { validateUuid, ValidationError } from "../validate";
 import { FrontendError, nginxReload, nginxTest } from "./nginx";
@@ -23,7 +24,12 @@ import {
   renderBaseConf,
   renderGearConf,
 } from "./render";
-import { validateFrontendSpec, type GearFrontendSpec } from "./validate";
+import {
+  hostnameProblems,
+  validateFrontendSpec,
+  type GearFrontendSpec,
+  type HostnameProblem,
+} from "./validate";
 import { readText } from "../host/fs";
 
 export type { FrontendRoute, GearFrontendSpec } from "./validate";
@@ -80,6 +86,44 @@ async function checkGear(ctx: NodeContext, spec: GearFrontendSpec): Promise<void
   });
 }
 
+/** Every gear's own host name on the node (node/gear/env.ts appHostname) → its uuid; gears being made too. */
+async function gearHostnames(ctx: NodeContext): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  for (const uuid of await listMarkers(ctx.config)) {
+    const m = await readMarker(ctx.config, uuid).catch(() => null);
+    if (m) names.set(appHostname(m.spec.app, m.spec.namespace, ctx.config.cloudDomain), uuid);
+  }
+  return names;
+}
+
+/** The host names of `spec` that are not its gear's to have (hostnameProblems); [] when the gear is gone. */
+async function reservedNameProblems(
+  ctx: NodeContext,
+  spec: GearFrontendSpec,
+  names: ReadonlyMap<string, string>,
+): Promise<HostnameProblem[]> {
+  const marker = await readMarker(ctx.config, spec.gearUuid);
+  if (!marker) return [];
+  const own = appHostname(marker.spec.app, marker.spec.namespace, ctx.config.cloudDomain);
+  return hostnameProblems(spec.hostnames, own, ctx.config.cloudDomain, names);
+}
+
+/** Refuse a name that is another gear's own (a conflict) or under the cloud domain (invalid). */
+async function checkReservedNames(ctx: NodeContext, spec: GearFrontendSpec): Promise<void> {
+  const [p] = await reservedNameProblems(ctx, spec, await gearHostnames(ctx));
+  if (!p) return;
+  if (p.ownerGear) throw new ConflictError(`${p.field}: ${p.message}`);
+  throw new ValidationError(p.field, p.message);
+}
+
+/** A route file's host names that are not its gear's (a hijack from before names were reserved), or null. */
+export async function gearFrontendNameProblems(ctx: NodeContext, gearUuid: string): Promise<string | null> {
+  const spec = await readGearFrontend(ctx, gearUuid).catch(() => null);
+  if (!spec) return null;
+  const problems = await reservedNameProblems(ctx, spec, await gearHostnames(ctx));
+  return problems.length ? problems.map((p) => `${p.field}: ${p.message}`).join("; ") : null;
+}
+
 /** Host names must be unique on the node: another gear's name or alias is a conflict. */
 async function checkHostnames(ctx: NodeContext, spec: GearFrontendSpec): Promise<void> {
   const mine = new Set(spec.hostnames);
@@ -134,6 +178,7 @@ export async function setGearFrontend(ctx: NodeContext, input: GearFrontendSpec)
   const base = path.join(fe.confDir, BASE_FILE);
   await withFileLock(frontendLockPath(ctx.config), async () => {
     await checkGear(ctx, spec);
+    await checkReservedNames(ctx, spec);
     await checkHostnames(ctx, spec);
     const changes = new Map<string, string>();
     const wantBase = renderBaseConf(fe);

@@ -42,7 +42,59 @@ export function validateHostname(value: unknown, field = "hostname"): string {
       `must be a lower-case DNS name with at least two labels (letters, digits, '-', '.'; got ${describe(value)})`,
     );
   }
+  // an internationalised name can look like another (a homograph of a gear's name): not routed
+  if (value.split(".").some((label) => label.startsWith("xn--")))
+    throw new ValidationError(field, `must not have a punycode label (xn--...; got ${describe(value)})`);
   return value;
+}
+
+/** A host name of a gear's spec that is not the gear's to have (see hostnameProblems). */
+export interface HostnameProblem {
+  readonly field: string;
+  readonly hostname: string;
+  /** the gear whose own host name it is (a conflict), or null (not a name any gear may alias) */
+  readonly ownerGear: string | null;
+  readonly message: string;
+}
+
+/**
+ * Names under the cloud domain belong to gears: each gear's own `<app>-<namespace>.<cloudDomain>` is its
+ * alone (and its application's other gears'), whether or not that gear has routes yet. So a gear may have
+ * no name under the cloud domain but its own, and never the cloud domain itself (OpenShift's broker, with
+ * ALLOW_ALIAS_IN_DOMAIN=false, refused such aliases too). `ownName`: the gear's own host name;
+ * `gearNames`: every other gear's own host name on the node → that gear's uuid. Pure.
+ */
+export function hostnameProblems(
+  hostnames: readonly string[],
+  ownName: string,
+  cloudDomain: string,
+  gearNames: ReadonlyMap<string, string>,
+): HostnameProblem[] {
+  const out: HostnameProblem[] = [];
+  hostnames.forEach((h, i) => {
+    const field = `hostnames[${i}]`;
+    if (h === ownName) return;
+    if (h === cloudDomain) {
+      out.push({
+        field,
+        hostname: h,
+        ownerGear: null,
+        message: `${h} is the cloud domain ${cloudDomain} itself`,
+      });
+      return;
+    }
+    if (!h.endsWith(`.${cloudDomain}`)) return;
+    const owner = gearNames.get(h) ?? null;
+    out.push({
+      field,
+      hostname: h,
+      ownerGear: owner,
+      message: owner
+        ? `${h} is the host name of gear ${owner}`
+        : `${h} is under the cloud domain ${cloudDomain}, where a gear has only its own name (${ownName})`,
+    });
+  });
+  return out;
 }
 
 /** A route path: "" (root) or "/a/b" (see ROUTE_PATH_PATTERN; "." and ".." segments are refused). */

@@ -3,9 +3,9 @@
 
 import * as YAML from "yaml";
 import { parseManifest, type Manifest } from "../../../cartridges/manifest";
+import { appHostname } from "../../../node/gear/env";
 import {
   allocateHostIds,
-  appHostname,
   cartridgeDir,
   cartridgeEnvProblem,
   compareVersions,

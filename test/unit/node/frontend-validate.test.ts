@@ -2,6 +2,7 @@
 // syntax may pass (config injection), and the canonical form is stable.
 
 import {
+  hostnameProblems,
   validateBackendIp,
   validateFrontendSpec,
   validateHostname,
@@ -198,5 +199,50 @@ describe("whole spec", () => {
   test("refuses non-objects", () => {
     for (const v of [null, [], "x", 1])
       expect(() => validateFrontendSpec(v)).toThrow(/^invalid request: must be a JSON object/);
+  });
+});
+
+describe("names a gear may have", () => {
+  test("punycode labels are refused anywhere in the name", () => {
+    for (const h of ["xn--80ak6aa92e.com", "www.xn--pple-43d.org", "a.b.xn--p1ai"])
+      expect(() => validateHostname(h, "hostnames[1]")).toThrow(
+        /^invalid hostnames\[1\]: must not have a punycode label/,
+      );
+    expect(validateHostname("xn-a.example.org")).toBe("xn-a.example.org");
+  });
+
+  test("under the cloud domain only the gear's own name; another gear's is a conflict", () => {
+    const others = new Map([["shop-dev.example.com", "b".repeat(32)]]);
+    const own = "evil-dev.example.com";
+    expect(hostnameProblems([own, "www.evil.example.org"], own, "example.com", others)).toEqual([]);
+    expect(
+      hostnameProblems(
+        [own, "shop-dev.example.com", "example.com", "admin.example.com"],
+        own,
+        "example.com",
+        others,
+      ),
+    ).toEqual([
+      {
+        field: "hostnames[1]",
+        hostname: "shop-dev.example.com",
+        ownerGear: "b".repeat(32),
+        message: `shop-dev.example.com is the host name of gear ${"b".repeat(32)}`,
+      },
+      {
+        field: "hostnames[2]",
+        hostname: "example.com",
+        ownerGear: null,
+        message: "example.com is the cloud domain example.com itself",
+      },
+      {
+        field: "hostnames[3]",
+        hostname: "admin.example.com",
+        ownerGear: null,
+        message: `admin.example.com is under the cloud domain example.com, where a gear has only its own name (${own})`,
+      },
+    ]);
+    // not under the domain: a look-alike suffix is an ordinary alias
+    expect(hostnameProblems(["www.notexample.com"], own, "example.com", others)).toEqual([]);
   });
 });
