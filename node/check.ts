@@ -18,6 +18,8 @@ import { isolationSummary, listNetworkUids } from "./host/netfilter";
 import { listMarkers } from "./gear/marker";
 import { UUID_PATTERN } from "./validate";
 import { exists } from "./host/fs";
+import { allScheduledJobs, CRONTAB_SPOOL } from "./host/job-schedulers";
+import { MAX_SCAN_ENTRIES, ownedQueues, scanOwned, SHARED_DIRS } from "./host/shared-dirs";
 
 export interface CheckItem {
   readonly check: string;
@@ -150,6 +152,8 @@ export async function checkNode(ctx: NodeContext): Promise<CheckReport> {
   for (const uid of await listNetworkUids(ctx))
     if (!gearUids.has(uid)) add(`network uid ${uid}`, false, "leftover isolation rules without a gear user");
 
+  await checkSharedLeftovers(ctx, gears, gearUsers, add);
+
   const failures = checks.filter((c) => !c.ok);
   return {
     ok: failures.length === 0,
@@ -178,5 +182,51 @@ async function checkFrontendNames(
   for (const uuid of frontends) {
     const problems = await gearFrontendNameProblems(ctx, uuid);
     if (problems) add(`frontend ${uuid}`, false, `host names not the gear's: ${problems}`);
+  }
+}
+
+/**
+ * What uids of the district without an account (no gear, nor anyone else) still own where every account
+ * may write (/tmp, /var/tmp, /dev/shm, message queues) and in the cron/at spools: a later gear given such a
+ * uid would own it.
+ */
+async function checkSharedLeftovers(
+  ctx: NodeContext,
+  gears: readonly { readonly uid: number | null }[],
+  gearUsers: readonly { readonly name: string; readonly uid: number }[],
+  add: AddCheck,
+): Promise<void> {
+  const { firstUid, maxUid } = ctx.config.district;
+  const accounts = (await readPasswd()).map((u) => u.uid);
+  const live = new Set([...gears.map((g) => g.uid), ...accounts]);
+  const orphan = (uid: number) => uid >= firstUid && uid <= maxUid && !live.has(uid);
+  const report = (what: string, e: { uid: number; kind?: string }) =>
+    add(
+      `leftover ${what}`,
+      false,
+      `${e.kind ?? "file"} of uid ${e.uid}, in the district range with no gear or account`,
+    );
+  for (const root of SHARED_DIRS) {
+    const found = await scanOwned(root, orphan);
+    for (const e of found.entries) report(e.path, e);
+    if (found.truncated)
+      add(
+        `leftovers in ${root}`,
+        false,
+        `stopped after ${MAX_SCAN_ENTRIES} entries: not all of ${root} was checked`,
+      );
+  }
+  try {
+    for (const q of await ownedQueues(orphan))
+      report(`mqueue ${q.path}`, { uid: q.uid, kind: "message queue" });
+  } catch (e) {
+    add("leftover message queues", false, (e as Error).message);
+  }
+  // a crontab is its user's by name: one named like a gear that is gone is left over, whoever has its uid now
+  const names = new Set(gearUsers.map((u) => u.name));
+  for (const job of await allScheduledJobs()) {
+    const crontab = job.path.startsWith(CRONTAB_SPOOL);
+    if (orphan(job.uid) || (crontab && UUID_PATTERN.test(job.name) && !names.has(job.name)))
+      report(job.path, { uid: job.uid, kind: crontab ? "crontab" : "at job" });
   }
 }

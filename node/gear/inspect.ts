@@ -17,6 +17,7 @@ import { homeFacet } from "./facets/home";
 import { networkFacet } from "./facets/network";
 import { pamLimitsFacet } from "./facets/pam-limits";
 import { processesFacet } from "./facets/processes";
+import { schedulersFacet } from "./facets/schedulers";
 import { selinuxFacet } from "./facets/selinux";
 import { NotFoundError, readMarker } from "./marker";
 
@@ -48,6 +49,7 @@ export async function readGearState(ctx: NodeContext, uuid: string): Promise<Gea
   const selinux = await selinuxFacet.inspect(ctx, found);
   const network = await networkFacet.inspect(ctx, found); // isolation rules
   const processes = await processesFacet.inspect(ctx, found);
+  const schedulers = await schedulersFacet.inspect(ctx, found); // cron/at: denied, no jobs
   // cartridges: actual status of each (bin/control status) and record/dir differences
   const carts = found.homeExists ? await inspectCartridges(ctx, { uuid, uid, home, spec }) : null;
 
@@ -76,6 +78,7 @@ export async function readGearState(ctx: NodeContext, uuid: string): Promise<Gea
       ...selinux.drift,
       ...network.drift,
       ...processes.drift,
+      ...schedulers.drift,
       ...(carts?.drift ?? []),
     ],
   };

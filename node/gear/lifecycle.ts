@@ -31,6 +31,7 @@ import { homeFacet } from "./facets/home";
 import { networkFacet } from "./facets/network";
 import { pamLimitsFacet } from "./facets/pam-limits";
 import { processesFacet } from "./facets/processes";
+import { schedulersFacet } from "./facets/schedulers";
 import { selinuxFacet } from "./facets/selinux";
 import { readGearState } from "./inspect";
 import { canonicalSpec, checkApplication, preflight } from "./preflight";
@@ -41,6 +42,7 @@ import { canonicalSpec, checkApplication, preflight } from "./preflight";
  */
 async function converge(ctx: NodeContext, spec: GearSpec, disk: DiskMode, fresh: boolean): Promise<void> {
   const gear: DesiredGear = { spec, home: gearHome(ctx.config, spec.uuid), disk, fresh };
+  await schedulersFacet.ensure(ctx, gear); // before the account: it never has a way to cron or at
   await accountFacet.ensure(ctx, gear); // create:group
   crashPoint("create:user");
   await cgroupFacet.ensure(ctx, gear);
@@ -180,7 +182,8 @@ export async function destroyGear(ctx: NodeContext, uuidIn: unknown): Promise<De
     };
     // 1. no new logins (PAM nproc 0), 2. kill everything and verify
     await pamLimitsFacet.closeLogins(ctx, gear);
-    const killed = await processesFacet.remove(ctx, gear);
+    const killed = await processesFacet.remove(ctx, gear); // and what it left in /tmp, /dev/shm, mqueues
+    await schedulersFacet.remove(ctx, gear);
     if (gear.uid !== null) crashPoint("destroy:killed");
     // 3. disk: loop image (whatever the marker says, if one is there), quota entry
     await diskFacet.remove(ctx, gear);

@@ -26,7 +26,12 @@ export const HOST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbi
 /** Run a command; resolve with its exit code (never rejects for a non-zero exit). */
 export function run(
   argv: readonly string[],
-  opts: { input?: string; timeoutMs?: number } = {},
+  opts: {
+    input?: string;
+    timeoutMs?: number;
+    /** run as this uid and gid (no supplementary groups: Node drops them with the uid), from "/" */
+    user?: { readonly uid: number; readonly gid: number };
+  } = {},
 ): Promise<ExecResult> {
   const [cmd, ...args] = argv;
   return new Promise((resolve, reject) => {
@@ -38,6 +43,7 @@ export function run(
         timeout: opts.timeoutMs ?? 120_000,
         maxBuffer: 16 * 1024 * 1024,
         encoding: "utf8",
+        ...(opts.user ? { uid: opts.user.uid, gid: opts.user.gid, cwd: "/" } : {}),
       },
       (err, stdout, stderr) => {
         if (err && typeof (err as NodeJS.ErrnoException).code === "string") {

@@ -278,5 +278,8 @@ export function traces(node: TestNode, uuid: string): string[] {
   if (existsSync(path.join(node.config.limitsDir, `84-${uuid}.conf`))) t.push("limits");
   if (existsSync(path.join(node.config.stateDir, "gears", `${uuid}.json`))) t.push("marker");
   if (existsSync(path.join(node.config.stateDir, "disk", `${uuid}.img`))) t.push("image");
+  if (existsSync(path.join("/var/spool/cron/crontabs", uuid))) t.push("crontab");
+  if (existsSync("/etc/cron.deny") && readFileSync("/etc/cron.deny", "utf8").split("\n").includes(uuid))
+    t.push("cron.deny line");
   return t;
 }

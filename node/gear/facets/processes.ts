@@ -1,6 +1,9 @@
-// The gear's processes facet: every process of the gear uid inside the gear's cgroup; destroy kills them all.
+// The gear's processes facet: every process of the gear uid inside the gear's cgroup; destroy kills them all,
+// then removes what they leave outside the home: SysV IPC, and the gear's entries in /tmp, /var/tmp, /dev/shm
+// and its POSIX message queues (node/host/shared-dirs.ts), which the next gear given the uid would own.
 
 import { killGear, processesOfUid, purgeIpc } from "../../host/procs";
+import { removeSharedEntries } from "../../host/shared-dirs";
 import type { Drift, GearState } from "../../types";
 import type { GearFacet } from "./facet";
 
@@ -26,11 +29,15 @@ export const processesFacet: GearFacet<GearState["processes"], number> = {
     return { state, drift };
   },
 
-  /** Kill everything and verify (by cgroup and by uid), then its SysV IPC; without a uid, by cgroup only. */
+  /**
+   * Kill everything and verify (by cgroup and by uid), then its SysV IPC and shared-directory entries (removed
+   * as the gear's uid: gid = uid); without a uid, by cgroup only.
+   */
   async remove({ cgroup }, { uuid, uid }) {
     if (uid !== null) {
       const killed = await killGear(cgroup, uuid, uid);
       await purgeIpc(uid);
+      await removeSharedEntries(uid, uid);
       return killed;
     }
     if (await cgroup.gearExists(uuid)) await cgroup.killAll(uuid);
