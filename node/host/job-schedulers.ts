@@ -11,6 +11,7 @@
 
 import { promises as fs } from "fs";
 import * as path from "path";
+import { readText } from "./fs";
 import { withFileLock } from "./lock";
 
 export const CRON_ALLOW = "/etc/cron.allow";
@@ -53,13 +54,6 @@ export function denyChanges(
   return out;
 }
 
-async function readOrNull(file: string): Promise<string | null> {
-  return fs.readFile(file, "utf8").catch((e: NodeJS.ErrnoException) => {
-    if (e.code === "ENOENT") return null;
-    throw e;
-  });
-}
-
 /**
  * Replace a file in /etc atomically, keeping its owner and mode; a new one is root:root 0644 (crontab reads
  * it as the calling user: an unreadable deny file locks every user out). A deny file left empty is removed
@@ -94,11 +88,7 @@ const SCHEDULERS = [
 export async function denySchedulers(user: string): Promise<void> {
   await withFileLock(LOCK, async () => {
     for (const s of SCHEDULERS) {
-      const change = denyChanges(
-        { allow: await readOrNull(s.allow), deny: await readOrNull(s.deny) },
-        user,
-        s,
-      );
+      const change = denyChanges({ allow: await readText(s.allow), deny: await readText(s.deny) }, user, s);
       if (change.allow !== undefined) await replaceEtcFile(s.allow, change.allow, "allow");
       if (change.deny !== undefined) await replaceEtcFile(s.deny, change.deny, "deny");
     }
@@ -109,7 +99,7 @@ export async function denySchedulers(user: string): Promise<void> {
 export async function undenySchedulers(user: string): Promise<void> {
   await withFileLock(LOCK, async () => {
     for (const s of SCHEDULERS) {
-      const text = await readOrNull(s.deny);
+      const text = await readText(s.deny);
       if (text !== null && listsUser(text, user))
         await replaceEtcFile(s.deny, withUserLine(text, user, false), "deny");
     }
@@ -145,7 +135,7 @@ export async function removeScheduledJobs(user: string, uid: number): Promise<st
 export async function schedulerAccessProblems(user: string): Promise<{ field: string; actual: string }[]> {
   const out: { field: string; actual: string }[] = [];
   for (const s of SCHEDULERS) {
-    const change = denyChanges({ allow: await readOrNull(s.allow), deny: await readOrNull(s.deny) }, user, s);
+    const change = denyChanges({ allow: await readText(s.allow), deny: await readText(s.deny) }, user, s);
     if (change.allow !== undefined)
       out.push({ field: `${s.name}.allow`, actual: `${s.allow} lists ${user}` });
     if (change.deny !== undefined)
