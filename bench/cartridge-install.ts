@@ -31,7 +31,7 @@ import {
   ipNames,
   nodeCartridgeEnv,
 } from "../node/cartridge/model";
-import { installCartridge } from "../node/cartridge/operations";
+import { installCartridge } from "../node/cartridge/install";
 import { addToRepository, resolveCartridge } from "../node/cartridge/repository";
 import type { NodeContext } from "../node/context";
 import { GEAR_PATH } from "../node/gear/env";

@@ -22,7 +22,7 @@ import { promises as fs } from "fs";
 import * as path from "path";
 import { parseArgs, promisify } from "util";
 import { nodeFrontend } from "../node/cartridge/frontend";
-import { installCartridge } from "../node/cartridge/operations";
+import { installCartridge } from "../node/cartridge/install";
 import { addToRepository } from "../node/cartridge/repository";
 import { initAppRepository } from "../node/deploy/repo";
 import { addSshKey } from "../node/deploy/sshkeys";

@@ -33,16 +33,11 @@ export { gearAddresses } from "./host/addresses";
 export { mcsLabel, MCS_LABEL_COUNT } from "./host/mcs";
 
 // Cartridges
-export {
-  cartridgeStatus,
-  connectGearApp,
-  controlCartridge,
-  installCartridge,
-  removeCartridge,
-  type ControlResult,
-  type InstallResult,
-  type RemoveResult,
-} from "./cartridge/operations";
+export { installCartridge, type InstallResult } from "./cartridge/install";
+export { removeCartridge, type RemoveResult } from "./cartridge/remove";
+export { cartridgeStatus, controlCartridge, type ControlResult } from "./cartridge/control";
+export { connectGearApp, type ConnectResult } from "./cartridge/connections";
+export type { CartridgeOptions, Frontend } from "./cartridge/frontend";
 export { addToRepository, listRepository, type RepositoryEntry } from "./cartridge/repository";
 export { idleGear, startGearCartridges } from "./cartridge/idle";
 

@@ -3,7 +3,10 @@
 // teardown. A failed install also kills every gear process that was not there before it began.
 
 import { promises as fs } from "fs";
+import type { NodeContext } from "../context";
+import type { GearRef } from "../gear/ref";
 import { processesOfUid } from "../host/procs";
+import { CARTRIDGE_MARK } from "./model";
 
 /** "<pid>:<start time>": identifies a process across pid reuse. */
 async function procKey(pid: number): Promise<string | null> {
@@ -68,4 +71,14 @@ export async function killCartridgeProcesses(
     await sleep(hard ? 20 : 100);
   }
   throw new Error(`processes of uid ${uid} with ${mark} survive SIGKILL`);
+}
+
+/** Stop what cartridge `dir` left running in the gear (with `baseline`: also every process started since). */
+export async function killMarked(
+  ctx: NodeContext,
+  g: GearRef,
+  dir: string,
+  baseline: Set<string> | null,
+): Promise<number> {
+  return killCartridgeProcesses(g.uid, `${ctx.config.envPrefix}${CARTRIDGE_MARK}=${dir}`, baseline);
 }

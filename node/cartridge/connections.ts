@@ -14,11 +14,13 @@ import type { NodeContext } from "../context";
 import { gearHome } from "../gear/env";
 import { listGears } from "../gear/lifecycle";
 import { withFileLock } from "../host/lock";
-import { lockPath, readMarker } from "../gear/marker";
+import { lockPath, NotFoundError, readMarker } from "../gear/marker";
 import { sameApplication } from "../gear/application";
 import type { GearSpec } from "../types";
 import { exists, writeRootFile } from "../host/fs";
-import { HookError, runHook, type GearRef } from "./hooks";
+import type { GearRef } from "../gear/ref";
+import { validateUuid } from "../validate";
+import { HookError, runHook } from "./hooks";
 import { connectionMatches, EVENT_PATTERN, parsePublishedEnv } from "./model";
 import { listRecords, readConnections, writeConnections, type CartridgeRecord } from "./records";
 
@@ -243,4 +245,12 @@ export async function connectApp(ctx: NodeContext, spec: GearSpec): Promise<Conn
     received,
     problems,
   };
+}
+
+/** Converge the publish/subscribe connections of the app the gear belongs to. */
+export async function connectGearApp(ctx: NodeContext, uuidIn: unknown): Promise<ConnectResult> {
+  const uuid = validateUuid(uuidIn);
+  const marker = await readMarker(ctx.config, uuid);
+  if (!marker) throw new NotFoundError(uuid);
+  return connectApp(ctx, marker.spec);
 }

@@ -26,6 +26,17 @@ export function nodeFrontend(): Frontend {
   return { setGearFrontend, removeGearFrontend, readGearFrontend };
 }
 
+export interface CartridgeOptions {
+  /** the frontend to route through; default: the node's (node/frontend); null: no routes */
+  readonly frontend?: Frontend | null;
+  /** per-hook timeout (default 300 s) */
+  readonly hookTimeoutMs?: number;
+}
+
+export function frontendOf(opts: CartridgeOptions): Frontend | null {
+  return opts.frontend !== undefined ? opts.frontend : nodeFrontend();
+}
+
 /**
  * The frontend spec of a gear for its cartridges: the app host name (plus any host names already
  * configured, e.g. aliases) and the Mappings routes of every installed cartridge. null: no routes left.

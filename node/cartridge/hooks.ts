@@ -4,19 +4,11 @@
 import * as path from "path";
 import type { NodeContext } from "../context";
 import { runInGear, type RunResult } from "../gear/run-in-gear";
-import type { GearSpec } from "../types";
+import type { GearRef } from "../gear/ref";
 import { ENV_NAME_PATTERN } from "../../common/env-names";
 import { readEnvDirSafe } from "../host/fs";
 import { hookEnv, type CartridgeEnvSource } from "./model";
 import type { CartridgeRecord } from "./records";
-
-/** A gear as cartridge operations see it. */
-export interface GearRef {
-  readonly uuid: string;
-  readonly uid: number;
-  readonly home: string;
-  readonly spec: GearSpec;
-}
 
 export const DEFAULT_HOOK_TIMEOUT_MS = 300_000;
 const OUTPUT_TAIL = 4000;

@@ -6,7 +6,8 @@ import { gearHome } from "../gear/env";
 import type { NodeContext } from "../context";
 import { setGearIdle, startUnidler, type Unidler } from "../frontend/unidler";
 import { validateUuid } from "../validate";
-import { controlCartridge, type CartridgeOptions } from "./operations";
+import { controlCartridge } from "./control";
+import type { CartridgeOptions } from "./frontend";
 import { listRecords, type CartridgeRecord } from "./records";
 
 /** Cartridges serving routes start last and stop first, so a database is up before its web app. */

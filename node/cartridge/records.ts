@@ -6,7 +6,7 @@ import { promises as fs } from "fs";
 import * as path from "path";
 import type { Manifest } from "../../cartridges/manifest";
 import type { EndpointBinding, InstallStep } from "./model";
-import { CARTRIDGE_DIR_PATTERN } from "./model";
+import { CARTRIDGE_DIR_PATTERN, validateCartridgeName } from "./model";
 import { readText, writeRootFile } from "../host/fs";
 
 export type CartridgePhase = "installing" | "installed" | "removing";
@@ -96,6 +96,19 @@ export async function listRecords(home: string): Promise<CartridgeRecord[]> {
     if (r) out.push(r);
   }
   return out;
+}
+
+/** The record of a cartridge by Name or by directory. */
+export async function findRecord(home: string, name: string): Promise<CartridgeRecord | null> {
+  validateCartridgeName(name, "cartridge");
+  for (const r of await listRecords(home)) if (r.name === name || r.dir === name) return r;
+  return null;
+}
+
+/** The record of a finished install: no step, what it created, and no baseline (only for undoing). */
+export function installedRecord(rec: CartridgeRecord, owned: readonly string[]): CartridgeRecord {
+  const { baseline, ...installed } = rec; // the baseline only serves to undo a crashed install
+  return { ...installed, phase: "installed", step: null, owned };
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -15,13 +15,10 @@ import { runCronJobs } from "../cartridge/cron";
 import { idleGear, runUnidler, startGearCartridges } from "../cartridge/idle";
 import { HookError } from "../cartridge/hooks";
 import { systemCronFile } from "../cartridge/model";
-import {
-  cartridgeStatus,
-  connectGearApp,
-  controlCartridge,
-  installCartridge,
-  removeCartridge,
-} from "../cartridge/operations";
+import { connectGearApp } from "../cartridge/connections";
+import { cartridgeStatus, controlCartridge } from "../cartridge/control";
+import { installCartridge } from "../cartridge/install";
+import { removeCartridge } from "../cartridge/remove";
 import { addToRepository, CartridgeNotFoundError, listRepository } from "../cartridge/repository";
 import { out } from "./io";
 

@@ -6,13 +6,12 @@
 import * as path from "path";
 import { CONFIG_ENV } from "../config";
 import type { NodeContext } from "../context";
-import { withFileLock } from "../host/lock";
 import { spawnInGear } from "../gear/run-in-gear";
-import { ensureStateDirs, lockPath } from "../gear/marker";
+import { createdGear, withCreatedGear } from "../gear/ref";
 import { ValidationError } from "../validate";
 import type { DeployResult, DeploymentInfo, ActiveDeployment } from "./lifecycle";
 import { BRANCH_PATTERN, SHA_PATTERN } from "./model";
-import { deployGearInfo, ensureDeployLayout, type GearInfo } from "./repo";
+import { deployGearOf, ensureDeployLayout, type DeployGear } from "./repo";
 import { geartrainLauncher } from "./self";
 
 export interface DeployOptions {
@@ -34,7 +33,7 @@ export class DeployFailedError extends Error {
 
 async function gearHook(
   ctx: NodeContext,
-  g: GearInfo,
+  g: DeployGear,
   args: string[],
   opts: DeployOptions,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -101,10 +100,8 @@ export async function deployGear(
       `must be a full commit id or a branch name (got ${JSON.stringify(ref)})`,
     );
   }
-  await ensureStateDirs(ctx.config);
-  const g0 = await deployGearInfo(ctx, uuidIn);
-  return withFileLock(lockPath(ctx.config, g0.uuid), async () => {
-    const g = await deployGearInfo(ctx, g0.uuid);
+  return withCreatedGear(ctx, uuidIn, async (gear) => {
+    const g = deployGearOf(gear);
     await ensureDeployLayout(g);
     const r = await gearHook(ctx, g, ["deploy", ...(ref ? ["--ref", ref as string] : [])], opts);
     if (r.code !== 0)
@@ -127,7 +124,7 @@ export async function gearDeployments(
   uuidIn: unknown,
   opts: DeployOptions = {},
 ): Promise<GearDeployments> {
-  const g = await deployGearInfo(ctx, uuidIn);
+  const g = deployGearOf(await createdGear(ctx, uuidIn));
   await ensureDeployLayout(g);
   const r = await gearHook(ctx, g, ["list"], opts);
   if (r.code !== 0)

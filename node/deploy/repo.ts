@@ -5,48 +5,28 @@
 
 import { constants, promises as fs } from "fs";
 import * as path from "path";
-import { ConflictError } from "../host/accounts";
 import { writeRootFile } from "../host/fs";
 import type { NodeContext } from "../context";
-import { gearHome } from "../gear/env";
-import { NotFoundError } from "../gear/marker";
 import { runInGear, type RunResult } from "../gear/run-in-gear";
-import { readMarker } from "../gear/marker";
-import type { GearSpec } from "../types";
-import { validateUuid, ValidationError } from "../validate";
+import { createdGear, type GearRef } from "../gear/ref";
+import { ValidationError } from "../validate";
 import { DEPLOYMENTS_DIR, MAX_KEEP, parseBranch, parseKeep, BRANCH_PATTERN } from "./model";
 
-export interface GearInfo {
-  readonly uuid: string;
-  readonly uid: number;
-  readonly home: string;
-  readonly spec: GearSpec;
+/** A created gear with its app's repository, as the deploy operations see it. */
+export interface DeployGear extends GearRef {
   /** absolute path of git/<app>.git */
   readonly repo: string;
 }
 
-/** The gear as the deploy operations see it; the gear must be fully created. */
-export async function deployGearInfo(ctx: NodeContext, uuidIn: unknown): Promise<GearInfo> {
-  const uuid = validateUuid(uuidIn);
-  const marker = await readMarker(ctx.config, uuid);
-  if (!marker) throw new NotFoundError(uuid);
-  if (marker.phase !== "created")
-    throw new ConflictError(`gear ${uuid} is ${marker.phase}; finish it first (geartrain node gear ...)`);
-  const home = gearHome(ctx.config, uuid);
-  return {
-    uuid,
-    uid: marker.spec.uid,
-    home,
-    spec: marker.spec,
-    repo: path.join(home, "git", `${marker.spec.app}.git`),
-  };
+export function deployGearOf(g: GearRef): DeployGear {
+  return { ...g, repo: path.join(g.home, "git", `${g.spec.app}.git`) };
 }
 
 /**
  * Create ~/app-deployments (gear-owned, 0750) when missing. The home is root-owned, so nothing of the
  * gear's can race this; the directory is opened without following links before its owner is changed.
  */
-export async function ensureDeployLayout(g: GearInfo): Promise<void> {
+export async function ensureDeployLayout(g: DeployGear): Promise<void> {
   const homeSt = await fs.lstat(g.home);
   if (!homeSt.isDirectory() || homeSt.uid !== 0) throw new Error(`${g.home} is not a root-owned directory`);
   const dir = path.join(g.home, DEPLOYMENTS_DIR);
@@ -65,7 +45,7 @@ export async function ensureDeployLayout(g: GearInfo): Promise<void> {
 
 async function gitAsGear(
   ctx: NodeContext,
-  g: GearInfo,
+  g: DeployGear,
   args: readonly string[],
   env: Record<string, string> = {},
 ): Promise<RunResult> {
@@ -83,7 +63,7 @@ export interface DeploySettings {
 }
 
 /** The deploy settings as the gear sees them (~/.env is root-owned: reading it as root is safe). */
-export async function readDeploySettings(ctx: NodeContext, g: GearInfo): Promise<DeploySettings> {
+export async function readDeploySettings(ctx: NodeContext, g: DeployGear): Promise<DeploySettings> {
   const p = ctx.config.envPrefix;
   const read = (n: string) => fs.readFile(path.join(g.home, ".env", n), "utf8").catch(() => undefined);
   const keep = parseKeep(await read(`${p}KEEP_DEPLOYMENTS`), `${p}KEEP_DEPLOYMENTS`);
@@ -115,7 +95,7 @@ export async function initAppRepository(
   uuidIn: unknown,
   templateDir: string,
 ): Promise<InitRepoResult> {
-  const g = await deployGearInfo(ctx, uuidIn);
+  const g = deployGearOf(await createdGear(ctx, uuidIn));
   if (typeof templateDir !== "string" || !path.isAbsolute(templateDir) || templateDir.includes("\0")) {
     throw new ValidationError("templateDir", "must be an absolute path");
   }
@@ -194,7 +174,7 @@ export async function configureDeploys(
   uuidIn: unknown,
   input: DeployConfigInput,
 ): Promise<{ uuid: string } & DeploySettings> {
-  const g = await deployGearInfo(ctx, uuidIn);
+  const g = deployGearOf(await createdGear(ctx, uuidIn));
   await ensureDeployLayout(g);
   const p = ctx.config.envPrefix;
   if (input.keep !== undefined) {

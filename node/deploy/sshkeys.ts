@@ -8,8 +8,7 @@ import * as path from "path";
 import { writeRootFile, readText } from "../host/fs";
 import { CONFIG_ENV } from "../config";
 import type { NodeContext } from "../context";
-import { withFileLock } from "../host/lock";
-import { ensureStateDirs, lockPath } from "../gear/marker";
+import { withCreatedGear } from "../gear/ref";
 import { ConflictError } from "../host/accounts";
 import { ValidationError } from "../validate";
 import {
@@ -24,7 +23,7 @@ import {
   type KeyInfo,
   type SshKey,
 } from "./keys";
-import { deployGearInfo, ensureDeployLayout, type GearInfo } from "./repo";
+import { deployGearOf, ensureDeployLayout, type DeployGear } from "./repo";
 import { geartrainLauncher } from "./self";
 
 export interface SshKeyOptions {
@@ -87,17 +86,17 @@ export async function checkGearAccess(argv: readonly string[]): Promise<void> {
   }
 }
 
-function keysFile(g: GearInfo): string {
+function keysFile(g: DeployGear): string {
   return path.join(g.home, ".ssh", "authorized_keys");
 }
 
-async function readKeys(g: GearInfo): Promise<{ keys: SshKey[]; foreign: number }> {
+async function readKeys(g: DeployGear): Promise<{ keys: SshKey[]; foreign: number }> {
   // ~/.ssh is root-owned (home layout): the gear cannot have put a link here
   const text = (await readText(keysFile(g))) ?? "";
   return parseAuthorizedKeys(text, g.uuid);
 }
 
-async function writeKeys(g: GearInfo, keys: readonly SshKey[], argv: readonly string[]): Promise<void> {
+async function writeKeys(g: DeployGear, keys: readonly SshKey[], argv: readonly string[]): Promise<void> {
   const sshDir = path.join(g.home, ".ssh");
   const st = await fs.lstat(sshDir).catch(() => null);
   if (!st?.isDirectory() || st.uid !== 0) {
@@ -112,15 +111,12 @@ async function writeKeys(g: GearInfo, keys: readonly SshKey[], argv: readonly st
   await writeRootFile(keysFile(g), renderAuthorizedKeys(keys, g.uuid, argv), 0o440, 0, g.uid);
 }
 
-function withGearLock<T>(ctx: NodeContext, uuidIn: unknown, fn: (g: GearInfo) => Promise<T>): Promise<T> {
-  return ensureStateDirs(ctx.config).then(async () => {
-    const g0 = await deployGearInfo(ctx, uuidIn);
-    return withFileLock(lockPath(ctx.config, g0.uuid), async () => fn(await deployGearInfo(ctx, g0.uuid)));
-  });
+function withGearLock<T>(ctx: NodeContext, uuidIn: unknown, fn: (g: DeployGear) => Promise<T>): Promise<T> {
+  return withCreatedGear(ctx, uuidIn, (g) => fn(deployGearOf(g)));
 }
 
 function result(
-  g: GearInfo,
+  g: DeployGear,
   keys: readonly SshKey[],
   changed: boolean,
   dropped: number,

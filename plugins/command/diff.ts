@@ -45,7 +45,7 @@ function assetKey(v: Record<string, unknown>): unknown {
   if (typeof v["hash"] === "string" && v["hash"] !== "") {
     return { [kind]: v["hash"] };
   }
-  const { hash: _hash, ...rest } = v; // eslint-disable-line @typescript-eslint/no-unused-vars
+  const { hash: _hash, ...rest } = v; // no usable hash: compare the rest
   return { [kind]: rest };
 }
 

@@ -6,7 +6,7 @@ import { readFileSync, statSync } from "fs";
 import * as path from "path";
 import { loopbackAddress } from "../../node/host/addresses";
 import { runCronJobs } from "../../node/cartridge/cron";
-import { controlCartridge, installCartridge, removeCartridge } from "../../node/cartridge/operations";
+import { controlCartridge, installCartridge, removeCartridge } from "../../node";
 import { inspectGear } from "../../node/gear/lifecycle";
 import { runInGear } from "../../node/gear/run-in-gear";
 import { cli } from "./helpers";

@@ -17,12 +17,7 @@ import * as path from "path";
 import { CartridgeError } from "../../cartridges/manifest";
 import { loopbackAddress } from "../../node/host/addresses";
 import { HookError } from "../../node/cartridge/hooks";
-import {
-  cartridgeStatus,
-  controlCartridge,
-  installCartridge,
-  removeCartridge,
-} from "../../node/cartridge/operations";
+import { cartridgeStatus, controlCartridge, installCartridge, removeCartridge } from "../../node";
 import { readRecord } from "../../node/cartridge/records";
 import { addToRepository, listRepository } from "../../node/cartridge/repository";
 import { inspectGear, updateGear } from "../../node/gear/lifecycle";

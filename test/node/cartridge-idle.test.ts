@@ -4,7 +4,7 @@
 import { freePort } from "../helpers/private-nginx";
 import { readGearFrontend } from "../../node/frontend/operations";
 import { idleGear, runUnidler } from "../../node/cartridge/idle";
-import { cartridgeStatus, installCartridge } from "../../node/cartridge/operations";
+import { cartridgeStatus, installCartridge } from "../../node";
 import { makeCartridgeNode, type CartridgeTestNode } from "./cartridge-helpers";
 
 jest.setTimeout(120_000);

@@ -6,12 +6,7 @@ import { execFile } from "child_process";
 import { existsSync, readFileSync, statSync } from "fs";
 import * as path from "path";
 import { loopbackAddress } from "../../node/host/addresses";
-import {
-  connectGearApp,
-  controlCartridge,
-  installCartridge,
-  removeCartridge,
-} from "../../node/cartridge/operations";
+import { connectGearApp, controlCartridge, installCartridge, removeCartridge } from "../../node";
 import { inspectGear } from "../../node/gear/lifecycle";
 import { runInGear } from "../../node/gear/run-in-gear";
 import { newUuid } from "./helpers";

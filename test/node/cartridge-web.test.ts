@@ -5,12 +5,7 @@
 import { promises as fs, statSync, readFileSync, existsSync } from "fs";
 import * as path from "path";
 import { loopbackAddress } from "../../node/host/addresses";
-import {
-  cartridgeStatus,
-  controlCartridge,
-  installCartridge,
-  removeCartridge,
-} from "../../node/cartridge/operations";
+import { cartridgeStatus, controlCartridge, installCartridge, removeCartridge } from "../../node";
 import { repositoryRoot } from "../../node/cartridge/repository";
 import { inspectGear } from "../../node/gear/lifecycle";
 import {

@@ -18,7 +18,7 @@ import {
 } from "fs";
 import * as path from "path";
 import { loopbackAddress } from "../../node/host/addresses";
-import { installCartridge } from "../../node/cartridge/operations";
+import { installCartridge } from "../../node";
 import { inspectGear, updateGear } from "../../node/gear/lifecycle";
 import { gearDeployments } from "../../node/deploy/operations";
 import { configureDeploys, initAppRepository } from "../../node/deploy/repo";

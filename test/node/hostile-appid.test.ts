@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from "fs";
 import * as path from "path";
 import { ConflictError } from "../../node/host/accounts";
-import { installCartridge } from "../../node/cartridge/operations";
+import { installCartridge } from "../../node";
 import { createGear, listGears } from "../../node/gear/lifecycle";
 import { readMarker } from "../../node/gear/marker";
 import { runInGear } from "../../node/gear/run-in-gear";

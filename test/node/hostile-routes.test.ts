@@ -9,7 +9,7 @@ import { existsSync, promises as fs } from "fs";
 import type { ChildProcess } from "child_process";
 import { ConflictError } from "../../node/host/accounts";
 import { checkNode } from "../../node/check";
-import { installCartridge, removeCartridge } from "../../node/cartridge/operations";
+import { installCartridge, removeCartridge } from "../../node";
 import { gearFrontendPath, setGearFrontend, type GearFrontendSpec } from "../../node/frontend/operations";
 import { renderGearConf } from "../../node/frontend/render";
 import { loopbackAddress } from "../../node/host/addresses";

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from "fs";
 import * as http from "http";
 import * as path from "path";
 import { nodeFrontend } from "../../node/cartridge/frontend";
-import { controlCartridge } from "../../node/cartridge/operations";
+import { controlCartridge } from "../../node";
 import { repositoryRoot } from "../../node/cartridge/repository";
 import { gearDeployments } from "../../node/deploy/operations";
 import { inspectGear, listGears } from "../../node/gear/lifecycle";

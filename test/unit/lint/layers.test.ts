@@ -29,7 +29,7 @@ const cases: [string, string, string, boolean][] = [
   ["providers/local-directory.ts", "../node/host/exec", "a provider reaching into node/", false],
   ["stacks/index.ts", "../node", "a stack program importing node/ at all", false],
   ["services/cli/main.ts", "../../node/cli/main", "the dispatcher loading the node command group", true],
-  ["services/cli/main.ts", "../../node/cartridge/operations", "the dispatcher reaching into node/", false],
+  ["services/cli/main.ts", "../../node/cartridge/install", "the dispatcher reaching into node/", false],
   ["node/gear/lifecycle.ts", "../../components/host", "node/ importing a component", false],
   ["node/gear/lifecycle.ts", "../../services/cli/main", "node/ importing the dispatcher", false],
   ["node/gear/lifecycle.ts", "../host/exec", "node/ inside itself", true],
