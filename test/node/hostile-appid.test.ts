@@ -102,37 +102,16 @@ test("gears join by application id: another id (or none) under the app's name is
 
 test("CLI: gear create takes --app-uuid (validated like a uuid) and gear list shows it", async () => {
   const uuid = newUuid();
-  const bad = await cli(node, [
-    "gear",
-    "create",
-    "--uuid",
-    uuid,
-    "--uid",
-    String(node.uid(20)),
-    "--app",
-    "cliapp",
-    "--namespace",
-    "dev",
-    "--app-uuid",
-    "not-hex",
-  ]);
+  const create = (appUuid: string) =>
+    cli(node, [
+      ...["gear", "create", "--uuid", uuid, "--uid", String(node.uid(20))],
+      ...["--app", "cliapp", "--namespace", "dev", "--app-uuid", appUuid],
+    ]);
+  const bad = await create("not-hex");
   expect(bad.code).toBe(3);
   expect(bad.json).toEqual({ error: expect.objectContaining({ kind: "invalid", field: "appUuid" }) });
   const appUuid = newUuid();
-  const ok = await cli(node, [
-    "gear",
-    "create",
-    "--uuid",
-    uuid,
-    "--uid",
-    String(node.uid(20)),
-    "--app",
-    "cliapp",
-    "--namespace",
-    "dev",
-    "--app-uuid",
-    appUuid,
-  ]);
+  const ok = await create(appUuid);
   expect([ok.code, ok.stderr]).toEqual([0, ""]);
   expect(ok.json).toMatchObject({ uuid, spec: { appUuid } });
   const list = await cli(node, ["gear", "list"]);
