@@ -204,7 +204,6 @@ async function main(): Promise<void> {
       await exec("groupdel", [f.uuid], { env: PATH_ENV }).catch(() => undefined);
       for (const d of floorCtx.cgroup.gearDirs(f.uuid)) await fs.rmdir(d).catch(() => undefined);
     }
-    for (const d of floorCtx.cgroup.rootDirs()) await fs.rmdir(d).catch(() => undefined);
     await node.cleanup();
   }
 }

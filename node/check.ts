@@ -53,15 +53,16 @@ export async function checkNode(ctx: NodeContext): Promise<CheckReport> {
   );
   const userNames = new Set(gearUsers.map((u) => u.name));
 
-  // cgroup roots
-  for (const d of cgroup.rootDirs()) {
-    const present = await exists(d);
-    add(
-      `cgroup root ${d}`,
-      present || gears.length === 0,
-      present ? "present" : gears.length ? "missing" : "absent (no gears yet)",
-    );
-  }
+  // cgroup layout: an old-layout Geartrain root group still holds gears (or leftovers) until they are updated
+  const legacyRoots = [];
+  for (const d of cgroup.legacyRootDirs()) if (await exists(d)) legacyRoots.push(d);
+  add(
+    "cgroup layout",
+    legacyRoots.length === 0,
+    legacyRoots.length === 0
+      ? `gear groups ${config.cgroup.rootName}-<uuid> directly under ${cgroup.hierarchyDirs().join(", ")}`
+      : `old-layout root group ${legacyRoots.join(", ")}: run \`geartrain node gear update <uuid>\` for each gear in it`,
+  );
 
   // node facts: what is enforced here and what is not
   let diskFact: string;
@@ -158,7 +159,7 @@ export async function checkNode(ctx: NodeContext): Promise<CheckReport> {
   return {
     ok: failures.length === 0,
     node: {
-      cgroup: `${cgroup.version} (${cgroup.rootDirs().join(", ")})`,
+      cgroup: `${cgroup.version} (${cgroup.hierarchyDirs().join(", ")})`,
       selinux: ctx.selinux,
       disk: diskFact,
       pamLimits: pam,

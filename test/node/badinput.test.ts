@@ -18,9 +18,10 @@ function hostSnapshot(): string {
   const passwd = readFileSync("/etc/passwd", "utf8");
   const group = readFileSync("/etc/group", "utf8");
   const homes = existsSync(node.config.gearBaseDir) ? readdirSync(node.config.gearBaseDir).join(",") : "";
+  const prefix = `${node.config.cgroup.rootName}-`; // this node's gear groups, directly under each hierarchy
   const cg = node.ctx.cgroup
-    .rootDirs()
-    .map((d) => (existsSync(d) ? readdirSync(d).join(",") : "-"))
+    .hierarchyDirs()
+    .map((d) => readdirSync(d).filter((n) => n.startsWith(prefix) || n === node.config.cgroup.rootName))
     .join("|");
   const markers = existsSync(path.join(node.config.stateDir, "gears"))
     ? readdirSync(path.join(node.config.stateDir, "gears")).join(",")
@@ -99,7 +100,7 @@ test("flags: invalid values → exit 3; unknown flag → exit 2; bad JSON → ex
   expect([ok.code, ok.stderr]).toEqual([0, ""]);
   expect((ok.json as { spec: { env: Record<string, string> } }).spec.env).toEqual({ FOO: "a b;c" });
   expect((await cli(node, ["gear", "destroy", g.uuid])).code).toBe(0);
-  expect(traces(node, g.uuid)).toEqual([]); // (the node-level state dir and cgroup roots stay)
+  expect(traces(node, g.uuid)).toEqual([]); // (the node-level state dir stays)
 });
 
 test("conflicts: uid of another user, existing non-gear user name → exit 5, nothing created", async () => {

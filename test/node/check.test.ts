@@ -47,11 +47,7 @@ test.each([
     () => writeFileSync(path.join(node.config.limitsDir, `84-${"e".repeat(32)}.conf`), "x"),
     "limits 84-eeee",
   ],
-  [
-    "leftover cgroup",
-    () => mkdirSync(path.join(node.ctx.cgroup.rootDirs()[0], "d".repeat(32))),
-    "cgroup dddd",
-  ],
+  ["leftover cgroup", () => mkdirSync(node.ctx.cgroup.gearDirs("d".repeat(32))[0]), "cgroup dddd"],
   [
     "drifted gear",
     () => writeFileSync(path.join(node.config.gearBaseDir, uuid, ".env/GEARTRAIN_APP_NAME"), "x"),
@@ -71,7 +67,7 @@ test.each([
     path.join(node.config.limitsDir, `84-${"e".repeat(32)}.conf`),
   ]);
   try {
-    execFileSync("rmdir", [path.join(node.ctx.cgroup.rootDirs()[0], "d".repeat(32))], { stdio: "ignore" });
+    execFileSync("rmdir", [node.ctx.cgroup.gearDirs("d".repeat(32))[0]], { stdio: "ignore" });
   } catch {
     /* not made in this case */
   }

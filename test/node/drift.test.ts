@@ -1,6 +1,6 @@
 // Drift: a hand change is reported exactly (and nothing else), update repairs it, inspect is clean again.
 
-import { chmodSync, chownSync, writeFileSync, readFileSync } from "fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "fs";
 import * as path from "path";
 import { createGear, destroyGear, inspectGear, updateGear } from "../../node/gear/lifecycle";
 import { spawnInGear } from "../../node/gear/run-in-gear";
@@ -100,7 +100,41 @@ test("a gear process outside its cgroup is drift; update moves it in", async () 
   expect(st.drift).toEqual([{ field: `process:${p.pid}`, expected: "in gear cgroup", actual: "outside" }]);
   expect((await cli(node, ["check"])).code).toBe(6);
   expect((await updateGear(node.ctx, { uuid })).drift).toEqual([]);
-  expect(readFileSync(`/proc/${p.pid}/cgroup`, "utf8")).toContain(`memory:/gt-test-drift/${uuid}`);
+  expect(readFileSync(`/proc/${p.pid}/cgroup`, "utf8")).toContain(`memory:/gt-test-drift-${uuid}`);
+  expect((await cli(node, ["check"])).code).toBe(0);
+  p.kill("SIGKILL");
+});
+
+test("a gear in the old cgroup layout (under a Geartrain root group) is drift; update moves it out", async () => {
+  const cg = node.ctx.cgroup;
+  const p = await spawnInGear(node.ctx, uuid, ["sleep", "60"], { stdio: "ignore" });
+  await new Promise((r) => setTimeout(r, 200));
+  // what an older Geartrain made: <hierarchy>/<rootName>/<uuid>, cgroup.procs delegated to the gear
+  const legacy = cg.legacyRootDirs().map((r) => path.join(r, uuid));
+  cg.gearDirs(uuid).forEach((d, i) => {
+    mkdirSync(legacy[i], { recursive: true });
+    chownSync(path.join(legacy[i], "cgroup.procs"), node.uid(1), node.uid(1));
+    writeFileSync(path.join(legacy[i], "cgroup.procs"), String(p.pid));
+    rmdirSync(d);
+  });
+  const st = await inspectGear(node.ctx, uuid);
+  expect(st.drift).toEqual(
+    expect.arrayContaining([
+      { field: "cgroup.layout", expected: cg.gearDirs(uuid).join(" "), actual: legacy.join(" ") },
+      { field: `process:${p.pid}`, expected: "in gear cgroup", actual: "outside" },
+      { field: "cgroup:cpu/cpu.shares", expected: "256", actual: "missing" },
+    ]),
+  );
+  for (const d of st.drift) expect(d.field).toMatch(/^cgroup[:.]|^process:/);
+  const check = await cli(node, ["check"]);
+  expect(check.code).toBe(6);
+  expect((check.json as { failures: { check: string }[] }).failures.map((f) => f.check)).toContain(
+    "cgroup layout",
+  );
+  expect((await updateGear(node.ctx, { uuid })).drift).toEqual([]);
+  for (const c of ["cpu", "memory", "pids", "freezer"])
+    expect(readFileSync(`/proc/${p.pid}/cgroup`, "utf8")).toContain(`:${c}:/gt-test-drift-${uuid}\n`);
+  for (const r of cg.legacyRootDirs()) expect(existsSync(r)).toBe(false);
   expect((await cli(node, ["check"])).code).toBe(0);
   p.kill("SIGKILL");
 });

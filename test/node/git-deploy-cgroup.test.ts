@@ -174,7 +174,7 @@ test("a push through the delegated path runs its hooks in the gear's cgroup", as
   const r = await run(["git", "push", "origin", "master"], work);
   expect({ code: r.code, err: r.stderr }).toMatchObject({ code: 0 });
   for (const c of ["memory", "pids", "cpu"])
-    expect(r.stderr).toMatch(new RegExp(`remote: in \\d+:${c}:/gt-test-gitcg/${uuid}\\s`));
+    expect(r.stderr).toMatch(new RegExp(`remote: in \\d+:${c}:/gt-test-gitcg-${uuid}\\s`));
   expect(r.stderr).toContain("remote: geartrain: no web cartridge in this gear");
   expect(readFileSync(path.join(home, "app-root/runtime/repo/index.html"), "utf8")).toBe("hello\n");
 });
@@ -203,7 +203,7 @@ test("the PAM session hook puts the session into the gear's cgroup (the cgroup v
     expect((await run(["git", "commit", "-qam", "pam"], work)).code).toBe(0);
     const r = await run(["git", "push", "origin", "master"], work);
     expect({ code: r.code, err: r.stderr }).toMatchObject({ code: 0 });
-    expect(r.stderr).toMatch(new RegExp(`remote: in \\d+:memory:/gt-test-gitcg/${uuid}\\s`));
+    expect(r.stderr).toMatch(new RegExp(`remote: in \\d+:memory:/gt-test-gitcg-${uuid}\\s`));
     expect(readFileSync(path.join(home, "app-root/runtime/repo/index.html"), "utf8")).toBe("via pam\n");
   } finally {
     delegation(true);

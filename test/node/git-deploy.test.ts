@@ -262,7 +262,7 @@ test("git push of a change is served when the push returns; build runs as the ge
   );
   expect(r.stderr).toContain("remote: geartrain: nodejs: build");
   expect(r.stderr).toMatch(new RegExp(`remote: hook uid=${gear.uid} umask=0077`));
-  expect(r.stderr).toMatch(new RegExp(`remote: hook \\d+:memory:/gt-test-gitdeploy/${gear.uuid}`));
+  expect(r.stderr).toMatch(new RegExp(`remote: hook \\d+:memory:/gt-test-gitdeploy-${gear.uuid}`));
   expect(r.stderr).toMatch(
     new RegExp(`remote: hook repo=${gear.home}/app-deployments/\\d{8}-\\d{9}-${sha.slice(0, 12)}/repo/`),
   );

@@ -1,5 +1,5 @@
 // Shared setup for the real-host node tests: a temp node (config file, gear base dir, PAM limits dir, its own
-// cgroup root, UID sub-range and netfilter table) that is torn down completely afterwards. Missing
+// cgroup name prefix, UID sub-range and netfilter table) that is torn down completely afterwards. Missing
 // prerequisites fail loudly.
 
 import { execFileSync, spawn } from "child_process";
@@ -100,7 +100,7 @@ export async function netfilterLeftovers(table: string): Promise<string[]> {
 }
 
 /**
- * name: unique per test file (cgroup root gt-test-<name>, netfilter table gt_test_<name>); firstUid: start
+ * name: unique per test file (gear cgroups gt-test-<name>-<uuid>, netfilter table gt_test_<name>); firstUid: start
  * of a 100-UID block of its own, listed in docs/node-operations.md (Tests); all are above UID_MAX 60000 of
  * login.defs, so never a real user's.
  * `extra.network` is merged over the test node's own table, so a test may change the backend but keeps a
@@ -150,7 +150,10 @@ export async function makeTestNode(
       }
       const left = await netfilterLeftovers(config.network.table);
       if (left.length) throw new Error(`test node ${name} left netfilter objects: ${left.join(", ")}`);
-      for (const d of ctx.cgroup.rootDirs()) {
+      // gear groups a failed test left (either layout), then an old-layout root a migration test made
+      for (const uuid of await ctx.cgroup.listGears())
+        for (const d of ctx.cgroup.gearDirs(uuid)) if (existsSync(d)) rmdirCgroup(d);
+      for (const d of ctx.cgroup.legacyRootDirs()) {
         if (!existsSync(d)) continue;
         for (const e of readdirSync(d, { withFileTypes: true }))
           if (e.isDirectory()) rmdirCgroup(path.join(d, e.name));
@@ -163,7 +166,8 @@ export async function makeTestNode(
   };
 }
 
-function rmdirCgroup(d: string): void {
+/** Kill what is left in cgroup `d` and rmdir it (retrying while the killed tasks exit). */
+export function rmdirCgroup(d: string): void {
   try {
     const procs = readFileSync(path.join(d, "cgroup.procs"), "utf8").trim().split("\n").filter(Boolean);
     for (const p of procs) {

@@ -145,7 +145,7 @@ test("runInGear: gear uid/gid only, umask 077, gear env, inside every cgroup, cw
     path.join(node.config.gearBaseDir, uuid),
   ]);
   for (const c of ["cpu", "cpuacct", "memory", "pids", "freezer"]) {
-    expect(r.stdout).toMatch(new RegExp(`^\\d+:${c}:/gt-test-life/${uuid}$`, "m"));
+    expect(r.stdout).toMatch(new RegExp(`^\\d+:${c}:/gt-test-life-${uuid}$`, "m"));
   }
   // a file created by the gear is private (umask 077)
   await runInGear(node.ctx, uuid, ["touch", "app-root/data/f"]);

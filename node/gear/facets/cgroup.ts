@@ -1,4 +1,5 @@
-// The gear's cgroup facet: its group in every hierarchy with the profile's limits written.
+// The gear's cgroup facet: its group in every hierarchy with the profile's limits written, and no group
+// left in the old layout (host/cgroups/layout.ts).
 
 import type { CgroupLimits } from "../../host/cgroups/limits";
 import { cgroupDrift } from "../../host/cgroups/drift";
@@ -21,14 +22,22 @@ function limitsOf(config: NodeConfig, spec: GearSpec): CgroupLimits {
 export const cgroupFacet: GearFacet<GearState["cgroup"]> = {
   async ensure({ config, cgroup }, { spec }) {
     await cgroup.ensureGear(spec.uuid, limitsOf(config, spec));
+    await cgroup.migrateLegacy(spec.uuid); // a gear made before the flat layout
     await cgroup.delegate(spec.uuid, spec.uid); // its SSH forced command joins it (node/deploy/shell.ts)
   },
 
   async inspect({ config, cgroup }, { uuid, spec }) {
+    const legacy = await cgroup.legacyGroups(uuid);
+    const layout = legacy.length
+      ? [{ field: "cgroup.layout", expected: cgroup.gearDirs(uuid).join(" "), actual: legacy.join(" ") }]
+      : [];
     const values = await cgroup.readGear(uuid);
     return {
       state: { version: cgroup.version, paths: cgroup.gearDirs(uuid), values },
-      drift: spec ? cgroupDrift(cgroup.version, cgroup.desiredFiles(limitsOf(config, spec)), values) : [],
+      drift: [
+        ...layout,
+        ...(spec ? cgroupDrift(cgroup.version, cgroup.desiredFiles(limitsOf(config, spec)), values) : []),
+      ],
     };
   },
 

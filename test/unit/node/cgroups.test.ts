@@ -1,11 +1,12 @@
-// cgroup logic without a kernel: limits → files (v1 and v2), hierarchy detection from mountinfo, and the v2
-// driver writing into a temp directory laid out like /sys/fs/cgroup.
+// cgroup logic without a kernel: limits → files (v1 and v2), hierarchy detection from mountinfo, the gear
+// group layout, and the drivers writing into temp directories laid out like /sys/fs/cgroup.
 
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { chooseHierarchy, parseMountInfo } from "../../../node/host/cgroups/detect";
-import { CgroupV2 } from "../../../node/host/cgroups/driver";
+import { CgroupV1, CgroupV2 } from "../../../node/host/cgroups/driver";
+import { gearGroupName, uuidOfGroupName } from "../../../node/host/cgroups/layout";
 import { v1Files, v2Files, weightToShares } from "../../../node/host/cgroups/limits";
 import { defaultConfig } from "../../../node/config";
 
@@ -16,6 +17,19 @@ test("CPU contract: weight 25 vs default 100 (v2) = shares 256 vs 1024 (v1) = 20
   expect(weightToShares(100)).toBe(1024);
   expect(25 / (25 + 100)).toBeCloseTo(0.2);
   expect(256 / (256 + 1024)).toBeCloseTo(0.2);
+  // weights are relative among siblings; each gear group is a sibling of the host's default-weight entities:
+  // 8 busy gears on one CPU leave a host process 1024 / (1024 + 8 × 256) = 1/3 of it
+  expect(1024 / (1024 + 8 * weightToShares(25))).toBeCloseTo(1 / 3);
+});
+
+test("layout: a gear group is <rootName>-<uuid>; other top-level names are not gears", () => {
+  const uuid = "0123456789abcdef0123456789abcdef";
+  expect(gearGroupName("geartrain", uuid)).toBe(`geartrain-${uuid}`);
+  expect(uuidOfGroupName("geartrain", `geartrain-${uuid}`)).toBe(uuid);
+  for (const other of ["geartrain", "system.slice", `geartrain-x-${uuid}`, `gt-${uuid}`, "geartrain-ABC"])
+    expect([other, uuidOfGroupName("geartrain", other)]).toEqual([other, null]);
+  // a root name that prefixes another one's (a, a-b) never claims its groups: the rest must be a uuid
+  expect(uuidOfGroupName("a", `a-b-${uuid}`)).toBeNull();
 });
 
 test("v1 files for the small profile", () => {
@@ -105,20 +119,21 @@ function fakeCgroup2(): string {
   return root;
 }
 
-test("v2 driver writes the limit files and enables controllers down the tree", async () => {
+test("v2 driver writes the limit files and enables the controllers at the hierarchy root", async () => {
   const root = fakeCgroup2();
   const d = new CgroupV2(root, "geartrain");
   const uuid = "0123456789abcdef0123456789abcdef";
   await d.ensureGear(uuid, small);
-  const g = path.join(root, "geartrain", uuid);
+  const g = path.join(root, `geartrain-${uuid}`);
   const read = (f: string) => readFileSync(path.join(g, f), "utf8");
   expect(read("cpu.weight")).toBe("25");
   expect(read("cpu.max")).toBe("200000 100000");
   expect(read("memory.max")).toBe("536870912");
   expect(read("memory.swap.max")).toBe("104857600");
   expect(read("pids.max")).toBe("250");
+  // the gear group sits directly under the hierarchy root: no Geartrain group in between
   expect(readFileSync(path.join(root, "cgroup.subtree_control"), "utf8")).toBe("cpu memory pids");
-  expect(readFileSync(path.join(root, "geartrain/cgroup.subtree_control"), "utf8")).toBe("cpu memory pids");
+  expect(existsSync(path.join(root, "geartrain"))).toBe(false);
   expect(await d.readGear(uuid)).toEqual({
     "unified/cpu.weight": "25",
     "unified/cpu.max": "200000 100000",
@@ -141,7 +156,7 @@ test("v2 driver: procs, freeze, pids.max, cpu usage, oom kills, removal", async 
   const d = new CgroupV2(root, "geartrain");
   const uuid = "fedcba9876543210fedcba9876543210";
   await d.ensureGear(uuid, small);
-  const g = path.join(root, "geartrain", uuid);
+  const g = path.join(root, `geartrain-${uuid}`);
   writeFileSync(path.join(g, "cgroup.procs"), "12\n7\n");
   expect(await d.pids(uuid)).toEqual([7, 12]);
   writeFileSync(path.join(g, "cgroup.events"), "populated 1\nfrozen 1\n");
@@ -167,11 +182,67 @@ test("v2 driver on a kernel without swap accounting: memory.swap.max is not inve
   const root = fakeCgroup2();
   const d = new CgroupV2(root, "geartrain");
   const uuid = "00000000000000000000000000000001";
-  const g = path.join(root, "geartrain", uuid);
+  const g = path.join(root, `geartrain-${uuid}`);
   mkdirSync(g, { recursive: true });
   writeFileSync(path.join(g, "cgroup.type"), "domain\n"); // looks like a real cgroupfs dir
   await d.ensureGear(uuid, small);
   expect(existsSync(path.join(g, "memory.swap.max"))).toBe(false);
   expect((await d.readGear(uuid))["unified/memory.swap.max"]).toBeNull();
   expect(readFileSync(path.join(g, "memory.max"), "utf8")).toBe("536870912");
+});
+
+test("v2 driver: a gear in the old layout is listed, reported and migrated; the old root goes with the last", async () => {
+  const root = fakeCgroup2();
+  const d = new CgroupV2(root, "geartrain");
+  const [a, b] = ["a".repeat(32), "b".repeat(32)];
+  for (const u of [a, b]) {
+    mkdirSync(path.join(root, "geartrain", u), { recursive: true });
+    writeFileSync(path.join(root, "geartrain", u, "cgroup.procs"), u === a ? "7\n12\n" : "");
+  }
+  mkdirSync(path.join(root, "system.slice")); // not ours: never listed
+  expect(await d.listGears()).toEqual([a, b]);
+  expect(await d.gearExists(a)).toBe(true);
+  expect(await d.pids(a)).toEqual([7, 12]);
+  expect(await d.legacyGroups(a)).toEqual([path.join(root, "geartrain", a)]);
+  await d.setPidsMax(a, "0"); // the old group is still the gear's for killing
+  expect(readFileSync(path.join(root, "geartrain", a, "pids.max"), "utf8")).toBe("0");
+
+  await d.ensureGear(a, small);
+  await d.migrateLegacy(a);
+  // the processes were written into the new group (a plain file keeps the last), the old group is gone
+  expect(readFileSync(path.join(root, `geartrain-${a}`, "cgroup.procs"), "utf8")).toBe("12");
+  expect(await d.legacyGroups(a)).toEqual([]);
+  expect(existsSync(path.join(root, "geartrain"))).toBe(true); // b still lives there
+  await d.migrateLegacy(a); // idempotent
+  await d.ensureGear(b, small);
+  await d.migrateLegacy(b);
+  expect(existsSync(path.join(root, "geartrain"))).toBe(false);
+  expect(await d.listGears()).toEqual([a, b]);
+});
+
+test("v1 driver: one group per distinct mount, directly under it; both layouts listed", async () => {
+  const top = mkdtempSync(path.join(os.tmpdir(), "gt-cg1-"));
+  fakeRoots.push(top);
+  const m = (n: string) => path.join(top, n);
+  const d = new CgroupV1(
+    {
+      cpu: m("cpu,cpuacct"),
+      cpuacct: m("cpu,cpuacct"),
+      memory: m("memory"),
+      pids: m("pids"),
+      freezer: m("freezer"),
+    },
+    "geartrain",
+  );
+  const [a, b] = ["a".repeat(32), "b".repeat(32)];
+  expect(d.hierarchyDirs()).toEqual([m("cpu,cpuacct"), m("memory"), m("pids"), m("freezer")]);
+  expect(d.gearDirs(a)).toEqual(d.hierarchyDirs().map((h) => path.join(h, `geartrain-${a}`)));
+  expect(d.legacyRootDirs()).toEqual(d.hierarchyDirs().map((h) => path.join(h, "geartrain")));
+  await d.ensureGear(a, small);
+  expect(readFileSync(path.join(m("cpu,cpuacct"), `geartrain-${a}`, "cpu.shares"), "utf8")).toBe("256");
+  mkdirSync(path.join(m("memory"), "geartrain", b), { recursive: true });
+  mkdirSync(path.join(m("pids"), "geartrain-not-a-gear"));
+  expect(await d.listGears()).toEqual([a, b]);
+  expect(await d.legacyGroups(a)).toEqual([]);
+  expect(await d.legacyGroups(b)).toEqual([path.join(m("memory"), "geartrain", b)]);
 });
