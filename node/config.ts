@@ -1,7 +1,8 @@
 // Node configuration: compiled-in defaults, overlaid by a JSON file (/etc/geartrain/node.json, or the path in
 // GEARTRAIN_NODE_CONFIG). Profiles follow OpenShift's shipped resource_limits.conf (reference §3.2) except the
 // CPU weight: OpenShift ships cpu.shares 128 for every size; our contract is ~20% of a CPU against a
-// default-weight sibling, i.e. weight 25 (v2) = shares 256 (v1).
+// default-weight workload, i.e. weight 25 (v2) = shares 256 (v1) against 100 / 1024. That holds because each
+// gear's group is a sibling of the host's own entities (host/cgroups/layout.ts).
 
 import { readFileSync } from "fs";
 import * as path from "path";
