@@ -1,6 +1,6 @@
 // What the benchmarks share: percentiles and table rows, the clock, the machine's load (printed with every
 // figure: the VM is shared), the node a benchmark runs on (a test node of test/node/helpers.ts, so it has its
-// own directory, cgroup root, UID block and netfilter table, and is torn down the way the tests are), and
+// own directory, cgroup name prefix, UID block and netfilter table, and is torn down the way the tests are), and
 // the poll of the private nginx until it serves what a run waits for.
 
 import { readFileSync } from "fs";
