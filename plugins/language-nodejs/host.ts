@@ -8,6 +8,7 @@ import * as langProto from "@pulumi/pulumi/proto/language_pb";
 import * as pluginProto from "@pulumi/pulumi/proto/plugin_pb";
 import { buildNodeCommand, EXIT_AFTER_USER_MESSAGE, parseRuntimeOptions, RunSpec } from "./run-command";
 import { findRequiredPackages } from "./required-packages";
+import { runPlugin } from "./run-plugin";
 
 /** Reported to the engine; matches the SDK this project pins so `pulumi about` reads sensibly. */
 export const HOST_VERSION = "3.248.0";
@@ -153,5 +154,5 @@ export function createLanguageHost(state: HostState): grpc.UntypedServiceImpleme
     callback(null, new emptyProto.Empty());
   };
 
-  return { handshake, getPluginInfo, getRequiredPackages, getRequiredPlugins, run, about, cancel };
+  return { handshake, getPluginInfo, getRequiredPackages, getRequiredPlugins, run, runPlugin, about, cancel };
 }
