@@ -5,8 +5,6 @@
 
 import { parseArgs } from "util";
 import type { CommandGroup } from "../../common/cli";
-import { gearAddresses } from "../host/addresses";
-import { mcsLabel, MCS_LABEL_COUNT } from "../host/mcs";
 import { ValidationError } from "../validate";
 import { out, readAllStdin } from "./io";
 
@@ -207,6 +205,7 @@ async function dispatch(argv: string[]): Promise<number> {
         options: { json: { type: "boolean" } },
         allowPositionals: true,
       });
+      const { mcsLabel, MCS_LABEL_COUNT } = await import("../host/mcs");
       const uid = parseUidArg(positionals[0], 1, MCS_LABEL_COUNT);
       const label = mcsLabel(uid);
       if (values.json) out({ uid, label });
@@ -219,6 +218,7 @@ async function dispatch(argv: string[]): Promise<number> {
         options: { json: { type: "boolean" } },
         allowPositionals: true,
       });
+      const { gearAddresses } = await import("../host/addresses");
       const a = gearAddresses(parseUidArg(positionals[0], 500, 2 ** 31 - 1));
       if (values.json) out(a);
       else

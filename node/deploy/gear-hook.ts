@@ -9,15 +9,14 @@
 // other deploy can run between our activation and git's ref update. post-receive prunes old deployments.
 
 import { parseArgs } from "util";
-import { SHA_PATTERN, ZERO_SHA, parseRefUpdates, BRANCH_PATTERN } from "./model";
+import { SHA_PATTERN, ZERO_SHA, parseRefUpdates, BRANCH_PATTERN, DeployError } from "./model";
+import { withDeployLock } from "./deploy-lock";
 import {
   deployCommit,
-  DeployError,
   listDeployments,
   pruneDeployments,
   resolveCommit,
   stderrLog,
-  withDeployLock,
   type Log,
 } from "./lifecycle";
 import { gearSelf, gearSettings, gearSideConfig, HOOK_ENV, type GearSelf } from "./self";

@@ -16,9 +16,9 @@ import { spawn } from "child_process";
 import { promises as fs } from "fs";
 import * as path from "path";
 import type { CartridgeRecord } from "../cartridge/records";
-import { withFileLock } from "../host/lock";
 import { GEAR_PATH } from "../gear/env";
 import {
+  DeployError,
   deploymentId,
   deploymentsToPrune,
   DEPLOYMENT_ID_PATTERN,
@@ -29,7 +29,8 @@ import {
   type DeploymentMeta,
   type UserHook,
 } from "./model";
-import { gearCartridges, runStep, stepEnv, type GearSelf } from "./self";
+import type { GearSelf } from "./self";
+import { gearCartridges, runStep, stepEnv } from "./steps";
 
 export type Log = (message: string) => void;
 
@@ -37,17 +38,6 @@ export type Log = (message: string) => void;
 export const stderrLog: Log = (m) => {
   process.stderr.write(`geartrain: ${m}\n`);
 };
-
-export class DeployError extends Error {
-  /** reported: already written to the log (with what is serving now) */
-  constructor(
-    message: string,
-    readonly reported = false,
-  ) {
-    super(message);
-    this.name = "DeployError";
-  }
-}
 
 export interface ActiveDeployment {
   readonly id: string;
@@ -60,30 +50,6 @@ export interface DeployResult {
   readonly active: ActiveDeployment;
   readonly restarted: boolean;
   readonly warnings: readonly string[];
-}
-
-const LOCK_TIMEOUT_MS = 30 * 60_000;
-
-function lockFile(self: GearSelf): string {
-  return path.join(self.deployments, ".lock");
-}
-
-/** Check ~/app-deployments exists, is a directory of the gear (created by root, see repo.ts). */
-export async function requireDeploymentsDir(self: GearSelf): Promise<void> {
-  const st = await fs.lstat(self.deployments).catch(() => null);
-  if (!st || !st.isDirectory() || st.uid !== self.uid) {
-    throw new DeployError(
-      `~/app-deployments is missing; an operator must run: geartrain node gear deploy-config ${self.uuid}`,
-    );
-  }
-}
-
-/** Serialise deploys of this gear (pushes, `gear deploy`); the lock holder's death releases it. */
-export async function withDeployLock<T>(self: GearSelf, log: Log, fn: () => Promise<T>): Promise<T> {
-  await requireDeploymentsDir(self);
-  const held = await fs.readFile(lockFile(self), "utf8").catch(() => null);
-  if (held) log("waiting for another deploy of this gear to finish ...");
-  return withFileLock(lockFile(self), fn, LOCK_TIMEOUT_MS);
 }
 
 function gitEnv(self: GearSelf): Record<string, string> {

@@ -18,6 +18,18 @@ export const ZERO_SHA = /^0+$/;
 /** Branch names we deploy from: conservative subset of git's refname rules. */
 export const BRANCH_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
+/** A deploy that failed; the message says why (and what is serving, when already logged). */
+export class DeployError extends Error {
+  /** reported: already written to the log (with what is serving now) */
+  constructor(
+    message: string,
+    readonly reported = false,
+  ) {
+    super(message);
+    this.name = "DeployError";
+  }
+}
+
 export const DEFAULT_KEEP = 1;
 export const MAX_KEEP = 20;
 export const DEFAULT_BRANCH = "master";

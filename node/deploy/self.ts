@@ -3,15 +3,11 @@
 // it learns who it is from its own uid (never from arguments or the environment), reads only what the gear
 // may read (~/.env, cartridge records), and runs every step as itself, inside the gear's cgroup.
 
-import { spawn } from "child_process";
 import { existsSync, promises as fs } from "fs";
 import * as path from "path";
 import { readPasswd } from "../host/accounts";
-import { listRecords, type CartridgeRecord } from "../cartridge/records";
 import { readEnvDirSafe } from "../host/fs";
-import { hookEnv, type CartridgeEnvSource } from "../cartridge/model";
 import { loadConfig, CONFIG_ENV } from "../config";
-import { processEnv } from "../gear/env";
 import type { NodeConfig } from "../types";
 import { ENV_NAME_PATTERN } from "../../common/env-names";
 import { NAME_PATTERN, UUID_PATTERN } from "../validate";
@@ -94,113 +90,26 @@ export interface GearSettings {
   readonly branch: Setting<string>;
 }
 
+const rootEnvDirs = new WeakMap<GearSelf, Map<string, Promise<Record<string, string>>>>();
+
+/**
+ * A root-owned variable directory of the gear (`.env`, `.env/user_vars`), read once per process: the gear
+ * cannot change it, and one hook run (settings, cartridges, every step's env) works from one reading.
+ */
+export function gearRootEnv(self: GearSelf, rel: ".env" | ".env/user_vars"): Promise<Record<string, string>> {
+  let dirs = rootEnvDirs.get(self);
+  if (!dirs) rootEnvDirs.set(self, (dirs = new Map()));
+  let env = dirs.get(rel);
+  if (!env) dirs.set(rel, (env = readEnvDirSafe(path.join(self.home, rel), ENV_NAME_PATTERN)));
+  return env;
+}
+
 /** Deploy settings from the gear env (~/.env, written by root with `geartrain node gear deploy-config`). */
 export async function gearSettings(self: GearSelf): Promise<GearSettings> {
   const p = self.config.envPrefix;
-  const env = await readEnvDirSafe(path.join(self.home, ".env"), ENV_NAME_PATTERN);
+  const env = await gearRootEnv(self, ".env");
   return {
     keep: parseKeep(env[`${p}KEEP_DEPLOYMENTS`], `${p}KEEP_DEPLOYMENTS`),
     branch: parseBranch(env[`${p}DEPLOYMENT_BRANCH`], `${p}DEPLOYMENT_BRANCH`),
   };
-}
-
-/** Installed cartridges and the primary (web) one: <P>PRIMARY_CARTRIDGE_DIR, else the first web_framework. */
-export async function gearCartridges(
-  self: GearSelf,
-): Promise<{ records: CartridgeRecord[]; primary: CartridgeRecord | null }> {
-  const records = (await listRecords(self.home)).filter((r) => r.phase === "installed");
-  const env = await readEnvDirSafe(path.join(self.home, ".env"), ENV_NAME_PATTERN);
-  const primaryDir = env[`${self.config.envPrefix}PRIMARY_CARTRIDGE_DIR`];
-  const primary =
-    records.find((r) => primaryDir === `${path.join(self.home, r.dir)}/`) ??
-    records.find((r) => r.manifest.Categories.includes("web_framework")) ??
-    null;
-  return { records, primary };
-}
-
-/**
- * The environment of a lifecycle step: exactly what a cartridge hook gets from the node (base, ~/.env,
- * user vars, then the cartridges' env/ layered as controlCartridge does), plus `overrides`.
- */
-export async function stepEnv(
-  self: GearSelf,
-  records: readonly CartridgeRecord[],
-  cartridge: string | null,
-  overrides: Readonly<Record<string, string>>,
-): Promise<Record<string, string>> {
-  const dotEnv = await readEnvDirSafe(path.join(self.home, ".env"), ENV_NAME_PATTERN);
-  const userVars = await readEnvDirSafe(path.join(self.home, ".env/user_vars"), ENV_NAME_PATTERN);
-  const cartridges: CartridgeEnvSource[] = [];
-  for (const r of records) {
-    cartridges.push({
-      dir: r.dir,
-      shortName: r.shortName,
-      vars: await readEnvDirSafe(path.join(self.home, r.dir, "env"), ENV_NAME_PATTERN),
-    });
-  }
-  const extra = hookEnv({ prefix: self.config.envPrefix, dotEnv, userVars, cartridges, self: cartridge });
-  return processEnv(self.uuid, dotEnv, userVars, { ...extra, ...overrides });
-}
-
-export interface StepResult {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  /** stderr when captured (git plumbing); "" for steps whose output goes to the pusher */
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-export const STEP_TIMEOUT_MS = 15 * 60_000;
-
-/**
- * Run one step as ourselves (already the gear, in its cgroup, umask 077), argv only. Output goes to our
- * stderr (which git forwards to the pusher as "remote:" lines) unless `capture`. The step gets its own
- * process group, killed as a whole on timeout.
- */
-export function runStep(
-  argv: readonly string[],
-  opts: {
-    cwd: string;
-    env: Readonly<Record<string, string>>;
-    capture?: boolean;
-    input?: string;
-    timeoutMs?: number;
-  },
-): Promise<StepResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), {
-      cwd: opts.cwd,
-      env: opts.env,
-      stdio: [
-        opts.input !== undefined ? "pipe" : "ignore",
-        opts.capture ? "pipe" : 2,
-        opts.capture ? "pipe" : 2,
-      ],
-      detached: true,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout?.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr?.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    if (opts.input !== undefined) {
-      child.stdin!.on("error", () => undefined);
-      child.stdin!.end(opts.input);
-    }
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, "SIGKILL");
-      } catch {
-        /* gone */
-      }
-    }, opts.timeoutMs ?? STEP_TIMEOUT_MS);
-    child.on("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    // captured: wait for the pipes; otherwise the exit (a daemon the step started may keep fds open)
-    child.on(opts.capture ? "close" : "exit", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
 }

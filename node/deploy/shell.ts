@@ -19,7 +19,7 @@ import { parseArgs } from "util";
 import { makeContext } from "../context";
 import { GEAR_PATH } from "../gear/env";
 import { parseSshCommand, RefusedError, resolveGearRepo } from "./command";
-import { requireDeploymentsDir, withDeployLock } from "./lifecycle";
+import { requireDeploymentsDir, withDeployLock } from "./deploy-lock";
 import { gearSelf, gearSideConfig, geartrainLauncher, HOOK_ENV } from "./self";
 import type { CgroupDriver } from "../host/cgroups/driver";
 
