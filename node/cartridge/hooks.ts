@@ -82,15 +82,10 @@ export async function runHook(
   });
 }
 
-/** Run a hook and throw HookError unless it exits 0. */
-export async function runHookOk(
-  ctx: NodeContext,
-  g: GearRef,
-  records: readonly Pick<CartridgeRecord, "dir" | "shortName">[],
-  self: string,
-  run: HookRun,
-): Promise<RunResult> {
-  const r = await runHook(ctx, g, records, self, run);
+/** runHook, and throw HookError unless the hook exits 0. */
+export async function runHookOk(...args: Parameters<typeof runHook>): Promise<RunResult> {
+  const r = await runHook(...args);
+  const [, , , self, run] = args;
   if (r.code !== 0) throw new HookError(self, run.label, r);
   return r;
 }

@@ -4,6 +4,7 @@
 import * as path from "path";
 import type { NodeContext } from "../context";
 import { listCartridgeDirs } from "../gear/home";
+import type { GearRef } from "../gear/ref";
 import type { Drift, GearCartridgeState, GearSpec } from "../types";
 import { exists } from "../host/fs";
 import { runHook } from "./hooks";
@@ -17,14 +18,9 @@ function clip(s: string): string {
   return t.length > OUTPUT_MAX ? `${t.slice(0, OUTPUT_MAX)}…` : t;
 }
 
-/** Run bin/control status of one installed cartridge. */
-export async function recordStatus(
-  ctx: NodeContext,
-  g: { uuid: string; uid: number; home: string; spec: GearSpec },
-  records: readonly CartridgeRecord[],
-  rec: CartridgeRecord,
-): Promise<GearCartridgeState> {
-  const base = {
+/** What a cartridge's state says of its record, before any status is read. */
+function baseState(rec: CartridgeRecord): Omit<GearCartridgeState, "status" | "exitCode" | "output"> {
+  return {
     name: rec.name,
     dir: rec.dir,
     vendor: rec.vendor,
@@ -33,6 +29,16 @@ export async function recordStatus(
     phase: rec.phase,
     desired: rec.desired,
   };
+}
+
+/** Run bin/control status of one installed cartridge. */
+export async function recordStatus(
+  ctx: NodeContext,
+  g: GearRef,
+  records: readonly CartridgeRecord[],
+  rec: CartridgeRecord,
+): Promise<GearCartridgeState> {
+  const base = baseState(rec);
   if (rec.phase !== "installed")
     return { ...base, status: "unknown", exitCode: null, output: `cartridge is ${rec.phase}` };
   try {
@@ -64,18 +70,7 @@ export async function inspectCartridges(
   for (const rec of records) {
     const st = g.spec
       ? await recordStatus(ctx, { ...g, spec: g.spec }, records, rec)
-      : {
-          name: rec.name,
-          dir: rec.dir,
-          vendor: rec.vendor,
-          version: rec.softwareVersion,
-          cartridgeVersion: rec.cartridgeVersion,
-          phase: rec.phase,
-          desired: rec.desired,
-          status: "unknown" as const,
-          exitCode: null,
-          output: "gear has no spec",
-        };
+      : { ...baseState(rec), status: "unknown" as const, exitCode: null, output: "gear has no spec" };
     cartridges.push(st);
     if (rec.phase !== "installed")
       drift.push({ field: `cartridge:${rec.dir}.phase`, expected: "installed", actual: rec.phase });

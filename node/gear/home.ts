@@ -106,29 +106,16 @@ export function homeLayout(spec: GearSpec, config: NodeConfig): HomeEntry[] {
       exact: true,
     })),
   ];
-  for (const [name, value] of Object.entries(systemEnv(spec, config))) {
-    entries.push({
-      rel: `.env/${name}`,
-      type: "file",
-      mode: 0o640,
-      owner: "root",
-      group: "gear",
-      content: value,
-      exact: true,
-    });
-  }
-  for (const [name, value] of Object.entries(spec.env)) {
-    entries.push({
-      rel: `.env/user_vars/${name}`,
-      type: "file",
-      mode: 0o640,
-      owner: "root",
-      group: "gear",
-      content: value,
-      exact: true,
-    });
-  }
+  for (const [name, value] of Object.entries(systemEnv(spec, config)))
+    entries.push(envFile(`.env/${name}`, value));
+  for (const [name, value] of Object.entries(spec.env))
+    entries.push(envFile(`.env/user_vars/${name}`, value));
   return entries;
+}
+
+/** A variable file: root:gear 0640 (the gear reads it, never changes it), content exactly `value`. */
+function envFile(rel: string, value: string): HomeEntry {
+  return { rel, type: "file", mode: 0o640, owner: "root", group: "gear", content: value, exact: true };
 }
 
 function ids(e: HomeEntry, uid: number): { uid: number; gid: number } {
