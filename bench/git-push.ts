@@ -25,7 +25,7 @@ import { nodeFrontend } from "../node/cartridge/frontend";
 import { installCartridge } from "../node/cartridge/install";
 import { addToRepository } from "../node/cartridge/repository";
 import { initAppRepository } from "../node/deploy/repo";
-import { addSshKey } from "../node/deploy/sshkeys";
+import { addSshKey } from "../node/deploy/ssh-keys";
 import { startPrivateNginx } from "../test/helpers/private-nginx";
 import { createGear } from "../node/gear/lifecycle";
 import { runInGear } from "../node/gear/run-in-gear";

@@ -58,7 +58,7 @@ export {
   type GearDeployResult,
   type GearDeployments,
 } from "./deploy/operations";
-export { addSshKey, listSshKeys, removeSshKey, type SshKeysResult } from "./deploy/sshkeys";
+export { addSshKey, listSshKeys, removeSshKey, type SshKeysResult } from "./deploy/ssh-keys";
 export { configureDeploys, initAppRepository } from "./deploy/repo";
 
 // Quickstarts

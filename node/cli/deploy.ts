@@ -51,7 +51,7 @@ export async function runDeployGearCommand(sub: string, argv: string[]): Promise
       strict: true,
     });
     const uuid = one(positionals, `ssh-key ${action ?? ""}`);
-    const { addSshKey, listSshKeys, removeSshKey } = await import("../deploy/sshkeys");
+    const { addSshKey, listSshKeys, removeSshKey } = await import("../deploy/ssh-keys");
     const ctx = await makeContext();
     switch (action) {
       case "add": {

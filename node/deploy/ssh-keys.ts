@@ -1,6 +1,6 @@
 // `geartrain node gear ssh-key add|remove|list`: the gear's ~/.ssh/authorized_keys (reference §1.3: owned
 // root:<gear gid>, mode 0440, in the root-owned ~/.ssh, so the gear can read but never change it). The file
-// is the only record of the keys; every change re-renders it whole from validated keys (keys.ts), each
+// is the only record of the keys; every change re-renders it whole from validated keys (ssh-keys-model.ts), each
 // with the forced command `<node> <bin/geartrain> node gear-shell [--config <file>]`.
 
 import { promises as fs } from "fs";
@@ -22,7 +22,7 @@ import {
   validateKeyName,
   type KeyInfo,
   type SshKey,
-} from "./keys";
+} from "./ssh-keys-model";
 import { deployGearOf, ensureDeployLayout, type DeployGear } from "./repo";
 import { geartrainLauncher } from "./self";
 
@@ -40,7 +40,7 @@ export interface SshKeysResult {
   readonly forcedCommand: string;
 }
 
-/** The forced command of this installation, as argv (rendered and checked by keys.ts). */
+/** The forced command of this installation, as argv (rendered and checked by ssh-keys-model.ts). */
 export function forcedCommandArgv(opts: SshKeyOptions = {}): string[] {
   const configPath = opts.configPath !== undefined ? opts.configPath : process.env[CONFIG_ENV] || null;
   return [

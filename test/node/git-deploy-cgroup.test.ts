@@ -21,7 +21,7 @@ import {
 import * as path from "path";
 import { pamAttach } from "../../node/deploy/pam";
 import { initAppRepository } from "../../node/deploy/repo";
-import { addSshKey } from "../../node/deploy/sshkeys";
+import { addSshKey } from "../../node/deploy/ssh-keys";
 import { createGear } from "../../node/gear/lifecycle";
 import { keygen, startTestSshd, type TestSshd } from "../helpers/sshd";
 import { makeTestNode, newUuid, REPO, type TestNode } from "./helpers";

@@ -22,7 +22,7 @@ import { installCartridge } from "../../node";
 import { inspectGear, updateGear } from "../../node/gear/lifecycle";
 import { gearDeployments } from "../../node/deploy/operations";
 import { configureDeploys, initAppRepository } from "../../node/deploy/repo";
-import { addSshKey, listSshKeys, removeSshKey } from "../../node/deploy/sshkeys";
+import { addSshKey, listSshKeys, removeSshKey } from "../../node/deploy/ssh-keys";
 import { runInGear } from "../../node/gear/run-in-gear";
 import { httpGet, makeCartridgeNode, waitFor, type CartridgeTestNode } from "./cartridge-helpers";
 import { cli, REPO } from "./helpers";

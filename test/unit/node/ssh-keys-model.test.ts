@@ -10,7 +10,7 @@ import {
   renderKeyLine,
   validateKeyName,
   validateKeyParts,
-} from "../../../node/deploy/keys";
+} from "../../../node/deploy/ssh-keys-model";
 import { ValidationError } from "../../../node/validate";
 
 const UUID = "0123456789abcdef0123456789abcdef";
