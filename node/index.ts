@@ -14,6 +14,7 @@ export type {
   Profile,
 } from "./types";
 export { makeContext, type NodeContext } from "./context";
+export type { Frontend } from "./frontend/node-frontend";
 export { defaultConfig, loadConfig, resolveConfig, DEFAULT_CONFIG_PATH, CONFIG_ENV } from "./config";
 
 // Gears
@@ -37,7 +38,7 @@ export { installCartridge, type InstallResult } from "./cartridge/install";
 export { removeCartridge, type RemoveResult } from "./cartridge/remove";
 export { cartridgeStatus, controlCartridge, type ControlResult } from "./cartridge/control";
 export { connectGearApp, type ConnectResult } from "./cartridge/connections";
-export type { CartridgeOptions, Frontend } from "./cartridge/frontend";
+export type { CartridgeOptions } from "./cartridge/frontend";
 export { addToRepository, listRepository, type RepositoryEntry } from "./cartridge/repository";
 export { idleGear, startGearCartridges } from "./cartridge/idle";
 

@@ -35,7 +35,7 @@ export async function controlCartridge(
   args: readonly string[] = [],
   opts: CartridgeOptions = {},
 ): Promise<ControlResult> {
-  const fe = frontendOf(opts);
+  const fe = frontendOf(ctx, opts);
   return withCreatedGear(ctx, uuidIn, async (g) => {
     const rec = await findRecord(g.home, name);
     if (!rec || rec.phase !== "installed")

@@ -1,40 +1,24 @@
-// The node frontend (nginx, node/frontend/) as cartridge operations use it: an interface with the frontend
-// module's exact signatures, injected (options.frontend) so callers and tests can pass another one.
+// The frontend as cartridge operations use it: the context's (ctx.frontend, node/frontend/node-frontend.ts),
+// or the one a caller passes (options.frontend; null: no routes). The gear's routes follow its cartridges.
 
 import type { NodeContext } from "../context";
-import {
-  readGearFrontend,
-  removeGearFrontend,
-  setGearFrontend,
-  type FrontendRoute,
-  type GearFrontendSpec,
-} from "../frontend/operations";
+import { nodeFrontend, type Frontend } from "../frontend/node-frontend";
+import type { FrontendRoute, GearFrontendSpec } from "../frontend/validate";
 import { appHostname } from "../gear/env";
 import { gearRoutes, type RouteSpec } from "./model";
 import type { CartridgeRecord } from "./records";
 
-export type { FrontendRoute, GearFrontendSpec };
-
-export interface Frontend {
-  setGearFrontend(ctx: NodeContext, spec: GearFrontendSpec): Promise<void>;
-  removeGearFrontend(ctx: NodeContext, gearUuid: string): Promise<void>;
-  readGearFrontend(ctx: NodeContext, gearUuid: string): Promise<GearFrontendSpec | null>;
-}
-
-/** The node's frontend (node/frontend: nginx), as cartridge operations use it by default. */
-export function nodeFrontend(): Frontend {
-  return { setGearFrontend, removeGearFrontend, readGearFrontend };
-}
+export { nodeFrontend, type Frontend, type FrontendRoute, type GearFrontendSpec };
 
 export interface CartridgeOptions {
-  /** the frontend to route through; default: the node's (node/frontend); null: no routes */
+  /** the frontend to route through; default: ctx.frontend; null: no routes */
   readonly frontend?: Frontend | null;
   /** per-hook timeout (default 300 s) */
   readonly hookTimeoutMs?: number;
 }
 
-export function frontendOf(opts: CartridgeOptions): Frontend | null {
-  return opts.frontend !== undefined ? opts.frontend : nodeFrontend();
+export function frontendOf(ctx: NodeContext, opts: CartridgeOptions): Frontend | null {
+  return opts.frontend !== undefined ? opts.frontend : ctx.frontend;
 }
 
 /**

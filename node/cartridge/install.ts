@@ -250,7 +250,7 @@ export async function installCartridge(
   const { cartridge: src, version } = await resolveCartridge(ctx.config, req);
   const manifest = manifestForVersion(src.manifest, version);
   const dir = cartridgeDir(manifest);
-  const fe = frontendOf(opts);
+  const fe = frontendOf(ctx, opts);
   const timeoutMs = opts.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS;
   const { result, connectNeeded } = await withCreatedGear(ctx, uuidIn, (g) =>
     installLocked(ctx, g, { src, version, manifest, dir, fe, timeoutMs }),

@@ -170,7 +170,7 @@ export async function removeCartridge(
   name: string,
   opts: CartridgeOptions = {},
 ): Promise<RemoveResult> {
-  const fe = frontendOf(opts);
+  const fe = frontendOf(ctx, opts);
   const { result, publisher } = await withCreatedGear(ctx, uuidIn, async (g) => {
     const done = (
       cartridge: string,

@@ -8,7 +8,6 @@ import type { NodeContext } from "../context";
 import { chooseDiskMode, DiskMode, imagePath } from "../host/disk";
 import { gearHome } from "./env";
 import { withFileLock } from "../host/lock";
-import { removeGearFrontend } from "../frontend/operations";
 import {
   applicationsLockPath,
   ensureStateDirs,
@@ -169,7 +168,7 @@ export async function destroyGear(ctx: NodeContext, uuidIn: unknown): Promise<De
     const leftovers =
       (await cgroup.gearExists(uuid)) || (await exists(home)) || (await exists(imagePath(config, uuid)));
     if (!marker && !user && !leftovers) {
-      await removeGearFrontend(ctx, uuid); // a destroy that stopped after removing the marker
+      await ctx.frontend.removeGearFrontend(ctx, uuid); // a destroy that stopped after removing the marker
       return { uuid, destroyed: false, killed: 0 };
     }
     if (marker && marker.phase !== "destroying")
@@ -197,7 +196,7 @@ export async function destroyGear(ctx: NodeContext, uuidIn: unknown): Promise<De
     await selinuxFacet.remove(ctx, gear);
     await pamLimitsFacet.remove(ctx, gear);
     await removeMarker(config, uuid);
-    await removeGearFrontend(ctx, uuid); // after the marker: a concurrent setGearFrontend is refused from here on
+    await ctx.frontend.removeGearFrontend(ctx, uuid); // after the marker: a concurrent setGearFrontend is refused from here on
     return { uuid, destroyed: true, killed };
   });
 }
