@@ -42,6 +42,21 @@ export interface CheckReport {
   readonly failures: readonly CheckItem[];
 }
 
+/**
+ * How long one gear's inspect may take in `node check` (status hooks have 15 s each). A gear whose inspect
+ * does not finish is reported and the check goes on: one gear can never stop the others being checked.
+ */
+export const INSPECT_DEADLINE_MS = 120_000;
+
+function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
+    timer.unref();
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 export async function checkNode(ctx: NodeContext): Promise<CheckReport> {
   const { config, cgroup } = ctx;
   const checks: CheckItem[] = [];
@@ -80,7 +95,7 @@ export async function checkNode(ctx: NodeContext): Promise<CheckReport> {
   // each gear
   for (const g of gears) {
     try {
-      const st = await inspectGear(ctx, g.uuid);
+      const st = await withDeadline(inspectGear(ctx, g.uuid), INSPECT_DEADLINE_MS, "inspect");
       add(
         `gear ${g.uuid}`,
         st.drift.length === 0,

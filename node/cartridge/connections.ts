@@ -8,7 +8,6 @@
 // Each gear's received variables are tracked in ~/.geartrain/connections.json and converged: stale ones are
 // removed, changed ones rewritten, so the same call fixes installs and removals alike.
 
-import { promises as fs } from "fs";
 import * as path from "path";
 import type { NodeContext } from "../context";
 import { gearHome } from "../gear/env";
@@ -17,7 +16,8 @@ import { withFileLock } from "../host/lock";
 import { lockPath, NotFoundError, readMarker } from "../gear/marker";
 import { sameApplication } from "../gear/application";
 import type { GearSpec } from "../types";
-import { exists, writeRootFile } from "../host/fs";
+import { exists } from "../host/fs";
+import { readNodeFile, removeRootFile, writeRootFile } from "../host/gear-fs";
 import type { GearRef } from "../gear/ref";
 import { validateUuid } from "../validate";
 import { HookError, runHook } from "./hooks";
@@ -160,7 +160,7 @@ export async function applyReceived(
     const mine = name in current.vars;
     if (!mine && (await exists(file))) {
       // the publisher is in this gear: the node already wrote its own variables here
-      const same = (await fs.readFile(file, "utf8").catch(() => null)) === w.value;
+      const same = (await readNodeFile(file, { owners: [0] }).catch(() => null)) === w.value;
       if (same && records.some((r) => name in r.env)) continue;
       problems.push({
         uuid: w.from.slice(0, 32),
@@ -169,12 +169,12 @@ export async function applyReceived(
       });
       continue;
     }
-    const cur = await fs.readFile(file, "utf8").catch(() => null);
+    const cur = await readNodeFile(file, { owners: [0] }).catch(() => null);
     if (cur !== w.value) await writeRootFile(file, w.value, 0o640, 0, g.uid);
     vars[name] = w.from;
   }
   for (const name of Object.keys(current.vars)) {
-    if (!(name in vars)) await fs.rm(path.join(envDir, name), { force: true });
+    if (!(name in vars)) await removeRootFile(path.join(envDir, name));
   }
   const hooks: Record<string, string> = {};
   for (const [key, h] of Object.entries(hookInputs)) {

@@ -6,7 +6,7 @@ import type { NodeContext } from "../context";
 import { runInGear, type RunResult } from "../gear/run-in-gear";
 import type { GearRef } from "../gear/ref";
 import { ENV_NAME_PATTERN } from "../../common/env-names";
-import { readEnvDirSafe } from "../host/fs";
+import { readEnvDirSafe } from "../host/gear-fs";
 import { hookEnv, type CartridgeEnvSource } from "./model";
 import type { CartridgeRecord } from "./records";
 

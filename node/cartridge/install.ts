@@ -3,7 +3,6 @@
 // reached, so a crashed install is found and undone; a failed one is undone at once (remove.ts
 // undoInstall) and the error carries the hook's stderr. Every hook runs as the gear through runInGear.
 
-import { promises as fs } from "fs";
 import * as path from "path";
 import type { LoadedCartridge } from "../../cartridges/directory";
 import { cartridgeIdent, manifestForVersion, type Manifest } from "../../cartridges/manifest";
@@ -13,15 +12,8 @@ import { runInGear } from "../gear/run-in-gear";
 import { loopbackAddress } from "../host/addresses";
 import { ConflictError } from "../host/accounts";
 import { run } from "../host/exec";
-import {
-  chownTreeBottomUp,
-  copyTree,
-  exists,
-  listFiles,
-  listNoFollow,
-  readText,
-  writeRootFile,
-} from "../host/fs";
+import { chownTreeBottomUp, copyTree, exists, readText } from "../host/fs";
+import { GearDir, listFilesNoFollow, listNoFollow, writeRootFile } from "../host/gear-fs";
 import { readMarker } from "../gear/marker";
 import type { GearCartridgeState } from "../types";
 import { processKeys } from "./cartridge-processes";
@@ -118,7 +110,7 @@ function controlHook(action: string): StepFn {
 
 function renderPass(pass: 1 | 2): StepFn {
   return async (r) => {
-    const files = await listFiles(r.cartPath, ["usr", "template", "template.git"]);
+    const files = await listFilesNoFollow(r.cartPath, ["usr", "template", "template.git"]);
     const todo = templatePass(files, pass, r.src.managedFiles.processed_templates, r.dir);
     await renderTemplates(r.ctx, r.g, records(r), r.dir, todo, `templates (pass ${pass})`);
   };
@@ -213,7 +205,10 @@ async function preflight(
 }
 
 async function copyCartridge(src: LoadedCartridge, version: string, dest: string, uid: number) {
-  await fs.mkdir(dest, { mode: 0o700 });
+  // made root-only in the root-owned home: nothing of the gear can reach it until it is handed over below
+  await GearDir.withDir(path.dirname(dest), async (home) => {
+    if (!(await home.mkdir(path.basename(dest), 0o700))) throw new ConflictError(`${dest} already exists`);
+  });
   const opts = {
     dirMode: 0o750,
     fileMode: (m: number) => (m & 0o100 ? 0o750 : 0o640),
@@ -225,9 +220,9 @@ async function copyCartridge(src: LoadedCartridge, version: string, dest: string
     await copyTree(overlay, dest, { ...opts, overlay: true });
   }
   if (await exists(path.join(src.dir, "usr")))
-    await fs.symlink(path.join(src.dir, "usr"), path.join(dest, "usr"));
+    await GearDir.withDir(dest, (d) => d.symlink(path.join(src.dir, "usr"), "usr"));
   await chownTreeBottomUp(dest, uid, uid);
-  await fs.chmod(dest, 0o750);
+  await GearDir.withDir(dest, (d) => d.fixOwnerMode(null, { uid, gid: uid }, 0o750, true));
 }
 
 /** What the install needs before the gear lock: the cartridge, resolved from the node's repository. */

@@ -3,7 +3,7 @@
 
 import * as path from "path";
 import type { NodeContext } from "../context";
-import { listNoFollow } from "../host/fs";
+import { listNoFollow } from "../host/gear-fs";
 import type { GearRef } from "../gear/ref";
 import { runInGear } from "../gear/run-in-gear";
 

@@ -2,12 +2,11 @@
 // <dir>.json (root:gear 0640 in a root:gear 0750 directory: the gear can read, never change, what root
 // later removes). Removed with the home when the gear is destroyed. Also the gear's received connections.
 
-import { promises as fs } from "fs";
 import * as path from "path";
 import type { Manifest } from "../../cartridges/manifest";
 import type { EndpointBinding, InstallStep } from "./model";
 import { CARTRIDGE_DIR_PATTERN, validateCartridgeName } from "./model";
-import { readText, writeRootFile } from "../host/fs";
+import { GearDir, listNoFollow, readNodeFile, removeRootFile, writeRootFile } from "../host/gear-fs";
 
 export type CartridgePhase = "installing" | "installed" | "removing";
 
@@ -57,18 +56,16 @@ export function recordPath(home: string, dir: string): string {
 /** Create ~/.geartrain/cartridges (root:gear 0750). The home is root-owned, so nothing can race this. */
 export async function ensureMetaDirs(home: string, gid: number): Promise<void> {
   for (const d of [metaDir(home), recordsDir(home)]) {
-    await fs.mkdir(d, { mode: 0o750 }).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== "EEXIST") throw e;
+    await GearDir.withDir(path.dirname(d), async (parent) => {
+      const name = path.basename(d);
+      await parent.mkdir(name, 0o750);
+      await parent.fixOwnerMode(name, { uid: 0, gid }, 0o750, true); // fails on anything but a directory
     });
-    const st = await fs.lstat(d);
-    if (!st.isDirectory()) throw new Error(`${d} is not a directory`);
-    if (st.uid !== 0 || st.gid !== gid) await fs.chown(d, 0, gid);
-    if ((st.mode & 0o7777) !== 0o750) await fs.chmod(d, 0o750);
   }
 }
 
 export async function readRecord(home: string, dir: string): Promise<CartridgeRecord | null> {
-  const text = await readText(recordPath(home, dir));
+  const text = await readNodeFile(recordPath(home, dir), { owners: [0] });
   return text === null ? null : (JSON.parse(text) as CartridgeRecord);
 }
 
@@ -78,19 +75,22 @@ export async function writeRecord(home: string, gid: number, rec: CartridgeRecor
 }
 
 export async function removeRecord(home: string, dir: string): Promise<void> {
-  await fs.rm(recordPath(home, dir), { force: true });
+  await removeRootFile(recordPath(home, dir));
 }
 
 /** Remove ~/.geartrain/cartridges and ~/.geartrain when nothing is left in them. */
 export async function removeMetaIfEmpty(home: string): Promise<void> {
-  for (const d of [recordsDir(home), metaDir(home)]) await fs.rmdir(d).catch(() => undefined);
+  for (const d of [recordsDir(home), metaDir(home)]) {
+    const parent = await GearDir.open(path.dirname(d));
+    await parent?.rmdir(path.basename(d));
+    await parent?.close();
+  }
 }
 
 /** Every record of the gear, sorted by dir. */
 export async function listRecords(home: string): Promise<CartridgeRecord[]> {
-  const names = await fs.readdir(recordsDir(home)).catch(() => [] as string[]);
   const out: CartridgeRecord[] = [];
-  for (const n of names.sort()) {
+  for (const n of await listNoFollow(recordsDir(home))) {
     if (!n.endsWith(".json") || !CARTRIDGE_DIR_PATTERN.test(n.slice(0, -5))) continue;
     const r = await readRecord(home, n.slice(0, -5));
     if (r) out.push(r);
@@ -126,13 +126,13 @@ export function connectionsPath(home: string): string {
 }
 
 export async function readConnections(home: string): Promise<Connections> {
-  const text = await readText(connectionsPath(home));
+  const text = await readNodeFile(connectionsPath(home), { owners: [0] });
   return text === null ? { vars: {}, hooks: {} } : (JSON.parse(text) as Connections);
 }
 
 export async function writeConnections(home: string, gid: number, c: Connections): Promise<void> {
   if (Object.keys(c.vars).length === 0 && Object.keys(c.hooks).length === 0) {
-    await fs.rm(connectionsPath(home), { force: true });
+    await removeRootFile(connectionsPath(home));
     await removeMetaIfEmpty(home);
     return;
   }

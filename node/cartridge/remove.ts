@@ -3,13 +3,13 @@
 // processes, frontend routes, files in app-root, ~/.env variables, directory and record are removed, and
 // the connections it took part in are converged.
 
-import { promises as fs } from "fs";
 import * as path from "path";
 import type { NodeContext } from "../context";
 import { listCartridgeDirs } from "../gear/home";
 import { readMarker } from "../gear/marker";
 import { withCreatedGear, type GearRef } from "../gear/ref";
-import { exists, readText } from "../host/fs";
+import { exists } from "../host/fs";
+import { readNodeFile, removeGearTree, removeRootFile } from "../host/gear-fs";
 import { killMarked } from "./cartridge-processes";
 import {
   appGears,
@@ -87,7 +87,7 @@ export async function undoInstall(
   const baseline = state?.baseline ?? rec.baseline;
   const owned = baseline ? newEntries(baseline, await snapshotOwnedDirs(g.home)) : [...rec.owned];
   await removeAsGear(ctx, g, owned);
-  for (const name of Object.keys(rec.env)) await fs.rm(path.join(g.home, ".env", name), { force: true });
+  for (const name of Object.keys(rec.env)) await removeRootFile(path.join(g.home, ".env", name));
   // received connections: back to what the remaining cartridges subscribe to
   if (state?.publications.length || (await exists(path.join(metaDir(g.home), "connections.json")))) {
     await applyReceived(
@@ -97,7 +97,7 @@ export async function undoInstall(
       state?.publications ?? [],
     );
   }
-  await fs.rm(cartPath, { recursive: true, force: true, maxRetries: 3 });
+  await removeGearTree(cartPath, { uid: g.uid });
   await removeRecord(g.home, rec.dir);
   await removeMetaIfEmpty(g.home);
 }
@@ -142,11 +142,11 @@ export async function removeLocked(
   const rest = records.filter((r) => r.dir !== rec.dir && r.phase === "installed");
   if (fe) await applyFrontend(ctx, fe, { uuid: g.uuid, app: g.spec.app, namespace: g.spec.namespace }, rest);
   await removeAsGear(ctx, g, rec.owned);
-  for (const n of Object.keys(rec.env)) await fs.rm(path.join(g.home, ".env", n), { force: true });
-  await fs.rm(cartPath, { recursive: true, force: true, maxRetries: 3 });
+  for (const n of Object.keys(rec.env)) await removeRootFile(path.join(g.home, ".env", n));
+  await removeGearTree(cartPath, { uid: g.uid });
   await removeRecord(g.home, rec.dir);
   // what this gear received for a subscriber that is gone
-  if ((await readText(path.join(metaDir(g.home), "connections.json"))) !== null) {
+  if ((await readNodeFile(path.join(metaDir(g.home), "connections.json"))) !== null) {
     const gears = await appGears(ctx, g.spec);
     const pubs = await collectPublications(
       ctx,
@@ -186,7 +186,7 @@ export async function removeCartridge(
       // a directory without a record (e.g. an operator's leftover) in the cartridge namespace of the home
       if (!(await listCartridgeDirs(g.home)).includes(name)) return done(name, false);
       await killMarked(ctx, g, name, null);
-      await fs.rm(path.join(g.home, name), { recursive: true, force: true, maxRetries: 3 });
+      await removeGearTree(path.join(g.home, name), { uid: g.uid });
       return done(name, true);
     }
     if (rec.phase === "installing") {

@@ -3,9 +3,9 @@
 // git itself and never writes into gear-owned directories: git runs as the gear through runInGear, root
 // writes only into root-owned directories (the home, ~/.env).
 
-import { constants, promises as fs } from "fs";
+import { promises as fs } from "fs";
 import * as path from "path";
-import { writeRootFile } from "../host/fs";
+import { GearDir, readNodeFile, writeRootFile } from "../host/gear-fs";
 import type { NodeContext } from "../context";
 import { runInGear, type RunResult } from "../gear/run-in-gear";
 import { createdGear, type GearRef } from "../gear/ref";
@@ -27,20 +27,11 @@ export function deployGearOf(g: GearRef): DeployGear {
  * gear's can race this; the directory is opened without following links before its owner is changed.
  */
 export async function ensureDeployLayout(g: DeployGear): Promise<void> {
-  const homeSt = await fs.lstat(g.home);
-  if (!homeSt.isDirectory() || homeSt.uid !== 0) throw new Error(`${g.home} is not a root-owned directory`);
-  const dir = path.join(g.home, DEPLOYMENTS_DIR);
-  await fs.mkdir(dir, { mode: 0o700 }).catch((e: NodeJS.ErrnoException) => {
-    if (e.code !== "EEXIST") throw e;
+  await GearDir.withDir(g.home, async (home) => {
+    if (home.st.uid !== 0) throw new Error(`${g.home} is not a root-owned directory`);
+    await home.mkdir(DEPLOYMENTS_DIR, 0o700);
+    await home.fixOwnerMode(DEPLOYMENTS_DIR, { uid: g.uid, gid: g.uid }, 0o750, true);
   });
-  const h = await fs.open(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
-  try {
-    const st = await h.stat();
-    if (st.uid !== g.uid || st.gid !== g.uid) await h.chown(g.uid, g.uid);
-    if ((st.mode & 0o7777) !== 0o750) await h.chmod(0o750);
-  } finally {
-    await h.close();
-  }
 }
 
 async function gitAsGear(
@@ -65,7 +56,8 @@ export interface DeploySettings {
 /** The deploy settings as the gear sees them (~/.env is root-owned: reading it as root is safe). */
 export async function readDeploySettings(ctx: NodeContext, g: DeployGear): Promise<DeploySettings> {
   const p = ctx.config.envPrefix;
-  const read = (n: string) => fs.readFile(path.join(g.home, ".env", n), "utf8").catch(() => undefined);
+  const read = async (n: string) =>
+    (await readNodeFile(path.join(g.home, ".env", n), { owners: [0] }).catch(() => null)) ?? undefined;
   const keep = parseKeep(await read(`${p}KEEP_DEPLOYMENTS`), `${p}KEEP_DEPLOYMENTS`);
   const branch = parseBranch(await read(`${p}DEPLOYMENT_BRANCH`), `${p}DEPLOYMENT_BRANCH`);
   return {

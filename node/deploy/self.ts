@@ -6,7 +6,7 @@
 import { existsSync, promises as fs } from "fs";
 import * as path from "path";
 import { readPasswd } from "../host/accounts";
-import { readEnvDirSafe } from "../host/fs";
+import { readEnvDirSafe } from "../host/gear-fs";
 import { loadConfig, CONFIG_ENV } from "../config";
 import type { NodeConfig } from "../types";
 import { ENV_NAME_PATTERN } from "../../common/env-names";

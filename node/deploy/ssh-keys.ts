@@ -5,7 +5,7 @@
 
 import { promises as fs } from "fs";
 import * as path from "path";
-import { writeRootFile, readText } from "../host/fs";
+import { readNodeFile, removeRootFile, writeRootFile } from "../host/gear-fs";
 import { CONFIG_ENV } from "../config";
 import type { NodeContext } from "../context";
 import { withCreatedGear } from "../gear/ref";
@@ -92,7 +92,7 @@ function keysFile(g: DeployGear): string {
 
 async function readKeys(g: DeployGear): Promise<{ keys: SshKey[]; foreign: number }> {
   // ~/.ssh is root-owned (home layout): the gear cannot have put a link here
-  const text = (await readText(keysFile(g))) ?? "";
+  const text = (await readNodeFile(keysFile(g), { owners: [0] })) ?? "";
   return parseAuthorizedKeys(text, g.uuid);
 }
 
@@ -105,7 +105,7 @@ async function writeKeys(g: DeployGear, keys: readonly SshKey[], argv: readonly 
     );
   }
   if (keys.length === 0) {
-    await fs.rm(keysFile(g), { force: true });
+    await removeRootFile(keysFile(g));
     return;
   }
   await writeRootFile(keysFile(g), renderAuthorizedKeys(keys, g.uuid, argv), 0o440, 0, g.uid);
@@ -159,7 +159,7 @@ export async function addSshKey(
     if (!same && keys.length >= MAX_KEYS)
       throw new ValidationError("key", `a gear has at most ${MAX_KEYS} keys`);
     const next = same ? keys : [...keys, { type: parsed.type, blob: parsed.blob, name }];
-    const before = await fs.readFile(keysFile(g), "utf8").catch(() => "");
+    const before = (await readNodeFile(keysFile(g), { owners: [0] }).catch(() => null)) ?? "";
     const changed = before !== renderAuthorizedKeys(next, g.uuid, argv);
     if (changed) await writeKeys(g, next, argv);
     return result(g, next, changed, foreign, argv);

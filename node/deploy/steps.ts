@@ -4,7 +4,7 @@
 import { spawn } from "child_process";
 import * as path from "path";
 import { listRecords, type CartridgeRecord } from "../cartridge/records";
-import { readEnvDirSafe } from "../host/fs";
+import { readEnvDirSafe } from "../host/gear-fs";
 import { hookEnv, type CartridgeEnvSource } from "../cartridge/model";
 import { processEnv } from "../gear/env";
 import { ENV_NAME_PATTERN } from "../../common/env-names";

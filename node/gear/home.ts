@@ -1,17 +1,9 @@
 // Gear home layout (reference §1.4, the subset of the issue): the desired entries as data (pure), applying
 // them without following links the gear controls, and reading them back for drift.
 
-import {
-  chmodSync,
-  chownSync,
-  constants,
-  lchownSync,
-  mkdirSync,
-  promises as fs,
-  symlinkSync,
-  writeFileSync,
-} from "fs";
+import { chmodSync, chownSync, lchownSync, mkdirSync, promises as fs, symlinkSync, writeFileSync } from "fs";
 import * as path from "path";
+import { entryType, GearDir, UnsafeGearPathError } from "../host/gear-fs";
 import { repoHookFiles } from "../deploy/git-hooks";
 import { REPO_LINK_PATTERN } from "../deploy/model";
 import { systemEnv } from "./env";
@@ -123,54 +115,45 @@ function ids(e: HomeEntry, uid: number): { uid: number; gid: number } {
 }
 
 /**
- * Open `abs` without following a final symlink and check the kernel's own idea of the opened path; chown and
- * chmod go through that fd. So a gear that swaps a directory for a link can never make us chown/chmod
- * something outside its home.
+ * The directories of a home, opened once each without following links (node/host/gear-fs.ts) and reached
+ * from the home downwards, descriptor by descriptor: what a gear renames or swaps meanwhile cannot move an
+ * operation outside the directory it was opened as. null: not reachable (missing, a link, not a directory).
  */
-async function fixOwnerMode(abs: string, want: { uid: number; gid: number }, mode: number, isDir: boolean) {
-  const flags =
-    constants.O_RDONLY | constants.O_NOFOLLOW | (isDir ? constants.O_DIRECTORY : 0) | constants.O_NONBLOCK;
-  const h = await fs.open(abs, flags);
-  try {
-    const real = await fs.readlink(`/proc/self/fd/${h.fd}`);
-    if (real !== abs) throw new Error(`refusing to change ${abs}: it resolves to ${real}`);
-    const st = await h.stat();
-    if (st.uid !== want.uid || st.gid !== want.gid) await h.chown(want.uid, want.gid);
-    if ((st.mode & 0o7777) !== mode) await h.chmod(mode);
-  } finally {
-    await h.close();
+class HomeDirs {
+  private readonly open = new Map<string, GearDir | null>();
+  constructor(private readonly home: string) {}
+
+  async get(rel: string): Promise<GearDir | null> {
+    if (this.open.has(rel)) return this.open.get(rel)!;
+    const parentRel = path.dirname(rel);
+    const d =
+      rel === "."
+        ? await GearDir.open(this.home)
+        : ((await (await this.get(parentRel))?.openDir(path.basename(rel))) ?? null);
+    this.open.set(rel, d);
+    return d;
+  }
+
+  /** forget what was opened for `rel` (it was replaced) */
+  async drop(rel: string): Promise<void> {
+    const d = this.open.get(rel);
+    this.open.delete(rel);
+    await d?.close();
+  }
+
+  async close(): Promise<void> {
+    for (const d of this.open.values()) await d?.close();
+    this.open.clear();
   }
 }
 
-/**
- * Write a temp file and rename it over `abs`: readers never see a half-written value, and the rename
- * replaces a link rather than writing through it. Both happen inside the parent directory opened without
- * following links and checked to be the intended path (/proc/self/fd/N/<name>), so a gear that swaps a
- * directory it owns (e.g. git/<app>.git) for a link cannot make root write elsewhere.
- */
-async function writeInDir(abs: string, content: string): Promise<void> {
-  const parent = path.dirname(abs);
-  const h = await fs.open(parent, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
-  try {
-    const real = await fs.readlink(`/proc/self/fd/${h.fd}`);
-    if (real !== parent) throw new Error(`refusing to write ${abs}: ${parent} resolves to ${real}`);
-    const target = `/proc/self/fd/${h.fd}/${path.basename(abs)}`;
-    const tmp = `${target}.gt-tmp`;
-    await fs.rm(tmp, { force: true });
-    await fs.writeFile(tmp, content, { mode: 0o600, flag: "wx" });
-    await fs.rename(tmp, target);
-  } finally {
-    await h.close();
-  }
+/** the directory holding entry `rel` and the entry's name in it */
+function split(rel: string): { parent: string; name: string } {
+  return { parent: path.dirname(rel), name: path.basename(rel) };
 }
 
-async function lstatOrNull(p: string) {
-  try {
-    return await fs.lstat(p);
-  } catch {
-    return null;
-  }
-}
+/** Largest node-owned file read back for drift. */
+const MAX_EXACT_BYTES = 1 << 20;
 
 /**
  * Lay out a home that was just created empty, for a gear that cannot have run anything yet (first create
@@ -207,44 +190,107 @@ export async function applyHome(
     layoutFresh(home, entries, uid);
     return;
   }
-  for (const e of entries) {
-    const abs = e.rel === "." ? home : path.join(home, e.rel);
-    const want = ids(e, uid);
-    let st = await lstatOrNull(abs);
-    if (st && e.linkOk && st.isSymbolicLink() && e.linkOk.test(await fs.readlink(abs))) continue;
-    if (st) {
-      const ok =
-        (e.type === "dir" && st.isDirectory()) ||
-        (e.type === "file" && st.isFile()) ||
-        (e.type === "symlink" && st.isSymbolicLink() && (await fs.readlink(abs)) === e.content);
-      if (!ok) {
-        await fs.rm(abs, { recursive: true, force: true }); // rm never follows a link it removes
-        st = null;
-      }
+  const dirs = new HomeDirs(home);
+  try {
+    for (const e of entries) await applyEntry(dirs, home, e, uid);
+  } finally {
+    await dirs.close();
+  }
+}
+
+/** One entry of applyHome, relative to its parent directory's descriptor; wrong types are removed first. */
+async function applyEntry(dirs: HomeDirs, home: string, e: HomeEntry, uid: number): Promise<void> {
+  const want = ids(e, uid);
+  if (e.rel === ".") {
+    const d = await dirs.get(".");
+    if (!d) throw new UnsafeGearPathError(home, "the home is not a directory reachable without links");
+    await d.fixOwnerMode(null, want, e.mode, true);
+    return;
+  }
+  const { parent: parentRel, name } = split(e.rel);
+  const parent = await dirs.get(parentRel);
+  if (!parent)
+    throw new UnsafeGearPathError(path.join(home, parentRel), "not a directory (links are not followed)");
+  let st = await parent.lstat(name);
+  if (st && e.linkOk && st.isSymbolicLink() && e.linkOk.test((await parent.readlink(name)) ?? "")) return;
+  if (st) {
+    const ok =
+      (e.type === "dir" && st.isDirectory()) ||
+      (e.type === "file" && st.isFile()) ||
+      (e.type === "symlink" && st.isSymbolicLink() && (await parent.readlink(name)) === e.content);
+    if (!ok) {
+      await dirs.drop(e.rel);
+      await parent.remove(name, { uid }); // as far as the gear itself could reach, never through a link
+      st = null;
     }
-    if (e.type === "dir") {
-      if (!st) await fs.mkdir(abs, { mode: 0o700 });
-      await fixOwnerMode(abs, want, e.mode, true);
-    } else if (e.type === "file") {
-      const content = e.content ?? "";
-      if (!st || (e.exact && (await fs.readFile(abs, "utf8")) !== content)) await writeInDir(abs, content);
-      await fixOwnerMode(abs, want, e.mode, false);
-    } else if (!st) {
-      await fs.symlink(e.content!, abs);
-      await fs.lchown(abs, want.uid, want.gid);
-    }
+  }
+  if (e.type === "dir") {
+    if (!st) await parent.mkdir(name, 0o700);
+    const d = await dirs.get(e.rel);
+    if (!d) throw new UnsafeGearPathError(path.join(home, e.rel), "replaced while it was repaired");
+    await d.fixOwnerMode(null, want, e.mode, true);
+  } else if (e.type === "file") {
+    const content = e.content ?? "";
+    const current = st && e.exact ? await parent.readFile(name, { maxBytes: MAX_EXACT_BYTES }) : null;
+    if (!st || (current && (current.kind !== "file" || current.text !== content)))
+      await parent.writeFile(name, content);
+    await parent.fixOwnerMode(name, want, e.mode, false);
+  } else if (!st) {
+    await parent.symlink(e.content!, name);
+    await parent.lchown(name, want.uid, want.gid);
   }
 }
 
 /** Remove user var files not in the spec (they are node-managed). */
 export async function pruneUserVars(home: string, spec: GearSpec): Promise<void> {
-  const dirPath = path.join(home, ".env/user_vars");
-  const names = await fs.readdir(dirPath).catch(() => [] as string[]);
-  for (const n of names) if (!(n in spec.env)) await fs.rm(path.join(dirPath, n), { force: true });
+  const dir = await GearDir.open(path.join(home, ".env/user_vars"));
+  if (!dir) return;
+  try {
+    for (const n of await dir.list()) if (!(n in spec.env)) await dir.unlink(n);
+  } finally {
+    await dir.close();
+  }
 }
 
 function octal(m: number): string {
   return `0${(m & 0o7777).toString(8).padStart(3, "0")}`;
+}
+
+/**
+ * The drift of one entry, read through its parent's descriptor: metadata from lstat, a link's target from
+ * readlink, content only from a regular, root-owned file opened without following links or blocking.
+ */
+async function entryDrift(dirs: HomeDirs, e: HomeEntry, uid: number): Promise<Drift[]> {
+  const field = `path:${e.rel}`;
+  const { parent: parentRel, name } = split(e.rel);
+  const parent = e.rel === "." ? null : await dirs.get(parentRel);
+  const st = e.rel === "." ? ((await dirs.get("."))?.st ?? null) : ((await parent?.lstat(name)) ?? null);
+  if (!st) return [{ field, expected: e.type, actual: "missing" }];
+  const target = parent && st.isSymbolicLink() ? await parent.readlink(name) : null;
+  if (e.linkOk && target !== null && e.linkOk.test(target)) return [];
+  const type = entryType(st);
+  if (type !== e.type) return [{ field: `${field}.type`, expected: e.type, actual: type }];
+  if (e.type === "symlink")
+    return target !== e.content
+      ? [{ field: `${field}.target`, expected: e.content!, actual: String(target) }]
+      : [];
+  const drift: Drift[] = [];
+  const want = ids(e, uid);
+  if (st.uid !== want.uid || st.gid !== want.gid) {
+    drift.push({
+      field: `${field}.owner`,
+      expected: `${want.uid}:${want.gid}`,
+      actual: `${st.uid}:${st.gid}`,
+    });
+  }
+  if ((st.mode & 0o7777) !== e.mode)
+    drift.push({ field: `${field}.mode`, expected: octal(e.mode), actual: octal(st.mode) });
+  if (e.type === "file" && e.exact && parent) {
+    const r = await parent.readFile(name, { maxBytes: MAX_EXACT_BYTES, owners: [want.uid] });
+    const actual = r.kind === "file" ? r.text : r.kind === "missing" ? "missing" : `not read: ${r.reason}`;
+    if (actual !== e.content) drift.push({ field: `${field}.content`, expected: e.content!, actual });
+  }
+  return drift;
 }
 
 /** Compare the home with the layout. Returns exactly the differences. */
@@ -254,41 +300,11 @@ export async function readHomeDrift(
   uid: number,
 ): Promise<Drift[]> {
   const drift: Drift[] = [];
-  for (const e of entries) {
-    const abs = e.rel === "." ? home : path.join(home, e.rel);
-    const field = `path:${e.rel}`;
-    const st = await lstatOrNull(abs);
-    if (!st) {
-      drift.push({ field, expected: e.type, actual: "missing" });
-      continue;
-    }
-    if (e.linkOk && st.isSymbolicLink() && e.linkOk.test(await fs.readlink(abs))) continue;
-    const type = st.isDirectory() ? "dir" : st.isFile() ? "file" : st.isSymbolicLink() ? "symlink" : "other";
-    if (type !== e.type) {
-      drift.push({ field: `${field}.type`, expected: e.type, actual: type });
-      continue;
-    }
-    if (e.type === "symlink") {
-      const target = await fs.readlink(abs);
-      if (target !== e.content)
-        drift.push({ field: `${field}.target`, expected: e.content!, actual: target });
-      continue;
-    }
-    const want = ids(e, uid);
-    if (st.uid !== want.uid || st.gid !== want.gid) {
-      drift.push({
-        field: `${field}.owner`,
-        expected: `${want.uid}:${want.gid}`,
-        actual: `${st.uid}:${st.gid}`,
-      });
-    }
-    if ((st.mode & 0o7777) !== e.mode)
-      drift.push({ field: `${field}.mode`, expected: octal(e.mode), actual: octal(st.mode) });
-    if (e.type === "file" && e.exact) {
-      const content = await fs.readFile(abs, "utf8");
-      if (content !== e.content)
-        drift.push({ field: `${field}.content`, expected: e.content!, actual: content });
-    }
+  const dirs = new HomeDirs(home);
+  try {
+    for (const e of entries) drift.push(...(await entryDrift(dirs, e, uid)));
+  } finally {
+    await dirs.close();
   }
   const uv = path.join(home, ".env/user_vars");
   const wanted = new Set(

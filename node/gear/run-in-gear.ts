@@ -8,7 +8,6 @@
 // with an empty environment (no PERL5LIB/PERL5OPT), so no input is ever interpreted as code.
 
 import { ChildProcess, spawn, StdioOptions } from "child_process";
-import { promises as fs } from "fs";
 import * as path from "path";
 import type { NodeContext } from "../context";
 import { GEAR_UMASK, processEnv } from "./env";
@@ -16,6 +15,7 @@ import { gearProcessContext } from "../host/mcs";
 import { ENV_NAME_PATTERN } from "../../common/env-names";
 import { validateUuid, ValidationError } from "../validate";
 import { readPasswd } from "../host/accounts";
+import { GearDir } from "../host/gear-fs";
 
 export const PERL = "/usr/bin/perl";
 
@@ -59,6 +59,9 @@ export interface RunOptions extends GearProcessOptions {
   readonly timeoutMs?: number;
 }
 
+/** Output kept per stream of runInGear (the rest is read and dropped: a gear can print without end). */
+export const MAX_CAPTURE_CHARS = 4 << 20;
+
 export interface RunResult {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
@@ -66,12 +69,19 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-async function readEnvDir(dir: string): Promise<Record<string, string>> {
+/** ~/.env as it is (root-owned): each regular, root-owned variable file, value unchanged. */
+async function readEnvDir(abs: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
-  for (const e of entries) {
-    if (!e.isFile() || !ENV_NAME_PATTERN.test(e.name)) continue;
-    out[e.name] = await fs.readFile(path.join(dir, e.name), "utf8");
+  const dir = await GearDir.open(abs);
+  if (!dir) return out;
+  try {
+    for (const name of await dir.list()) {
+      if (!ENV_NAME_PATTERN.test(name)) continue;
+      const r = await dir.readFile(name, { owners: [0] });
+      if (r.kind === "file") out[name] = r.text;
+    }
+  } finally {
+    await dir.close();
   }
   return out;
 }
@@ -139,8 +149,10 @@ export async function runInGear(
   return new Promise((resolve, reject) => {
     let stdout = "";
     let stderr = "";
-    child.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const keep = (had: string, d: string) =>
+      had.length >= MAX_CAPTURE_CHARS ? had : (had + d).slice(0, MAX_CAPTURE_CHARS);
+    child.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout = keep(stdout, d)));
+    child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr = keep(stderr, d)));
     const timer = opts.timeoutMs ? setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs) : null;
     child.on("error", reject);
     let done = false;

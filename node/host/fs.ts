@@ -1,7 +1,7 @@
-// File operations for root on a node, safe against a gear that swaps its own files for links: root reads gear
-// files only through O_NOFOLLOW opens below a directory whose opened path was checked; root writes only
-// into root-owned directories (~/.env, ~/.geartrain) with temp + rename; copies into a gear directory are
-// made while it is still root-only and handed over bottom-up with lchown.
+// File operations on root's own trees: the cartridge repository, files outside every gear, and a cartridge
+// copy into a directory that is still root-only (nothing of the gear can reach it until it is handed over
+// bottom-up with lchown). Anything inside a gear's home that the gear can reach goes through
+// node/host/gear-fs.ts instead (docs/conventions.md "Root and gear files").
 
 import { constants, promises as fs } from "fs";
 import * as path from "path";
@@ -11,99 +11,6 @@ export async function exists(p: string): Promise<boolean> {
     () => true,
     () => false,
   );
-}
-
-/**
- * Open a directory without following links anywhere below `trustedRoot`: the final component is opened
- * O_NOFOLLOW and the kernel's path of the open fd must equal `abs` (so no component was a link). Returns
- * null when it is missing, a link or not a directory.
- */
-export async function openDirNoFollow(abs: string): Promise<fs.FileHandle | null> {
-  let h: fs.FileHandle;
-  try {
-    h = await fs.open(abs, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
-  } catch {
-    return null;
-  }
-  const real = await fs.readlink(`/proc/self/fd/${h.fd}`).catch(() => "");
-  if (real !== abs) {
-    await h.close();
-    return null;
-  }
-  return h;
-}
-
-/**
- * Read the variable files of a gear-controlled env/ directory as root: names matching `namePattern`,
- * regular files only (links are refused), at most `maxBytes` each; one trailing newline is dropped.
- */
-export async function readEnvDirSafe(
-  abs: string,
-  namePattern: RegExp,
-  maxBytes = 65536,
-): Promise<Record<string, string>> {
-  const dir = await openDirNoFollow(abs);
-  if (!dir) return {};
-  const out: Record<string, string> = {};
-  try {
-    const base = `/proc/self/fd/${dir.fd}`;
-    for (const name of (await fs.readdir(base)).sort()) {
-      if (!namePattern.test(name)) continue;
-      let h: fs.FileHandle;
-      try {
-        h = await fs.open(
-          path.join(base, name),
-          constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK,
-        );
-      } catch {
-        continue; // a link or gone
-      }
-      try {
-        const st = await h.stat();
-        if (!st.isFile() || st.size > maxBytes) continue;
-        const text = (await h.readFile()).toString("utf8");
-        if (text.includes("\0")) continue;
-        out[name] = text.endsWith("\n") ? text.slice(0, -1) : text;
-      } finally {
-        await h.close();
-      }
-    }
-  } finally {
-    await dir.close();
-  }
-  return out;
-}
-
-/** Names in a directory (no links followed for the directory itself); [] when missing. */
-export async function listNoFollow(abs: string): Promise<string[]> {
-  const dir = await openDirNoFollow(abs);
-  if (!dir) return [];
-  try {
-    return (await fs.readdir(`/proc/self/fd/${dir.fd}`)).sort();
-  } finally {
-    await dir.close();
-  }
-}
-
-/** Write a file in a root-owned directory atomically (temp + rename), owned uid:gid with `mode`. */
-export async function writeRootFile(
-  file: string,
-  content: string,
-  mode: number,
-  uid: number,
-  gid: number,
-): Promise<void> {
-  const tmp = `${file}.gt-tmp`;
-  await fs.rm(tmp, { force: true });
-  const h = await fs.open(tmp, "wx", 0o600);
-  try {
-    await h.writeFile(content);
-    await h.chown(uid, gid);
-    await h.chmod(mode);
-  } finally {
-    await h.close();
-  }
-  await fs.rename(tmp, file);
 }
 
 /** Read a text file; null when missing. */
@@ -176,20 +83,4 @@ export async function treeDigestEntries(dir: string, rel = ""): Promise<string[]
     }
   }
   return out;
-}
-
-/**
- * Relative paths of the regular files under `dir`, skipping top-level `skip` names; links (to files or
- * directories) are neither listed nor followed. Only names are read.
- */
-export async function listFiles(dir: string, skip: readonly string[] = [], rel = ""): Promise<string[]> {
-  const out: string[] = [];
-  const entries = await fs.readdir(rel ? path.join(dir, rel) : dir, { withFileTypes: true }).catch(() => []);
-  for (const e of entries) {
-    if (!rel && skip.includes(e.name)) continue;
-    const r = rel ? `${rel}/${e.name}` : e.name;
-    if (e.isDirectory()) out.push(...(await listFiles(dir, skip, r)));
-    else if (e.isFile()) out.push(r);
-  }
-  return out.sort();
 }

@@ -15,7 +15,7 @@
 import { constants, promises as fs } from "fs";
 import * as path from "path";
 import { run } from "./exec";
-import { openDirNoFollow } from "./fs";
+import { openDirNoFollow } from "./gear-fs";
 
 /** The world-writable directories gears share with everyone (message queues come apart: see mqueue). */
 export const SHARED_DIRS = ["/tmp", "/var/tmp", "/dev/shm"] as const;

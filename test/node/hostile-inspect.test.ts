@@ -2,14 +2,16 @@
 // directory the gear owns) with something else in a tight loop (renameat2 RENAME_EXCHANGE) while root reads
 // it for drift. (3) With a symlink to a root-only file, `gear inspect` must never show that file's content.
 // (4) With a FIFO (or a link to /dev/zero), `node check` must finish in bounded time, with bounded memory,
-// and still check everything else.
+// and still check everything else; the same when the gear's own cartridge status hook prints without end.
 
 import { closeSync, constants, existsSync, lstatSync, mkdtempSync, openSync, rmSync } from "fs";
 import * as path from "path";
+import { installCartridge } from "../../node/cartridge/operations";
+import { addToRepository } from "../../node/cartridge/repository";
 import { checkNode } from "../../node/check";
 import { createGear, inspectGear } from "../../node/gear/lifecycle";
 import { runInGear } from "../../node/gear/run-in-gear";
-import { makeTestNode, newUuid, type TestNode } from "./helpers";
+import { makeTestNode, newUuid, REPO, type TestNode } from "./helpers";
 import { buildAttacker, makeSecret, startAttacker, within, type Attacker } from "./hostile-helpers";
 
 jest.setTimeout(240_000);
@@ -118,5 +120,21 @@ test("inspect reads no unbounded stream: a link to /dev/zero swapped in costs ne
     expect(JSON.stringify(st).length).toBeLessThan(1 << 20);
   }
   expect(existsSync(path.join(repo, "cfgzero"))).toBe(true);
+  expect((process.resourceUsage().maxRSS - rss0) / 1024).toBeLessThan(256); // MiB
+});
+
+test("node check is bounded when the gear's own status hook prints without end", async () => {
+  await addToRepository(node.config, path.join(REPO, "test/fixtures/cartridges/minimal"));
+  const { uuid } = await gear(4);
+  await installCartridge(node.ctx, uuid, { name: "minimal" }, { frontend: null });
+  // the cartridge directory is the gear's: it can rewrite its own bin/control
+  const control = path.join(node.config.gearBaseDir, uuid, "minimal", "bin", "control");
+  await asGear(uuid, ["/bin/sh", "-c", 'printf "#!/bin/sh\\nexec cat /dev/zero\\n" > "$1"', "sh", control]);
+  const rss0 = process.resourceUsage().maxRSS;
+  const t0 = Date.now();
+  const report = await within(BOUND_MS, "node check", checkNode(node.ctx));
+  expect(Date.now() - t0).toBeLessThan(BOUND_MS);
+  expect(report.checks.find((c) => c.check === `gear ${uuid}`)?.ok).toBe(false);
+  expect(JSON.stringify(report).length).toBeLessThan(1 << 20);
   expect((process.resourceUsage().maxRSS - rss0) / 1024).toBeLessThan(256); // MiB
 });

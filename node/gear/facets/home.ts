@@ -1,6 +1,8 @@
-// The gear's home facet: the layout of ../home.ts (paths, modes, owners, ~/.env files) applied and compared.
+// The gear's home facet: the layout of ../home.ts (paths, modes, owners, ~/.env files) applied and compared,
+// and the home removed at destroy (after the gear's processes are gone).
 
 import { promises as fs } from "fs";
+import { removeGearTree } from "../../host/gear-fs";
 import { crashPoint } from "../crash-point";
 import { applyHome, homeLayout, pruneUserVars, readHomeDrift } from "../home";
 import type { GearFacet } from "./facet";
@@ -18,7 +20,9 @@ export const homeFacet: GearFacet = {
     return { state: null, drift: await readHomeDrift(home, homeLayout(spec, config), uid) };
   },
 
-  async remove(_ctx, { home }) {
-    await fs.rm(home, { recursive: true, force: true, maxRetries: 3 });
+  async remove(_ctx, { home, uid }) {
+    // with the gear's reach only (node/host/gear-fs.ts); without a known uid, the home's group names it
+    const gearUid = uid ?? (await fs.stat(home).catch(() => null))?.gid ?? -1;
+    await removeGearTree(home, { uid: gearUid });
   },
 };
