@@ -54,7 +54,14 @@ beforeAll(async () => {
   writeFileSync(path.join(failing, "bin/control"), "#!/bin/bash\nexit 0\n", { mode: 0o755 });
   writeFileSync(
     path.join(failing, "bin/setup"),
-    `#!/bin/bash\nmkdir x && cd x && touch $(seq -f 'v%05g' 0 ${FILLED - 1}) && exit 3\n`,
+    [
+      "#!/bin/bash",
+      `mkdir x && touch $(seq -f 'x/v%05g' 0 ${FILLED - 1}) || exit 1`,
+      "# the gear's attacker is watching x/ once it made x/.armed",
+      "for i in $(seq 100); do [ -e x/.armed ] && break; sleep 0.1; done",
+      "exit 3",
+      "",
+    ].join("\n"),
     { mode: 0o755 },
   );
   await addToRepository(node.config, failing);
@@ -98,7 +105,7 @@ test("cartridge remove: the gear's swap of x for a link to a victim directory de
 
   await removeCartridge(node.ctx, uuid, "minimal", { frontend: null }).catch(() => undefined);
 
-  expect(a.output()).toContain("swapped"); // the race happened
+  expect(await a.waitFor("swapped")).toContain("swapped"); // the race happened
   expect(changes(before, fingerprint(victim))).toEqual(UNCHANGED);
 });
 
@@ -112,18 +119,20 @@ test("a failed install's undo: the same swap deletes nothing outside the gear", 
   const home = path.join(node.config.gearBaseDir, uuid);
   const victim = makeVictimDir(work, VICTIMS);
   const before = fingerprint(victim);
-  // started before the install (so the undo does not count it as the install's): waits for ~/fillfail/x
-  const child = startAttacker(node.ctx, uuid, attackerBin, [
-    "swap-on-delete",
-    path.join(home, "fillfail", "x"),
-    victim,
-  ]);
-  const install = installCartridge(node.ctx, uuid, { name: "fillfail" }, { frontend: null });
-  await expect(install).rejects.toThrow(/bin\/setup failed/);
-  const a = await child;
+  // running before the install starts (so the undo does not count it as the install's): waits for x/
+  const a = await startAttacker(
+    node.ctx,
+    uuid,
+    attackerBin,
+    ["swap-on-delete", path.join(home, "fillfail", "x"), victim],
+    "started",
+  );
   attackers.push(a);
+  await expect(installCartridge(node.ctx, uuid, { name: "fillfail" }, { frontend: null })).rejects.toThrow(
+    /bin\/setup failed/,
+  );
 
-  expect(a.output()).toContain("swapped");
+  expect(await a.waitFor("swapped")).toContain("swapped"); // the race happened
   expect(changes(before, fingerprint(victim))).toEqual(UNCHANGED);
 });
 
@@ -136,7 +145,7 @@ test("remove of a directory without a record: the same swap deletes nothing outs
 
   const r = await removeCartridge(node.ctx, uuid, "minimal", { frontend: null }).catch((e: Error) => e);
 
-  expect(a.output()).toContain("swapped");
+  expect(await a.waitFor("swapped")).toContain("swapped"); // the race happened
   expect(changes(before, fingerprint(victim))).toEqual(UNCHANGED);
   expect(r).not.toBeInstanceOf(Error);
 });

@@ -11,9 +11,10 @@ import { runInGear, spawnInGear } from "../../node/gear/run-in-gear";
 
 /**
  * fill DIR N          mkdir DIR and create N files named v00000 … (the victims' names) in it
- * swap-on-delete DIR T   as soon as an entry of DIR is deleted: rename DIR to DIR.moved, symlink T at DIR
+ * swap-on-delete DIR T   once DIR exists, create DIR/.armed; as soon as an entry of DIR is deleted: rename DIR
+ *                     to DIR.moved and symlink T at DIR
  * exchange DIR A B    swap DIR/A and DIR/B with renameat2(RENAME_EXCHANGE) in a tight loop until killed
- * Each prints "armed" once it is in place (the test waits for it).
+ * Each prints "armed" once it is in place (the test waits for it); swap-on-delete prints "started" before.
  */
 const ATTACKER_C = String.raw`
 #define _GNU_SOURCE
@@ -47,7 +48,12 @@ int main(int argc, char **argv) {
   }
   if (argc == 4 && strcmp(argv[1], "swap-on-delete") == 0) {
     int in = inotify_init();
+    printf("started\n");
+    fflush(stdout);
     while (inotify_add_watch(in, argv[2], IN_DELETE) < 0) usleep(500);
+    char flag[PATH_MAX];
+    snprintf(flag, sizeof flag, "%s/.armed", argv[2]);
+    close(open(flag, O_CREAT | O_WRONLY, 0600));
     armed();
     char buf[4096];
     if (read(in, buf, sizeof buf) <= 0) return 1;
@@ -87,11 +93,13 @@ export function buildAttacker(dir: string): string {
   return bin;
 }
 
-/** A gear process running the attacker; resolves once it printed "armed". */
+/** A gear process running the attacker; resolves once it printed `ready` ("armed" by default). */
 export interface Attacker {
   readonly child: ChildProcess;
   /** everything it printed so far */
   output(): string;
+  /** resolves with the output once it contains `text` (or rejects after `ms`) */
+  waitFor(text: string, ms?: number): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -100,6 +108,7 @@ export async function startAttacker(
   uuid: string,
   bin: string,
   args: readonly string[],
+  ready = "armed",
 ): Promise<Attacker> {
   const child = await spawnInGear(ctx, uuid, [bin, ...args]);
   let out = "";
@@ -107,9 +116,9 @@ export async function startAttacker(
   child.stderr!.setEncoding("utf8").on("data", (d: string) => (out += d));
   const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`attacker not armed after 10 s: ${out}`)), 10_000);
+    const timer = setTimeout(() => reject(new Error(`attacker not ${ready} after 10 s: ${out}`)), 10_000);
     const check = () => {
-      if (out.includes("armed")) {
+      if (out.includes(ready)) {
         clearTimeout(timer);
         resolve();
       }
@@ -117,12 +126,19 @@ export async function startAttacker(
     child.stdout!.on("data", check);
     child.on("exit", (code) => {
       clearTimeout(timer);
-      if (!out.includes("armed")) reject(new Error(`attacker exited ${code}: ${out}`));
+      if (!out.includes(ready)) reject(new Error(`attacker exited ${code}: ${out}`));
     });
   });
   return {
     child,
     output: () => out,
+    async waitFor(text, ms = 5000) {
+      for (const t0 = Date.now(); !out.includes(text);) {
+        if (Date.now() - t0 > ms) throw new Error(`attacker did not print ${text} within ${ms} ms: ${out}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return out;
+    },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       await exited;

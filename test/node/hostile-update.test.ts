@@ -79,7 +79,7 @@ test("repairing HEAD-turned-directory: the swap for a link to a victim deletes n
 
   await updateGear(node.ctx, { uuid }).catch(() => undefined);
 
-  expect(a.output()).toContain("swapped");
+  expect(await a.waitFor("swapped")).toContain("swapped"); // the race happened
   expect(changes(before, fingerprint(victim))).toEqual(UNCHANGED);
   // once the gear stops, a repair puts HEAD back and nothing is left to report
   await a.stop();
