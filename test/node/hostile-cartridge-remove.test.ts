@@ -6,7 +6,8 @@
 
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import * as path from "path";
-import { installCartridge, removeCartridge } from "../../node/cartridge/operations";
+import { installCartridge } from "../../node/cartridge/install";
+import { removeCartridge } from "../../node/cartridge/remove";
 import { recordPath } from "../../node/cartridge/records";
 import { addToRepository } from "../../node/cartridge/repository";
 import { createGear } from "../../node/gear/lifecycle";
