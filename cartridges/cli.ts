@@ -1,8 +1,11 @@
 // `geartrain cartridge …`: tools for cartridge authors. Today: lint.
 import { parseArgs } from "util";
 import type { CommandGroup } from "../common/cli";
+import { failFor } from "../common/cli-fail";
+import { EXIT as CODES, UsageError } from "../common/errors";
 
-export const EXIT = { OK: 0, PROBLEMS: 1, USAGE: 2 } as const;
+/** lint's exit codes: a cartridge with problems is invalid input, 3 as in `geartrain node cartridge`. */
+export const EXIT = { OK: CODES.OK, PROBLEMS: CODES.INVALID, USAGE: CODES.USAGE } as const;
 
 export const USAGE = `geartrain cartridge: tools for cartridge authors
 
@@ -22,8 +25,8 @@ Options:
 
 Exit codes:
   0  every cartridge is valid
-  1  problems found
-  2  usage error`;
+  2  usage error
+  3  problems found (an invalid cartridge is invalid input: 3, as in \`geartrain node cartridge\`)`;
 
 /** Where the CLI writes; the defaults are the process streams, tests pass their own. */
 export interface Io {
@@ -43,41 +46,38 @@ export async function runCartridgeCli(argv: readonly string[], io: Io = processI
     (command === undefined ? io.err : io.out)(USAGE);
     return command === undefined ? EXIT.USAGE : EXIT.OK;
   }
-  if (command !== "lint") {
-    io.err(`geartrain cartridge: unknown command '${command}'\n\n${USAGE}`);
-    return EXIT.USAGE;
-  }
-  let parsed;
+  // stdout is the lint report (text or --json results), so errors are text on stderr only
+  const fail = (program: string, err: unknown): number =>
+    failFor(err, { program, usage: USAGE, json: false, io: { stdout: io.out, stderr: io.err } });
+  if (command !== "lint") return fail("geartrain cartridge", new UsageError(`unknown command '${command}'`));
   try {
-    parsed = parseArgs({
-      args: [...rest],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        json: { type: "boolean", default: false },
-        "env-prefix": { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
+    return await lint(rest, io);
   } catch (err) {
-    io.err(`geartrain cartridge lint: ${(err as Error).message}\n\n${USAGE}`);
-    return EXIT.USAGE;
+    return fail("geartrain cartridge lint", err);
   }
-  const { values, positionals } = parsed;
+}
+
+async function lint(rest: readonly string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...rest],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      json: { type: "boolean", default: false },
+      "env-prefix": { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
   if (values.help) {
     io.out(USAGE);
     return EXIT.OK;
   }
-  if (positionals.length === 0) {
-    io.err(`geartrain cartridge lint: name at least one cartridge directory\n\n${USAGE}`);
-    return EXIT.USAGE;
-  }
+  if (positionals.length === 0) throw new UsageError("name at least one cartridge directory");
   const envPrefix = values["env-prefix"];
   if (envPrefix !== undefined && !/^[A-Z][A-Z0-9]*_$/.test(envPrefix)) {
-    io.err(
-      `geartrain cartridge lint: --env-prefix must match ^[A-Z][A-Z0-9]*_$ (e.g. GEARTRAIN_), got ${JSON.stringify(envPrefix)}`,
+    throw new UsageError(
+      `--env-prefix must match ^[A-Z][A-Z0-9]*_$ (e.g. GEARTRAIN_), got ${JSON.stringify(envPrefix)}`,
     );
-    return EXIT.USAGE;
   }
   // loaded here, not at the top: the manifest parser (yaml, ajv, handlebars) is most of a start-up
   const { formatLintResults, lintCartridges } = await import("./lint");

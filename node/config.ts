@@ -6,9 +6,10 @@
 
 import { readFileSync } from "fs";
 import * as path from "path";
+import { ValidationError } from "../common/errors";
 import { DEFAULT_ENV_PREFIX } from "../common/env-names";
 import type { FrontendConfig, IsolationSetting, NodeConfig, Profile } from "./types";
-import { PROFILE_PATTERN, ValidationError } from "./validate";
+import { PROFILE_PATTERN } from "./validate";
 import type { GearProfile } from "../common/profiles";
 
 export const DEFAULT_CONFIG_PATH = "/etc/geartrain/node.json";

@@ -15,6 +15,33 @@ export type {
 } from "./types";
 export { makeContext, type NodeContext } from "./context";
 export type { Frontend } from "./frontend/node-frontend";
+
+// Errors: every one carries kind, exitCode and httpStatus (common/errors.ts); the broker answers with
+// httpStatus, the agent replies with kind, the CLIs print them through failFor (common/cli-fail.ts).
+export {
+  ConflictError,
+  errorJson,
+  EXIT,
+  GeartrainError,
+  NotFoundError,
+  OperationFailedError,
+  RefusedError,
+  reportOf,
+  UnavailableError,
+  UsageError,
+  ValidationError,
+  type ErrorKind,
+  type ErrorReport,
+} from "../common/errors";
+export { failFor, type FailIo, type FailOptions } from "../common/cli-fail";
+export { CartridgeError } from "../cartridges/manifest";
+export { CommandError } from "./host/exec";
+export { IsolationUnavailableError } from "./host/netfilter";
+export { GearNotFoundError } from "./gear/marker";
+export { CartridgeNotFoundError } from "./cartridge/repository";
+export { HookError } from "./cartridge/hooks";
+export { FrontendError } from "./frontend/nginx";
+export { DeployFailedError } from "./deploy/model";
 export { defaultConfig, loadConfig, resolveConfig, DEFAULT_CONFIG_PATH, CONFIG_ENV } from "./config";
 
 // Gears

@@ -2,17 +2,8 @@
 // Messages have fixed wording and always name the field, so callers (CLI, agent) can show them as-is.
 
 import { ENV_NAME_PATTERN, RESERVED_ENV_NAMES } from "../common/env-names";
+import { ValidationError } from "../common/errors";
 import type { GearSpec, NodeConfig } from "./types";
-
-export class ValidationError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`invalid ${field}: ${message}`);
-    this.name = "ValidationError";
-  }
-}
 
 /** A gear UUID: exactly 32 lowercase hex characters. */
 export const UUID_PATTERN = /^[0-9a-f]{32}$/;

@@ -2,6 +2,7 @@
 // the CartridgeError that carries them all. Checks first collect Findings (key path + message) and turn them
 // into problems once the file and the key positions are known.
 import { dedupeProblems, fieldPath, type PathSegment } from "../../common/ajv-errors";
+import { EXIT, GeartrainError } from "../../common/errors";
 
 /** One thing wrong with a cartridge: which file, where in it, what was expected and how to fix it. */
 export interface CartridgeProblem {
@@ -25,14 +26,21 @@ export function formatProblem(problem: CartridgeProblem): string {
 }
 
 /** Thrown when a manifest or a cartridge directory is invalid; `problems` lists every problem found. */
-export class CartridgeError extends Error {
+export class CartridgeError extends GeartrainError {
   readonly problems: readonly CartridgeProblem[];
 
   constructor(problems: readonly CartridgeProblem[]) {
     const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
-    super(`Invalid cartridge (${count}):\n` + problems.map((p) => `  - ${formatProblem(p)}`).join("\n"));
-    this.name = "CartridgeError";
+    super(`Invalid cartridge (${count}):\n` + problems.map((p) => `  - ${formatProblem(p)}`).join("\n"), {
+      kind: "invalid_cartridge",
+      exitCode: EXIT.INVALID,
+      httpStatus: 400,
+    });
     this.problems = problems;
+  }
+
+  override details(): Record<string, unknown> {
+    return { problems: this.problems };
   }
 }
 

@@ -13,7 +13,7 @@ import type { NodeContext } from "../context";
 import { gearHome } from "../gear/env";
 import { listGears } from "../gear/lifecycle";
 import { withFileLock } from "../host/lock";
-import { lockPath, NotFoundError, readMarker } from "../gear/marker";
+import { GearNotFoundError, lockPath, readMarker } from "../gear/marker";
 import { sameApplication } from "../gear/application";
 import type { GearSpec } from "../types";
 import { exists } from "../host/fs";
@@ -251,6 +251,6 @@ export async function connectApp(ctx: NodeContext, spec: GearSpec): Promise<Conn
 export async function connectGearApp(ctx: NodeContext, uuidIn: unknown): Promise<ConnectResult> {
   const uuid = validateUuid(uuidIn);
   const marker = await readMarker(ctx.config, uuid);
-  if (!marker) throw new NotFoundError(uuid);
+  if (!marker) throw new GearNotFoundError(uuid);
   return connectApp(ctx, marker.spec);
 }

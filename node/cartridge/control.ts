@@ -2,10 +2,10 @@
 // should run and converge its routes) and the actual status of a gear's cartridges.
 
 import * as path from "path";
+import { ValidationError } from "../../common/errors";
 import type { NodeContext } from "../context";
 import { withCreatedGear } from "../gear/ref";
 import type { GearCartridgeState } from "../types";
-import { ValidationError } from "../validate";
 import { applyFrontend, frontendOf, type CartridgeOptions } from "./frontend";
 import { DEFAULT_HOOK_TIMEOUT_MS, runHook } from "./hooks";
 import { recordStatus } from "./inspect";

@@ -4,11 +4,11 @@
 // (its cgroup, uid, env), which runs the app's .geartrain/cron/<frequency>/ jobs.
 
 import * as path from "path";
+import { ValidationError } from "../../common/errors";
 import type { NodeContext } from "../context";
 import { gearHome } from "../gear/env";
 import { listGears } from "../gear/lifecycle";
 import { readMarker } from "../gear/marker";
-import { ValidationError } from "../validate";
 import { exists } from "../host/fs";
 import { runHook } from "./hooks";
 import { CRON_FREQUENCIES, type CronFrequency } from "./model";

@@ -2,6 +2,7 @@
 // (gear cgroup, uid/gid, umask 077), with the gear env plus the cartridges' env/ (see hookEnv).
 
 import * as path from "path";
+import { OperationFailedError } from "../../common/errors";
 import type { NodeContext } from "../context";
 import { runInGear, type RunResult } from "../gear/run-in-gear";
 import type { GearRef } from "../gear/ref";
@@ -19,7 +20,7 @@ function tail(s: string): string {
 }
 
 /** A hook that exited non-zero (or was killed); the message carries its stderr (else stdout). */
-export class HookError extends Error {
+export class HookError extends OperationFailedError {
   constructor(
     readonly cartridge: string,
     readonly hook: string,
@@ -28,8 +29,12 @@ export class HookError extends Error {
     const how =
       result.code !== null ? `exit ${result.code}` : `killed by ${result.signal ?? "signal"} (timeout?)`;
     const out = tail(result.stderr) || tail(result.stdout);
-    super(`cartridge ${cartridge}: ${hook} failed (${how})${out ? `: ${out}` : ""}`);
-    this.name = "HookError";
+    super(`cartridge ${cartridge}: ${hook} failed (${how})${out ? `: ${out}` : ""}`, "hook_failed");
+  }
+
+  /** `exitCode` in the JSON is the hook's (null when it was killed); the CLI's is 1. */
+  override details(): Record<string, unknown> {
+    return { cartridge: this.cartridge, hook: this.hook, exitCode: this.result.code };
   }
 }
 

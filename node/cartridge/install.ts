@@ -4,13 +4,13 @@
 // undoInstall) and the error carries the hook's stderr. Every hook runs as the gear through runInGear.
 
 import * as path from "path";
+import { ConflictError } from "../../common/errors";
 import type { LoadedCartridge } from "../../cartridges/directory";
 import { cartridgeIdent, manifestForVersion, type Manifest } from "../../cartridges/manifest";
 import type { NodeContext } from "../context";
 import { withCreatedGear, type GearRef } from "../gear/ref";
 import { runInGear } from "../gear/run-in-gear";
 import { loopbackAddress } from "../host/addresses";
-import { ConflictError } from "../host/accounts";
 import { run } from "../host/exec";
 import { chownTreeBottomUp, copyTree, exists, readText } from "../host/fs";
 import { GearDir, listFilesNoFollow, listNoFollow, writeRootFile } from "../host/gear-fs";

@@ -3,6 +3,7 @@
 // publish/subscribe matching and frontend routes. No I/O here; everything is unit-tested.
 
 import * as path from "path";
+import { ValidationError } from "../../common/errors";
 // the parsed-manifest helpers, not the cartridges/manifest door: that loads the parser (yaml, ajv), and this
 // module is on every gear-side start (the git forced command and hooks)
 import {
@@ -15,7 +16,6 @@ import { cartridgeVariable } from "../../cartridges/manifest/variables";
 import { cartridgeIdent } from "../../cartridges/manifest/versions";
 import { GEAR_PATH } from "../gear/env";
 import { ENV_NAME_PATTERN, RESERVED_ENV_NAMES } from "../../common/env-names";
-import { ValidationError } from "../validate";
 
 /** bin/control action names (standard or Additional-Control-Actions). */
 export const ACTION_PATTERN = /^[a-z][a-z0-9_-]{0,63}$/;

@@ -7,10 +7,9 @@ import { promises as fs } from "fs";
 import * as path from "path";
 import { loadCartridge, type LoadedCartridge } from "../../cartridges/directory";
 import { CartridgeError, softwareVersions, type Manifest } from "../../cartridges/manifest";
-import { ConflictError } from "../host/accounts";
+import { ConflictError, NotFoundError, ValidationError } from "../../common/errors";
 import { withMutex } from "../host/lock";
 import type { NodeConfig } from "../types";
-import { ValidationError } from "../validate";
 import { copyTree, exists, treeDigestEntries } from "../host/fs";
 import {
   compareVersions,
@@ -21,12 +20,8 @@ import {
   VERSION_PATTERN,
 } from "./model";
 
-export class CartridgeNotFoundError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "CartridgeNotFoundError";
-  }
-}
+/** No such cartridge in the node's repository, or not installed in the gear. */
+export class CartridgeNotFoundError extends NotFoundError {}
 
 export function repositoryRoot(config: NodeConfig): string {
   return path.join(config.stateDir, "cartridges");

@@ -4,22 +4,19 @@
 import { existsSync } from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
-import { CartridgeError } from "../../cartridges/manifest";
-import { ConflictError } from "../host/accounts";
+import { failFor } from "../../common/cli-fail";
+import { EXIT, UnavailableError, UsageError, ValidationError } from "../../common/errors";
 import { CONFIG_ENV } from "../config";
 import { makeContext } from "../context";
-import { NotFoundError } from "../gear/marker";
-import { ValidationError } from "../validate";
 import { setGearIdle } from "../frontend/unidler";
 import { runCronJobs } from "../cartridge/cron";
 import { idleGear, runUnidler, startGearCartridges } from "../cartridge/idle";
-import { HookError } from "../cartridge/hooks";
 import { systemCronFile } from "../cartridge/model";
 import { connectGearApp } from "../cartridge/connections";
 import { cartridgeStatus, controlCartridge } from "../cartridge/control";
 import { installCartridge } from "../cartridge/install";
 import { removeCartridge } from "../cartridge/remove";
-import { addToRepository, CartridgeNotFoundError, listRepository } from "../cartridge/repository";
+import { addToRepository, listRepository } from "../cartridge/repository";
 import { out } from "./io";
 
 export const CARTRIDGE_USAGE = `geartrain node cartridge: cartridges on this node (run as root)
@@ -43,10 +40,10 @@ Actions: start stop restart reload status tidy pre-build build deploy post-deplo
 pre-receive post-receive pre-repo-archive pre-snapshot post-snapshot pre-restore post-restore, plus the
 cartridge's Additional-Control-Actions.
 
-Exit codes: 0 ok; 1 failed (a hook failed: its stderr is in the error; control: the action exited non-zero);
-2 usage; 3 invalid input or cartridge; 4 gear or cartridge not found; 5 conflict.`;
-
-class UsageError extends Error {}
+Exit codes as \`geartrain node\`: 0 ok; 1 failed (hook_failed: the hook's stderr is in the error; control:
+the action exited non-zero; connect, cron-run: a hook failed); 2 usage; 3 invalid input or an invalid cartridge
+(repo list: the repository holds one; the same code as \`geartrain cartridge lint\`); 4 gear or cartridge not
+found; 5 conflict.`;
 
 /** bin/geartrain of this installation (from the source tree or from dist/). */
 function geartrainBin(): string {
@@ -54,7 +51,7 @@ function geartrainBin(): string {
     const candidate = path.join(d, "bin", "geartrain");
     if (existsSync(candidate)) return candidate;
   }
-  throw new Error("cannot find bin/geartrain above " + __dirname + "; pass --bin");
+  throw new UnavailableError("cannot find bin/geartrain above " + __dirname + "; pass --bin");
 }
 
 function positionals(args: string[], n: number, what: string): string[] {
@@ -75,13 +72,13 @@ async function repo(argv: string[]): Promise<number> {
     });
     if (p.length !== 1) throw new UsageError("expected: repo add [--force] <dir>");
     out(await addToRepository(ctx.config, p[0], { force: values.force }));
-    return 0;
+    return EXIT.OK;
   }
   if (sub === "list") {
     positionals(rest, 0, "no arguments");
     const r = await listRepository(ctx.config);
     out(r);
-    return r.problems.length ? 3 : 0;
+    return r.problems.length ? EXIT.INVALID : EXIT.OK;
   }
   throw new UsageError(`unknown repo command ${JSON.stringify(sub ?? "")}`);
 }
@@ -94,7 +91,7 @@ async function dispatch(argv: string[]): Promise<number> {
     case "-h":
     case "help":
       console.log(CARTRIDGE_USAGE);
-      return cmd === undefined ? 2 : 0;
+      return cmd === undefined ? EXIT.USAGE : EXIT.OK;
     case "repo":
       return repo(rest);
     case "install": {
@@ -114,7 +111,7 @@ async function dispatch(argv: string[]): Promise<number> {
       if (values.version !== undefined) req.version = values.version;
       if (values["cartridge-version"] !== undefined) req.cartridgeVersion = values["cartridge-version"];
       out(await installCartridge(await makeContext(), p[0], req));
-      return 0;
+      return EXIT.OK;
     }
     case "control": {
       // everything after the action is passed to bin/control as is
@@ -122,24 +119,24 @@ async function dispatch(argv: string[]): Promise<number> {
       const [uuid, name, action, ...args] = rest;
       const r = await controlCartridge(await makeContext(), uuid, name, action, args);
       out(r);
-      return r.ok ? 0 : 1;
+      return r.ok ? EXIT.OK : EXIT.FAILED;
     }
     case "status": {
       const { positionals: p } = parseArgs({ args: rest, options: {}, allowPositionals: true, strict: true });
       if (p.length < 1 || p.length > 2) throw new UsageError("expected: status <uuid> [<name>]");
       out(await cartridgeStatus(await makeContext(), p[0], p[1]));
-      return 0;
+      return EXIT.OK;
     }
     case "remove": {
       const [uuid, name] = positionals(rest, 2, "remove <uuid> <name>");
       out(await removeCartridge(await makeContext(), uuid, name));
-      return 0;
+      return EXIT.OK;
     }
     case "connect": {
       const [uuid] = positionals(rest, 1, "connect <uuid>");
       const r = await connectGearApp(await makeContext(), uuid);
       out(r);
-      return r.problems.length ? 1 : 0;
+      return r.problems.length ? EXIT.FAILED : EXIT.OK;
     }
     case "cron-run": {
       const { values, positionals: p } = parseArgs({
@@ -151,7 +148,7 @@ async function dispatch(argv: string[]): Promise<number> {
       if (p.length !== 1) throw new UsageError("expected: cron-run <frequency> [--uuid U]...");
       const runs = await runCronJobs(await makeContext(), p[0], { uuids: values.uuid });
       out(runs);
-      return runs.every((r) => r.exitCode === 0) ? 0 : 1;
+      return runs.every((r) => r.exitCode === 0) ? EXIT.OK : EXIT.FAILED;
     }
     case "cron-file": {
       const { values } = parseArgs({ args: rest, options: { bin: { type: "string" } }, strict: true });
@@ -162,7 +159,7 @@ async function dispatch(argv: string[]): Promise<number> {
       if (config && (!path.isAbsolute(config) || /\s/.test(config)))
         throw new ValidationError(CONFIG_ENV, "must be an absolute path without spaces");
       process.stdout.write(systemCronFile(bin, config || null));
-      return 0;
+      return EXIT.OK;
     }
     case "idle":
     case "unidle": {
@@ -174,7 +171,7 @@ async function dispatch(argv: string[]): Promise<number> {
         await setGearIdle(ctx, uuid, false);
       }
       out(await cartridgeStatus(ctx, uuid));
-      return 0;
+      return EXIT.OK;
     }
     case "unidler": {
       positionals(rest, 0, "unidler");
@@ -185,51 +182,17 @@ async function dispatch(argv: string[]): Promise<number> {
         process.once("SIGINT", resolve);
       });
       await unidler.close();
-      return 0;
+      return EXIT.OK;
     }
     default:
       throw new UsageError(`unknown cartridge command ${JSON.stringify(cmd)}`);
   }
 }
 
-/** Prints an error as `{ error: { kind, message, ... } }` on stdout and one line on stderr; returns `code`. */
-export function fail(
-  command: string,
-  code: number,
-  kind: string,
-  message: string,
-  extra: Record<string, unknown> = {},
-): number {
-  out({ error: { kind, message, ...extra } });
-  console.error(`geartrain node ${command}: ${message.split("\n")[0]}`);
-  return code;
-}
-
-/** Exit code and JSON error for what a gear or cartridge operation throws (see CARTRIDGE_USAGE). */
-export function failForCartridgeError(command: string, e: unknown): number {
-  if (e instanceof ValidationError) return fail(command, 3, "invalid", e.message, { field: e.field });
-  if (e instanceof CartridgeError)
-    return fail(command, 3, "invalid_cartridge", e.message, { problems: e.problems });
-  if (e instanceof NotFoundError || e instanceof CartridgeNotFoundError)
-    return fail(command, 4, "not_found", e.message);
-  if (e instanceof ConflictError) return fail(command, 5, "conflict", e.message);
-  if (e instanceof HookError)
-    return fail(command, 1, "hook_failed", e.message, {
-      cartridge: e.cartridge,
-      hook: e.hook,
-      exitCode: e.result.code,
-    });
-  return fail(command, 1, "error", (e as Error).message);
-}
-
 export async function runCartridge(argv: string[]): Promise<number> {
   try {
     return await dispatch(argv);
   } catch (e) {
-    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith?.("ERR_PARSE_ARGS")) {
-      console.error(`geartrain node cartridge: ${(e as Error).message}\n\n${CARTRIDGE_USAGE}`);
-      return 2;
-    }
-    return failForCartridgeError("cartridge", e);
+    return failFor(e, { program: "geartrain node cartridge", usage: CARTRIDGE_USAGE });
   }
 }

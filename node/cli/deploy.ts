@@ -9,33 +9,21 @@
 //   geartrain node gear-shell [--config F]        the SSH forced command
 //   geartrain node gear-hook <hook> [--config F]  the repository hooks; deploy/list for the commands above
 //   geartrain node gear-pam-attach [--config F]   sshd PAM session hook (cgroup v2)
-// Operator commands print JSON on stdout; errors propagate to node/cli/main.ts (exit codes there).
+// Operator commands print JSON on stdout; errors propagate to node/cli/main.ts, whose usage
+// text lists these commands.
 
 // Each command imports its module when it runs: gear-shell and gear-hook start on every git push.
 
 import { parseArgs } from "util";
+import { UsageError } from "../../common/errors";
 import { out, readAllStdin } from "./io";
 
-export const DEPLOY_USAGE = `  geartrain node gear ssh-key add <uuid> [--name N] [--key "<type> <base64> [comment]"]  (key on stdin without --key)
-  geartrain node gear ssh-key remove <uuid> (--name N | --fingerprint SHA256:...)
-  geartrain node gear ssh-key list <uuid>
-  geartrain node gear deploy <uuid> [--ref <commit|branch>]   (redeploy from the gear's git repository)
-  geartrain node gear deployments <uuid>                     (deployments, the active one's id and commit)
-  geartrain node gear deploy-config <uuid> [--keep N] [--branch B]`;
-
-export class DeployUsageError extends Error {
-  constructor(message: string) {
-    super(`${message}\n\n${DEPLOY_USAGE}`);
-    this.name = "UsageError";
-  }
-}
-
 function readStdin(): Promise<string> {
-  return readAllStdin(() => new DeployUsageError("no --key given and stdin is a terminal"));
+  return readAllStdin(() => new UsageError("no --key given and stdin is a terminal"));
 }
 
 function one(positionals: string[], what: string): string {
-  if (positionals.length !== 1) throw new DeployUsageError(`${what} takes exactly one <uuid>`);
+  if (positionals.length !== 1) throw new UsageError(`${what} takes exactly one <uuid>`);
   return positionals[0];
 }
 
@@ -55,22 +43,20 @@ export async function runDeployGearCommand(sub: string, argv: string[]): Promise
     const ctx = await makeContext();
     switch (action) {
       case "add": {
-        if (values.fingerprint !== undefined)
-          throw new DeployUsageError("ssh-key add takes no --fingerprint");
+        if (values.fingerprint !== undefined) throw new UsageError("ssh-key add takes no --fingerprint");
         const key = values.key ?? (await readStdin()).trim();
         out(await addSshKey(ctx, uuid, { key, name: values.name }));
         return 0;
       }
       case "remove":
-        if (values.key !== undefined)
-          throw new DeployUsageError("ssh-key remove takes --name or --fingerprint");
+        if (values.key !== undefined) throw new UsageError("ssh-key remove takes --name or --fingerprint");
         out(await removeSshKey(ctx, uuid, { name: values.name, fingerprint: values.fingerprint }));
         return 0;
       case "list":
         out(await listSshKeys(ctx, uuid));
         return 0;
       default:
-        throw new DeployUsageError(`unknown ssh-key action ${JSON.stringify(action ?? "")}`);
+        throw new UsageError(`unknown ssh-key action ${JSON.stringify(action ?? "")}`);
     }
   }
   if (sub === "deploy") {
@@ -104,7 +90,7 @@ export async function runDeployGearCommand(sub: string, argv: string[]): Promise
     out(await configureDeploys(await makeContext(), uuid, { keep: values.keep, branch: values.branch }));
     return 0;
   }
-  throw new DeployUsageError(`unknown gear command ${JSON.stringify(sub)}`);
+  throw new UsageError(`unknown gear command ${JSON.stringify(sub)}`);
 }
 
 /** gear-shell, gear-hook, gear-pam-attach: they handle their own errors (stdout may be a protocol stream). */

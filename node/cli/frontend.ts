@@ -1,9 +1,10 @@
 // `geartrain node frontend set|remove|show|list`: the node frontend for operators. set reads the spec as
-// JSON on stdin. Errors are thrown to node/cli/main.ts, which maps them to its exit codes and JSON error shape.
+// JSON on stdin. Errors print through failFor (exit codes and JSON error shape as `geartrain node`).
 
 import { parseArgs } from "util";
+import { failFor } from "../../common/cli-fail";
+import { EXIT, NotFoundError, UsageError, ValidationError } from "../../common/errors";
 import { makeContext } from "../context";
-import { ValidationError } from "../validate";
 import {
   listGearFrontends,
   readGearFrontend,
@@ -23,23 +24,23 @@ Usage:
   geartrain node frontend show   <uuid>    exit 4 when the gear has no frontend
   geartrain node frontend list
 
-Output is JSON on stdout. See docs/frontend.md.`;
+Output is JSON on stdout; errors and exit codes as \`geartrain node\` (1 nginx refused the change, 2 usage,
+3 invalid spec, 4 not found, 5 a host name of another gear). See docs/frontend.md.`;
 
 function readStdin(): Promise<string> {
   return readAllStdin(() => new ValidationError("request", "expected the JSON spec on stdin"));
 }
 
-export async function runFrontend(argv: string[]): Promise<number> {
+async function dispatch(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === "--help" || sub === "-h" || sub === "help") {
     console.log(FRONTEND_USAGE);
-    return sub === undefined ? 2 : 0;
+    return sub === undefined ? EXIT.USAGE : EXIT.OK;
   }
   const { positionals } = parseArgs({ args: rest, options: {}, allowPositionals: true, strict: true });
   const wantArgs = sub === "remove" || sub === "show" ? 1 : 0;
   if (!["set", "remove", "show", "list"].includes(sub) || positionals.length !== wantArgs) {
-    console.error(`geartrain node frontend: bad command line: ${argv.join(" ")}\n\n${FRONTEND_USAGE}`);
-    return 2;
+    throw new UsageError(`bad command line: ${argv.join(" ")}`);
   }
   const ctx = await makeContext();
   switch (sub) {
@@ -53,25 +54,28 @@ export async function runFrontend(argv: string[]): Promise<number> {
       }
       await setGearFrontend(ctx, spec as GearFrontendSpec);
       out(await readGearFrontend(ctx, (spec as GearFrontendSpec).gearUuid));
-      return 0;
+      return EXIT.OK;
     }
     case "remove":
       await removeGearFrontend(ctx, positionals[0]);
       out({ gearUuid: positionals[0], removed: true });
-      return 0;
+      return EXIT.OK;
     case "show": {
       const spec = await readGearFrontend(ctx, positionals[0]);
-      if (!spec) {
-        const message = `gear ${positionals[0]} has no frontend on this node`;
-        out({ error: { kind: "not_found", message } });
-        console.error(`geartrain node: ${message}`);
-        return 4;
-      }
+      if (!spec) throw new NotFoundError(`gear ${positionals[0]} has no frontend on this node`);
       out(spec);
-      return 0;
+      return EXIT.OK;
     }
     default:
       out(await listGearFrontends(ctx));
-      return 0;
+      return EXIT.OK;
+  }
+}
+
+export async function runFrontend(argv: string[]): Promise<number> {
+  try {
+    return await dispatch(argv);
+  } catch (e) {
+    return failFor(e, { program: "geartrain node frontend", usage: FRONTEND_USAGE });
   }
 }

@@ -5,18 +5,9 @@
 
 import { parseArgs } from "util";
 import type { CommandGroup } from "../../common/cli";
-import { ValidationError } from "../validate";
+import { failFor } from "../../common/cli-fail";
+import { EXIT, UsageError, ValidationError } from "../../common/errors";
 import { out, readAllStdin } from "./io";
-
-export const EXIT = {
-  OK: 0,
-  ERROR: 1,
-  USAGE: 2,
-  INVALID: 3,
-  NOT_FOUND: 4,
-  CONFLICT: 5,
-  DRIFT: 6,
-} as const;
 
 export const USAGE = `geartrain node: node operations (run as root on a node host)
 
@@ -43,24 +34,25 @@ Usage:
 create and update read a JSON object on stdin when given no field flags, e.g.
   {"uuid":"<32 hex>","uid":1000,"app":"myapp","namespace":"dev","appUuid":"<32 hex>","profile":"small",
    "env":{"FOO":"bar"}}
-update with only a uuid repairs drift. Output is JSON on stdout.
+update with only a uuid repairs drift. Output is JSON on stdout; an error is
+  {"error":{"kind":"invalid","message":"invalid uid: ...","field":"uid"}} on stdout and one line on stderr
+(a usage error: the message and this text on stderr only).
 --app-uuid (appUuid) is the application's id (32 hex, the broker's): gears connect (publish/subscribe) only
 with gears of the same id, and without one a gear is an application alone. A name (app, namespace) taken
 here by another application is a conflict.
 
 Config: /etc/geartrain/node.json, or the file named by GEARTRAIN_NODE_CONFIG.
 
-Exit codes:
+Exit codes (and error kinds), the same for every geartrain node command:
   0  success (inspect: no drift; check: all checks pass)
-  1  operation failed (host command error, missing prerequisite)
+  1  operation failed: a host command (command_failed), hook (hook_failed), deploy (deploy_failed) or
+     frontend reload (frontend_failed) failed; a prerequisite is missing (unavailable); other errors (error)
   2  usage error (unknown command or flag)
-  3  invalid input (the message names the field); nothing was changed
-  4  gear not found
+  3  invalid input (invalid: the message and field name it; invalid_cartridge); nothing was changed
+  4  gear or cartridge not found (not_found)
   5  conflict (uuid/uid taken by something else, different spec, being destroyed, the app name another
      application's)
-  6  drift found (inspect) or node check failed (check)`;
-
-class UsageError extends Error {}
+  6  drift found (inspect) or node check failed (check): a result, not an error`;
 
 function readStdin(): Promise<string> {
   return readAllStdin(
@@ -232,31 +224,11 @@ async function dispatch(argv: string[]): Promise<number> {
   }
 }
 
-function fail(code: number, kind: string, message: string, field?: string): number {
-  out({ error: { kind, message, ...(field ? { field } : {}) } });
-  console.error(`geartrain node: ${message}`);
-  return code;
-}
-
 export async function runNode(argv: string[]): Promise<number> {
   try {
     return await dispatch(argv);
   } catch (e) {
-    if (
-      e instanceof UsageError ||
-      (e as Error).name === "UsageError" ||
-      (e as { code?: string }).code?.startsWith?.("ERR_PARSE_ARGS")
-    ) {
-      console.error(`geartrain node: ${(e as Error).message}\n\n${USAGE}`);
-      return EXIT.USAGE;
-    }
-    if (e instanceof ValidationError) return fail(EXIT.INVALID, "invalid", e.message, e.field);
-    // the modules that define these are loaded only when an error is mapped
-    const { NotFoundError } = await import("../gear/marker");
-    const { ConflictError } = await import("../host/accounts");
-    if (e instanceof NotFoundError) return fail(EXIT.NOT_FOUND, "not_found", e.message);
-    if (e instanceof ConflictError) return fail(EXIT.CONFLICT, "conflict", e.message);
-    return fail(EXIT.ERROR, "error", (e as Error).message);
+    return failFor(e, { program: "geartrain node", usage: USAGE });
   }
 }
 

@@ -2,10 +2,9 @@
 // JSON on stdout; exit codes as `geartrain node` (3: invalid input, nothing was changed).
 
 import { parseArgs } from "util";
-import { fail, failForCartridgeError } from "./cartridge";
+import { failFor } from "../../common/cli-fail";
+import { EXIT, UsageError, ValidationError } from "../../common/errors";
 import { makeContext } from "../context";
-import { DeployFailedError } from "../deploy/operations";
-import { ValidationError } from "../validate";
 import { QUICKSTARTS, runQuickstart } from "../quickstart/guestbook";
 import { out, readAllStdin } from "./io";
 
@@ -22,10 +21,8 @@ guestbook: a gear with the postgresql and nodejs cartridges and the guestbook ap
 deployed from the gear's git repository; served at http://<app>-<namespace>.<cloud domain>/. Running it
 again converges (a no-op when everything is in place). Deploy progress goes to stderr.
 
-Exit codes: 0 ok; 1 failed (a hook or the deploy: the error says which; re-run to continue); 2 usage;
+Exit codes: 0 ok; 1 failed (hook_failed or deploy_failed: the error says which; re-run to continue); 2 usage;
 3 invalid input (nothing was changed); 4 not found; 5 conflict (the uuid or uid is another gear's).`;
-
-class UsageError extends Error {}
 
 function readStdin(): Promise<string> {
   return readAllStdin(
@@ -47,7 +44,7 @@ const FLAGS = Object.keys(FIELDS) as (keyof typeof FIELDS)[];
 async function dispatch(argv: string[]): Promise<number> {
   if (argv.length === 0 || ["--help", "-h", "help"].includes(argv[0])) {
     console.log(QUICKSTART_USAGE);
-    return argv.length === 0 ? 2 : 0;
+    return argv.length === 0 ? EXIT.USAGE : EXIT.OK;
   }
   const { values, positionals } = parseArgs({
     args: argv,
@@ -73,18 +70,13 @@ async function dispatch(argv: string[]): Promise<number> {
       onProgress: (chunk) => process.stderr.write(chunk),
     }),
   );
-  return 0;
+  return EXIT.OK;
 }
 
 export async function runQuickstartCommand(argv: string[]): Promise<number> {
   try {
     return await dispatch(argv);
   } catch (e) {
-    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith?.("ERR_PARSE_ARGS")) {
-      console.error(`geartrain node quickstart: ${(e as Error).message}\n\n${QUICKSTART_USAGE}`);
-      return 2;
-    }
-    if (e instanceof DeployFailedError) return fail("quickstart", 1, "deploy_failed", e.message);
-    return failForCartridgeError("quickstart", e);
+    return failFor(e, { program: "geartrain node quickstart", usage: QUICKSTART_USAGE });
   }
 }

@@ -6,20 +6,14 @@
 // quoting and nothing else; anything else (a second argument, a shell metacharacter outside the quotes,
 // a control character) is refused.
 
+import { RefusedError } from "../../common/errors";
+
 export type GitService = "git-receive-pack" | "git-upload-pack";
 
 export interface GitRequest {
   readonly service: GitService;
   /** the path as the client sent it, unquoted */
   readonly path: string;
-}
-
-/** A request the forced command refuses; the message is shown to the SSH client as is. */
-export class RefusedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "RefusedError";
-  }
 }
 
 export const MAX_COMMAND_LENGTH = 4096;

@@ -6,7 +6,7 @@ import { promises as fs } from "fs";
 import * as path from "path";
 import { withFileLock } from "../host/lock";
 import type { Log } from "./lifecycle";
-import { DeployError } from "./model";
+import { DeployFailedError } from "./model";
 import type { GearSelf } from "./self";
 
 const LOCK_TIMEOUT_MS = 30 * 60_000;
@@ -19,7 +19,7 @@ function lockFile(self: GearSelf): string {
 export async function requireDeploymentsDir(self: GearSelf): Promise<void> {
   const st = await fs.lstat(self.deployments).catch(() => null);
   if (!st || !st.isDirectory() || st.uid !== self.uid) {
-    throw new DeployError(
+    throw new DeployFailedError(
       `~/app-deployments is missing; an operator must run: geartrain node gear deploy-config ${self.uuid}`,
     );
   }

@@ -9,7 +9,7 @@
 // other deploy can run between our activation and git's ref update. post-receive prunes old deployments.
 
 import { parseArgs } from "util";
-import { SHA_PATTERN, ZERO_SHA, parseRefUpdates, BRANCH_PATTERN, DeployError } from "./model";
+import { SHA_PATTERN, ZERO_SHA, parseRefUpdates, BRANCH_PATTERN, DeployFailedError } from "./model";
 import { withDeployLock } from "./deploy-lock";
 import {
   deployCommit,
@@ -54,7 +54,7 @@ async function preReceive(self: GearSelf, log: Log): Promise<number> {
     try {
       await locked(self, log, () => deployCommit(self, { sha: u.newSha, ref: u.ref, source: "push" }, log));
     } catch (e) {
-      if (!(e instanceof DeployError && e.reported)) log(`ERROR: ${(e as Error).message}`);
+      if (!(e instanceof DeployFailedError && e.reported)) log(`ERROR: ${(e as Error).message}`);
       log("push rejected: fix the error above and push again");
       return 1;
     }
@@ -79,7 +79,7 @@ async function deploy(self: GearSelf, ref: string | undefined, log: Log): Promis
   }
   const result = await withDeployLock(self, log, async () => {
     const sha = await resolveCommit(self, wanted);
-    if (!sha) throw new DeployError(`${wanted} does not name a commit in ${self.repo} (push first)`);
+    if (!sha) throw new DeployFailedError(`${wanted} does not name a commit in ${self.repo} (push first)`);
     const r = await deployCommit(
       self,
       { sha, ref: SHA_PATTERN.test(wanted) ? null : wanted, source: "deploy" },
@@ -131,7 +131,7 @@ export async function runGearHook(argv: string[], log: Log = stderrLog): Promise
         return 2;
     }
   } catch (e) {
-    if (!(e instanceof DeployError && e.reported)) log(`ERROR: ${(e as Error).message}`);
+    if (!(e instanceof DeployFailedError && e.reported)) log(`ERROR: ${(e as Error).message}`);
     return 1;
   }
 }

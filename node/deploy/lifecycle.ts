@@ -18,7 +18,7 @@ import * as path from "path";
 import type { CartridgeRecord } from "../cartridge/records";
 import { GEAR_PATH } from "../gear/env";
 import {
-  DeployError,
+  DeployFailedError,
   deploymentId,
   deploymentsToPrune,
   DEPLOYMENT_ID_PATTERN,
@@ -190,14 +190,16 @@ interface Ctx {
   readonly warnings: string[];
 }
 
-/** Run a cartridge control action of the primary cartridge; throws DeployError when it fails. */
+/** Run a cartridge control action of the primary cartridge; throws DeployFailedError when it fails. */
 async function cartridgeAction(c: Ctx, action: string, env: Record<string, string>): Promise<void> {
   if (!c.primary) return;
   c.log(`${c.primary.dir}: ${action}`);
   const dir = path.join(c.self.home, c.primary.dir);
   const r = await runStep([path.join(dir, "bin/control"), action], { cwd: dir, env });
   if (r.code !== 0)
-    throw new DeployError(`cartridge ${c.primary.dir}: bin/control ${action} failed (${describeExit(r)})`);
+    throw new DeployFailedError(
+      `cartridge ${c.primary.dir}: bin/control ${action} failed (${describeExit(r)})`,
+    );
 }
 
 /** Run a user action hook from the deployment's .geartrain/action_hooks/ when present. */
@@ -213,7 +215,8 @@ async function userHook(c: Ctx, name: UserHook, repoDir: string, env: Record<str
   }
   c.log(`action hook ${name}`);
   const r = await runStep([file], { cwd: repoDir, env });
-  if (r.code !== 0) throw new DeployError(`action hook ${USER_HOOK_DIR}/${name} failed (${describeExit(r)})`);
+  if (r.code !== 0)
+    throw new DeployFailedError(`action hook ${USER_HOOK_DIR}/${name} failed (${describeExit(r)})`);
 }
 
 async function checkout(self: GearSelf, sha: string, dest: string): Promise<void> {
@@ -240,7 +243,7 @@ async function checkout(self: GearSelf, sha: string, dest: string): Promise<void
       if (code !== 0) failed = true;
       if (code !== 0) err += `${what} exited ${code}\n`;
       if (--pending === 0) {
-        if (failed) reject(new DeployError(`checkout of ${sha} failed: ${err.trim()}`));
+        if (failed) reject(new DeployFailedError(`checkout of ${sha} failed: ${err.trim()}`));
         else resolve();
       }
     };
@@ -252,7 +255,7 @@ async function checkout(self: GearSelf, sha: string, dest: string): Promise<void
 }
 
 /**
- * Build and activate commit `sha` (the caller holds the deploy lock). Throws DeployError when it failed;
+ * Build and activate commit `sha` (the caller holds the deploy lock). Throws DeployFailedError when it failed;
  * the previous deployment is then serving (it was never stopped, or it was switched back and restarted).
  */
 export async function deployCommit(
@@ -347,7 +350,7 @@ export async function deployCommit(
       ? `the previous deployment ${prev.id}${prev.sha ? ` (${prev.sha.slice(0, 12)})` : ""}`
       : "the previous version";
     log(`deploy of ${req.sha.slice(0, 12)} failed; ${serving} is still serving`);
-    throw new DeployError(reason, true);
+    throw new DeployFailedError(reason, { reported: true });
   }
 }
 

@@ -4,6 +4,22 @@
 // in place) and `metadata.json`. ~/app-root/runtime/repo is a symlink to the active deployment's repo,
 // switched with a rename only after the new deployment built successfully.
 
+import { OperationFailedError } from "../../common/errors";
+
+/** A deploy that failed; the gear keeps serving what it served before (kind deploy_failed, exit 1). */
+export class DeployFailedError extends OperationFailedError {
+  /** already written to the deploy log (with what is serving now), so it is not logged again */
+  readonly reported: boolean;
+  /** the deploy's progress (its stderr), when it ran in the gear-hook process */
+  readonly log: string;
+
+  constructor(message: string, opts: { readonly reported?: boolean; readonly log?: string } = {}) {
+    super(message, "deploy_failed");
+    this.reported = opts.reported ?? false;
+    this.log = opts.log ?? "";
+  }
+}
+
 export const DEPLOYMENTS_DIR = "app-deployments";
 export const RUNTIME_REPO = "app-root/runtime/repo";
 
@@ -17,18 +33,6 @@ export const SHA_PATTERN = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 export const ZERO_SHA = /^0+$/;
 /** Branch names we deploy from: conservative subset of git's refname rules. */
 export const BRANCH_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-
-/** A deploy that failed; the message says why (and what is serving, when already logged). */
-export class DeployError extends Error {
-  /** reported: already written to the log (with what is serving now) */
-  constructor(
-    message: string,
-    readonly reported = false,
-  ) {
-    super(message);
-    this.name = "DeployError";
-  }
-}
 
 export const DEFAULT_KEEP = 1;
 export const MAX_KEEP = 20;

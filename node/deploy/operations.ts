@@ -4,13 +4,13 @@
 // in its cgroup, exactly as for a push. deploy holds the gear lock (no cartridge operation meanwhile).
 
 import * as path from "path";
+import { ValidationError } from "../../common/errors";
 import { CONFIG_ENV } from "../config";
 import type { NodeContext } from "../context";
 import { spawnInGear } from "../gear/run-in-gear";
 import { createdGear, withCreatedGear } from "../gear/ref";
-import { ValidationError } from "../validate";
 import type { DeployResult, DeploymentInfo, ActiveDeployment } from "./lifecycle";
-import { BRANCH_PATTERN, SHA_PATTERN } from "./model";
+import { BRANCH_PATTERN, DeployFailedError, SHA_PATTERN } from "./model";
 import { deployGearOf, ensureDeployLayout, type DeployGear } from "./repo";
 import { geartrainLauncher } from "./self";
 
@@ -19,16 +19,6 @@ export interface DeployOptions {
   readonly configPath?: string | null;
   /** progress lines of the deploy (its stderr), as they come */
   readonly onProgress?: (chunk: string) => void;
-}
-
-export class DeployFailedError extends Error {
-  constructor(
-    message: string,
-    readonly log: string,
-  ) {
-    super(message);
-    this.name = "DeployFailedError";
-  }
 }
 
 async function gearHook(
@@ -105,7 +95,9 @@ export async function deployGear(
     await ensureDeployLayout(g);
     const r = await gearHook(ctx, g, ["deploy", ...(ref ? ["--ref", ref as string] : [])], opts);
     if (r.code !== 0)
-      throw new DeployFailedError(`deploy of gear ${g.uuid} failed: ${lastError(r.stderr)}`, r.stderr);
+      throw new DeployFailedError(`deploy of gear ${g.uuid} failed: ${lastError(r.stderr)}`, {
+        log: r.stderr,
+      });
     return JSON.parse(r.stdout) as GearDeployResult;
   });
 }

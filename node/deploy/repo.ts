@@ -5,11 +5,11 @@
 
 import { promises as fs } from "fs";
 import * as path from "path";
+import { ValidationError } from "../../common/errors";
 import { GearDir, readNodeFile, writeRootFile } from "../host/gear-fs";
 import type { NodeContext } from "../context";
 import { runInGear, type RunResult } from "../gear/run-in-gear";
 import { createdGear, type GearRef } from "../gear/ref";
-import { ValidationError } from "../validate";
 import { DEPLOYMENTS_DIR, MAX_KEEP, parseBranch, parseKeep, BRANCH_PATTERN } from "./model";
 
 /** A created gear with its app's repository, as the deploy operations see it. */

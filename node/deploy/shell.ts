@@ -16,9 +16,10 @@
 import { spawn } from "child_process";
 import { promises as fs } from "fs";
 import { parseArgs } from "util";
+import { RefusedError } from "../../common/errors";
 import { makeContext } from "../context";
 import { GEAR_PATH } from "../gear/env";
-import { parseSshCommand, RefusedError, resolveGearRepo } from "./command";
+import { parseSshCommand, resolveGearRepo } from "./command";
 import { requireDeploymentsDir, withDeployLock } from "./deploy-lock";
 import { gearSelf, gearSideConfig, geartrainLauncher, HOOK_ENV } from "./self";
 import type { CgroupDriver } from "../host/cgroups/driver";

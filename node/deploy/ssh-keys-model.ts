@@ -4,7 +4,7 @@
 // copied into the file unvalidated, so options, quotes, newlines or a second `command=` cannot get in.
 
 import { createHash } from "crypto";
-import { ValidationError } from "../validate";
+import { ValidationError } from "../../common/errors";
 
 export const KEY_TYPES = [
   "ssh-ed25519",

@@ -5,12 +5,11 @@
 
 import { promises as fs } from "fs";
 import * as path from "path";
+import { ConflictError, ValidationError } from "../../common/errors";
 import { readNodeFile, removeRootFile, writeRootFile } from "../host/gear-fs";
 import { CONFIG_ENV } from "../config";
 import type { NodeContext } from "../context";
 import { withCreatedGear } from "../gear/ref";
-import { ConflictError } from "../host/accounts";
-import { ValidationError } from "../validate";
 import {
   fingerprint,
   keyInfo,

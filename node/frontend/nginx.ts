@@ -3,13 +3,14 @@
 
 import { promises as fs } from "fs";
 import * as path from "path";
+import { OperationFailedError } from "../../common/errors";
 import { run } from "../host/exec";
 import type { FrontendConfig } from "../types";
 
-export class FrontendError extends Error {
+/** nginx refused or failed a change (previous files restored), or a route file is damaged. */
+export class FrontendError extends OperationFailedError {
   constructor(message: string) {
-    super(message);
-    this.name = "FrontendError";
+    super(message, "frontend_failed");
   }
 }
 

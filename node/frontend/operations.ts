@@ -7,14 +7,14 @@
 
 import { promises as fs } from "fs";
 import * as path from "path";
-import { ConflictError } from "../host/accounts";
+import { ConflictError, ValidationError } from "../../common/errors";
 import { gearAddresses } from "../host/addresses";
 import type { NodeContext } from "../context";
 import { withFileLock } from "../host/lock";
 import { appHostname } from "../gear/env";
 import { listMarkers, readMarker } from "../gear/marker";
 import type { NodeConfig } from "../types";
-import { validateUuid, ValidationError } from "../validate";
+import { validateUuid } from "../validate";
 import { FrontendError, nginxReload, nginxTest } from "./nginx";
 import {
   BASE_FILE,

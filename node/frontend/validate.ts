@@ -3,7 +3,8 @@
 // characters. The result is canonical (fixed key order, routes sorted, defaults dropped), so the same spec
 // always renders the same bytes.
 
-import { UUID_PATTERN, ValidationError } from "../validate";
+import { ValidationError } from "../../common/errors";
+import { UUID_PATTERN } from "../validate";
 
 export interface FrontendRoute {
   /** URL path prefix on the public side: "" (the root) or "/something" */

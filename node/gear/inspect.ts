@@ -19,13 +19,13 @@ import { pamLimitsFacet } from "./facets/pam-limits";
 import { processesFacet } from "./facets/processes";
 import { schedulersFacet } from "./facets/schedulers";
 import { selinuxFacet } from "./facets/selinux";
-import { NotFoundError, readMarker } from "./marker";
+import { GearNotFoundError, readMarker } from "./marker";
 
 export async function readGearState(ctx: NodeContext, uuid: string): Promise<GearState> {
   const { config } = ctx;
   const marker = await readMarker(config, uuid);
   const user = (await readPasswd()).find((u) => u.name === uuid && u.gecos === config.gecos) ?? null;
-  if (!marker && !user) throw new NotFoundError(uuid);
+  if (!marker && !user) throw new GearNotFoundError(uuid);
   const spec = marker?.spec ?? null;
   const uid = spec?.uid ?? user!.uid;
   const home = gearHome(config, uuid);

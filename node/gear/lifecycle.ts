@@ -3,7 +3,8 @@
 // and the marker's phase says whether a create or destroy finished.
 
 import * as path from "path";
-import { ConflictError, readPasswd } from "../host/accounts";
+import { ConflictError } from "../../common/errors";
+import { readPasswd } from "../host/accounts";
 import type { NodeContext } from "../context";
 import { chooseDiskMode, DiskMode, imagePath } from "../host/disk";
 import { gearHome } from "./env";
@@ -12,8 +13,8 @@ import {
   applicationsLockPath,
   ensureStateDirs,
   listMarkers,
+  GearNotFoundError,
   lockPath,
-  NotFoundError,
   readMarker,
   removeMarker,
   writeMarker,
@@ -137,7 +138,7 @@ export async function updateGear(ctx: NodeContext, input: unknown): Promise<Gear
   await ensureStateDirs(ctx.config);
   return withFileLock(lockPath(ctx.config, uuid), async () => {
     const marker = await readMarker(ctx.config, uuid);
-    if (!marker) throw new NotFoundError(uuid);
+    if (!marker) throw new GearNotFoundError(uuid);
     if (marker.phase === "destroying") throw new ConflictError(`gear ${uuid} is being destroyed`);
     const spec = validateUpdate(input, marker.spec, ctx.config);
     await preflight(ctx.config, spec);

@@ -3,20 +3,21 @@
 
 import { promises as fs } from "fs";
 import * as path from "path";
+import { NotFoundError } from "../../common/errors";
 import type { GearPhase, GearSpec, NodeConfig } from "../types";
-
-export class NotFoundError extends Error {
-  constructor(uuid: string) {
-    super(`gear ${uuid} not found on this node`);
-    this.name = "NotFoundError";
-  }
-}
 
 export interface Marker {
   readonly phase: GearPhase;
   readonly spec: GearSpec;
   /** disk limit mode chosen at create (kept so a later config change never orphans a loop image) */
   readonly disk: "quota" | "loop" | "unenforced";
+}
+
+/** No gear with this uuid on this node (no marker, no account). */
+export class GearNotFoundError extends NotFoundError {
+  constructor(uuid: string) {
+    super(`gear ${uuid} not found on this node`);
+  }
 }
 
 export function markerDir(config: NodeConfig): string {

@@ -2,7 +2,8 @@
 // spec, do its uuid and uid clash with accounts that are not this gear, and does its application fit the
 // node's other gears?
 
-import { ConflictError, readGroups, readPasswd } from "../host/accounts";
+import { ConflictError } from "../../common/errors";
+import { readGroups, readPasswd } from "../host/accounts";
 import type { GearSpec, NodeConfig } from "../types";
 import { applicationConflict } from "./application";
 import { listMarkers, readMarker } from "./marker";

@@ -1,13 +1,13 @@
 // A created gear as the operations on it (cartridges, deploys) see it, and the one way to get it: by its
 // marker, refusing a gear that is not (or no longer) fully created.
 
+import { ConflictError } from "../../common/errors";
 import type { NodeContext } from "../context";
-import { ConflictError } from "../host/accounts";
 import { withFileLock } from "../host/lock";
 import type { GearSpec } from "../types";
 import { validateUuid } from "../validate";
 import { gearHome } from "./env";
-import { ensureStateDirs, lockPath, NotFoundError, readMarker } from "./marker";
+import { ensureStateDirs, GearNotFoundError, lockPath, readMarker } from "./marker";
 
 export interface GearRef {
   readonly uuid: string;
@@ -16,11 +16,11 @@ export interface GearRef {
   readonly spec: GearSpec;
 }
 
-/** The gear `uuidIn`, which must be fully created (NotFoundError, or ConflictError while it is not). */
+/** The gear `uuidIn`, which must be fully created (GearNotFoundError, or ConflictError while it is not). */
 export async function createdGear(ctx: NodeContext, uuidIn: unknown): Promise<GearRef> {
   const uuid = validateUuid(uuidIn);
   const marker = await readMarker(ctx.config, uuid);
-  if (!marker) throw new NotFoundError(uuid);
+  if (!marker) throw new GearNotFoundError(uuid);
   if (marker.phase !== "created")
     throw new ConflictError(`gear ${uuid} is ${marker.phase}; finish it first (geartrain node gear ...)`);
   return { uuid, uid: marker.spec.uid, home: gearHome(ctx.config, uuid), spec: marker.spec };

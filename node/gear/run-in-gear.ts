@@ -9,11 +9,12 @@
 
 import { ChildProcess, spawn, StdioOptions } from "child_process";
 import * as path from "path";
+import { ValidationError } from "../../common/errors";
 import type { NodeContext } from "../context";
 import { GEAR_UMASK, processEnv } from "./env";
 import { gearProcessContext } from "../host/mcs";
 import { ENV_NAME_PATTERN } from "../../common/env-names";
-import { validateUuid, ValidationError } from "../validate";
+import { validateUuid } from "../validate";
 import { readPasswd } from "../host/accounts";
 import { GearDir } from "../host/gear-fs";
 

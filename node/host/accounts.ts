@@ -1,6 +1,7 @@
 // Gear accounts: group (gid = uid, name = uuid) and user (name = uuid, GECOS marker) in the local files.
 
 import { promises as fs } from "fs";
+import { ConflictError } from "../../common/errors";
 import { fieldDrift } from "../drift";
 import type { Drift } from "../types";
 import { CommandError, runOk } from "./exec";
@@ -18,13 +19,6 @@ export interface PasswdEntry {
 export interface GroupEntry {
   readonly name: string;
   readonly gid: number;
-}
-
-export class ConflictError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ConflictError";
-  }
 }
 
 export function parsePasswd(text: string): PasswdEntry[] {

@@ -1,6 +1,7 @@
 // The only way this layer runs host commands: execFile with an argument array, never a shell.
 
 import { execFile } from "child_process";
+import { OperationFailedError } from "../../common/errors";
 
 export interface ExecResult {
   readonly code: number;
@@ -8,15 +9,16 @@ export interface ExecResult {
   readonly stderr: string;
 }
 
-export class CommandError extends Error {
+/** A host command that exited with a code it should not have (kind command_failed, exit 1). */
+export class CommandError extends OperationFailedError {
   constructor(
     readonly argv: readonly string[],
     readonly result: ExecResult,
   ) {
     super(
       `command failed (exit ${result.code}): ${argv.join(" ")}: ${result.stderr.trim() || result.stdout.trim()}`,
+      "command_failed",
     );
-    this.name = "CommandError";
   }
 }
 

@@ -16,6 +16,7 @@
 // without ipset).
 
 import { existsSync } from "fs";
+import { UnavailableError } from "../../common/errors";
 import { gearAddresses } from "./addresses";
 import type { NodeContext } from "../context";
 import { CommandError, run } from "./exec";
@@ -160,10 +161,9 @@ export function isolationSupport(ctx: NodeContext): Promise<IsolationSupport> {
 }
 
 /** Thrown when the config asks for a backend this host does not offer. */
-export class IsolationUnavailableError extends Error {
+export class IsolationUnavailableError extends UnavailableError {
   constructor(why: string) {
     super(`network isolation unavailable: ${why}`);
-    this.name = "IsolationUnavailableError";
   }
 }
 

@@ -8,6 +8,7 @@
 import { existsSync, promises as fs } from "fs";
 import * as os from "os";
 import * as path from "path";
+import { ValidationError } from "../../common/errors";
 import type { Frontend } from "../cartridge/frontend";
 import { cartridgeStatus } from "../cartridge/control";
 import { installCartridge } from "../cartridge/install";
@@ -18,7 +19,7 @@ import { initAppRepository } from "../deploy/repo";
 import { createGear } from "../gear/lifecycle";
 import { readMarker } from "../gear/marker";
 import type { GearCartridgeState, GearSpec } from "../types";
-import { validateGearSpec, ValidationError } from "../validate";
+import { validateGearSpec } from "../validate";
 
 export const QUICKSTARTS = ["guestbook"] as const;
 export type QuickstartName = (typeof QUICKSTARTS)[number];

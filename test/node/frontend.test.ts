@@ -4,6 +4,7 @@
 // set returns (no retries: the reload waits for nginx's workers to switch; a reload that does not switch
 // times out and is undone), removal, idle page + unidler, CLI, node check.
 
+import { ConflictError, ValidationError } from "../../common/errors";
 import {
   existsSync,
   mkdtempSync,
@@ -16,7 +17,6 @@ import {
 } from "fs";
 import * as http from "http";
 import * as path from "path";
-import { ConflictError } from "../../node/host/accounts";
 import { checkNode } from "../../node/check";
 import { makeContext } from "../../node/context";
 import {
@@ -32,7 +32,6 @@ import { freePort, startPrivateNginx, type PrivateNginx } from "../helpers/priva
 import { startUnidler, type Unidler } from "../../node/frontend/unidler";
 import { createGear, destroyGear } from "../../node/gear/lifecycle";
 import { gearAddresses } from "../../node/host/addresses";
-import { ValidationError } from "../../node/validate";
 import { cli, makeTestNode, newUuid, type TestNode } from "./helpers";
 
 jest.setTimeout(120_000);

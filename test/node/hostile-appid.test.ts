@@ -8,7 +8,7 @@
 
 import { existsSync, readFileSync } from "fs";
 import * as path from "path";
-import { ConflictError } from "../../node/host/accounts";
+import { ConflictError } from "../../common/errors";
 import { installCartridge } from "../../node";
 import { createGear, listGears } from "../../node/gear/lifecycle";
 import { readMarker } from "../../node/gear/marker";

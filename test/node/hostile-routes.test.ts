@@ -7,14 +7,13 @@
 
 import { existsSync, promises as fs } from "fs";
 import type { ChildProcess } from "child_process";
-import { ConflictError } from "../../node/host/accounts";
+import { ConflictError, ValidationError } from "../../common/errors";
 import { checkNode } from "../../node/check";
 import { installCartridge, removeCartridge } from "../../node";
 import { gearFrontendPath, setGearFrontend, type GearFrontendSpec } from "../../node/frontend/operations";
 import { renderGearConf } from "../../node/frontend/render";
 import { loopbackAddress } from "../../node/host/addresses";
 import { spawnInGear } from "../../node/gear/run-in-gear";
-import { ValidationError } from "../../node/validate";
 import { cli } from "./helpers";
 import { httpGet, makeCartridgeNode, waitFor, type CartridgeTestNode } from "./cartridge-helpers";
 

@@ -32,7 +32,7 @@ describe("geartrain cartridge lint", () => {
     ]);
   });
 
-  it("exits 1 and prints every problem of every cartridge", async () => {
+  it("exits 3 and prints every problem of every cartridge", async () => {
     const { code, out } = await run("lint", BROKEN, MINIMAL);
     expect(code).toBe(EXIT.PROBLEMS);
     const manifest = path.join(BROKEN, "metadata/manifest.yml");
@@ -128,7 +128,7 @@ describe("wiring", () => {
     });
     try {
       expect(await main(["cartridge", "lint", MINIMAL])).toBe(0);
-      expect(await main(["cartridge", "lint", BROKEN])).toBe(1);
+      expect(await main(["cartridge", "lint", BROKEN])).toBe(3);
     } finally {
       spy.mockRestore();
     }

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import * as os from "os";
 import * as path from "path";
+import { ValidationError } from "../../../common/errors";
 import { defaultConfig, loadConfig, resolveConfig } from "../../../node/config";
-import { ValidationError } from "../../../node/validate";
 
 test("defaults follow the reference (small 512 MiB + 100 MiB swap, nproc 250) with weight 25", () => {
   const c = defaultConfig();

@@ -1,6 +1,7 @@
 // Frontend spec validation: every value lands in an nginx config file, so nothing nginx could parse as
 // syntax may pass (config injection), and the canonical form is stable.
 
+import { ValidationError } from "../../../common/errors";
 import {
   hostnameProblems,
   validateBackendIp,
@@ -8,7 +9,6 @@ import {
   validateHostname,
   validateRoutePath,
 } from "../../../node/frontend/validate";
-import { ValidationError } from "../../../node/validate";
 
 const UUID = "0123456789abcdef0123456789abcdef";
 const route = (path: string, extra: Record<string, unknown> = {}) => ({

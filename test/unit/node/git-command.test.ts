@@ -1,7 +1,8 @@
 // The SSH forced command's parser: SSH_ORIGINAL_COMMAND → one git service and the gear's own repository,
 // everything else refused (injection, traversal, other repositories, other commands).
 
-import { parseSshCommand, RefusedError, resolveGearRepo, unquoteGitArg } from "../../../node/deploy/command";
+import { RefusedError } from "../../../common/errors";
+import { parseSshCommand, resolveGearRepo, unquoteGitArg } from "../../../node/deploy/command";
 
 const HOME = "/var/lib/geartrain/0123456789abcdef0123456789abcdef";
 const REPO = `${HOME}/git/myapp.git`;

@@ -1,6 +1,7 @@
 // authorized_keys lines of a gear: strict key validation and rendering. Nothing from the input reaches the
 // file unless it is a known type, canonical base64 whose wire format matches, and a name from the pattern.
 
+import { ValidationError } from "../../../common/errors";
 import {
   fingerprint,
   parseAuthorizedKeys,
@@ -11,7 +12,6 @@ import {
   validateKeyName,
   validateKeyParts,
 } from "../../../node/deploy/ssh-keys-model";
-import { ValidationError } from "../../../node/validate";
 
 const UUID = "0123456789abcdef0123456789abcdef";
 const CMD = ["/usr/bin/node", "/opt/geartrain/bin/geartrain", "node", "gear-shell"];

@@ -1,5 +1,6 @@
+import { ValidationError } from "../../../common/errors";
 import { defaultConfig } from "../../../node/config";
-import { validateEnv, validateGearSpec, validateUpdate, ValidationError } from "../../../node/validate";
+import { validateEnv, validateGearSpec, validateUpdate } from "../../../node/validate";
 
 const config = defaultConfig();
 const good = { uuid: "0123456789abcdef0123456789abcdef", uid: 1000, app: "myapp", namespace: "dev" };
