@@ -14,6 +14,7 @@ import {
   propertySchema as schemaOfProperty,
 } from "../common/ajv-errors";
 import { deepFreeze } from "../common/deep-freeze";
+import { EXIT, GeartrainError } from "../common/errors";
 import platformSchema from "./schema/platform.schema.json";
 import { HOST_ROLES, PLATFORM_CONFIG_KEY, SINGLETON_ROLES, type PlatformConfig } from "./schema/platform";
 
@@ -28,7 +29,7 @@ export interface ConfigProblem {
 }
 
 /** Thrown when the stack config is invalid; `problems` lists every problem found, not just the first. */
-export class ConfigError extends Error {
+export class ConfigError extends GeartrainError {
   readonly problems: readonly ConfigProblem[];
 
   constructor(problems: readonly ConfigProblem[]) {
@@ -36,9 +37,13 @@ export class ConfigError extends Error {
     super(
       `Invalid stack config ${PLATFORM_CONFIG_KEY} (${count}):\n` +
         problems.map((p) => `  - ${p.path}: ${p.message}`).join("\n"),
+      { kind: "invalid_config", exitCode: EXIT.INVALID, httpStatus: 400 },
     );
-    this.name = "ConfigError";
     this.problems = problems;
+  }
+
+  override details(): Record<string, unknown> {
+    return { problems: this.problems };
   }
 }
 

@@ -1,6 +1,7 @@
 // The UserData component: cloud-init user data as a Pulumi output. Rendering lives in ./render.ts; this
 // class only resolves the inputs and attributes errors to itself.
 import * as pulumi from "@pulumi/pulumi";
+import { attributeErrors } from "../resource-error";
 import type { UserDataArgs } from "./args";
 import { checkEncoding, renderUserData, sha256Hex } from "./render";
 
@@ -23,14 +24,11 @@ export class UserData extends pulumi.ComponentResource {
     // Fail fast on a conflict visible now; with Output inputs, the same check runs in the apply below.
     const plain = (value: unknown): value is boolean | undefined =>
       value === undefined || typeof value === "boolean";
-    if (plain(args.gzip) && plain(args.base64Encode)) checkEncoding(args.gzip, args.base64Encode);
-    this.rendered = pulumi.output(args).apply((resolved) => {
-      try {
-        return renderUserData(resolved);
-      } catch (err) {
-        throw new pulumi.ResourceError((err as Error).message, this);
-      }
-    });
+    const { gzip, base64Encode } = args;
+    if (plain(gzip) && plain(base64Encode)) attributeErrors(this, () => checkEncoding(gzip, base64Encode));
+    this.rendered = pulumi
+      .output(args)
+      .apply((resolved) => attributeErrors(this, () => renderUserData(resolved)));
     this.sha256 = this.rendered.apply(sha256Hex);
     this.registerOutputs({ rendered: this.rendered, sha256: this.sha256 });
   }

@@ -2,6 +2,7 @@
 // Every other component asks a Host for commands; nothing else touches @pulumi/command.
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
+import { attributeErrors } from "../resource-error";
 import { DEFAULTS, HostArgs, HostCommandArgs, HostConnection, HostFacts, HostFileArgs } from "./args";
 import {
   childName,
@@ -34,8 +35,10 @@ export class Host extends pulumi.ComponentResource {
 
   constructor(name: string, args: HostArgs, opts?: pulumi.ComponentResourceOptions) {
     super("geartrain:host:Host", name, {}, opts);
-    validateHostName(name);
-    validateConnection(name, args.connection, args.privateKey !== undefined);
+    attributeErrors(this, () => {
+      validateHostName(name);
+      validateConnection(name, args.connection, args.privateKey !== undefined);
+    });
     this.hostName = name;
     this.connection = args.connection;
 
@@ -69,7 +72,7 @@ export class Host extends pulumi.ComponentResource {
 
     const facts = this.command("facts", { create: FACTS_SCRIPT });
     this.connectionType = pulumi.output(args.connection.type);
-    this.facts = facts.stdout.apply(parseFacts);
+    this.facts = facts.stdout.apply((stdout) => attributeErrors(this, () => parseFacts(stdout)));
     this.registerOutputs({ connectionType: this.connectionType, facts: this.facts });
   }
 
@@ -78,7 +81,7 @@ export class Host extends pulumi.ComponentResource {
    * with `set -euo pipefail`; values go in `environment`, never into the script text.
    */
   public command(role: string, args: HostCommandArgs, opts?: pulumi.CustomResourceOptions): HostCommand {
-    const name = childName(this.hostName, role);
+    const name = attributeErrors(this, () => childName(this.hostName, role));
     const common = {
       create: pulumi.output(args.create).apply(strictScript),
       update: args.update === undefined ? undefined : pulumi.output(args.update).apply(strictScript),
@@ -106,7 +109,7 @@ export class Host extends pulumi.ComponentResource {
 
   /** Writes a file atomically with its mode and owner; removes it when the resource is deleted. */
   public file(role: string, file: HostFileArgs, opts?: pulumi.CustomResourceOptions): HostCommand {
-    validateFile(file);
+    attributeErrors(this, () => validateFile(file));
     const content = file.secret ? pulumi.secret(file.content) : pulumi.output(file.content);
     return this.command(
       role,

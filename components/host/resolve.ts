@@ -1,5 +1,7 @@
-// Pure helpers of the Host component: validation, child names and the scripts it runs.
+// Pure helpers of the Host component: validation, child names and the scripts it runs. No Pulumi import:
+// argument errors are ValidationErrors naming the field, which the component rethrows as ResourceErrors.
 import * as crypto from "crypto";
+import { ValidationError } from "../../common/errors";
 import { DEFAULTS, HostConnection, HostFacts, HostFileArgs } from "./args";
 
 const HOST_NAME = /^[a-z][a-z0-9-]{0,62}$/;
@@ -10,41 +12,51 @@ const OWNER = /^[a-z_][a-z0-9_-]*(:[a-z_][a-z0-9_-]*)?$/;
 
 /** Every child of a component is `${parent}-${role}`, so names stay unique and stable in the tree. */
 export function childName(parent: string, role: string): string {
-  if (!ROLE.test(role)) throw new Error(`child role '${role}' must match ${ROLE}`);
+  if (!ROLE.test(role)) throw new ValidationError("role", `child role '${role}' must match ${ROLE}`);
   return `${parent}-${role}`;
 }
 
 export function validateHostName(name: string): void {
   if (!HOST_NAME.test(name)) {
-    throw new Error(`host name '${name}' must match ${HOST_NAME} (lowercase letters, digits and '-')`);
+    throw new ValidationError(
+      "name",
+      `host name '${name}' must match ${HOST_NAME} (lowercase letters, digits and '-')`,
+    );
   }
 }
 
 export function validateConnection(name: string, connection: HostConnection, hasPrivateKey: boolean): void {
   if (connection.type === "local") return;
   if (!hasPrivateKey) {
-    throw new Error(
+    throw new ValidationError(
+      "privateKey",
       `host '${name}': an ssh connection needs a private key: set it with \`pulumi config set --secret geartrain:sshPrivateKey < key\``,
     );
   }
   const port = connection.port ?? DEFAULTS.sshPort;
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new Error(`host '${name}': ssh port (connection.port) must be an integer in 1..65535, got ${port}`);
+    throw new ValidationError(
+      "connection.port",
+      `host '${name}': ssh port (connection.port) must be an integer in 1..65535, got ${port}`,
+    );
   }
 }
 
 export function validateFile(file: HostFileArgs): void {
   if (!ABSOLUTE_PATH.test(file.path)) {
-    throw new Error(`file path '${file.path}' must be absolute and contain only [A-Za-z0-9._/@+-]`);
+    throw new ValidationError(
+      "path",
+      `file path '${file.path}' must be absolute and contain only [A-Za-z0-9._/@+-]`,
+    );
   }
   // `..` would let a path that looks like /etc/geartrain/... write anywhere
   if (file.path.split("/").includes("..")) {
-    throw new Error(`file path '${file.path}' must be absolute with no '..' segment`);
+    throw new ValidationError("path", `file path '${file.path}' must be absolute with no '..' segment`);
   }
   if (file.mode !== undefined && !MODE.test(file.mode))
-    throw new Error(`file mode '${file.mode}' is not octal`);
+    throw new ValidationError("mode", `file mode '${file.mode}' is not octal`);
   if (file.owner !== undefined && !OWNER.test(file.owner)) {
-    throw new Error(`file owner '${file.owner}' must look like user or user:group`);
+    throw new ValidationError("owner", `file owner '${file.owner}' must look like user or user:group`);
   }
 }
 

@@ -1,6 +1,7 @@
 // Error messages for failed commands. What they show of the command's output follows `logging`:
 // a stream that must not be logged is not put into the error either (errors are displayed too).
 
+import { OperationFailedError } from "../../common/errors";
 import { Logging } from "./schema";
 import { logsStderr, logsStdout } from "./logging";
 
@@ -31,15 +32,14 @@ export function describeExit(exit: Exit): string {
   return exit.signal ? `signal ${exit.signal}` : "no exit status (connection lost?)";
 }
 
-export class CommandFailedError extends Error {
+export class CommandFailedError extends OperationFailedError {
   constructor(
     message: string,
     readonly exit: Exit,
     readonly stdout: string,
     readonly stderr: string,
   ) {
-    super(message);
-    this.name = "CommandFailedError";
+    super(message, "command_failed");
   }
 }
 

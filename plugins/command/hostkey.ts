@@ -1,6 +1,7 @@
 // Host key pinning: parsing `connection.hostKey` and comparing it with the key the server presents.
 
 import { createHash } from "crypto";
+import { RefusedError } from "../../common/errors";
 
 export interface PinnedHostKey {
   /** Key type as written in the key blob, e.g. "ssh-ed25519". */
@@ -87,7 +88,8 @@ export function hostKeyAlgorithms(type: string): string[] | undefined {
   }
 }
 
-export class HostKeyMismatchError extends Error {
+/** The server presented another key than the pinned one: refused, never retried. */
+export class HostKeyMismatchError extends RefusedError {
   constructor(
     readonly target: string,
     expected: PinnedHostKey,
@@ -98,7 +100,6 @@ export class HostKeyMismatchError extends Error {
         `but the server presented ${describeKey(presented)}. If the host was rebuilt on purpose, update ` +
         `connection.hostKey; otherwise something is intercepting the connection.`,
     );
-    this.name = "HostKeyMismatchError";
   }
 }
 

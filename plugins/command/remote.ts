@@ -3,6 +3,7 @@
 // command with its environment exported in front of it.
 
 import { Client, ClientChannel, ConnectConfig } from "ssh2";
+import { UnavailableError } from "../../common/errors";
 import { remoteCommandString } from "./env";
 import { commandFailed, Exit } from "./errors";
 import { HostKeyMismatchError, hostKeyAlgorithms, hostKeyMatches, parseHostKey } from "./hostkey";
@@ -67,12 +68,7 @@ export function describeTarget(spec: ConnectionSpec): string {
 }
 
 /** A dial failure worth another attempt (refused, unreachable, timed out, dropped handshake). */
-export class RetryableDialError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "RetryableDialError";
-  }
-}
+export class RetryableDialError extends UnavailableError {}
 
 /** Delay before dial attempt `attempt + 1`: 0.5 s, 1 s, 2 s, 4 s, then 5 s. */
 export function retryDelayMs(attempt: number): number {

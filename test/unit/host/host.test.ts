@@ -1,4 +1,5 @@
 // The Host component under mocks: which children it registers, how they are named and wired.
+import * as pulumi from "@pulumi/pulumi";
 import { recordResources, valueOf } from "../../helpers/pulumi-mocks";
 
 const FACTS = '{"kernel":"Linux 6.1","os":"debian 12","cgroup":"v2","selinux":"enforcing"}';
@@ -108,6 +109,25 @@ describe("Host", () => {
     const children = resources.filter((r) => r.type !== "geartrain:host:Host");
     expect(children.length).toBeGreaterThan(0);
     for (const child of children) expect(child.name.startsWith("local3-")).toBe(true);
+  });
+
+  it("reports bad arguments as ResourceErrors of the host (no stack trace), naming the field", () => {
+    const thrown = (f: () => unknown): unknown => {
+      try {
+        f();
+      } catch (e) {
+        return e;
+      }
+      throw new Error("expected a throw");
+    };
+    const bad = thrown(() => new host.Host("Bad_Name", { connection: { type: "local" } }));
+    expect(pulumi.ResourceError.isInstance(bad)).toBe(true);
+    expect((bad as Error).message).toMatch(/^invalid name: host name 'Bad_Name' must match/);
+    const local = new host.Host("local4", { connection: { type: "local" } });
+    const file = thrown(() => local.file("x", { path: "relative", content: "" }));
+    expect(pulumi.ResourceError.isInstance(file)).toBe(true);
+    expect((file as pulumi.ResourceError).resource).toBe(local);
+    expect((file as Error).message).toMatch(/^invalid path: /);
   });
 
   it("refuses an ssh host without a private key", () => {

@@ -1,3 +1,4 @@
+import { ValidationError } from "../../../common/errors";
 import {
   childName,
   fileEnvironment,
@@ -63,6 +64,35 @@ describe("host validation", () => {
     [{ path: "/etc/x", content: "", owner: "root;id" }, /user:group/],
   ])("rejects file %j", (file, message) => {
     expect(() => validateFile(file)).toThrow(message);
+  });
+});
+
+describe("host argument errors", () => {
+  // field-naming ValidationErrors from the pure module (the component turns them into ResourceErrors)
+  it.each([
+    ["name", () => validateHostName("Node1")],
+    ["privateKey", () => validateConnection("n1", { type: "ssh", address: "h", hostKey: "k" }, false)],
+    [
+      "connection.port",
+      () => validateConnection("n1", { type: "ssh", address: "h", hostKey: "k", port: 0 }, true),
+    ],
+    ["path", () => validateFile({ path: "rel", content: "" })],
+    ["mode", () => validateFile({ path: "/etc/x", content: "", mode: "9" })],
+    ["owner", () => validateFile({ path: "/etc/x", content: "", owner: "a b" })],
+    ["role", () => childName("node1", "Bad Role")],
+  ])("%s", (field, call) => {
+    let thrown: unknown;
+    try {
+      call();
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(ValidationError);
+    expect(thrown).toMatchObject({
+      field,
+      kind: "invalid",
+      message: expect.stringMatching(`^invalid ${field}: `),
+    });
   });
 });
 
