@@ -37,6 +37,7 @@ export { failFor, type FailIo, type FailOptions } from "../common/cli-fail";
 export { CartridgeError } from "../cartridges/manifest";
 export { CommandError } from "./host/exec";
 export { IsolationUnavailableError } from "./host/netfilter";
+export { UnsafeGearPathError } from "./host/gear-fs";
 export { GearNotFoundError } from "./gear/marker";
 export { CartridgeNotFoundError } from "./cartridge/repository";
 export { HookError } from "./cartridge/hooks";

@@ -25,15 +25,15 @@
 
 import { constants, promises as fs, type Stats } from "fs";
 import * as path from "path";
+import { RefusedError } from "../../common/errors";
 
 /** root refused to act on a gear path (it is a link, a FIFO, too big, owned by someone else, …). */
-export class UnsafeGearPathError extends Error {
+export class UnsafeGearPathError extends RefusedError {
   constructor(
     readonly path: string,
     readonly reason: string,
   ) {
     super(`refusing ${path}: ${reason}`);
-    this.name = "UnsafeGearPathError";
   }
 }
 
