@@ -4,7 +4,7 @@
 import * as path from "path";
 import { OperationFailedError } from "../../common/errors";
 import type { NodeContext } from "../context";
-import { runInGear, type RunResult } from "../gear/run-in-gear";
+import { gearProcessEnv, PERL, runInGear, type RunResult } from "../gear/run-in-gear";
 import type { GearRef } from "../gear/ref";
 import { ENV_NAME_PATTERN } from "../../common/env-names";
 import { readEnvDirSafe } from "../host/gear-fs";
@@ -129,7 +129,71 @@ for (const f of files) {
 process.exit(failed ? 1 : 0);
 `;
 
-/** Render the given templates (paths relative to the cartridge dir) as the gear. */
+/**
+ * The writer of templates the node rendered itself (simple ones, see renderHere), run as the gear with perl
+ * (constant program; each template path and its rendered text arrive as a pair of argv elements): the same
+ * checks, temp file, mode, rename and removal of the .hbs as RENDER.
+ */
+const WRITE = String.raw`
+use strict; use warnings; use Fcntl qw(O_WRONLY O_CREAT O_EXCL);
+my $failed = 0;
+while (@ARGV >= 2) {
+  my ($f, $out) = splice(@ARGV, 0, 2);
+  eval {
+    die "bad template path\n" if $f !~ /\.hbs\z/ || $f =~ m{\A/} || grep { $_ eq '..' } split m{/}, $f;
+    my @st = lstat($f) or die "$!\n";
+    die "not a regular file\n" unless -f _;
+    my $dest = substr($f, 0, -4);
+    my $tmp = "$dest.gt-tmp";
+    unlink($tmp);
+    sysopen(my $fh, $tmp, O_WRONLY | O_CREAT | O_EXCL, $st[2] & 0777) or die "$!\n";
+    print $fh $out or die "$!\n";
+    close($fh) or die "$!\n";
+    rename($tmp, $dest) or die "$!\n";
+    unlink($f) or die "$!\n";
+    1;
+  } or do { print STDERR "$f: $@"; $failed++ };
+}
+exit($failed ? 1 : 0);
+`;
+
+/** The text a template of the cartridge was copied from (the node's repository copy); null: unknown. */
+export type TemplateSource = (rel: string) => Promise<string | null>;
+
+/** Rendered texts above this go through the gear's renderer (argv limits). */
+const MAX_RENDERED_CHARS = 256 * 1024;
+
+/**
+ * Render here what is plain variable substitution (simple-templates.ts: Handlebars' parser decides, nothing
+ * is compiled or run), with exactly the env the gear's renderer would see: [path, text] pairs, or null
+ * when one template is not simple or its repository text is unknown (then the gear renders them all).
+ */
+async function renderHere(
+  ctx: NodeContext,
+  g: GearRef,
+  records: readonly Pick<CartridgeRecord, "dir" | "shortName">[],
+  self: string,
+  files: readonly string[],
+  source: TemplateSource,
+): Promise<[string, string][] | null> {
+  const { renderSimple, simpleTemplate } = await import("./simple-templates");
+  const parsed: [string, NonNullable<ReturnType<typeof simpleTemplate>>][] = [];
+  for (const f of files) {
+    const text = await source(f);
+    const t = text === null ? null : simpleTemplate(text);
+    if (!t) return null;
+    parsed.push([f, t]);
+  }
+  const env = await gearProcessEnv(ctx, g.uuid, await gearHookEnv(ctx, g, records, self));
+  const out = parsed.map(([f, t]): [string, string] => [f, renderSimple(t, env)]);
+  return out.reduce((n, [, text]) => n + text.length, 0) > MAX_RENDERED_CHARS ? null : out;
+}
+
+/**
+ * Render the given templates (paths relative to the cartridge dir) as the gear. With their repository
+ * `source`, simple templates are rendered by the node and only written by the gear (a perl start instead
+ * of a Node.js one with Handlebars: most of an install's template pass); any other goes through RENDER.
+ */
 export async function renderTemplates(
   ctx: NodeContext,
   g: GearRef,
@@ -137,10 +201,14 @@ export async function renderTemplates(
   self: string,
   files: readonly string[],
   label: string,
+  source?: TemplateSource,
 ): Promise<void> {
   if (files.length === 0) return;
+  const rendered = source ? await renderHere(ctx, g, records, self, files, source) : null;
   await runHookOk(ctx, g, records, self, {
-    argv: [process.execPath, "-e", RENDER, require.resolve("handlebars"), ...files],
+    argv: rendered
+      ? [PERL, "-e", WRITE, ...rendered.flat()]
+      : [process.execPath, "-e", RENDER, require.resolve("handlebars"), ...files],
     label,
     timeoutMs: 60_000,
   });

@@ -112,8 +112,19 @@ function renderPass(pass: 1 | 2): StepFn {
   return async (r) => {
     const files = await listFilesNoFollow(r.cartPath, ["usr", "template", "template.git"]);
     const todo = templatePass(files, pass, r.src.managedFiles.processed_templates, r.dir);
-    await renderTemplates(r.ctx, r.g, records(r), r.dir, todo, `templates (pass ${pass})`);
+    await renderTemplates(r.ctx, r.g, records(r), r.dir, todo, `templates (pass ${pass})`, (rel) =>
+      repositoryText(r.src, r.version, rel),
+    );
   };
+}
+
+/** The repository file the copy of `rel` came from (as copyCartridge: versions/<V>/ replaces the generic). */
+async function repositoryText(src: LoadedCartridge, version: string, rel: string): Promise<string | null> {
+  for (const p of [path.join(src.dir, "versions", version, rel), path.join(src.dir, rel)]) {
+    const text = await readText(p);
+    if (text !== null) return text;
+  }
+  return null;
 }
 
 /** Every step of installPlan(), in one table: the plan is data, this performs it. */

@@ -110,30 +110,40 @@ export async function addToRepository(
   });
 }
 
-/** Every cartridge in the repository (invalid entries are reported, not thrown). */
-export async function listRepository(
+/**
+ * Load the repository's cartridges (invalid entries are reported, not thrown); only the `<vendor>-<Name>`
+ * directories `wanted` accepts (addToRepository names each from its manifest).
+ */
+async function loadRepository(
   config: NodeConfig,
-): Promise<{ cartridges: RepositoryEntry[]; problems: string[] }> {
+  wanted: (vendor: string, name: string) => boolean = () => true,
+): Promise<{ loaded: LoadedCartridge[]; problems: string[] }> {
   const root = repositoryRoot(config);
-  const cartridges: RepositoryEntry[] = [];
+  const loaded: LoadedCartridge[] = [];
   const problems: string[] = [];
   for (const vn of (await fs.readdir(root).catch(() => [] as string[])).sort()) {
     const i = vn.indexOf("-");
-    if (i <= 0 || !VENDOR_PATTERN.test(vn.slice(0, i))) continue;
+    if (i <= 0 || !VENDOR_PATTERN.test(vn.slice(0, i)) || !wanted(vn.slice(0, i), vn.slice(i + 1))) continue;
     for (const ver of (await fs.readdir(path.join(root, vn)).catch(() => [] as string[])).sort(
       compareVersions,
     )) {
       if (!VERSION_PATTERN.test(ver)) continue;
       try {
-        cartridges.push(
-          entryOf(await loadCartridge(path.join(root, vn, ver), { envPrefix: config.envPrefix })),
-        );
+        loaded.push(await loadCartridge(path.join(root, vn, ver), { envPrefix: config.envPrefix }));
       } catch (e) {
         problems.push(e instanceof CartridgeError ? e.message : `${vn}/${ver}: ${(e as Error).message}`);
       }
     }
   }
-  return { cartridges, problems };
+  return { loaded, problems };
+}
+
+/** Every cartridge in the repository (invalid entries are reported, not thrown). */
+export async function listRepository(
+  config: NodeConfig,
+): Promise<{ cartridges: RepositoryEntry[]; problems: string[] }> {
+  const { loaded, problems } = await loadRepository(config);
+  return { cartridges: loaded.map(entryOf), problems };
 }
 
 export interface CartridgeRequest {
@@ -169,12 +179,18 @@ export async function resolveCartridge(
   config: NodeConfig,
   req: CartridgeRequest,
 ): Promise<{ cartridge: LoadedCartridge; version: string }> {
-  const { cartridges } = await listRepository(config);
-  const candidates = cartridges
+  // only the directories of that Name are loaded (each load reads and checks a whole cartridge)
+  const { loaded } = await loadRepository(
+    config,
+    (vendor, name) => name === req.name && (!req.vendor || vendor === req.vendor),
+  );
+  const candidates = loaded
+    .map((cartridge) => ({ ...entryOf(cartridge), cartridge }))
     .filter((c) => c.name === req.name && (!req.vendor || c.vendor === req.vendor))
     .filter((c) => !req.cartridgeVersion || c.cartridgeVersion === req.cartridgeVersion)
     .filter((c) => !req.version || c.versions.includes(req.version));
   if (candidates.length === 0) {
+    const { cartridges } = await listRepository(config);
     const have = cartridges.map((c) => `${c.vendor}-${c.name} ${c.cartridgeVersion}`).join(", ") || "none";
     throw new CartridgeNotFoundError(
       `no cartridge ${req.vendor ? `${req.vendor}-` : ""}${req.name}${req.version ? ` for version ${req.version}` : ""}${
@@ -189,7 +205,7 @@ export async function resolveCartridge(
       `${req.name} is offered by ${vendors.join(", ")}: name one with --vendor`,
     );
   candidates.sort((a, b) => compareVersions(b.cartridgeVersion, a.cartridgeVersion));
-  const cartridge = await loadCartridge(candidates[0].path, { envPrefix: config.envPrefix });
+  const { cartridge } = candidates[0];
   const manifest: Manifest = cartridge.manifest;
   return { cartridge, version: req.version ?? manifest.Version };
 }

@@ -147,6 +147,11 @@ test("runInGear: gear uid/gid only, umask 077, gear env, inside every cgroup, cw
   for (const c of ["cpu", "cpuacct", "memory", "pids", "freezer"]) {
     expect(r.stdout).toMatch(new RegExp(`^\\d+:${c}:/gt-test-life-${uuid}$`, "m"));
   }
+  // real, effective, saved and filesystem ids are all the gear's (no way back to root), one group
+  const ids = await runInGear(node.ctx, uuid, ["grep", "-E", "^(Uid|Gid|Groups):", "/proc/self/status"]);
+  expect(ids.stdout.replace(/[ \t]+\n/g, "\n")).toBe(
+    `Uid:\t${uid}\t${uid}\t${uid}\t${uid}\nGid:\t${uid}\t${uid}\t${uid}\t${uid}\nGroups:\t${uid}\n`,
+  );
   // a file created by the gear is private (umask 077)
   await runInGear(node.ctx, uuid, ["touch", "app-root/data/f"]);
   expect(modeOwner(path.join(node.config.gearBaseDir, uuid, "app-root/data/f"))).toBe(`0600 ${uid}:${uid}`);
