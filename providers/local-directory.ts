@@ -1,6 +1,7 @@
 // LocalDirectory: a directory on the machine running `pulumi up`, with mode and owner, whose
 // `read` reports what is really on disk so `pulumi refresh`/`preview --refresh` show drift.
 // The dev stack uses it for Geartrain's state root; remote hosts use Host commands instead.
+import * as fs from "fs/promises";
 import * as pulumi from "@pulumi/pulumi";
 
 export interface LocalDirectoryInputs {
@@ -36,8 +37,15 @@ export function checkLocalDirectory(news: LocalDirectoryInputs): pulumi.dynamic.
   return failures;
 }
 
-/** The provider's methods load `fs` lazily: the closure Pulumi serializes stays small. */
-const provider: pulumi.dynamic.ResourceProvider<LocalDirectoryInputs, LocalDirectoryOutputs> = {
+/**
+ * Serialized into the state of every LocalDirectory (`__provider`, docs/performance.md "Dynamic resources
+ * in the state"): only these methods and `checkLocalDirectory` go in by value; `fs/promises` and
+ * `pulumi.log` are modules, serialized as `require(...)`.
+ */
+export const localDirectoryProvider: pulumi.dynamic.ResourceProvider<
+  LocalDirectoryInputs,
+  LocalDirectoryOutputs
+> = {
   async check(_olds, news) {
     return { inputs: news, failures: checkLocalDirectory(news) };
   },
@@ -52,7 +60,6 @@ const provider: pulumi.dynamic.ResourceProvider<LocalDirectoryInputs, LocalDirec
   },
 
   async create(inputs) {
-    const fs = await import("fs/promises");
     await fs.mkdir(inputs.path, { recursive: true });
     await fs.chmod(inputs.path, parseInt(inputs.mode, 8));
     await fs.chown(inputs.path, inputs.uid, inputs.gid);
@@ -60,7 +67,6 @@ const provider: pulumi.dynamic.ResourceProvider<LocalDirectoryInputs, LocalDirec
   },
 
   async read(id, props) {
-    const fs = await import("fs/promises");
     try {
       const stat = await fs.stat(id);
       if (!stat.isDirectory()) return { id: "", props: {} as LocalDirectoryOutputs };
@@ -79,14 +85,12 @@ const provider: pulumi.dynamic.ResourceProvider<LocalDirectoryInputs, LocalDirec
   },
 
   async update(_id, _olds, news) {
-    const fs = await import("fs/promises");
     await fs.chmod(news.path, parseInt(news.mode, 8));
     await fs.chown(news.path, news.uid, news.gid);
     return { outs: news };
   },
 
   async delete(id) {
-    const fs = await import("fs/promises");
     // Only an empty directory is removed: Geartrain never deletes data it did not create.
     await fs.rmdir(id).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== "ENOENT" && err.code !== "ENOTEMPTY") throw err;
@@ -109,6 +113,6 @@ export class LocalDirectory extends pulumi.dynamic.Resource {
   public readonly gid!: pulumi.Output<number>;
 
   constructor(name: string, args: LocalDirectoryArgs, opts?: pulumi.CustomResourceOptions) {
-    super(provider, name, { uid: 0, gid: 0, ...args }, opts, "geartrain", "LocalDirectory");
+    super(localDirectoryProvider, name, { uid: 0, gid: 0, ...args }, opts, "geartrain", "LocalDirectory");
   }
 }
