@@ -16,6 +16,9 @@ type Callback = grpc.sendUnaryData<unknown>;
 /** As large as the engine sends (whole stacks go to AnalyzeStack). */
 const MAX_MESSAGE = 400 * 1024 * 1024;
 
+/** How long calls in flight may take to finish when the proxy closes. */
+const CLOSE_GRACE_MS = 2000;
+
 function toStackConfiguration(req: analyzerProto.AnalyzerStackConfigureRequest): StackConfiguration {
   const config: Record<string, string> = {};
   req.getConfigMap().forEach((value, key) => {
@@ -97,11 +100,16 @@ export class PolicyProxy {
     this.attached.reject(err);
   }
 
-  close(): void {
+  /** Stops serving; calls still waiting for the pack get `reason` before the connection goes. */
+  close(reason = "the policy pack has exited"): void {
     this.configured.resolve(undefined);
-    this.attached.reject(new Error("the policy pack has exited"));
-    this.client?.close();
-    this.server.forceShutdown();
+    this.attached.reject(new Error(reason));
+    const force = setTimeout(() => this.server.forceShutdown(), CLOSE_GRACE_MS);
+    force.unref();
+    this.server.tryShutdown(() => {
+      clearTimeout(force);
+      this.client?.close();
+    });
   }
 
   private handlers(): grpc.UntypedServiceImplementation {

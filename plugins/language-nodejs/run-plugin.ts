@@ -103,7 +103,8 @@ class PluginRun {
       spawnError = err;
     });
     child.on("close", (code, signal) => {
-      this.proxy?.close();
+      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      this.proxy?.close(`the policy pack ${how} before it printed its port (its output is above)`);
       if (this.cancelled) return;
       if (spawnError) {
         fail(

@@ -76,6 +76,19 @@ describe("plugins run by the language host (RunPlugin)", () => {
     expect(preview.stdout).toMatch(/\[advisory\]\s+forbidden-commands\s+\(command:local:Command: wipe\)/);
   });
 
+  it("a policy pack without its dependencies fails the preview, saying what to run", () => {
+    const bare = path.join(sandbox.dir, "bare-pack");
+    fs.mkdirSync(bare);
+    for (const file of ["PulumiPolicy.yaml", "package.json", "index.js"]) {
+      fs.copyFileSync(path.join(pack, file), path.join(bare, file));
+    }
+    const preview = sandbox.run(["preview", "--policy-pack", bare]);
+    expect(preview.code).not.toBe(0);
+    expect(preview.stdout + preview.stderr).toContain(
+      `could not find @pulumi/pulumi/cmd/run-policy-pack from ${bare}: run \`npm install\` there first`,
+    );
+  });
+
   it("a resource provider run from its Node.js source creates its resource", () => {
     sandbox.ok(["up", "--yes", "--skip-preview"]);
     const message = sandbox.ok(["stack", "output", "message"]).stdout.trim();
