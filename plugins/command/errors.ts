@@ -2,8 +2,7 @@
 // a stream that must not be logged is not put into the error either (errors are displayed too).
 
 import { OperationFailedError } from "../../common/errors";
-import { Logging } from "./schema";
-import { logsStderr, logsStdout } from "./logging";
+import { OutputVisibility } from "./logging";
 
 const TAIL_LINES = 20;
 const TAIL_CHARS = 4000;
@@ -52,16 +51,16 @@ export function commandFailed(
   exit: Exit,
   stdout: string,
   stderr: string,
-  logging: Logging,
+  shown: OutputVisibility,
 ): CommandFailedError {
   const parts = [`${what} failed with ${describeExit(exit)}`];
-  if (logging === "none") {
-    parts.push('(its output is not shown because logging is "none")');
+  if (shown.hiddenBecause) {
+    parts.push(`(its output is not shown because ${shown.hiddenBecause})`);
   } else {
-    if (logsStderr(logging) && stderr.trim() !== "") {
+    if (shown.stderr && stderr.trim() !== "") {
       parts.push("stderr:\n" + tail(stderr));
     }
-    if (logsStdout(logging) && stdout.trim() !== "" && (stderr.trim() === "" || !logsStderr(logging))) {
+    if (shown.stdout && stdout.trim() !== "" && (stderr.trim() === "" || !shown.stderr)) {
       parts.push("stdout:\n" + tail(stdout));
     }
   }

@@ -4,8 +4,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { commandFailed } from "./errors";
-import { LogSink, StreamCollector, logsStderr, logsStdout, trimTrailingNewline } from "./logging";
-import { Logging } from "./schema";
+import { LogSink, OutputVisibility, StreamCollector, trimTrailingNewline } from "./logging";
 
 export interface LocalRunSpec {
   /** The step, for messages: "create", "update", "delete", "run". */
@@ -16,7 +15,8 @@ export interface LocalRunSpec {
   /** Added to (and overriding) the provider's own environment. */
   environment: Record<string, string>;
   stdin?: string;
-  logging: Logging;
+  /** What of the output may be logged and quoted in an error (outputVisibility). */
+  shown: OutputVisibility;
   urn: string;
   sink: LogSink;
   signal?: AbortSignal;
@@ -46,8 +46,8 @@ function resolveDir(dir: string | undefined): string {
 
 /**
  * Runs `interpreter... command` (by default `/bin/sh -c command`) without any further shell,
- * streams output lines to the sink as `logging` allows, and resolves with the trimmed output.
- * Rejects with the exit status (and the output that `logging` allows) when it does not exit 0.
+ * streams output lines to the sink as `shown` allows, and resolves with the trimmed output.
+ * Rejects with the exit status (and the output that `shown` allows) when it does not exit 0.
  */
 export function runLocal(spec: LocalRunSpec): Promise<CommandOutput> {
   if (spec.interpreter.length === 0 || spec.interpreter[0] === "") {
@@ -60,8 +60,8 @@ export function runLocal(spec: LocalRunSpec): Promise<CommandOutput> {
     return Promise.reject(e);
   }
   const [program, ...args] = spec.interpreter;
-  const out = new StreamCollector(spec.sink, spec.urn, logsStdout(spec.logging));
-  const err = new StreamCollector(spec.sink, spec.urn, logsStderr(spec.logging));
+  const out = new StreamCollector(spec.sink, spec.urn, spec.shown.stdout);
+  const err = new StreamCollector(spec.sink, spec.urn, spec.shown.stderr);
 
   return new Promise<CommandOutput>((resolve, reject) => {
     // Own process group, so that cancelling kills the whole tree, not just the interpreter.
@@ -121,7 +121,7 @@ export function runLocal(spec: LocalRunSpec): Promise<CommandOutput> {
             exit ?? { code: null, signal: null },
             stdout,
             stderr,
-            spec.logging,
+            spec.shown,
           ),
         );
       }

@@ -27,6 +27,25 @@ export function logsStderr(logging: Logging): boolean {
   return logging === "stderr" || logging === "stdoutAndStderr";
 }
 
+/** Which output streams of a run may be logged and quoted in an error message. */
+export interface OutputVisibility {
+  readonly stdout: boolean;
+  readonly stderr: boolean;
+  /** Why nothing is shown, for error messages; set when neither stream is. */
+  readonly hiddenBecause?: string;
+}
+
+/** `logging` decides, unless the command was given a secret: then nothing is shown (secrecy.ts). */
+export function outputVisibility(logging: Logging, seesSecret: boolean): OutputVisibility {
+  if (seesSecret) {
+    return { stdout: false, stderr: false, hiddenBecause: "the command was given a secret" };
+  }
+  if (logging === "none") {
+    return { stdout: false, stderr: false, hiddenBecause: 'logging is "none"' };
+  }
+  return { stdout: logsStdout(logging), stderr: logsStderr(logging) };
+}
+
 /**
  * Collects one output stream of a command and forwards complete lines to the sink when `enabled`.
  * The collected text is returned whatever `enabled` says.

@@ -15,8 +15,9 @@ import { diffResource } from "./diff";
 import { previousOutputEnv } from "./env";
 import { CommandOutput, runLocal } from "./local";
 import { operationContext } from "./context";
-import { LogSink, stderrSink } from "./logging";
+import { LogSink, outputVisibility, stderrSink } from "./logging";
 import { DialOptions, execRemote, resolveConnection, withSsh } from "./remote";
+import { commandSeesSecret, markProduced, PreviousOutput } from "./secrecy";
 import {
   DEFAULT_INTERPRETER,
   DEFAULT_LOGGING,
@@ -87,13 +88,19 @@ function stringList(v: unknown): string[] | undefined {
     : undefined;
 }
 
+/** A command resource's outputs: every input echoed, plus what the step produced. */
+function commandOutputs(inputs: WireMap, out: StepOutput): WireMap {
+  const { secret, ...produced } = out;
+  return markProduced(dropUndefined({ ...inputs, ...produced }), secret);
+}
+
 function failuresError(what: string, failures: CheckFailure[]): Error {
   return new Error(`invalid inputs for ${what}:\n` + failures.map((f) => `  - ${f.reason}`).join("\n"));
 }
 
-interface Previous {
-  stdout?: unknown;
-  stderr?: unknown;
+/** What a step produced, and whether a secret reached the command (its output is then secret). */
+interface StepOutput extends CommandOutput {
+  secret: boolean;
 }
 
 export class CommandProvider implements provider.Provider {
@@ -135,14 +142,16 @@ export class CommandProvider implements provider.Provider {
       const command = nonEmpty(plainMap(inputs)["create"]);
       const out = command
         ? await this.runStep(token, "create", urn, inputs, command, undefined, signal)
-        : { stdout: "", stderr: "" };
-      return { id, outs: dropUndefined({ ...inputs, ...out }) };
+        : { stdout: "", stderr: "", secret: false };
+      return { id, outs: commandOutputs(inputs, out) };
     });
   }
 
   async read(id: string, _urn: string, props?: WireMap): Promise<provider.ReadResult> {
-    // Commands have no live state to read back (as upstream): refresh keeps what is recorded.
-    return { id, props: props ?? {} };
+    // Commands have no live state to read back (as upstream): refresh keeps what is recorded, but
+    // output recorded in plain text before a secret reached the command becomes secret.
+    const state = props ?? {};
+    return { id, props: markProduced(state, commandSeesSecret(state, state)) };
   }
 
   async update(_id: string, urn: string, olds: WireMap, news: WireMap): Promise<provider.UpdateResult> {
@@ -160,13 +169,12 @@ export class CommandProvider implements provider.Provider {
       const update = nonEmpty(p["update"]);
       const command = update ?? nonEmpty(p["create"]);
       if (!command) {
-        return {
-          outs: dropUndefined({ ...news, stdout: olds?.["stdout"] ?? "", stderr: olds?.["stderr"] ?? "" }),
-        };
+        const kept = { stdout: olds?.["stdout"] ?? "", stderr: olds?.["stderr"] ?? "" };
+        return { outs: markProduced(dropUndefined({ ...news, ...kept }), commandSeesSecret(news)) };
       }
       const step = update ? "update" : "create (run again because there is no update command)";
       const out = await this.runStep(token, step, urn, news, command, olds, signal);
-      return { outs: dropUndefined({ ...news, ...out }) };
+      return { outs: commandOutputs(news, out) };
     });
   }
 
@@ -202,7 +210,10 @@ export class CommandProvider implements provider.Provider {
       dir: nonEmpty(p["dir"]),
       environment: stringMap(p["environment"]),
       stdin: typeof p["stdin"] === "string" ? p["stdin"] : undefined,
-      logging: (p["logging"] as Logging | undefined) ?? DEFAULT_LOGGING,
+      shown: outputVisibility(
+        (p["logging"] as Logging | undefined) ?? DEFAULT_LOGGING,
+        containsSecret(inputs),
+      ),
       urn: "",
       sink: this.sink,
       signal: this.abort.signal,
@@ -270,11 +281,12 @@ export class CommandProvider implements provider.Provider {
     urn: string,
     inputs: WireMap,
     command: string,
-    previous: Previous | undefined,
+    previous: PreviousOutput | undefined,
     signal: AbortSignal,
-  ): Promise<CommandOutput> {
+  ): Promise<StepOutput> {
     const p = plainMap(inputs);
-    const logging = (p["logging"] as Logging | undefined) ?? DEFAULT_LOGGING;
+    const secret = commandSeesSecret(inputs, previous);
+    const shown = outputVisibility((p["logging"] as Logging | undefined) ?? DEFAULT_LOGGING, secret);
     const prev = previous ? { stdout: plain(previous.stdout), stderr: plain(previous.stderr) } : undefined;
     const environment = {
       ...stringMap(p["environment"]),
@@ -282,23 +294,25 @@ export class CommandProvider implements provider.Provider {
     };
     const stdin = typeof p["stdin"] === "string" ? p["stdin"] : undefined;
     if (token === TOKENS.localCommand) {
-      return runLocal({
+      const out = await runLocal({
         step,
         command,
         interpreter: stringList(p["interpreter"]) ?? [...DEFAULT_INTERPRETER],
         dir: nonEmpty(p["dir"]),
         environment,
         stdin,
-        logging,
+        shown,
         urn,
         sink: this.sink,
         signal,
       });
+      return { ...out, secret };
     }
     const spec = resolveConnection(p["connection"]);
-    return withSsh(spec, this.dialOptions(urn, signal), `${step} command`, (client, target) =>
-      execRemote(client, target, { step, command, environment, stdin, logging, urn, sink: this.sink }),
+    const out = await withSsh(spec, this.dialOptions(urn, signal), `${step} command`, (client, target) =>
+      execRemote(client, target, { step, command, environment, stdin, shown, urn, sink: this.sink }),
     );
+    return { ...out, secret };
   }
 
   private async copy(urn: string, inputs: WireMap, signal: AbortSignal): Promise<void> {

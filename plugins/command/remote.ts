@@ -7,8 +7,8 @@ import { UnavailableError } from "../../common/errors";
 import { remoteCommandString } from "./env";
 import { commandFailed, Exit } from "./errors";
 import { HostKeyMismatchError, hostKeyAlgorithms, hostKeyMatches, parseHostKey } from "./hostkey";
-import { LogSink, StreamCollector, logsStderr, logsStdout, trimTrailingNewline } from "./logging";
-import { CONNECTION_DEFAULTS, Logging } from "./schema";
+import { LogSink, OutputVisibility, StreamCollector, trimTrailingNewline } from "./logging";
+import { CONNECTION_DEFAULTS } from "./schema";
 import { CommandOutput, OUTPUT_GRACE_MS } from "./local";
 
 export interface ConnectionSpec {
@@ -335,7 +335,8 @@ export interface RemoteRunSpec {
   command: string;
   environment: Record<string, string>;
   stdin?: string;
-  logging: Logging;
+  /** What of the output may be logged and quoted in an error (outputVisibility). */
+  shown: OutputVisibility;
   urn: string;
   sink: LogSink;
 }
@@ -351,8 +352,8 @@ export function execRemote(client: Client, target: string, spec: RemoteRunSpec):
   } catch (e) {
     return Promise.reject(e);
   }
-  const out = new StreamCollector(spec.sink, spec.urn, logsStdout(spec.logging));
-  const err = new StreamCollector(spec.sink, spec.urn, logsStderr(spec.logging));
+  const out = new StreamCollector(spec.sink, spec.urn, spec.shown.stdout);
+  const err = new StreamCollector(spec.sink, spec.urn, spec.shown.stderr);
   return new Promise<CommandOutput>((resolve, reject) => {
     client.exec(commandString, (e, stream) => {
       if (e) {
@@ -373,7 +374,7 @@ export function execRemote(client: Client, target: string, spec: RemoteRunSpec):
         if (exit.code === 0) {
           resolve({ stdout: trimTrailingNewline(stdout), stderr: trimTrailingNewline(stderr) });
         } else {
-          reject(commandFailed(`${spec.step} command on ${target}`, exit, stdout, stderr, spec.logging));
+          reject(commandFailed(`${spec.step} command on ${target}`, exit, stdout, stderr, spec.shown));
         }
       };
       stream.on("exit", (code: number | null, signal?: string) => {

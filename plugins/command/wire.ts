@@ -70,6 +70,11 @@ export function containsUnknown(v: unknown): boolean {
   return false;
 }
 
+/** Wraps a value as a secret in the wire format; the engine stores it encrypted. */
+export function secretValue(v: unknown): Record<string, unknown> {
+  return { [specialSigKey]: specialSecretSig, value: v };
+}
+
 /** True if the value is, or contains anywhere, a secret. */
 export function containsSecret(v: unknown): boolean {
   if (isSecret(v) || (isOutputValue(v) && v["secret"] === true)) {

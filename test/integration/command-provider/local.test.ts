@@ -115,7 +115,39 @@ describe("command:local:Command (real processes)", () => {
       logging: "none",
     });
     expect(created.outs.environment).toEqual(env);
-    expect(created.outs.stdout).toBe("ok");
+    expect(created.outs.stdout).toEqual(secret("ok"));
+  });
+
+  it("makes the output of a command given a secret secret, and logs or quotes none of it", async () => {
+    const sink = captureSink();
+    const p = new CommandProvider({ sink });
+    const inputs = {
+      create: 'echo "token=$TOKEN"; echo "err=$TOKEN" >&2',
+      environment: { TOKEN: secret("tok-9") },
+    };
+    const created = await p.create(u, inputs);
+    expect(created.outs).toMatchObject({ stdout: secret("token=tok-9"), stderr: secret("err=tok-9") });
+    expect(created.outs.create).toBe(inputs.create);
+
+    // Nothing runs on an update without a command: the recorded output is kept, and stays secret.
+    const kept = await p.update(created.id, u, { ...created.outs, stdout: "token=tok-9" }, inputs);
+    expect(kept.outs.stdout).toEqual(secret("token=tok-9"));
+
+    let message = "";
+    await p
+      .create(u, { create: 'echo "$TOKEN" >&2; exit 1', stdin: secret("tok-9") })
+      .catch((e: Error) => (message = e.message));
+    expect(message).toMatch(/the command was given a secret/);
+    expect(message + JSON.stringify(sink.entries)).not.toMatch(/tok-9/);
+  });
+
+  it("refresh (read) turns output recorded in plain text secret when a secret reaches the command", async () => {
+    const p = new CommandProvider({ sink: captureSink() });
+    const state = { create: "echo $T", environment: { T: secret("t") }, stdout: "t", stderr: "" };
+    const read = await p.read("id", u, state);
+    expect(read.props).toEqual({ ...state, stdout: secret("t"), stderr: secret("") });
+    const plain = { create: "echo hi", stdout: "hi", stderr: "" };
+    expect((await p.read("id", u, plain)).props).toEqual(plain);
   });
 
   it("fails clearly when dir does not exist", async () => {

@@ -96,6 +96,17 @@ describe("command:remote:Command", () => {
     expect(created.outs.stdout).toBe("from stdin");
   });
 
+  it("makes the output secret when a secret other than the connection reaches the command", async () => {
+    const { p, sink } = provider();
+    const created = await p.create(cmdUrn, {
+      connection: secret(connection()),
+      create: 'echo "pw=$PW"',
+      environment: { PW: secret("remote-pw-1") },
+    });
+    expect(created.outs.stdout).toEqual(secret("pw=remote-pw-1"));
+    expect(JSON.stringify(sink.entries)).not.toMatch(/remote-pw-1/);
+  });
+
   it("rejects an environment variable name that is not a plain identifier", async () => {
     const { p } = provider();
     const u = urn(REMOTE, "bad-env");

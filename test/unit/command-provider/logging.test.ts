@@ -2,8 +2,10 @@ import { commandFailed, tail } from "../../../plugins/command/errors";
 import {
   StreamCollector,
   engineAddressFromArgs,
+  outputVisibility,
   trimTrailingNewline,
 } from "../../../plugins/command/logging";
+import type { Logging } from "../../../plugins/command/schema";
 import { captureSink } from "./helpers";
 
 describe("StreamCollector", () => {
@@ -42,39 +44,49 @@ describe("trimTrailingNewline", () => {
 
 describe("commandFailed", () => {
   const exit = { code: 2, signal: null };
+  const shown = (logging: Logging) => outputVisibility(logging, false);
 
   it("includes stderr by default", () => {
-    expect(commandFailed("create command", exit, "out", "bad thing\n", "stdoutAndStderr").message).toBe(
-      "create command failed with exit code 2\nstderr:\nbad thing",
-    );
+    expect(
+      commandFailed("create command", exit, "out", "bad thing\n", shown("stdoutAndStderr")).message,
+    ).toBe("create command failed with exit code 2\nstderr:\nbad thing");
   });
 
   it("falls back to stdout when stderr is empty", () => {
-    expect(commandFailed("update command", exit, "only out\n", "", "stdoutAndStderr").message).toBe(
+    expect(commandFailed("update command", exit, "only out\n", "", shown("stdoutAndStderr")).message).toBe(
       "update command failed with exit code 2\nstdout:\nonly out",
     );
   });
 
   it('shows no output with logging "none"', () => {
-    expect(commandFailed("delete command", exit, "s3cret", "s3cret", "none").message).toBe(
+    expect(commandFailed("delete command", exit, "s3cret", "s3cret", shown("none")).message).toBe(
       'delete command failed with exit code 2\n(its output is not shown because logging is "none")',
     );
   });
 
+  it("shows no output of a command that was given a secret, whatever logging says", () => {
+    expect(
+      commandFailed("create command", exit, "s3cret", "s3cret", outputVisibility("stdoutAndStderr", true))
+        .message,
+    ).toBe(
+      "create command failed with exit code 2\n(its output is not shown because the command was given a secret)",
+    );
+  });
+
   it("shows only the streams logging allows", () => {
-    expect(commandFailed("create command", exit, "visible", "hidden", "stdout").message).toBe(
+    expect(commandFailed("create command", exit, "visible", "hidden", shown("stdout")).message).toBe(
       "create command failed with exit code 2\nstdout:\nvisible",
     );
-    expect(commandFailed("create command", exit, "hidden", "", "stderr").message).toBe(
+    expect(commandFailed("create command", exit, "hidden", "", shown("stderr")).message).toBe(
       "create command failed with exit code 2",
     );
   });
 
   it("names signals and lost connections", () => {
-    expect(commandFailed("x", { code: null, signal: "SIGKILL" }, "", "", "none").message).toMatch(
+    expect(commandFailed("x", { code: null, signal: "SIGKILL" }, "", "", shown("none")).message).toMatch(
       /failed with signal SIGKILL/,
     );
-    expect(commandFailed("x", { code: null, signal: null }, "", "", "none").message).toMatch(
+    expect(commandFailed("x", { code: null, signal: null }, "", "", shown("none")).message).toMatch(
       /no exit status \(connection lost\?\)/,
     );
   });
