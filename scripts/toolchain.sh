@@ -40,6 +40,30 @@ else
 fi
 "$bin/pulumi" version >/dev/null || die "the cached Pulumi CLI at $bin does not run; delete $bin and run again"
 
+# The engine runs the `nodejs` language host it finds next to the real `pulumi` binary for every
+# project (Pulumi.yaml needs no `plugins.languages`; PULUMI_IGNORE_AMBIENT_PLUGINS does not apply to
+# this lookup). That bin folder is shared by every checkout, so what sits there only hands over to
+# the host installed in the PULUMI_HOME of the command's environment (below).
+install_language_shim() {
+  local shim="$bin/pulumi-language-nodejs" staging
+  staging=$(mktemp "$bin/.pulumi-language-nodejs-XXXXXX")
+  cat >"$staging" <<SHIM
+#!/bin/sh
+# Installed by Geartrain's scripts/toolchain.sh (docs/toolchain.md): the engine starts the nodejs
+# language host found next to the pulumi binary; this runs Geartrain's host from PULUMI_HOME.
+host="\${PULUMI_HOME:-\$HOME/.pulumi}/plugins/language-nodejs-v$PULUMI_VERSION/pulumi-language-nodejs"
+if [ ! -x "\$host" ]; then
+  echo "pulumi-language-nodejs: \$host is missing: Geartrain's Node.js language host is installed there by scripts/toolchain.sh. Use the PULUMI_HOME of a Geartrain checkout (source scripts/env.sh there) or run 'npm run setup' in it." >&2
+  exit 1
+fi
+exec "\$host" "\$@"
+SHIM
+  chmod 0755 "$staging"
+  # Other checkouts run this too: replace the file in one rename, and only when it differs.
+  if cmp -s "$staging" "$shim"; then rm -f "$staging"; else mv -f "$staging" "$shim"; fi
+}
+install_language_shim
+
 # Plugins go into a project-local PULUMI_HOME, so nothing outside the checkout is needed at run time.
 export PULUMI_HOME="$GEARTRAIN_ROOT/.pulumi-home"
 export PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
@@ -61,6 +85,25 @@ install_command_plugin() {
   rm -rf "$staging"
 }
 install_command_plugin
+
+# Our Node.js language host, where the shim next to `pulumi` looks for it: the plugin cache layout,
+# written directly because `pulumi plugin install` refuses bundled plugin names.
+install_language_host() {
+  local dir="$PULUMI_HOME/plugins/language-nodejs-v$PULUMI_VERSION" staging
+  [ -f "$GEARTRAIN_ROOT/dist/plugins/language-nodejs/main.js" ] || die "dist/ is not built: run \`npm run build\`"
+  mkdir -p "$dir"
+  staging=$(mktemp "$dir/.pulumi-language-nodejs-XXXXXX")
+  printf '#!/bin/sh\n# Installed by scripts/toolchain.sh: Geartrain'"'"'s Node.js language host (docs/toolchain.md).\nexec node %q "$@"\n' \
+    "$GEARTRAIN_ROOT/dist/plugins/language-nodejs/main.js" >"$staging"
+  chmod 0755 "$staging"
+  if cmp -s "$staging" "$dir/pulumi-language-nodejs"; then
+    rm -f "$staging"
+  else
+    log "installing Geartrain's language host nodejs v$PULUMI_VERSION into $PULUMI_HOME"
+    mv -f "$staging" "$dir/pulumi-language-nodejs"
+  fi
+}
+install_language_host
 
 # A stable per-checkout path for the CLI (scripts/env.sh puts it on PATH). The engine resolves the
 # symlink, so the bundled pulumi-resource-pulumi-nodejs next to the real binary is still found.

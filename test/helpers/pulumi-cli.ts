@@ -17,11 +17,14 @@ export interface CliResult {
 /** Fails loudly, with the fixing command, when the toolchain has not been set up. */
 export function requireToolchain(): void {
   const pulumi = path.join(PROJECT_ROOT, ".geartrain/bin/pulumi");
-  const plugin = path.join(
-    PROJECT_ROOT,
-    ".pulumi-home/plugins/resource-command-v1.2.1/pulumi-resource-command",
-  );
-  for (const file of [pulumi, plugin]) {
+  const home = path.join(PROJECT_ROOT, ".pulumi-home/plugins");
+  const plugin = path.join(home, "resource-command-v1.2.1/pulumi-resource-command");
+  const languageHost = path.join(home, "language-nodejs-v3.248.0/pulumi-language-nodejs");
+  // Where the engine looks for the bundled nodejs language host: next to the real binary.
+  const shim = fs.existsSync(pulumi)
+    ? path.join(path.dirname(fs.realpathSync(pulumi)), "pulumi-language-nodejs")
+    : "";
+  for (const file of [pulumi, plugin, languageHost, shim]) {
     if (!fs.existsSync(file)) {
       throw new Error(`${file} is missing: the Pulumi toolchain is not set up. Run \`npm run setup\` first.`);
     }
