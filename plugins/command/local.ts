@@ -17,6 +17,8 @@ export interface LocalRunSpec {
   stdin?: string;
   /** What of the output may be logged and quoted in an error (outputVisibility). */
   shown: OutputVisibility;
+  /** The command as an error message may quote it: its text, or "[secret]". */
+  displayCommand: string;
   urn: string;
   sink: LogSink;
   signal?: AbortSignal;
@@ -60,8 +62,9 @@ export function runLocal(spec: LocalRunSpec): Promise<CommandOutput> {
     return Promise.reject(e);
   }
   const [program, ...args] = spec.interpreter;
-  const out = new StreamCollector(spec.sink, spec.urn, spec.shown.stdout);
-  const err = new StreamCollector(spec.sink, spec.urn, spec.shown.stderr);
+  const interleaved: Buffer[] = [];
+  const out = new StreamCollector(spec.sink, spec.urn, spec.shown.stdout, interleaved);
+  const err = new StreamCollector(spec.sink, spec.urn, spec.shown.stderr, interleaved);
 
   return new Promise<CommandOutput>((resolve, reject) => {
     // Own process group, so that cancelling kills the whole tree, not just the interpreter.
@@ -116,13 +119,13 @@ export function runLocal(spec: LocalRunSpec): Promise<CommandOutput> {
         resolve({ stdout: trimTrailingNewline(stdout), stderr: trimTrailingNewline(stderr) });
       } else {
         reject(
-          commandFailed(
-            `${spec.step} command`,
-            exit ?? { code: null, signal: null },
-            stdout,
-            stderr,
-            spec.shown,
-          ),
+          commandFailed({
+            exit: exit ?? { code: null, signal: null },
+            runner: "local",
+            command: spec.displayCommand,
+            output: Buffer.concat(interleaved).toString("utf8"),
+            shown: spec.shown,
+          }),
         );
       }
     };

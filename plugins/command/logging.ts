@@ -1,4 +1,6 @@
-// Streaming command output to the engine log, line by line, as `logging` allows.
+// Streaming command output to the engine log, line by line, as `logging` allows. Like upstream, the
+// lines are ephemeral status messages: the progress display shows them while the command runs, and
+// the final Diagnostics block does not repeat them.
 
 import { EngineClient } from "@pulumi/pulumi/proto/engine_grpc_pb";
 import { LogRequest } from "@pulumi/pulumi/proto/engine_pb";
@@ -8,14 +10,18 @@ import { Logging } from "./schema";
 export type Severity = "debug" | "info" | "warning" | "error";
 
 export interface LogSink {
-  /** `urn` is "" for messages not tied to a resource (e.g. an invoke). */
-  log(severity: Severity, urn: string, message: string): void;
+  /**
+   * `urn` is "" for messages not tied to a resource (e.g. an invoke). An `ephemeral` message is a
+   * status line (command output), not a diagnostic kept for the end of the run.
+   */
+  log(severity: Severity, urn: string, message: string, ephemeral?: boolean): void;
 }
 
 /** Writes to the plugin's stderr, which the engine shows in its own log (verbose mode). */
 export const stderrSink: LogSink = {
-  log(severity, urn, message) {
-    process.stderr.write(`[command ${severity}] ${urn ? urn + ": " : ""}${message}\n`);
+  log(severity, urn, message, ephemeral) {
+    const kind = ephemeral ? `${severity} status` : severity;
+    process.stderr.write(`[command ${kind}] ${urn ? urn + ": " : ""}${message}\n`);
   },
 };
 
@@ -47,8 +53,9 @@ export function outputVisibility(logging: Logging, seesSecret: boolean): OutputV
 }
 
 /**
- * Collects one output stream of a command and forwards complete lines to the sink when `enabled`.
- * The collected text is returned whatever `enabled` says.
+ * Collects one output stream of a command and, when `enabled`, forwards complete lines to the sink
+ * and adds the stream to `interleaved` (both streams in arrival order, for error messages). The
+ * collected text is returned whatever `enabled` says.
  */
 export class StreamCollector {
   private readonly chunks: Buffer[] = [];
@@ -58,6 +65,7 @@ export class StreamCollector {
     private readonly sink: LogSink,
     private readonly urn: string,
     private readonly enabled: boolean,
+    private readonly interleaved?: Buffer[],
   ) {}
 
   write(chunk: Buffer | string): void {
@@ -66,6 +74,7 @@ export class StreamCollector {
     if (!this.enabled) {
       return;
     }
+    this.interleaved?.push(buf);
     this.pending += buf.toString("utf8");
     let nl = this.pending.indexOf("\n");
     while (nl >= 0) {
@@ -85,7 +94,7 @@ export class StreamCollector {
   }
 
   private emit(line: string): void {
-    this.sink.log("info", this.urn, line.replace(/\r$/, ""));
+    this.sink.log("info", this.urn, line.replace(/\r$/, ""), true);
   }
 }
 
@@ -111,20 +120,20 @@ export class EngineLogSink implements LogSink {
     this.client = new EngineClient(engineAddress, sdkGrpc().credentials.createInsecure());
   }
 
-  log(severity: Severity, urn: string, message: string): void {
+  log(severity: Severity, urn: string, message: string, ephemeral = false): void {
     const req = new LogRequest();
     req.setSeverity(SEVERITY_CODES[severity]);
     req.setMessage(message);
     req.setUrn(urn);
     req.setStreamid(0);
-    req.setEphemeral(false);
+    req.setEphemeral(ephemeral);
     // Keep messages in order; never let a logging failure break an operation.
     this.queue = this.queue.then(
       () =>
         new Promise<void>((resolve) => {
           this.client.log(req, (err) => {
             if (err) {
-              stderrSink.log(severity, urn, message);
+              stderrSink.log(severity, urn, message, ephemeral);
             }
             resolve();
           });

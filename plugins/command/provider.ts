@@ -141,7 +141,7 @@ export class CommandProvider implements provider.Provider {
       }
       const command = nonEmpty(plainMap(inputs)["create"]);
       const out = command
-        ? await this.runStep(token, "create", urn, inputs, command, undefined, signal)
+        ? await this.runStep(token, "create", urn, inputs, "create", undefined, signal)
         : { stdout: "", stderr: "", secret: false };
       return { id, outs: commandOutputs(inputs, out) };
     });
@@ -173,7 +173,7 @@ export class CommandProvider implements provider.Provider {
         return { outs: markProduced(dropUndefined({ ...news, ...kept }), commandSeesSecret(news)) };
       }
       const step = update ? "update" : "create (run again because there is no update command)";
-      const out = await this.runStep(token, step, urn, news, command, olds, signal);
+      const out = await this.runStep(token, step, urn, news, update ? "update" : "create", olds, signal);
       return { outs: commandOutputs(news, out) };
     });
   }
@@ -188,7 +188,7 @@ export class CommandProvider implements provider.Provider {
       return;
     }
     await this.withOperation("delete", (signal) =>
-      this.runStep(token, "delete", urn, props, command, props, signal),
+      this.runStep(token, "delete", urn, props, "delete", props, signal),
     );
   }
 
@@ -208,6 +208,7 @@ export class CommandProvider implements provider.Provider {
       command: p["command"] as string,
       interpreter: stringList(p["interpreter"]) ?? [...DEFAULT_INTERPRETER],
       dir: nonEmpty(p["dir"]),
+      displayCommand: p["command"] as string,
       environment: stringMap(p["environment"]),
       stdin: typeof p["stdin"] === "string" ? p["stdin"] : undefined,
       shown: outputVisibility(
@@ -280,11 +281,13 @@ export class CommandProvider implements provider.Provider {
     step: string,
     urn: string,
     inputs: WireMap,
-    command: string,
+    commandInput: "create" | "update" | "delete",
     previous: PreviousOutput | undefined,
     signal: AbortSignal,
   ): Promise<StepOutput> {
     const p = plainMap(inputs);
+    const command = p[commandInput] as string;
+    const displayCommand = containsSecret(inputs[commandInput]) ? "[secret]" : command;
     const secret = commandSeesSecret(inputs, previous);
     const shown = outputVisibility((p["logging"] as Logging | undefined) ?? DEFAULT_LOGGING, secret);
     const prev = previous ? { stdout: plain(previous.stdout), stderr: plain(previous.stderr) } : undefined;
@@ -297,6 +300,7 @@ export class CommandProvider implements provider.Provider {
       const out = await runLocal({
         step,
         command,
+        displayCommand,
         interpreter: stringList(p["interpreter"]) ?? [...DEFAULT_INTERPRETER],
         dir: nonEmpty(p["dir"]),
         environment,
@@ -310,7 +314,16 @@ export class CommandProvider implements provider.Provider {
     }
     const spec = resolveConnection(p["connection"]);
     const out = await withSsh(spec, this.dialOptions(urn, signal), `${step} command`, (client, target) =>
-      execRemote(client, target, { step, command, environment, stdin, shown, urn, sink: this.sink }),
+      execRemote(client, target, {
+        step,
+        command,
+        displayCommand,
+        environment,
+        stdin,
+        shown,
+        urn,
+        sink: this.sink,
+      }),
     );
     return { ...out, secret };
   }

@@ -337,6 +337,8 @@ export interface RemoteRunSpec {
   stdin?: string;
   /** What of the output may be logged and quoted in an error (outputVisibility). */
   shown: OutputVisibility;
+  /** The command as an error message may quote it: its text, or "[secret]". */
+  displayCommand: string;
   urn: string;
   sink: LogSink;
 }
@@ -352,8 +354,9 @@ export function execRemote(client: Client, target: string, spec: RemoteRunSpec):
   } catch (e) {
     return Promise.reject(e);
   }
-  const out = new StreamCollector(spec.sink, spec.urn, spec.shown.stdout);
-  const err = new StreamCollector(spec.sink, spec.urn, spec.shown.stderr);
+  const interleaved: Buffer[] = [];
+  const out = new StreamCollector(spec.sink, spec.urn, spec.shown.stdout, interleaved);
+  const err = new StreamCollector(spec.sink, spec.urn, spec.shown.stderr, interleaved);
   return new Promise<CommandOutput>((resolve, reject) => {
     client.exec(commandString, (e, stream) => {
       if (e) {
@@ -374,7 +377,15 @@ export function execRemote(client: Client, target: string, spec: RemoteRunSpec):
         if (exit.code === 0) {
           resolve({ stdout: trimTrailingNewline(stdout), stderr: trimTrailingNewline(stderr) });
         } else {
-          reject(commandFailed(`${spec.step} command on ${target}`, exit, stdout, stderr, spec.shown));
+          reject(
+            commandFailed({
+              exit,
+              runner: "remote",
+              command: spec.displayCommand,
+              output: Buffer.concat(interleaved).toString("utf8"),
+              shown: spec.shown,
+            }),
+          );
         }
       };
       stream.on("exit", (code: number | null, signal?: string) => {

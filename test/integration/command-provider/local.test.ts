@@ -78,10 +78,10 @@ describe("command:local:Command (real processes)", () => {
     expect(updated.outs.stdout).toBe("[unset]");
   });
 
-  it("fails with the exit code and stderr, and leaves no state", async () => {
+  it("fails as upstream says it, with the command and its output, and leaves no state", async () => {
     const p = new CommandProvider({ sink: captureSink() });
     await expect(p.create(u, { create: "echo partial; echo 'disk full' >&2; exit 3" })).rejects.toThrow(
-      /create command failed with exit code 3\nstderr:\ndisk full/,
+      "exit status 3: running \"echo partial; echo 'disk full' >&2; exit 3\":\npartial\ndisk full\n",
     );
   });
 
@@ -92,9 +92,9 @@ describe("command:local:Command (real processes)", () => {
     expect(created.outs).toMatchObject({ stdout: "s3cr3t-out", stderr: "s3cr3t-err" });
     let message = "";
     await p
-      .create(u, { create: "echo s3cr3t >&2; exit 1", logging: "none" })
+      .create(u, { create: 'echo "$WORD" >&2; exit 1', environment: { WORD: "s3cr3t" }, logging: "none" })
       .catch((e: Error) => (message = e.message));
-    expect(message).toMatch(/exit code 1/);
+    expect(message).toMatch(/^exit status 1: running /);
     expect(message).not.toMatch(/s3cr3t/);
     expect(JSON.stringify(sink.entries)).not.toMatch(/s3cr3t/);
   });
@@ -168,7 +168,7 @@ describe("command:local:Command (real processes)", () => {
     const p = new CommandProvider({ sink: captureSink() });
     await expect(
       p.delete("id", u, { delete: "echo cannot >&2; exit 7", stdout: "", stderr: "" }),
-    ).rejects.toThrow(/delete command failed with exit code 7\nstderr:\ncannot/);
+    ).rejects.toThrow('exit status 7: running "echo cannot >&2; exit 7":\ncannot\n');
   });
 
   it("never runs a command whose inputs are not all known (preview)", async () => {

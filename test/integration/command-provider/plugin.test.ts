@@ -32,6 +32,7 @@ const children: ChildProcess[] = [];
 
 interface LogEntry {
   severity: number;
+  ephemeral: boolean;
   urn: string;
   message: string;
 }
@@ -71,7 +72,12 @@ beforeAll(async () => {
   engine.addService(engrpc.EngineService, {
     log(call: grpc.ServerUnaryCall<LogRequest, emptyproto.Empty>, cb: grpc.sendUnaryData<emptyproto.Empty>) {
       const r = call.request;
-      engineLogs.push({ severity: r.getSeverity(), urn: r.getUrn(), message: r.getMessage() });
+      engineLogs.push({
+        severity: r.getSeverity(),
+        urn: r.getUrn(),
+        message: r.getMessage(),
+        ephemeral: r.getEphemeral(),
+      });
       cb(null, new emptyproto.Empty());
     },
   });
@@ -185,7 +191,8 @@ describe("pulumi-resource-command plugin", () => {
       "command:remote:CopyToRemote",
     ]);
 
-    // Check + Create over the wire, with a secret input: it stays a secret in the outputs.
+    // Check + Create over the wire, with a secret input: it stays a secret in the outputs, and what the
+    // command printed is secret too.
     const secretEnv = { [specialSigKey]: specialSecretSig, value: { WORD: "hello" } };
     const inputs = { create: 'echo "$WORD from the wire"; echo to-stderr >&2', environment: secretEnv };
     const checkReq = new provproto.CheckRequest();
@@ -202,8 +209,8 @@ describe("pulumi-resource-command plugin", () => {
     const outs = created.getProperties()?.toJavaScript();
     expect(created.getId()).toMatch(/^wire-/);
     expect(outs).toMatchObject({
-      stdout: "hello from the wire",
-      stderr: "to-stderr",
+      stdout: { [specialSigKey]: specialSecretSig, value: "hello from the wire" },
+      stderr: { [specialSigKey]: specialSecretSig, value: "to-stderr" },
       environment: secretEnv,
     });
 
@@ -222,7 +229,7 @@ describe("pulumi-resource-command plugin", () => {
     failReq.setUrn(URN);
     failReq.setProperties(structproto.Struct.fromJavaScript({ create: "echo nope >&2; exit 9" }));
     await expect(call<provproto.CreateResponse>((cb) => c.create(failReq, cb))).rejects.toThrow(
-      /exit code 9\nstderr:\nnope/,
+      'exit status 9: running "echo nope >&2; exit 9":\nnope\n',
     );
 
     // The request's timeout (customTimeouts) reaches the provider through the SDK server.
@@ -236,14 +243,13 @@ describe("pulumi-resource-command plugin", () => {
     );
     expect(Date.now() - started).toBeLessThan(10000);
 
-    // Output lines reached the engine's log, tied to the resource.
+    // Output lines reached the engine's log, tied to the resource, as ephemeral status (upstream's);
+    // none of the command that was given a secret.
     await new Promise((r) => setTimeout(r, 500));
     expect(engineLogs).toEqual(
-      expect.arrayContaining([
-        { severity: 1, urn: URN, message: "hello from the wire" },
-        { severity: 1, urn: URN, message: "to-stderr" },
-      ]),
+      expect.arrayContaining([{ severity: 1, urn: URN, message: "nope", ephemeral: true }]),
     );
+    expect(JSON.stringify(engineLogs)).not.toMatch(/from the wire|to-stderr/);
 
     c.close();
     await stop(child);

@@ -121,11 +121,11 @@ describe("command:remote:Command", () => {
     ).rejects.toThrow(/is invalid/);
   });
 
-  it("fails with the exit code and stderr of the remote command", async () => {
+  it("fails as upstream says it, with the command and its output", async () => {
     const { p } = provider();
     await expect(
       p.create(cmdUrn, { connection: connection(), create: "echo broken >&2; exit 4" }),
-    ).rejects.toThrow(/create command on root@127\.0\.0\.1:\d+ failed with exit code 4\nstderr:\nbroken/);
+    ).rejects.toThrow('Process exited with status 4: running "echo broken >&2; exit 4":\nbroken\n');
   });
 
   it('logs nothing with logging "none"', async () => {

@@ -48,14 +48,16 @@ export interface CapturedLog {
   severity: Severity;
   urn: string;
   message: string;
+  /** Present (true) for status lines, i.e. command output. */
+  ephemeral?: true;
 }
 
 export function captureSink(): LogSink & { entries: CapturedLog[]; messages(): string[] } {
   const entries: CapturedLog[] = [];
   return {
     entries,
-    log(severity, u, message) {
-      entries.push({ severity, urn: u, message });
+    log(severity, u, message, ephemeral) {
+      entries.push({ severity, urn: u, message, ...(ephemeral ? { ephemeral: true as const } : {}) });
     },
     messages() {
       return entries.filter((e) => e.severity !== "debug").map((e) => e.message);

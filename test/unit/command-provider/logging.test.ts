@@ -1,4 +1,4 @@
-import { commandFailed, tail } from "../../../plugins/command/errors";
+import { commandFailed, describeExit, tail } from "../../../plugins/command/errors";
 import {
   StreamCollector,
   engineAddressFromArgs,
@@ -16,11 +16,25 @@ describe("StreamCollector", () => {
     expect(sink.messages()).toEqual(["one"]);
     c.write(Buffer.from("o\r\nthree"));
     expect(c.finish()).toBe("one\ntwo\r\nthree");
+    // Ephemeral status lines, as upstream logs command output.
     expect(sink.entries).toEqual([
-      { severity: "info", urn: "urn:x", message: "one" },
-      { severity: "info", urn: "urn:x", message: "two" },
-      { severity: "info", urn: "urn:x", message: "three" },
+      { severity: "info", urn: "urn:x", message: "one", ephemeral: true },
+      { severity: "info", urn: "urn:x", message: "two", ephemeral: true },
+      { severity: "info", urn: "urn:x", message: "three", ephemeral: true },
     ]);
+  });
+
+  it("keeps the enabled streams interleaved in arrival order, for error messages", () => {
+    const sink = captureSink();
+    const interleaved: Buffer[] = [];
+    const out = new StreamCollector(sink, "urn:x", true, interleaved);
+    const err = new StreamCollector(sink, "urn:x", true, interleaved);
+    const hidden = new StreamCollector(sink, "urn:x", false, interleaved);
+    out.write("1\n");
+    err.write("2\n");
+    hidden.write("never\n");
+    out.write("3\n");
+    expect(Buffer.concat(interleaved).toString()).toBe("1\n2\n3\n");
   });
 
   it("collects but logs nothing when disabled", () => {
@@ -45,58 +59,48 @@ describe("trimTrailingNewline", () => {
 describe("commandFailed", () => {
   const exit = { code: 2, signal: null };
   const shown = (logging: Logging) => outputVisibility(logging, false);
+  const failed = (output: string, logging: Logging, runner: "local" | "remote" = "local") =>
+    commandFailed({ exit, runner, command: 'make "all"', output, shown: shown(logging) }).message;
 
-  it("includes stderr by default", () => {
-    expect(
-      commandFailed("create command", exit, "out", "bad thing\n", shown("stdoutAndStderr")).message,
-    ).toBe("create command failed with exit code 2\nstderr:\nbad thing");
-  });
-
-  it("falls back to stdout when stderr is empty", () => {
-    expect(commandFailed("update command", exit, "only out\n", "", shown("stdoutAndStderr")).message).toBe(
-      "update command failed with exit code 2\nstdout:\nonly out",
+  it("says it as upstream does: exit status, the quoted command, then the output as it arrived", () => {
+    expect(failed("out\nbad thing\n", "stdoutAndStderr")).toBe(
+      'exit status 2: running "make \\"all\\"":\nout\nbad thing\n',
+    );
+    expect(failed("x", "stdout", "remote")).toBe(
+      'Process exited with status 2: running "make \\"all\\"":\nx',
     );
   });
 
-  it('shows no output with logging "none"', () => {
-    expect(commandFailed("delete command", exit, "s3cret", "s3cret", shown("none")).message).toBe(
-      'delete command failed with exit code 2\n(its output is not shown because logging is "none")',
+  it('shows no output with logging "none", or when the command was given a secret', () => {
+    expect(failed("s3cret", "none")).toBe(
+      'exit status 2: running "make \\"all\\"":\n(the output is not shown because logging is "none")',
+    );
+    const secretRun = { exit, runner: "local" as const, command: "[secret]", output: "s3cret" };
+    expect(commandFailed({ ...secretRun, shown: outputVisibility("stdoutAndStderr", true) }).message).toBe(
+      'exit status 2: running "[secret]":\n(the output is not shown because the command was given a secret)',
     );
   });
 
-  it("shows no output of a command that was given a secret, whatever logging says", () => {
-    expect(
-      commandFailed("create command", exit, "s3cret", "s3cret", outputVisibility("stdoutAndStderr", true))
-        .message,
-    ).toBe(
-      "create command failed with exit code 2\n(its output is not shown because the command was given a secret)",
-    );
+  it.each([
+    [{ code: null, signal: "SIGKILL" }, "local", "signal: killed"],
+    [{ code: null, signal: "SIGTERM" }, "local", "signal: terminated"],
+    [{ code: null, signal: null }, "local", "no exit status"],
+    [{ code: null, signal: "SIGKILL" }, "remote", "Process exited with status 137 from signal KILL"],
+    [
+      { code: null, signal: null },
+      "remote",
+      "wait: remote command exited without exit status or exit signal",
+    ],
+  ] as const)("describes %j (%s) as %j", (e, runner, text) => {
+    expect(describeExit(e, runner)).toBe(text);
   });
 
-  it("shows only the streams logging allows", () => {
-    expect(commandFailed("create command", exit, "visible", "hidden", shown("stdout")).message).toBe(
-      "create command failed with exit code 2\nstdout:\nvisible",
-    );
-    expect(commandFailed("create command", exit, "hidden", "", shown("stderr")).message).toBe(
-      "create command failed with exit code 2",
-    );
-  });
-
-  it("names signals and lost connections", () => {
-    expect(commandFailed("x", { code: null, signal: "SIGKILL" }, "", "", shown("none")).message).toMatch(
-      /failed with signal SIGKILL/,
-    );
-    expect(commandFailed("x", { code: null, signal: null }, "", "", shown("none")).message).toMatch(
-      /no exit status \(connection lost\?\)/,
-    );
-  });
-
-  it("keeps only the tail of long output", () => {
-    const long = Array.from({ length: 100 }, (_, i) => `line ${i}`).join("\n");
+  it("keeps only the end of very long output", () => {
+    const long = "x".repeat(100 * 1024) + "the end";
     const t = tail(long);
-    expect(t.startsWith("…\n")).toBe(true);
-    expect(t.split("\n")).toHaveLength(21);
-    expect(t.endsWith("line 99")).toBe(true);
+    expect(t.startsWith("…")).toBe(true);
+    expect(t.length).toBe(64 * 1024 + 1);
+    expect(t.endsWith("the end")).toBe(true);
   });
 });
 
