@@ -4,6 +4,7 @@
 import { utils as sshUtils } from "ssh2";
 import { sourceProblem } from "./copy";
 import { envValueProblem, localEnvNameProblem, remoteEnvNameProblem } from "./env";
+import { globProblem } from "./globs";
 import { parseHostKey } from "./hostkey";
 import {
   CONNECTION_SPEC,
@@ -34,10 +35,6 @@ function typeName(v: unknown): string {
 
 function checkValue(p: PropSpec, v: unknown, at: string, env: EnvFlavor, out: CheckFailure[]): void {
   if (v === undefined || v === null || isUnknown(v)) {
-    return;
-  }
-  if (p.unsupported) {
-    out.push({ property: at, reason: `${at} ${p.unsupported}` });
     return;
   }
   const t = p.type;
@@ -75,6 +72,9 @@ function checkValue(p: PropSpec, v: unknown, at: string, env: EnvFlavor, out: Ch
       v.forEach((x, i) => {
         if (!isUnknown(x) && (typeof x !== "string" || (i === 0 && x === ""))) {
           out.push({ property: `${at}[${i}]`, reason: `${at}[${i}] must be a non-empty string` });
+        } else if (t.globs && typeof x === "string") {
+          const problem = globProblem(x);
+          if (problem) out.push({ property: `${at}[${i}]`, reason: `${at}[${i}]: ${problem}` });
         }
       });
       return;

@@ -3,6 +3,7 @@
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { collectFiles, CollectedFiles } from "./collect";
 import { commandFailed } from "./errors";
 import { LogSink, OutputVisibility, StreamCollector, trimTrailingNewline } from "./logging";
 
@@ -15,6 +16,9 @@ export interface LocalRunSpec {
   /** Added to (and overriding) the provider's own environment. */
   environment: Record<string, string>;
   stdin?: string;
+  /** Globs of files under `dir` to return as the `assets` and `archive` outputs (collect.ts). */
+  assetPaths?: string[];
+  archivePaths?: string[];
   /** What of the output may be logged and quoted in an error (outputVisibility). */
   shown: OutputVisibility;
   /** The command as an error message may quote it: its text, or "[secret]". */
@@ -27,7 +31,7 @@ export interface LocalRunSpec {
 /** How long to keep reading output after the command exited (background children may hold it open). */
 export const OUTPUT_GRACE_MS = 2000;
 
-export interface CommandOutput {
+export interface CommandOutput extends CollectedFiles {
   stdout: string;
   stderr: string;
 }
@@ -116,7 +120,12 @@ export function runLocal(spec: LocalRunSpec): Promise<CommandOutput> {
       if (failure) {
         reject(failure);
       } else if (exit?.code === 0) {
-        resolve({ stdout: trimTrailingNewline(stdout), stderr: trimTrailingNewline(stderr) });
+        try {
+          const files = collectFiles(cwd, spec.assetPaths, spec.archivePaths);
+          resolve({ stdout: trimTrailingNewline(stdout), stderr: trimTrailingNewline(stderr), ...files });
+        } catch (e) {
+          reject(new Error(`collecting assetPaths/archivePaths in ${cwd} failed: ${(e as Error).message}`));
+        }
       } else {
         reject(
           commandFailed({

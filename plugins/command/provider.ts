@@ -82,6 +82,11 @@ function stringMap(v: unknown): Record<string, string> {
   return out;
 }
 
+/** A list input as given, even empty (assetPaths: [] still asks for an empty `assets` map). */
+function globList(v: unknown): string[] | undefined {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : undefined;
+}
+
 function stringList(v: unknown): string[] | undefined {
   return Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "string")
     ? (v as string[])
@@ -169,7 +174,12 @@ export class CommandProvider implements provider.Provider {
       const update = nonEmpty(p["update"]);
       const command = update ?? nonEmpty(p["create"]);
       if (!command) {
-        const kept = { stdout: olds?.["stdout"] ?? "", stderr: olds?.["stderr"] ?? "" };
+        const kept = {
+          stdout: olds?.["stdout"] ?? "",
+          stderr: olds?.["stderr"] ?? "",
+          assets: olds?.["assets"],
+          archive: olds?.["archive"],
+        };
         return { outs: markProduced(dropUndefined({ ...news, ...kept }), commandSeesSecret(news)) };
       }
       const step = update ? "update" : "create (run again because there is no update command)";
@@ -208,6 +218,8 @@ export class CommandProvider implements provider.Provider {
       command: p["command"] as string,
       interpreter: stringList(p["interpreter"]) ?? [...DEFAULT_INTERPRETER],
       dir: nonEmpty(p["dir"]),
+      assetPaths: globList(p["assetPaths"]),
+      archivePaths: globList(p["archivePaths"]),
       displayCommand: p["command"] as string,
       environment: stringMap(p["environment"]),
       stdin: typeof p["stdin"] === "string" ? p["stdin"] : undefined,
@@ -267,9 +279,17 @@ export class CommandProvider implements provider.Provider {
   }
 
   private previewOutputs(token: ResourceToken, inputs: WireMap): WireMap {
-    return token === TOKENS.copyToRemote
-      ? dropUndefined({ ...inputs })
-      : dropUndefined({ ...inputs, stdout: unknownValue, stderr: unknownValue });
+    if (token === TOKENS.copyToRemote) {
+      return dropUndefined({ ...inputs });
+    }
+    const collects = (name: string) => (inputs[name] !== undefined ? unknownValue : undefined);
+    return dropUndefined({
+      ...inputs,
+      stdout: unknownValue,
+      stderr: unknownValue,
+      assets: collects("assetPaths"),
+      archive: collects("archivePaths"),
+    });
   }
 
   private dialOptions(urn: string, signal: AbortSignal): DialOptions {
@@ -303,6 +323,8 @@ export class CommandProvider implements provider.Provider {
         displayCommand,
         interpreter: stringList(p["interpreter"]) ?? [...DEFAULT_INTERPRETER],
         dir: nonEmpty(p["dir"]),
+        assetPaths: globList(p["assetPaths"]),
+        archivePaths: globList(p["archivePaths"]),
         environment,
         stdin,
         shown,

@@ -32,7 +32,7 @@ export type PropType =
   | { kind: "string" }
   | { kind: "boolean" }
   | { kind: "number"; integer?: boolean; min?: number; max?: number }
-  | { kind: "stringArray"; minItems?: number }
+  | { kind: "stringArray"; minItems?: number; globs?: boolean }
   | { kind: "stringMap" }
   | { kind: "anyArray" }
   | { kind: "logging" }
@@ -47,8 +47,6 @@ export interface PropSpec {
   /** Value assumed when the property is absent; used when diffing and when running. */
   default?: unknown;
   secret?: boolean;
-  /** Set when the property is part of the SDK but we do not implement it: check() rejects it. */
-  unsupported?: string;
 }
 
 export interface ObjectSpec {
@@ -70,10 +68,6 @@ const str = (description: string, extra: Partial<PropSpec> = {}): PropSpec => ({
   description,
   ...extra,
 });
-
-const NOT_IMPLEMENTED_GLOBS =
-  "is not implemented by Geartrain's command provider (see docs/command-provider.md); " +
-  "collect files with a follow-up command or a FileAsset instead";
 
 const commonCommandInputs: Record<string, PropSpec> = {
   addPreviousOutputInEnv: {
@@ -114,14 +108,24 @@ const commandOutputs: Record<string, PropSpec> = {
 
 const globInputs: Record<string, PropSpec> = {
   archivePaths: {
-    type: { kind: "stringArray" },
+    type: { kind: "stringArray", globs: true },
     description: "A list of path globs to return as a single archive asset after the command completes.",
-    unsupported: NOT_IMPLEMENTED_GLOBS,
   },
   assetPaths: {
-    type: { kind: "stringArray" },
+    type: { kind: "stringArray", globs: true },
     description: "A list of path globs to read after the command completes.",
-    unsupported: NOT_IMPLEMENTED_GLOBS,
+  },
+};
+
+const globOutputs: Record<string, PropSpec> = {
+  archive: {
+    type: { kind: "archive" },
+    description: "An archive asset containing files found after running the command.",
+  },
+  assets: {
+    type: { kind: "assetOrArchiveMap" },
+    description:
+      "A map of assets found after running the command. The key is the relative path from the command dir",
   },
 };
 
@@ -193,17 +197,7 @@ export const RESOURCES: Record<ResourceToken, ResourceSpec> = {
     description: "A local command to be executed.",
     properties: { ...commonCommandInputs, ...localOnlyInputs, ...globInputs },
     required: [],
-    outputs: {
-      ...commandOutputs,
-      archive: {
-        type: { kind: "archive" },
-        description: "An archive asset containing files found after running the command.",
-      },
-      assets: {
-        type: { kind: "assetOrArchiveMap" },
-        description: "A map of assets found after running the command.",
-      },
-    },
+    outputs: { ...commandOutputs, ...globOutputs },
     replaceOnChanges: ["triggers"],
   },
   [TOKENS.remoteCommand]: {
@@ -245,7 +239,7 @@ export const RUN_FUNCTION: ObjectSpec & { outputs: Record<string, PropSpec> } = 
     ...globInputs,
   },
   required: ["command"],
-  outputs: { ...commandOutputs },
+  outputs: { ...commandOutputs, ...globOutputs },
 };
 
 export function isResourceToken(t: string): t is ResourceToken {

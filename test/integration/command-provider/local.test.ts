@@ -1,8 +1,10 @@
 // command:local:Command and command:local:run, through the provider methods, running real processes.
 
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { specialArchiveSig, specialAssetSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { withOperationContext } from "../../../plugins/command/context";
 import { CommandProvider } from "../../../plugins/command/provider";
 import { LOCAL, captureSink, secret, unknownValue, urn } from "../../unit/command-provider/helpers";
@@ -232,8 +234,38 @@ describe("command:local:run (invoke)", () => {
 
   it("returns check failures instead of running invalid arguments", async () => {
     const p = new CommandProvider({ sink: captureSink() });
-    const res = await p.invoke("command:local:run", { command: "true", assetPaths: ["*.txt"] });
-    expect(res.failures?.[0]?.reason).toMatch(/assetPaths is not implemented/);
+    const res = await p.invoke("command:local:run", { command: "true", assetPaths: ["[x"] });
+    expect(res.failures?.[0]?.reason).toMatch(/unclosed \[/);
+  });
+
+  it("returns the files assetPaths and archivePaths select, as path assets with their hash", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gt-run-assets-"));
+    try {
+      const p = new CommandProvider({ sink: captureSink() });
+      fs.mkdirSync(path.join(dir, "sub"));
+      fs.writeFileSync(path.join(dir, "sub", "real.txt"), "real");
+      fs.symlinkSync(path.join(dir, "sub"), path.join(dir, "linked-dir"));
+      fs.symlinkSync(path.join(dir, "sub", "real.txt"), path.join(dir, "linked.txt"));
+      const res = await p.invoke("command:local:run", {
+        command: "echo made > made.txt",
+        dir,
+        assetPaths: ["**.txt", "!sub/**"],
+        archivePaths: [],
+      });
+      const asset = (file: string, text: string) => ({
+        [specialSigKey]: specialAssetSig,
+        path: path.join(dir, file),
+        hash: createHash("sha256").update(text).digest("hex"),
+      });
+      // Links to files count, links to directories are not entered (as upstream's walk).
+      expect(res.outputs?.assets).toEqual({
+        "linked.txt": asset("linked.txt", "real"),
+        "made.txt": asset("made.txt", "made\n"),
+      });
+      expect(res.outputs?.archive).toEqual({ [specialSigKey]: specialArchiveSig, assets: {} });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("rejects unknown functions", async () => {

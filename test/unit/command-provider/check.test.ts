@@ -63,10 +63,13 @@ describe("check: command:local:Command", () => {
     ]);
   });
 
-  it("rejects archivePaths/assetPaths as not implemented", () => {
-    const failures = checkResource(LOCAL, { create: "x", archivePaths: ["*.txt"], assetPaths: ["a"] });
-    expect(failures.map((f) => f.property)).toEqual(["archivePaths", "assetPaths"]);
-    expect(failures[0].reason).toMatch(/^archivePaths is not implemented by Geartrain's command provider/);
+  it("accepts archivePaths/assetPaths globs and rejects ones that do not compile", () => {
+    expect(
+      checkResource(LOCAL, { create: "x", archivePaths: ["**/*.txt", "!a?"], assetPaths: ["{a,b}"] }),
+    ).toEqual([]);
+    expect(checkResource(LOCAL, { create: "x", assetPaths: ["ok", "[oops"] })).toEqual([
+      { property: "assetPaths[1]", reason: 'assetPaths[1]: glob "[oops" has an unclosed [' },
+    ]);
   });
 
   it("rejects unknown properties", () => {

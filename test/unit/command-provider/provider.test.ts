@@ -62,8 +62,10 @@ describe("CommandProvider (no commands run)", () => {
 
   it("create refuses invalid inputs even without a prior check", async () => {
     await expect(
-      p().create(urn("command:local:Command", "c"), { create: "true", archivePaths: ["x"] }),
-    ).rejects.toThrow(/invalid inputs for command:local:Command c:\n {2}- archivePaths is not implemented/);
+      p().create(urn("command:local:Command", "c"), { create: "true", archivePaths: ["{x"] }),
+    ).rejects.toThrow(
+      /invalid inputs for command:local:Command c:\n {2}- archivePaths\[0\]: glob "\{x" has an unclosed \{/,
+    );
   });
 
   it("update without create/update keeps the previous outputs (secret ones stay secret)", async () => {
