@@ -7,6 +7,8 @@ import * as emptyProto from "google-protobuf/google/protobuf/empty_pb";
 import * as langProto from "@pulumi/pulumi/proto/language_pb";
 import * as pluginProto from "@pulumi/pulumi/proto/plugin_pb";
 import { buildNodeCommand, EXIT_AFTER_USER_MESSAGE, parseRuntimeOptions, RunSpec } from "./run-command";
+import { programDependencies } from "./dependencies";
+import { installDependencies as npmInstall } from "./install";
 import { findRequiredPackages } from "./required-packages";
 import { runPlugin } from "./run-plugin";
 
@@ -20,6 +22,24 @@ export interface HostState {
 }
 
 type Unary<Req, Res> = grpc.handleUnaryCall<Req, Res>;
+
+/** `runtime.options` of Pulumi.yaml, as the engine sends them in a request's ProgramInfo. */
+function runtimeOptions(info: langProto.ProgramInfo | undefined): Record<string, unknown> {
+  return (info?.getOptions()?.toJavaScript() as Record<string, unknown> | undefined) ?? {};
+}
+
+function programDirectoryOf(info: langProto.ProgramInfo | undefined, fallback: string): string {
+  return info?.getProgramDirectory() || fallback || process.cwd();
+}
+
+/** npm's version, or "" when it cannot be run (About must not fail for that). */
+function npmVersion(): Promise<string> {
+  return new Promise((resolve) => {
+    childProcess.execFile("npm", ["--version"], { timeout: 30000 }, (err, stdout) =>
+      resolve(err ? "" : stdout.trim()),
+    );
+  });
+}
 
 function toRunSpec(req: langProto.RunRequest, state: HostState): RunSpec {
   const info = req.getInfo();
@@ -44,7 +64,7 @@ function toRunSpec(req: langProto.RunRequest, state: HostState): RunSpec {
     args: req.getArgsList(),
     config,
     configSecretKeys: req.getConfigsecretkeysList(),
-    options: parseRuntimeOptions(info?.getOptions()?.toJavaScript() as Record<string, unknown> | undefined),
+    options: parseRuntimeOptions(runtimeOptions(info)),
   };
 }
 
@@ -140,13 +160,54 @@ export function createLanguageHost(state: HostState): grpc.UntypedServiceImpleme
     );
   };
 
+  // Like upstream: the node binary and `node --version`, and the package manager with its version.
   const about: Unary<langProto.AboutRequest, langProto.AboutResponse> = (_call, callback) => {
-    callback(
-      null,
-      new langProto.AboutResponse()
+    npmVersion().then((version) => {
+      const response = new langProto.AboutResponse()
         .setExecutable(process.execPath)
-        .setVersion(process.version.replace(/^v/, "")),
+        .setVersion(process.version);
+      response.getMetadataMap().set("packagemanager", "npm");
+      if (version) response.getMetadataMap().set("packagemanagerVersion", version);
+      callback(null, response);
+    });
+  };
+
+  const installDependencies: grpc.handleServerStreamingCall<
+    langProto.InstallDependenciesRequest,
+    langProto.InstallDependenciesResponse
+  > = (call) => {
+    const info = call.request.getInfo();
+    const write = (set: (r: langProto.InstallDependenciesResponse) => void) => {
+      const response = new langProto.InstallDependenciesResponse();
+      set(response);
+      call.write(response);
+    };
+    npmInstall(programDirectoryOf(info, call.request.getDirectory()), runtimeOptions(info).packagemanager, {
+      stdout: (chunk) => write((r) => r.setStdout(chunk)),
+      stderr: (chunk) => write((r) => r.setStderr(chunk)),
+    }).then(
+      () => call.end(),
+      (err: Error) => call.emit("error", { code: grpc.status.UNKNOWN, details: err.message }),
     );
+  };
+
+  const getProgramDependencies: Unary<
+    langProto.GetProgramDependenciesRequest,
+    langProto.GetProgramDependenciesResponse
+  > = (call, callback) => {
+    try {
+      const info = call.request.getInfo();
+      const dependencies = programDependencies(
+        programDirectoryOf(info, call.request.getPwd()),
+        call.request.getTransitivedependencies(),
+      ).map((d) => new langProto.DependencyInfo().setName(d.name).setVersion(d.version));
+      callback(null, new langProto.GetProgramDependenciesResponse().setDependenciesList(dependencies));
+    } catch (err) {
+      callback({
+        code: grpc.status.UNKNOWN,
+        details: `failed to get node dependencies: ${(err as Error).message}`,
+      });
+    }
   };
 
   const cancel: Unary<emptyProto.Empty, emptyProto.Empty> = (_call, callback) => {
@@ -154,5 +215,16 @@ export function createLanguageHost(state: HostState): grpc.UntypedServiceImpleme
     callback(null, new emptyProto.Empty());
   };
 
-  return { handshake, getPluginInfo, getRequiredPackages, getRequiredPlugins, run, runPlugin, about, cancel };
+  return {
+    handshake,
+    getPluginInfo,
+    getRequiredPackages,
+    getRequiredPlugins,
+    run,
+    runPlugin,
+    about,
+    installDependencies,
+    getProgramDependencies,
+    cancel,
+  };
 }
