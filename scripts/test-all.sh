@@ -10,7 +10,7 @@ npx eslint .
 npx prettier --check . >/dev/null || die "formatting differs: run \`npm run format\`"
 
 log "unit tests"
-npx jest --ci --testPathIgnorePatterns '/(test/(node|integration|e2e)|node_modules|dist)/'
+npx jest --ci --testPathIgnorePatterns '/(test/(node|integration|e2e|conformance)|node_modules|dist)/'
 
 log "host, integration and end-to-end tests"
-npx jest --ci --runInBand test/node test/integration test/e2e
+npx jest --ci --runInBand test/node test/integration test/e2e test/conformance

@@ -34,6 +34,8 @@ export function requireToolchain(): void {
 export interface RunOptions {
   /** Pass `--stack` (and `--config-file` where it applies). @default true */
   readonly stackArgs?: boolean;
+  /** More environment variables for this command. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export class PulumiSandbox {
@@ -47,15 +49,17 @@ export class PulumiSandbox {
   /**
    * @param stackConfigSource a Pulumi.<stack>.yaml-shaped file to start from (default: no config).
    * @param projectDir the Pulumi project to run (default: this repository's own).
+   * @param sharedDir the folder (and so the file backend) of another sandbox: see {@link sibling}.
    */
   constructor(
     stack: string,
     stackConfigSource?: string,
     readonly projectDir: string = PROJECT_ROOT,
+    sharedDir?: string,
   ) {
     this.stack = `${stack}-${process.pid}`;
-    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "geartrain-e2e-"));
-    fs.mkdirSync(path.join(this.dir, "state"));
+    this.dir = sharedDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "geartrain-e2e-"));
+    fs.mkdirSync(path.join(this.dir, "state"), { recursive: true });
     this.configFile = path.join(this.dir, `Pulumi.${this.stack}.yaml`);
     if (stackConfigSource) fs.copyFileSync(stackConfigSource, this.configFile);
     else fs.writeFileSync(this.configFile, "config: {}\n");
@@ -87,7 +91,7 @@ export class PulumiSandbox {
       ],
       {
         cwd: this.projectDir,
-        env: { ...this.env, GEARTRAIN_ENV_SH: path.join(PROJECT_ROOT, "scripts/env.sh") },
+        env: { ...this.env, ...options.env, GEARTRAIN_ENV_SH: path.join(PROJECT_ROOT, "scripts/env.sh") },
         encoding: "utf8",
         maxBuffer: 64 * 1024 * 1024,
       },
@@ -127,6 +131,20 @@ export class PulumiSandbox {
       fs.appendFileSync(this.configFile, "\n" + fs.readFileSync(written, "utf8"));
       fs.rmSync(written);
     }
+  }
+
+  /**
+   * Another stack of the same project in the same backend (StackReference between them works). It
+   * shares this sandbox's folder, so either one's cleanup() removes both.
+   */
+  sibling(stack: string, stackConfigSource?: string): PulumiSandbox {
+    return new PulumiSandbox(stack, stackConfigSource, this.projectDir, this.dir);
+  }
+
+  /** The stack's name as a StackReference names it in a file backend. */
+  get qualifiedStack(): string {
+    const project = YAML.parse(fs.readFileSync(path.join(this.projectDir, "Pulumi.yaml"), "utf8"));
+    return `organization/${project.name}/${this.stack}`;
   }
 
   cleanup(): void {
