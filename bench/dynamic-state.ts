@@ -29,10 +29,6 @@ runtime:
   options:
     typescript: false
 main: index.js
-plugins:
-  languages:
-    - name: nodejs
-      path: ${path.join(REPO, "plugins/bin")}
 `;
 
 /** The program; GT_* variables choose the shape, the count and the root of the directories. */
