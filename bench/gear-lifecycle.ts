@@ -3,8 +3,9 @@
 //   npm run build && sudo node dist/bench/gear-lifecycle.js [--gears 100] [--bulk 1000]   (--bulk 0: none)
 //
 // The floor is a bare sequence of the same host work with no checks, locks, markers or read-back:
-// groupadd, useradd, mkdir + chown + chmod of every home dir, the env files, cgroup mkdir + limit writes;
-// and userdel, rm -rf, rmdir for destroy. Floor and Geartrain alternate gear by gear so that load from
+// groupadd, useradd, mkdir + chown + chmod of every home dir, the env files, cgroup mkdir + limit writes,
+// the gear's nftables elements (one nft -f, when the node isolates with nftables); and userdel, rm -rf,
+// rmdir, the nft delete for destroy. Floor and Geartrain alternate gear by gear so that load from
 // other work on the machine hits both alike. Output: a table and one JSON line.
 
 import { execFile } from "child_process";
@@ -15,6 +16,8 @@ import { resolveConfig } from "../node/config";
 import { makeContext, NodeContext } from "../node/context";
 import { createGear, destroyGear, listGears } from "../node/gear/lifecycle";
 import { homeLayout } from "../node/gear/home";
+import { run } from "../node/host/exec";
+import { isolationSupport, NFT, renderNftGear } from "../node/host/netfilter";
 import type { GearSpec } from "../node/types";
 import { randomBytes } from "crypto";
 import { benchNode, clock, hostInfo, ratio, row, runBench } from "./lib";
@@ -77,6 +80,14 @@ async function floorCreate(ctx: NodeContext, spec: GearSpec, home: string): Prom
       cg.gearDirs(spec.uuid).find((d) => d.includes(`/${f.controller}/`)) ?? cg.gearDirs(spec.uuid)[0];
     await fs.writeFile(path.join(dir, f.file), f.value);
   }
+  await floorNetwork(ctx, "add", spec.uid);
+}
+
+/** The gear's isolation elements, applied with one nft -f (nothing when the node does not use nftables). */
+async function floorNetwork(ctx: NodeContext, op: "add" | "delete", uid: number): Promise<void> {
+  if ((await isolationSupport(ctx)).mode !== "nftables") return;
+  const r = await run([NFT, "-f", "-"], { input: renderNftGear(ctx.config.network.table, op, uid) });
+  if (r.code !== 0) throw new Error(`nft ${op} element: ${r.stderr.trim()}`);
 }
 
 async function floorDestroy(ctx: NodeContext, spec: GearSpec, home: string): Promise<void> {
@@ -84,6 +95,7 @@ async function floorDestroy(ctx: NodeContext, spec: GearSpec, home: string): Pro
   await exec("groupdel", [spec.uuid], { env: PATH_ENV }).catch(() => undefined); // usually gone with the user
   await fs.rm(home, { recursive: true, force: true });
   for (const d of ctx.cgroup.gearDirs(spec.uuid)) await fs.rmdir(d);
+  await floorNetwork(ctx, "delete", spec.uid);
 }
 
 /** `bulk` gears on one node, 8 creates at a time: the time, what listGears sees, memory and disk. */

@@ -268,10 +268,11 @@ async function iptEnsureBase(chain: string): Promise<void> {
 // gear operations
 
 /**
- * Install the gear's isolation rules (idempotent). Called by gear create/update. Returns what is enforced;
- * a host without netfilter gives `unavailable` (and throws only if the config demands a backend).
+ * Install the gear's isolation rules (idempotent). Called by gear create/update. A host without netfilter
+ * does nothing (and throws only if the config demands a backend). What is enforced is readGearNetwork's:
+ * not read back here, as create needs no answer (a list of the table is one more nft start per create).
  */
-export async function ensureGearNetwork(ctx: NodeContext, uuid: string, uid: number): Promise<NetworkState> {
+export async function ensureGearNetwork(ctx: NodeContext, uuid: string, uid: number): Promise<void> {
   validateUuid(uuid);
   checkUid(uid);
   const s = await usable(ctx);
@@ -289,7 +290,6 @@ export async function ensureGearNetwork(ctx: NodeContext, uuid: string, uid: num
       if ((await ipt(["-C", chain, ...rule])) !== 0) await ipt(["-A", chain, ...rule]);
     }
   }
-  return readGearNetwork(ctx, uuid, uid);
 }
 
 /** Remove the gear's rules (gone = success). Called by gear destroy. */

@@ -1,6 +1,6 @@
 // Processes and SysV IPC of a gear, read from /proc; killing them all (reference §1.5 destroy order).
 
-import { promises as fs } from "fs";
+import { promises as fs, readdirSync, readFileSync } from "fs";
 import { run } from "./exec";
 import type { CgroupDriver } from "./cgroups/driver";
 
@@ -10,13 +10,21 @@ export interface ProcInfo {
   readonly comm: string;
 }
 
-/** Every live process whose real, effective, saved or fs uid is `uid` (zombies are already dead: skipped). */
+/**
+ * Every live process whose real, effective, saved or fs uid is `uid` (zombies are already dead: skipped).
+ * Read synchronously: /proc never waits on a disk, and a sweep of a few hundred processes then takes about
+ * a millisecond instead of a thread-pool round trip per process.
+ */
 export async function processesOfUid(uid: number): Promise<ProcInfo[]> {
   const out: ProcInfo[] = [];
-  for (const name of await fs.readdir("/proc")) {
+  for (const name of readdirSync("/proc")) {
     if (!/^[0-9]+$/.test(name)) continue;
-    const status = await fs.readFile(`/proc/${name}/status`, "utf8").catch(() => null);
-    if (!status) continue;
+    let status: string;
+    try {
+      status = readFileSync(`/proc/${name}/status`, "utf8");
+    } catch {
+      continue; // gone meanwhile
+    }
     const m = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$/m.exec(status);
     if (!m || ![m[1], m[2], m[3], m[4]].map(Number).includes(uid)) continue;
     if (/^State:\s+[ZX]/m.test(status)) continue;
