@@ -299,6 +299,8 @@ export async function removeGearNetwork(ctx: NodeContext, uuid: string, uid: num
   const s = await isolationSupport(ctx);
   const { table } = ctx.config.network;
   if (s.mode === "nftables") {
+    // all three elements are there (every destroy after a create): one nft start; else delete what is
+    if ((await run([NFT, "-f", "-"], { input: renderNftGear(table, "delete", uid) })).code === 0) return;
     const st = await nftState(table);
     if (!st) return;
     const has = nftHas(st, uid);
