@@ -7,7 +7,9 @@ import { randomBytes } from "crypto";
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "fs";
 import * as path from "path";
 import type { NodeContext } from "../../node/context";
+import { createGear } from "../../node/gear/lifecycle";
 import { runInGear, spawnInGear } from "../../node/gear/run-in-gear";
+import { newUuid, type TestNode } from "./helpers";
 
 /**
  * fill DIR N          mkdir DIR and create N files named v00000 … (the victims' names) in it
@@ -146,10 +148,26 @@ export async function startAttacker(
   };
 }
 
+/** Run argv to completion as the gear; throws with its stderr when it fails. */
+export async function asGear(ctx: NodeContext, uuid: string, argv: readonly string[], timeoutMs = 30_000) {
+  const r = await runInGear(ctx, uuid, [...argv], { timeoutMs });
+  if (r.code !== 0) throw new Error(`${argv.join(" ")} failed (${r.code}): ${r.stderr}`);
+}
+
 /** Run the attacker to completion as the gear (fill). */
 export async function runAttacker(ctx: NodeContext, uuid: string, bin: string, args: readonly string[]) {
-  const r = await runInGear(ctx, uuid, [bin, ...args], { timeoutMs: 60_000 });
-  if (r.code !== 0) throw new Error(`attacker ${args[0]} failed (${r.code}): ${r.stderr}`);
+  await asGear(ctx, uuid, [bin, ...args], 60_000);
+}
+
+/** A small gear `myapp-dev` with the i-th UID of the node, and its bare repository. */
+export async function plainGear(node: TestNode, i: number): Promise<{ uuid: string; repo: string }> {
+  const uuid = newUuid();
+  await createGear(
+    node.ctx,
+    { uuid, uid: node.uid(i), app: "myapp", namespace: "dev", profile: "small" },
+    { inspect: false },
+  );
+  return { uuid, repo: path.join(node.config.gearBaseDir, uuid, "git", "myapp.git") };
 }
 
 /** What changed between two fingerprints: counts and the first few paths (small enough for a failure). */

@@ -9,10 +9,17 @@ import * as path from "path";
 import { installCartridge } from "../../node/cartridge/install";
 import { addToRepository } from "../../node/cartridge/repository";
 import { checkNode } from "../../node/check";
-import { createGear, inspectGear } from "../../node/gear/lifecycle";
-import { runInGear } from "../../node/gear/run-in-gear";
-import { makeTestNode, newUuid, REPO, type TestNode } from "./helpers";
-import { buildAttacker, makeSecret, startAttacker, within, type Attacker } from "./hostile-helpers";
+import { inspectGear } from "../../node/gear/lifecycle";
+import { makeTestNode, REPO, type TestNode } from "./helpers";
+import {
+  asGear,
+  buildAttacker,
+  makeSecret,
+  plainGear,
+  startAttacker,
+  within,
+  type Attacker,
+} from "./hostile-helpers";
 
 jest.setTimeout(240_000);
 
@@ -56,25 +63,10 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-async function gear(i: number): Promise<{ uuid: string; repo: string }> {
-  const uuid = newUuid();
-  await createGear(
-    node.ctx,
-    { uuid, uid: node.uid(i), app: "myapp", namespace: "dev", profile: "small" },
-    { inspect: false },
-  );
-  return { uuid, repo: path.join(node.config.gearBaseDir, uuid, "git", "myapp.git") };
-}
-
-async function asGear(uuid: string, argv: string[]): Promise<void> {
-  const r = await runInGear(node.ctx, uuid, argv, { timeoutMs: 30_000 });
-  if (r.code !== 0) throw new Error(`${argv.join(" ")}: ${r.stderr}`);
-}
-
 test("inspect never shows a root-only file the gear swaps in for its config", async () => {
-  const { uuid, repo } = await gear(0);
+  const { uuid, repo } = await plainGear(node, 0);
   const { file, secret } = makeSecret(work);
-  await asGear(uuid, ["/bin/ln", "-s", "--", file, path.join(repo, "cfglink")]);
+  await asGear(node.ctx, uuid, ["/bin/ln", "-s", "--", file, path.join(repo, "cfglink")]);
   attackers.push(await startAttacker(node.ctx, uuid, attackerBin, ["exchange", repo, "config", "cfglink"]));
 
   let leaks = 0;
@@ -90,10 +82,10 @@ test("inspect never shows a root-only file the gear swaps in for its config", as
 });
 
 test("node check finishes in bounded time with a FIFO swapped in, and checks the other gears", async () => {
-  const benign = await gear(1);
-  const hostile = await gear(2);
+  const benign = await plainGear(node, 1);
+  const hostile = await plainGear(node, 2);
   const fifo = path.join(hostile.repo, "cfgfifo");
-  await asGear(hostile.uuid, ["/usr/bin/mkfifo", "--", fifo]);
+  await asGear(node.ctx, hostile.uuid, ["/usr/bin/mkfifo", "--", fifo]);
   fifos.push(fifo);
   attackers.push(
     await startAttacker(node.ctx, hostile.uuid, attackerBin, ["exchange", hostile.repo, "config", "cfgfifo"]),
@@ -111,8 +103,8 @@ test("node check finishes in bounded time with a FIFO swapped in, and checks the
 });
 
 test("inspect reads no unbounded stream: a link to /dev/zero swapped in costs neither time nor memory", async () => {
-  const { uuid, repo } = await gear(3);
-  await asGear(uuid, ["/bin/ln", "-s", "--", "/dev/zero", path.join(repo, "cfgzero")]);
+  const { uuid, repo } = await plainGear(node, 3);
+  await asGear(node.ctx, uuid, ["/bin/ln", "-s", "--", "/dev/zero", path.join(repo, "cfgzero")]);
   attackers.push(await startAttacker(node.ctx, uuid, attackerBin, ["exchange", repo, "config", "cfgzero"]));
   const rss0 = process.resourceUsage().maxRSS; // KiB, the peak so far
   for (let i = 0; i < 100; i++) {
@@ -125,11 +117,17 @@ test("inspect reads no unbounded stream: a link to /dev/zero swapped in costs ne
 
 test("node check is bounded when the gear's own status hook prints without end", async () => {
   await addToRepository(node.config, path.join(REPO, "test/fixtures/cartridges/minimal"));
-  const { uuid } = await gear(4);
+  const { uuid } = await plainGear(node, 4);
   await installCartridge(node.ctx, uuid, { name: "minimal" }, { frontend: null });
   // the cartridge directory is the gear's: it can rewrite its own bin/control
   const control = path.join(node.config.gearBaseDir, uuid, "minimal", "bin", "control");
-  await asGear(uuid, ["/bin/sh", "-c", 'printf "#!/bin/sh\\nexec cat /dev/zero\\n" > "$1"', "sh", control]);
+  await asGear(node.ctx, uuid, [
+    "/bin/sh",
+    "-c",
+    'printf "#!/bin/sh\\nexec cat /dev/zero\\n" > "$1"',
+    "sh",
+    control,
+  ]);
   const rss0 = process.resourceUsage().maxRSS;
   const t0 = Date.now();
   const report = await within(BOUND_MS, "node check", checkNode(node.ctx));

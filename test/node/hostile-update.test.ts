@@ -6,14 +6,15 @@
 
 import { mkdtempSync, rmSync } from "fs";
 import * as path from "path";
-import { createGear, inspectGear, updateGear } from "../../node/gear/lifecycle";
-import { runInGear } from "../../node/gear/run-in-gear";
-import { makeTestNode, newUuid, type TestNode } from "./helpers";
+import { inspectGear, updateGear } from "../../node/gear/lifecycle";
+import { makeTestNode, type TestNode } from "./helpers";
 import {
+  asGear,
   buildAttacker,
   changes,
   fingerprint,
   makeVictimDir,
+  plainGear,
   runAttacker,
   startAttacker,
   UNCHANGED,
@@ -43,16 +44,6 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-async function gear(i: number): Promise<{ uuid: string; repo: string }> {
-  const uuid = newUuid();
-  await createGear(
-    node.ctx,
-    { uuid, uid: node.uid(i), app: "myapp", namespace: "dev", profile: "small" },
-    { inspect: false },
-  );
-  return { uuid, repo: path.join(node.config.gearBaseDir, uuid, "git", "myapp.git") };
-}
-
 /** As the gear, in its repo ($1): refs a directory without heads/tags, refs.link a link to $2. */
 const RESET_REFS = [
   'cd "$1" || exit 1',
@@ -62,17 +53,12 @@ const RESET_REFS = [
   "exit 0",
 ].join("\n");
 
-async function asGear(uuid: string, argv: string[]): Promise<void> {
-  const r = await runInGear(node.ctx, uuid, argv, { timeoutMs: 30_000 });
-  if (r.code !== 0) throw new Error(`${argv.join(" ")}: ${r.stderr}`);
-}
-
 test("repairing HEAD-turned-directory: the swap for a link to a victim deletes nothing outside", async () => {
-  const { uuid, repo } = await gear(0);
+  const { uuid, repo } = await plainGear(node, 0);
   const victim = makeVictimDir(work, 2000);
   const before = fingerprint(victim);
   const head = path.join(repo, "HEAD");
-  await asGear(uuid, ["/bin/rm", "-f", "--", head]);
+  await asGear(node.ctx, uuid, ["/bin/rm", "-f", "--", head]);
   await runAttacker(node.ctx, uuid, attackerBin, ["fill", head, "6000"]);
   const a = await startAttacker(node.ctx, uuid, attackerBin, ["swap-on-delete", head, victim]);
   attackers.push(a);
@@ -88,14 +74,14 @@ test("repairing HEAD-turned-directory: the swap for a link to a victim deletes n
 });
 
 test("re-creating refs/heads and refs/tags while refs/ is swapped with a link: nothing made outside", async () => {
-  const { uuid, repo } = await gear(1);
+  const { uuid, repo } = await plainGear(node, 1);
   const victim = mkdtempSync(path.join(work, "victim-refs-"));
   // each round the gear puts its pieces back (refs/ a directory without heads/ and tags/, so root makes
   // them again; refs.link a link to the victim), then races the repair
   const ROUNDS = 30;
   let errors = 0;
   for (let round = 0; round < ROUNDS; round++) {
-    await asGear(uuid, ["/bin/sh", "-c", RESET_REFS, "sh", repo, victim]);
+    await asGear(node.ctx, uuid, ["/bin/sh", "-c", RESET_REFS, "sh", repo, victim]);
     const a = await startAttacker(node.ctx, uuid, attackerBin, ["exchange", repo, "refs", "refs.link"]);
     attackers.push(a);
     await updateGear(node.ctx, { uuid }).catch(() => errors++);
@@ -104,8 +90,8 @@ test("re-creating refs/heads and refs/tags while refs/ is swapped with a link: n
     expect({ round, made: fingerprint(victim) }).toEqual({ round, made: [] });
   }
   // the gear's own mess is its own: a repair without the attacker leaves refs/ as it should be
-  await asGear(uuid, ["/bin/sh", "-c", RESET_REFS, "sh", repo, victim]);
-  await asGear(uuid, ["/bin/rm", "-f", "--", path.join(repo, "refs.link")]);
+  await asGear(node.ctx, uuid, ["/bin/sh", "-c", RESET_REFS, "sh", repo, victim]);
+  await asGear(node.ctx, uuid, ["/bin/rm", "-f", "--", path.join(repo, "refs.link")]);
   const st = await updateGear(node.ctx, { uuid });
   expect(st.drift.filter((d) => d.field.includes("refs"))).toEqual([]);
   expect((await inspectGear(node.ctx, uuid)).drift).toEqual([]);
