@@ -83,7 +83,8 @@ export class ValidationError extends GeartrainError {
     super(`invalid ${field}: ${message}`, {
       kind: "invalid",
       exitCode: EXIT.INVALID,
-      httpStatus: 400,
+      // the broker answers validation failures 422 with the field, as OpenShift's REST API does
+      httpStatus: 422,
       field,
     });
   }

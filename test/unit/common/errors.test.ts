@@ -18,7 +18,7 @@ import {
 describe("error classes", () => {
   it.each([
     [new UsageError("unknown command"), "usage", 2, 400],
-    [new ValidationError("uuid", "must be hex"), "invalid", 3, 400],
+    [new ValidationError("uuid", "must be hex"), "invalid", 3, 422],
     [new NotFoundError("gear x not found"), "not_found", 4, 404],
     [new ConflictError("uid taken"), "conflict", 5, 409],
     [new OperationFailedError("it broke"), "failed", 1, 500],
