@@ -5,6 +5,9 @@
 //   const db = await openStore(config);            // migrates, then pools
 //   const user = await db.tx((q) => users.createUser(q, { login, password }));
 //   const uid = await districts.reserveUid(db, districtId, gearId);
+//   const engine = new OpEngine(db, { owner: brokerId, leaseMs: 30_000, steps: (kind) => TABLES[kind] });
+//   await engine.start("app.create", app.id, [{ name: "reserve", args }, ...]); // and at start-up:
+//   await engine.resumeAbandoned();
 
 import { Db, type DbConfig } from "./db";
 import { migrate } from "./migrate";
@@ -20,6 +23,16 @@ export * as applications from "./applications";
 export * as gears from "./gears";
 export * as districts from "./districts";
 export * as nodes from "./nodes";
+export * as pendingOps from "./pending-ops";
+export { LeaseLostError } from "./pending-ops";
+export {
+  OpEngine,
+  type ChainResult,
+  type EngineOptions,
+  type StepCtx,
+  type StepDef,
+  type StepTable,
+} from "./op-engine";
 
 /** Applies pending migrations (unless `migrate: false`) and opens the pool. */
 export async function openStore(config: DbConfig, opts: { migrate?: boolean } = {}): Promise<Db> {
