@@ -5,6 +5,7 @@ import type { CommandGroup } from "../../common/cli";
 
 /** Groups are loaded lazily so `geartrain --help` stays fast and one group's deps never slow another. */
 const GROUPS: Record<string, () => Promise<CommandGroup>> = {
+  agent: async () => (await import("../agent/cli")).group,
   cartridge: async () => (await import("../../cartridges/cli")).group,
   node: async () => (await import("../../node/cli/main")).group,
 };

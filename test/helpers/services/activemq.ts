@@ -1,0 +1,100 @@
+// A private ActiveMQ for a test file: its own directory under os.tmpdir(), STOMP on 127.0.0.1:<free port>,
+// one user per role (the broker user, one per node agent, an admin) with generated passwords, started and
+// stopped by scripts/services/activemq.sh. Missing prerequisites fail with the command that fixes them.
+
+import { execFile } from "child_process";
+import { randomBytes } from "crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "fs";
+import * as os from "os";
+import * as path from "path";
+import { promisify } from "util";
+import { agentUser, type ActiveMQSpec } from "../../../services/bus/activemq/render";
+import { writeActiveMQInstance } from "../../../services/bus/activemq/instance";
+import { freePort } from "../private-nginx";
+
+const execFileP = promisify(execFile);
+const SCRIPT = path.resolve(__dirname, "../../../scripts/services/activemq.sh");
+
+export interface BusUser {
+  readonly user: string;
+  readonly password: string;
+}
+
+export interface PrivateActiveMQ {
+  readonly dir: string;
+  readonly host: string;
+  readonly port: number;
+  readonly broker: BusUser;
+  readonly admin: BusUser;
+  /** the agent user of each node identity */
+  readonly agents: Readonly<Record<string, BusUser>>;
+  /** every password, for "no secret in the logs" assertions */
+  readonly secrets: readonly string[];
+  /** the broker's own log (for failure messages and secret greps) */
+  log(): string;
+  stop(): Promise<void>;
+  /** stop and start again on the same port (clients see the connection drop) */
+  restart(): Promise<void>;
+}
+
+async function script(cmd: "start" | "stop", dir: string): Promise<void> {
+  try {
+    await execFileP(SCRIPT, [cmd, dir], { env: { ...process.env, ACTIVEMQ_HEAP: "128M" } });
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    throw new Error(`activemq.sh ${cmd} ${dir} failed: ${err.stderr?.trim() || err.message}`);
+  }
+}
+
+function password(): string {
+  return randomBytes(18).toString("base64url");
+}
+
+/** Start a private ActiveMQ with an agent user for each node identity. */
+export async function startActiveMQ(opts: { nodes: string[]; name?: string }): Promise<PrivateActiveMQ> {
+  if (!existsSync("/usr/share/activemq/bin/activemq.jar"))
+    throw new Error("Debian's activemq is missing. Fix: apt-get update && apt-get install -y activemq");
+  const dir = mkdtempSync(path.join(os.tmpdir(), `gt-amq-${opts.name ?? "test"}-`));
+  const port = await freePort();
+  const broker = { user: "broker", password: password() };
+  const admin = { user: "admin", password: password() };
+  const agents: Record<string, BusUser> = {};
+  for (const n of opts.nodes) agents[n] = { user: agentUser(n), password: password() };
+  const spec: ActiveMQSpec = {
+    address: "127.0.0.1",
+    port,
+    users: { broker: broker.user, admin: admin.user },
+    nodes: opts.nodes,
+  };
+  const passwords: Record<string, string> = { [broker.user]: broker.password, [admin.user]: admin.password };
+  for (const a of Object.values(agents)) passwords[a.user] = a.password;
+  writeActiveMQInstance(dir, spec, passwords);
+  await script("start", dir);
+  let stopped = false;
+  return {
+    dir,
+    host: "127.0.0.1",
+    port,
+    broker,
+    admin,
+    agents,
+    secrets: Object.values(passwords),
+    log() {
+      try {
+        return readFileSync(path.join(dir, "data", "activemq.log"), "utf8");
+      } catch {
+        return "";
+      }
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await script("stop", dir);
+      rmSync(dir, { recursive: true, force: true });
+    },
+    async restart() {
+      await script("stop", dir);
+      await script("start", dir);
+    },
+  };
+}
