@@ -6,8 +6,16 @@ import type { CommandGroup } from "../../common/cli";
 /** Groups are loaded lazily so `geartrain --help` stays fast and one group's deps never slow another. */
 const GROUPS: Record<string, () => Promise<CommandGroup>> = {
   agent: async () => (await import("../agent/cli")).group,
-  cartridge: async () => (await import("../../cartridges/cli")).group,
+  admin: async () => (await import("./groups/admin")).group,
+  app: async () => (await import("./groups/app")).group,
+  // the broker's cartridge verbs (add, remove, list); `lint` goes on to cartridges/cli
+  cartridge: async () => (await import("./groups/cartridge")).group,
+  check: async () => (await import("./groups/check")).group,
+  domain: async () => (await import("./groups/domain")).group,
+  env: async () => (await import("./groups/env")).group,
+  login: async () => (await import("./groups/login")).group,
   node: async () => (await import("../../node/cli/main")).group,
+  sshkey: async () => (await import("./groups/sshkey")).group,
 };
 
 const USAGE_HEAD = `geartrain: an OpenShift-Origin-v2-style PaaS as Pulumi code
