@@ -25,6 +25,8 @@ export interface CliContext {
   out(text: string): void;
   err(text: string): void;
   readStdin(): Promise<string>;
+  /** asks on the terminal without echo (stdin a TTY); one line */
+  promptSecret?(question: string): Promise<string>;
   readonly stdinIsTTY: boolean;
   readonly stderrIsTTY: boolean;
   /** the folder of client.json (GEARTRAIN_HOME or ~/.geartrain) */
@@ -44,11 +46,41 @@ function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   });
 }
 
+/** Reads one line from the terminal with echo off (raw mode); Ctrl-C or Ctrl-D gives up. */
+function promptWithoutEcho(question: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const stdin = process.stdin;
+    process.stderr.write(question);
+    stdin.setRawMode(true);
+    stdin.setEncoding("utf8");
+    stdin.resume();
+    let line = "";
+    const done = (err: Error | null) => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.removeListener("data", onData);
+      process.stderr.write("\n");
+      if (err) reject(err);
+      else resolve(line);
+    };
+    const onData = (chunk: string) => {
+      for (const ch of chunk) {
+        if (ch === "\r" || ch === "\n") return done(null);
+        if (ch === "\u0003" || ch === "\u0004") return done(new UsageError("no password given"));
+        if (ch === "\u007f" || ch === "\b") line = line.slice(0, -1);
+        else line += ch;
+      }
+    };
+    stdin.on("data", onData);
+  });
+}
+
 export function processContext(): CliContext {
   return {
     out: (t) => void process.stdout.write(t + "\n"),
     err: (t) => void process.stderr.write(t + "\n"),
     readStdin: () => readAll(process.stdin),
+    promptSecret: (question) => promptWithoutEcho(question),
     stdinIsTTY: process.stdin.isTTY === true,
     stderrIsTTY: process.stderr.isTTY === true,
     home: process.env.GEARTRAIN_HOME ?? path.join(os.homedir(), ".geartrain"),

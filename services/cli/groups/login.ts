@@ -25,11 +25,12 @@ async function readPassword(ctx: CliContext, file: string | undefined): Promise<
       );
     }
   } else {
-    if (ctx.stdinIsTTY)
+    if (ctx.stdinIsTTY && ctx.promptSecret !== undefined) password = await ctx.promptSecret("Password: ");
+    else if (ctx.stdinIsTTY)
       throw new UsageError(
         "give the password on stdin (e.g. `geartrain login ... < file`) or with --password-file",
       );
-    password = firstLine(await ctx.readStdin());
+    else password = firstLine(await ctx.readStdin());
   }
   if (password.length === 0) throw new ValidationError("password", "is empty");
   return password;
@@ -41,7 +42,7 @@ export const group = brokerGroup(
   {
     login: {
       usage:
-        "geartrain login --server URL --login NAME [--password-file FILE]   (else the password is read from stdin)",
+        "geartrain login --server URL --login NAME [--password-file FILE]   (else asked on the terminal, or read from stdin)",
       async run(argv, ctx) {
         const { values, positionals: rest } = parse(argv, {
           login: { type: "string", short: "l" },

@@ -64,6 +64,21 @@ describe("login", () => {
     expect(t.err.join("\n")).toMatch(/visible to everyone/);
   });
 
+  it("on a terminal, asks for the password without echo", async () => {
+    const asked: string[] = [];
+    t.ctx = {
+      ...t.ctx,
+      stdinIsTTY: true,
+      promptSecret: async (q) => {
+        asked.push(q);
+        return "s3cret-pw";
+      },
+    };
+    const code = await run(login, "--server", broker.url, "-l", "demo");
+    expect({ code, err: t.err }).toEqual({ code: 0, err: [] });
+    expect(asked).toEqual(["Password: "]);
+  });
+
   it("a wrong password fails (exit 1) without storing anything", async () => {
     t.stdin.text = "wrong\n";
     expect(await run(login, "--server", broker.url, "-l", "demo")).toBe(1);
