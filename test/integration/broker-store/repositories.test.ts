@@ -10,9 +10,11 @@ import {
   domains,
   gears,
   nodes,
+  placementCandidates,
   sshKeys,
   users,
 } from "../../../services/broker/store";
+import { placeGear } from "../../../services/broker/model/placement";
 import { newId } from "../../../services/broker/store/secrets";
 import type { NodeFacts } from "../../../services/broker/model/types";
 import { startStore, stopStore, type StoreFixture } from "./helpers";
@@ -238,4 +240,61 @@ test("nodes: facts are validated field by field and upserted", async () => {
   const n = await nodes.getNode(f.db, "n2");
   expect(n?.facts?.activeGears).toBe(4);
   expect(n?.lastSeen).toBeInstanceOf(Date);
+});
+
+test("placement candidates: every district node with its district, facts, recent gears and the app's gears", async () => {
+  const u = await users.createUser(f.db, { login: "placer" });
+  const dom = await f.db.tx((q) => domains.createDomain(q, { namespace: "placer", ownerId: u.id }));
+  const app = await applications.createApplication(f.db, { name: "app", domainId: dom.id, profile: "small" });
+  const d = await f.db.tx((q) =>
+    districts.createDistrict(q, { name: "d-place", profile: "small", uidCount: 5 }),
+  );
+  await nodes.recordFacts(
+    f.db,
+    facts("place1", { activeGears: 2, maxActiveGears: 4, at: Date.now() - 60_000 }),
+  );
+  await districts.addDistrictNode(f.db, d.id, "place1");
+  await districts.addDistrictNode(f.db, d.id, "place2"); // never reported facts
+  await districts.setDistrictNodeActive(f.db, "place2", false);
+  const gearId = newId();
+  const uid = await districts.reserveUid(f.db, d.id, gearId);
+  await f.db.tx((q) =>
+    gears.createGear(q, { id: gearId, appId: app.id, districtId: d.id, uid, node: "place1" }),
+  );
+
+  const { now, nodes: all } = await placementCandidates(f.db, { appId: app.id });
+  expect(Math.abs(now - Date.now())).toBeLessThan(60_000);
+  const mine = all.filter((n) => n.districtId === d.id);
+  expect(mine).toEqual([
+    {
+      identity: "place1",
+      districtId: d.id,
+      districtProfile: "small",
+      districtActive: true,
+      districtFreeUids: 4,
+      active: true,
+      lastSeen: expect.any(Number),
+      profile: "small",
+      // 2 from the facts + the gear recorded since they were taken
+      activeGears: 3,
+      maxActiveGears: 4,
+      appGears: 1,
+    },
+    {
+      identity: "place2",
+      districtId: d.id,
+      districtProfile: "small",
+      districtActive: true,
+      districtFreeUids: 4,
+      active: false,
+      lastSeen: null,
+      profile: null,
+      activeGears: 0,
+      maxActiveGears: 0,
+      appGears: 0,
+    },
+  ]);
+  const p = placeGear(mine, { profile: "small", now, silenceMs: 60_000, random: 0.5 });
+  expect(p.node?.identity).toBe("place1");
+  await f.db.tx((q) => gears.deleteGear(q, gearId));
 });
