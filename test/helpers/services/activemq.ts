@@ -35,6 +35,9 @@ export interface PrivateActiveMQ {
   stop(): Promise<void>;
   /** stop and start again on the same port (clients see the connection drop) */
   restart(): Promise<void>;
+  /** stop the broker process, keeping its directory (up() starts it again) */
+  down(): Promise<void>;
+  up(): Promise<void>;
 }
 
 async function script(cmd: "start" | "stop", dir: string): Promise<void> {
@@ -96,5 +99,7 @@ export async function startActiveMQ(opts: { nodes: string[]; name?: string }): P
       await script("stop", dir);
       await script("start", dir);
     },
+    down: () => script("stop", dir),
+    up: () => script("start", dir),
   };
 }
