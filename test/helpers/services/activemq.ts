@@ -13,7 +13,15 @@ import { writeActiveMQInstance } from "../../../services/bus/activemq/instance";
 import { freePort } from "../private-nginx";
 
 const execFileP = promisify(execFile);
-const SCRIPT = path.resolve(__dirname, "../../../scripts/services/activemq.sh");
+/** scripts/services/activemq.sh of this checkout (found from test/helpers/services and from dist/ too) */
+function scriptPath(): string {
+  for (let d = __dirname; d !== path.dirname(d); d = path.dirname(d)) {
+    const candidate = path.join(d, "scripts", "services", "activemq.sh");
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error(`scripts/services/activemq.sh not found above ${__dirname}`);
+}
+const SCRIPT = scriptPath();
 
 export interface BusUser {
   readonly user: string;
