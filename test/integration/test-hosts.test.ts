@@ -24,7 +24,11 @@ let a: TestHost;
 let b: TestHost;
 
 beforeAll(async () => {
-  th = await createTestHosts(2, { names: ["alpha", "beta"] });
+  th = await createTestHosts(2, {
+    names: ["alpha", "beta"],
+    // the machine's Node.js, as the stage stack will give node hosts their agent
+    readOnlyBinds: [{ source: process.execPath, target: "/usr/local/bin/node" }],
+  });
   [a, b] = th.hosts;
 });
 
@@ -192,6 +196,15 @@ describe("two test hosts", () => {
     expect((await ssh(a, "ip -4 route")).stdout.trim()).toBe(
       `${th!.plan.subnet} dev eth0 proto kernel scope link src ${a.address}`,
     );
+  });
+
+  it("see the machine's read-only binds, and nothing else of the machine's files", async () => {
+    const r = await ssh(
+      a,
+      "node -e 'console.log(process.version)' && ! touch /usr/local/bin/node 2>/dev/null",
+    );
+    expect(r).toMatchObject({ code: 0, stdout: `${process.version}\n` });
+    expect((await ssh(b, "test -e /work || test -e /root/.cache || echo clean")).stdout).toBe("clean\n");
   });
 
   it("exec runs inside the host without SSH", async () => {

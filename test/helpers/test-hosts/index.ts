@@ -10,7 +10,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
-import { OperationFailedError, UnavailableError } from "../../../common/errors";
+import { OperationFailedError, UnavailableError, ValidationError } from "../../../common/errors";
 import {
   AddressPlan,
   CLAIM_DIR,
@@ -18,6 +18,7 @@ import {
   HostNames,
   MachineState,
   PREFIX,
+  ReadOnlyBind,
   RunNames,
   TestHostsOptions,
   addressPlan,
@@ -33,7 +34,7 @@ import {
   runNames,
 } from "./model";
 
-export type { TestHostsOptions } from "./model";
+export type { ReadOnlyBind, TestHostsOptions } from "./model";
 
 const execFileP = promisify(execFile);
 const ROOT = path.resolve(__dirname, "../../..");
@@ -385,7 +386,8 @@ while True:
 
 // Runs as pid 1 of the new pid namespace, in the host's network namespace and a private mount namespace,
 // before chroot: the mounts made here exist only in that mount namespace and vanish with its last process.
-// $1: the host's root (overlay mount point), $2: its hostname. Values arrive as arguments, never as code.
+// $1: the host's root (overlay mount point), $2: its hostname, then pairs of (machine path, path in the host) to
+// bind read-only. Values arrive as arguments, never as code.
 const LAUNCH = `set -eu
 R=$1
 mount -t proc -o nosuid,nodev,noexec proc "$R/proc"
@@ -397,6 +399,13 @@ chmod 1777 "$R/run/lock"
 mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts "$R/dev/pts"
 mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs "$R/dev/shm"
 hostname "$2"
+shift 2
+while [ $# -ge 2 ]; do
+  if [ -d "$1" ]; then mkdir -p "$R$2"; else mkdir -p "$(dirname "$R$2")" && touch "$R$2"; fi
+  mount --bind "$1" "$R$2"
+  mount -o remount,bind,ro "$R$2"
+  shift 2
+done
 exec chroot "$R" /usr/bin/python3 ${INIT_PATH}
 `;
 
@@ -426,6 +435,7 @@ async function startHost(
   plan: AddressPlan,
   names: readonly string[],
   port: number,
+  binds: readonly ReadOnlyBind[],
 ): Promise<{ host: TestHost; child: ChildProcess }> {
   const address = plan.hosts[h.index];
   const name = names[h.index];
@@ -492,6 +502,7 @@ async function startHost(
       "launch",
       R,
       name,
+      ...binds.flatMap((b) => [b.source, b.target]),
     ],
     { stdio: ["ignore", logFd, logFd] },
   );
@@ -537,6 +548,11 @@ export async function createTestHosts(count: number, opts: TestHostsOptions = {}
   const o = resolveOptions(count, opts);
   requireTestHostPrerequisites();
   await destroyStaleRuns();
+  for (const [i, b] of o.readOnlyBinds.entries()) {
+    if (!fs.existsSync(b.source)) {
+      throw new ValidationError(`readOnlyBinds[${i}].source`, `${b.source} does not exist on this machine`);
+    }
+  }
   const image = await ensureImage(o.packageList);
   const runId = newRunId(await machineState());
   const r = runNames(os.tmpdir(), runId);
@@ -561,7 +577,15 @@ export async function createTestHosts(count: number, opts: TestHostsOptions = {}
     await run(["ip", "link", "set", r.bridge, "up"]);
     const hosts: TestHost[] = [];
     for (let i = 0; i < o.count; i++) {
-      const { host, child } = await startHost(r, hostNames(r, i), image, plan, o.names, o.sshPort);
+      const { host, child } = await startHost(
+        r,
+        hostNames(r, i),
+        image,
+        plan,
+        o.names,
+        o.sshPort,
+        o.readOnlyBinds,
+      );
       children.push(child);
       hosts.push(host);
     }

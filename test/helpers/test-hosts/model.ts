@@ -27,6 +27,18 @@ export interface TestHostsOptions {
   readonly sshPort?: number;
   /** a package list for the image (scripts/test-hosts/rootfs-packages.txt format). @default that file */
   readonly packageList?: string;
+  /**
+   * machine files or directories each host sees read-only at `target` (e.g. the machine's `node` binary and the
+   * checkout, for the agent): bind mounts in the host's private mount namespace, gone with the host. @default []
+   */
+  readonly readOnlyBinds?: readonly ReadOnlyBind[];
+}
+
+export interface ReadOnlyBind {
+  /** an absolute path on the machine */
+  readonly source: string;
+  /** an absolute path inside the host (not `/`) */
+  readonly target: string;
 }
 
 export interface ResolvedOptions {
@@ -34,6 +46,23 @@ export interface ResolvedOptions {
   readonly names: readonly string[];
   readonly sshPort: number;
   readonly packageList?: string;
+  readonly readOnlyBinds: readonly ReadOnlyBind[];
+}
+
+const ABSOLUTE_PATH = /^(\/[^/\0\n]+)+$/;
+
+function checkPath(field: string, p: unknown): string {
+  if (
+    typeof p !== "string" ||
+    !ABSOLUTE_PATH.test(p) ||
+    p.split("/").some((seg) => seg === "." || seg === "..")
+  ) {
+    throw new ValidationError(
+      field,
+      `${JSON.stringify(p)} is not an absolute path without '.', '..' or '//'`,
+    );
+  }
+  return p;
 }
 
 /** Checks the caller's request; throws a ValidationError naming the field. */
@@ -58,7 +87,11 @@ export function resolveOptions(count: number, opts: TestHostsOptions = {}): Reso
   if (!Number.isInteger(sshPort) || sshPort < 1 || sshPort > 65535) {
     throw new ValidationError("sshPort", `${sshPort} is not a port number`);
   }
-  return { count, names, sshPort, packageList: opts.packageList };
+  const readOnlyBinds = (opts.readOnlyBinds ?? []).map((b, i) => ({
+    source: checkPath(`readOnlyBinds[${i}].source`, b?.source),
+    target: checkPath(`readOnlyBinds[${i}].target`, b?.target),
+  }));
+  return { count, names, sshPort, packageList: opts.packageList, readOnlyBinds };
 }
 
 export function checkRunId(runId: string): string {

@@ -26,6 +26,7 @@ describe("resolveOptions", () => {
       names: ["host0", "host1"],
       sshPort: 22,
       packageList: undefined,
+      readOnlyBinds: [],
     });
   });
 
@@ -40,6 +41,11 @@ describe("resolveOptions", () => {
     [1, { names: ["x".repeat(33)] }, "invalid names[0]"],
     [1, { sshPort: 0 }, "invalid sshPort: 0 is not a port number"],
     [1, { sshPort: 65536 }, "invalid sshPort"],
+    [1, { readOnlyBinds: [{ source: "usr/bin/node", target: "/x" }] }, "invalid readOnlyBinds[0].source"],
+    [1, { readOnlyBinds: [{ source: "/a", target: "/" }] }, "invalid readOnlyBinds[0].target"],
+    [1, { readOnlyBinds: [{ source: "/a", target: "/opt/../etc" }] }, "invalid readOnlyBinds[0].target"],
+    [1, { readOnlyBinds: [{ source: "/a", target: "/opt//x" }] }, "invalid readOnlyBinds[0].target"],
+    [1, { readOnlyBinds: [{ source: "/a", target: "/opt/x/" }] }, "invalid readOnlyBinds[0].target"],
   ])("rejects count %p with %p: %s", (count, opts, message) => {
     expect(() => resolveOptions(count, opts)).toThrow(message);
   });
