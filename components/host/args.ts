@@ -35,6 +35,19 @@ export interface HostArgs {
    * @default "10m"
    */
   readonly sshWaitTimeout?: string;
+  /**
+   * The wait-for-SSH gate's retry budget: dial attempts (0.5 s, 1 s, 2 s, 4 s, then 5 s apart) before
+   * `up` fails with "could not connect to <address> after N attempts"; `sshWaitTimeout` bounds it too.
+   * -1: no limit but the timeout.
+   * @default 60
+   */
+  readonly sshWaitAttempts?: number;
+  /**
+   * Directory of the host's Services (components/host/service): the private runit tree where systemd is
+   * not PID 1, and the services' environment files and checks. Absolute.
+   * @default "/var/lib/geartrain/services"
+   */
+  readonly serviceDirectory?: string;
 }
 
 export interface HostCommandArgs {
@@ -72,12 +85,16 @@ export interface HostFacts {
   readonly os: string;
   readonly cgroup: "v1" | "v2";
   readonly selinux: "enforcing" | "permissive" | "unavailable";
+  /** systemd runs as PID 1 (`/run/systemd/system` exists): Services use it; otherwise a private runit. */
+  readonly systemd: boolean;
 }
 
 export const DEFAULTS = {
   sshPort: 22,
   sshUser: "root",
   sshWaitTimeout: "10m",
+  sshWaitAttempts: 60,
+  serviceDirectory: "/var/lib/geartrain/services",
   /** Each dial waits this long; the wait command retries without limit until its timeout. */
   perDialTimeoutSeconds: 15,
   dialErrorLimit: 10,

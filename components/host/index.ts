@@ -14,8 +14,11 @@ import {
   validateConnection,
   validateFile,
   validateHostName,
+  validateServiceDirectory,
+  validateWaitAttempts,
   WRITE_FILE_SCRIPT,
 } from "./resolve";
+import type { ServiceConnection } from "./service/operations";
 
 export * from "./args";
 
@@ -27,19 +30,26 @@ export class Host extends pulumi.ComponentResource {
   /** Kernel, OS, cgroup version and SELinux state, read from the host when it was first set up. */
   public readonly facts: pulumi.Output<HostFacts>;
 
-  private readonly hostName: string;
+  /** The host's name (its children are `${hostName}-<role>`). */
+  public readonly hostName: string;
+  /** Where the host's Services keep their files (HostArgs.serviceDirectory). */
+  public readonly serviceDirectory: string;
   private readonly connection: HostConnection;
   private readonly sshConnection?: pulumi.Input<command.types.input.remote.ConnectionArgs>;
   /** Commands wait for this one: on SSH hosts it polls until the host answers. */
   private readonly ready: pulumi.Resource[];
+  private readonly factsCommand: HostCommand;
 
   constructor(name: string, args: HostArgs, opts?: pulumi.ComponentResourceOptions) {
     super("geartrain:host:Host", name, {}, opts);
     attributeErrors(this, () => {
       validateHostName(name);
       validateConnection(name, args.connection, args.privateKey !== undefined);
+      validateWaitAttempts(name, args.sshWaitAttempts ?? DEFAULTS.sshWaitAttempts);
+      validateServiceDirectory(name, args.serviceDirectory ?? DEFAULTS.serviceDirectory);
     });
     this.hostName = name;
+    this.serviceDirectory = args.serviceDirectory ?? DEFAULTS.serviceDirectory;
     this.connection = args.connection;
 
     if (args.connection.type === "ssh") {
@@ -56,7 +66,10 @@ export class Host extends pulumi.ComponentResource {
       const wait = new command.remote.Command(
         childName(name, "wait-ssh"),
         {
-          connection: { ...this.sshConnection, dialErrorLimit: -1 },
+          connection: {
+            ...this.sshConnection,
+            dialErrorLimit: args.sshWaitAttempts ?? DEFAULTS.sshWaitAttempts,
+          },
           create: "true",
         },
         {
@@ -71,9 +84,33 @@ export class Host extends pulumi.ComponentResource {
     }
 
     const facts = this.command("facts", { create: FACTS_SCRIPT });
+    this.factsCommand = facts;
     this.connectionType = pulumi.output(args.connection.type);
     this.facts = facts.stdout.apply((stdout) => attributeErrors(this, () => parseFacts(stdout)));
     this.registerOutputs({ connectionType: this.connectionType, facts: this.facts });
+  }
+
+  /**
+   * How a Service's provider reaches the host (the SSH form carries the private key: a secret), and what
+   * it must wait for (the SSH gate and the facts).
+   * @internal
+   */
+  public serviceAccess(): { connection: pulumi.Output<ServiceConnection>; ready: pulumi.Resource[] } {
+    const ready = [...this.ready, this.factsCommand];
+    if (this.connection.type === "local")
+      return { connection: pulumi.output({ type: "local" as const }), ready };
+    const c = this.connection;
+    const ssh = pulumi.output(this.sshConnection!).apply((s): ServiceConnection => ({
+      type: "ssh",
+      host: c.address,
+      port: c.port ?? DEFAULTS.sshPort,
+      user: c.user ?? DEFAULTS.sshUser,
+      hostKey: c.hostKey,
+      privateKey: String(s.privateKey),
+      perDialTimeout: c.perDialTimeout ?? DEFAULTS.perDialTimeoutSeconds,
+      dialErrorLimit: c.dialErrorLimit ?? DEFAULTS.dialErrorLimit,
+    }));
+    return { connection: pulumi.secret(ssh), ready };
   }
 
   /**
@@ -129,3 +166,6 @@ function toArray<T>(value: pulumi.Input<pulumi.Input<T>[]> | pulumi.Input<T> | u
   if (value === undefined) return [];
   return Array.isArray(value) ? (value as pulumi.Input<T>[]) : [value as pulumi.Input<T>];
 }
+
+export { Service } from "./service";
+export type { ServiceResourceArgs } from "./service";

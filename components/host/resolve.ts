@@ -42,6 +42,25 @@ export function validateConnection(name: string, connection: HostConnection, has
   }
 }
 
+/** The wait gate's dial budget: a positive number of attempts, or -1 (only sshWaitTimeout bounds it). */
+export function validateWaitAttempts(name: string, attempts: number): void {
+  if (!Number.isInteger(attempts) || (attempts < 1 && attempts !== -1)) {
+    throw new ValidationError(
+      "sshWaitAttempts",
+      `host '${name}': sshWaitAttempts must be a positive integer or -1, got ${attempts}`,
+    );
+  }
+}
+
+export function validateServiceDirectory(name: string, dir: string): void {
+  if (!ABSOLUTE_PATH.test(dir) || dir.split("/").includes("..") || dir === "/") {
+    throw new ValidationError(
+      "serviceDirectory",
+      `host '${name}': serviceDirectory '${dir}' must be an absolute path of [A-Za-z0-9._/@+-], not /, with no '..'`,
+    );
+  }
+}
+
 export function validateFile(file: HostFileArgs): void {
   if (!ABSOLUTE_PATH.test(file.path)) {
     throw new ValidationError(
@@ -103,11 +122,13 @@ export const FACTS_SCRIPT = [
   "if [ -r /sys/fs/selinux/enforce ]; then",
   '  if [ "$(cat /sys/fs/selinux/enforce)" = 1 ]; then selinux=enforcing; else selinux=permissive; fi',
   "else selinux=unavailable; fi",
-  'printf \'{"kernel":"%s","os":"%s","cgroup":"%s","selinux":"%s"}\\n\' "$kernel" "$os" "$cgroup" "$selinux"',
+  // sd_booted(3): systemd is PID 1 exactly when this directory exists
+  "if [ -d /run/systemd/system ]; then systemd=true; else systemd=false; fi",
+  'printf \'{"kernel":"%s","os":"%s","cgroup":"%s","selinux":"%s","systemd":%s}\\n\' "$kernel" "$os" "$cgroup" "$selinux" "$systemd"',
 ].join("\n");
 
 export function parseFacts(stdout: string): HostFacts {
   const facts = JSON.parse(stdout.trim()) as HostFacts;
   if (facts.cgroup !== "v1" && facts.cgroup !== "v2") throw new Error(`unexpected cgroup facts: ${stdout}`);
-  return facts;
+  return { ...facts, systemd: facts.systemd === true };
 }

@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { recordResources, valueOf } from "../../helpers/pulumi-mocks";
 
-const FACTS = '{"kernel":"Linux 6.1","os":"debian 12","cgroup":"v2","selinux":"enforcing"}';
+const FACTS = '{"kernel":"Linux 6.1","os":"debian 12","cgroup":"v2","selinux":"enforcing","systemd":true}';
 const resources = recordResources((r) => (r.name.endsWith("-facts") ? { stdout: FACTS, stderr: "" } : {}));
 
 import type * as HostModule from "../../../components/host";
@@ -38,7 +38,7 @@ describe("Host", () => {
       port: 2222,
       user: "root",
       hostKey: "ssh-ed25519 AAAAC3",
-      dialErrorLimit: -1,
+      dialErrorLimit: 60, // the wait gate's retry budget (HostArgs.sshWaitAttempts)
     });
     // every other command of the host, its own and the callers', waits for the host to answer
     const marker = ssh.command("marker", { create: "true" });

@@ -122,7 +122,11 @@ describe("host scripts", () => {
       os: "debian 12",
       cgroup: "v1",
       selinux: "unavailable",
+      systemd: false, // facts recorded before the systemd fact: not PID 1
     });
+    expect(
+      parseFacts('{"kernel":"L","os":"d","cgroup":"v2","selinux":"unavailable","systemd":true}').systemd,
+    ).toBe(true);
     expect(() => parseFacts('{"cgroup":"v3"}')).toThrow(/unexpected/);
   });
 });
