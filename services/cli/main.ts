@@ -8,6 +8,7 @@ const GROUPS: Record<string, () => Promise<CommandGroup>> = {
   agent: async () => (await import("../agent/cli")).group,
   admin: async () => (await import("./groups/admin")).group,
   app: async () => (await import("./groups/app")).group,
+  broker: async () => (await import("../broker/cli")).group,
   // the broker's cartridge verbs (add, remove, list); `lint` goes on to cartridges/cli
   cartridge: async () => (await import("./groups/cartridge")).group,
   check: async () => (await import("./groups/check")).group,

@@ -1,6 +1,6 @@
 // The application service: users, keys, tokens, domains, applications and their cartridges, env vars and
 // events, and the admin API, over the store (services/broker/store), the node bus and DNS. Multi-step changes
-// (create, delete) are pending-operation chains (chain.ts): reserve a UID on the placed node → gear.create →
+// (create, delete) are pending-operation chains (the store's OpEngine): reserve a UID on the placed node → gear.create →
 // cartridge.install per cartridge → the user's SSH keys → check the frontend route → DNS record, each with its
 // undo, so a failure anywhere rolls back in reverse and any broker can finish a chain after a crash.
 
@@ -22,11 +22,13 @@ import {
   nodes,
   sshKeys,
   users,
+  OpEngine,
+  type ChainResult,
   type Db,
   type Queryable,
+  type StepTable,
 } from "../store";
 import { catalogueOf, type CatalogueEntry } from "./catalogue";
-import { ChainRunner, type ChainResult, type StepTable } from "./chain";
 import {
   AdminOnlyError,
   ApplicationNotFoundError,
@@ -73,10 +75,10 @@ import type { Application, Domain, NodeRecord, User } from "../model/types";
  */
 function chainError(what: string, r: ChainResult): Error {
   const rep = reportOf(r.error);
-  const step = r.failedStep ? ` at step ${r.failedStep}` : "";
-  const undone = r.rolledBack
-    ? "; everything done was undone"
-    : "; the undo failed too (geartrain check reports it)";
+  const step = r.op.error?.step ? ` at step ${r.op.error.step}` : "";
+  const undone = /undo of .* failed/.test(r.op.error?.message ?? "")
+    ? "; an undo failed too (geartrain check reports it)"
+    : "; everything done was undone";
   const text = `${what} failed${step}: ${rep.message}${undone}`;
   if (rep.kind === "unavailable") return new UnavailableError(text);
   if (rep.kind === "not_found" || rep.kind === "conflict")
@@ -90,9 +92,11 @@ export interface ServiceDeps {
   readonly dns: DnsPort;
   readonly config: ServiceConfig;
   readonly log: ServiceLog;
+  /** how long a pending op's claim lasts without progress (default 60 s; heartbeats renew it) */
+  readonly leaseMs?: number;
 }
 
-const LEASE_MS = 10 * 60 * 1000;
+const LEASE_MS = 60 * 1000;
 
 interface PlaceResult {
   [k: string]: Json;
@@ -104,7 +108,7 @@ interface PlaceResult {
 
 export class BrokerService implements AppService {
   readonly cloudDomain: string;
-  readonly chains: ChainRunner;
+  readonly chains: OpEngine;
   private readonly db: Db;
   private readonly bus: NodeCaller;
   private readonly dns: DnsPort;
@@ -118,9 +122,10 @@ export class BrokerService implements AppService {
     this.cfg = deps.config;
     this.log = deps.log;
     this.cloudDomain = deps.config.cloudDomain;
-    this.chains = new ChainRunner(this.db, (kind) => this.steps(kind), {
-      brokerId: this.cfg.brokerId,
-      leaseMs: LEASE_MS,
+    this.chains = new OpEngine(this.db, {
+      owner: this.cfg.brokerId,
+      leaseMs: deps.leaseMs ?? LEASE_MS,
+      steps: (kind) => this.steps(kind),
       log: (o, m) => this.log.warn(o, m),
     });
   }

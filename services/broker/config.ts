@@ -1,0 +1,175 @@
+// The broker's config file (JSON), validated before anything connects; every error names its field. Secrets
+// (database and bus passwords, the TSIG key, the bootstrap admin's password) are files of their own that
+// others may not read, never values of the config itself and never argv.
+//
+//   {"listen": {"host": "127.0.0.1", "port": 8080}, "cloudDomain": "apps.example.com",
+//    "database": {"host": "127.0.0.1", "port": 5432, "database": "geartrain", "user": "broker",
+//                 "passwordFile": "/etc/geartrain/db.password"},
+//    "bus": {"host": "127.0.0.1", "port": 61613, "user": "broker", "passwordFile": "/etc/geartrain/bus.password"},
+//    "dns": {"server": "127.0.0.1", "port": 53, "zone": "apps.example.com", "keyFile": "/etc/geartrain/tsig.key"},
+//    "admin": {"login": "admin", "passwordFile": "/etc/geartrain/admin.password"}}
+
+import { readFileSync, statSync } from "fs";
+import * as path from "path";
+import { createAjv, fieldPath, pointerSegments } from "../../common/ajv-errors";
+import { UnavailableError, ValidationError } from "../../common/errors";
+
+export interface BrokerConfig {
+  readonly listen: { readonly host: string; readonly port: number };
+  /** base of link hrefs (https://broker.example.com); default: the request's Host */
+  readonly publicUrl?: string;
+  readonly cloudDomain: string;
+  /** this process's id on the bus and in pending ops (default: b-<random>) */
+  readonly brokerId?: string;
+  readonly database: {
+    readonly host: string;
+    readonly port: number;
+    readonly database: string;
+    readonly user: string;
+    readonly passwordFile: string;
+    readonly poolSize?: number;
+  };
+  readonly bus: {
+    readonly host: string;
+    readonly port: number;
+    readonly user: string;
+    readonly passwordFile: string;
+    readonly prefix?: string;
+  };
+  readonly dns: {
+    readonly server: string;
+    readonly port: number;
+    readonly zone: string;
+    readonly keyFile: string;
+  };
+  /** created at start-up if no user of that login exists */
+  readonly admin?: { readonly login: string; readonly passwordFile: string };
+  readonly defaultProfile?: string;
+  readonly sshPort?: number;
+  readonly nodeTimeoutMs?: number;
+  readonly cartridgeTimeoutMs?: number;
+  readonly silenceMs?: number;
+  readonly leaseMs?: number;
+  readonly bodyLimit?: number;
+  readonly realm?: string;
+  readonly logLevel?: "fatal" | "error" | "warn" | "info" | "debug";
+}
+
+const ABS = { type: "string", pattern: "^/", maxLength: 4096 } as const;
+const HOST = { type: "string", minLength: 1, maxLength: 253 } as const;
+const PORT = { type: "integer", minimum: 1, maximum: 65535 } as const;
+const MS = { type: "integer", minimum: 100, maximum: 3600000 } as const;
+const ID = { type: "string", pattern: "^[a-z0-9][a-z0-9_-]{0,62}$" } as const;
+
+export const BROKER_CONFIG_SCHEMA = {
+  type: "object",
+  additionalProperties: false,
+  required: ["listen", "cloudDomain", "database", "bus", "dns"],
+  properties: {
+    listen: {
+      type: "object",
+      additionalProperties: false,
+      required: ["host", "port"],
+      properties: { host: HOST, port: { type: "integer", minimum: 0, maximum: 65535 } },
+    },
+    publicUrl: { type: "string", pattern: "^https?://[^/]+$", maxLength: 300 },
+    cloudDomain: HOST,
+    brokerId: ID,
+    database: {
+      type: "object",
+      additionalProperties: false,
+      required: ["host", "port", "database", "user", "passwordFile"],
+      properties: {
+        host: HOST,
+        port: PORT,
+        database: { type: "string", minLength: 1, maxLength: 63 },
+        user: { type: "string", minLength: 1, maxLength: 63 },
+        passwordFile: ABS,
+        poolSize: { type: "integer", minimum: 1, maximum: 200 },
+      },
+    },
+    bus: {
+      type: "object",
+      additionalProperties: false,
+      required: ["host", "port", "user", "passwordFile"],
+      properties: { host: HOST, port: PORT, user: ID, passwordFile: ABS, prefix: ID },
+    },
+    dns: {
+      type: "object",
+      additionalProperties: false,
+      required: ["server", "port", "zone", "keyFile"],
+      properties: { server: HOST, port: PORT, zone: HOST, keyFile: ABS },
+    },
+    admin: {
+      type: "object",
+      additionalProperties: false,
+      required: ["login", "passwordFile"],
+      properties: {
+        login: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$" },
+        passwordFile: ABS,
+      },
+    },
+    defaultProfile: { type: "string", pattern: "^[a-z][a-z0-9-]{0,31}$" },
+    sshPort: PORT,
+    nodeTimeoutMs: MS,
+    cartridgeTimeoutMs: MS,
+    silenceMs: MS,
+    leaseMs: MS,
+    bodyLimit: { type: "integer", minimum: 1024, maximum: 16777216 },
+    realm: { type: "string", pattern: '^[^"\\\\]{1,64}$' },
+    logLevel: { enum: ["fatal", "error", "warn", "info", "debug"] },
+  },
+};
+
+const validate = createAjv({ allErrors: false }).compile(BROKER_CONFIG_SCHEMA);
+
+export function validateBrokerConfig(doc: unknown): BrokerConfig {
+  if (!validate(doc)) {
+    const e = validate.errors![0];
+    const segs = pointerSegments(e.instancePath, doc);
+    if (e.keyword === "required") segs.push((e.params as { missingProperty: string }).missingProperty);
+    if (e.keyword === "additionalProperties")
+      segs.push((e.params as { additionalProperty: string }).additionalProperty);
+    const what =
+      e.keyword === "required"
+        ? "is missing"
+        : e.keyword === "additionalProperties"
+          ? "unknown key"
+          : e.message;
+    throw new ValidationError(fieldPath(segs, "config"), what ?? "is invalid");
+  }
+  return doc as unknown as BrokerConfig;
+}
+
+export function loadBrokerConfig(file: string): BrokerConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new UnavailableError(`cannot read the broker config ${file}: ${(e as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new ValidationError("config", `${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  return validateBrokerConfig(doc);
+}
+
+/** A secret file's content (first line, or all of it for key files); refused when others may read it. */
+export function readSecretFile(file: string, field: string, whole = false): string {
+  const abs = path.resolve(file);
+  let st;
+  try {
+    st = statSync(abs);
+  } catch (e) {
+    throw new UnavailableError(`cannot read ${field} ${abs}: ${(e as Error).message}`);
+  }
+  if (!st.isFile()) throw new ValidationError(field, `${abs} is not a regular file`);
+  if (st.mode & 0o007) throw new ValidationError(field, `${abs} is readable by others (chmod 0600 it)`);
+  const text = readFileSync(abs, "utf8");
+  const value = whole ? text : text.split("\n")[0];
+  if (!value.trim()) throw new ValidationError(field, `${abs} is empty`);
+  return value;
+}
