@@ -27,15 +27,20 @@ function toDomain(r: Row): Domain {
 export async function createDomain(q: Queryable, d: { namespace: string; ownerId: string }): Promise<Domain> {
   const namespace = validateNamespace(d.namespace);
   const ownerId = validateId("owner_id", d.ownerId);
-  const { rows: owner } = await q.query<{ max_domains: number; n: string }>(
-    `SELECT u.max_domains, (SELECT count(*) FROM domains WHERE owner_id = u.id) AS n
-       FROM users u WHERE u.id = $1 FOR UPDATE`,
+  // lock the owner's row first, then count in a statement of its own: under READ COMMITTED a count in the
+  // locking statement would be of the snapshot taken before the wait, blind to the domains just committed
+  const { rows: owner } = await q.query<{ max_domains: number }>(
+    `SELECT max_domains FROM users WHERE id = $1 FOR UPDATE`,
     [ownerId],
   );
   if (!owner[0]) throw new NotFoundError(`user ${ownerId} not found`);
-  if (Number(owner[0].n) >= owner[0].max_domains) {
+  const { rows: count } = await q.query<{ n: number }>(
+    `SELECT count(*)::integer AS n FROM domains WHERE owner_id = $1`,
+    [ownerId],
+  );
+  if (count[0].n >= owner[0].max_domains) {
     throw new ConflictError(
-      `the user already has ${owner[0].n} domains (max_domains ${owner[0].max_domains})`,
+      `the user already has ${count[0].n} domains (max_domains ${owner[0].max_domains})`,
     );
   }
   try {

@@ -60,17 +60,20 @@ export async function createGear(q: Queryable, g: NewGear): Promise<Gear> {
     }
     return existing;
   }
-  const { rows: owner } = await q.query<{ max_gears: number; n: number }>(
-    `SELECT u.max_gears,
-            (SELECT count(*) FROM gears g2 JOIN applications a2 ON a2.id = g2.app_id
-               JOIN domains d2 ON d2.id = a2.domain_id WHERE d2.owner_id = u.id)::integer AS n
-       FROM applications a JOIN domains d ON d.id = a.domain_id JOIN users u ON u.id = d.owner_id
-      WHERE a.id = $1 FOR UPDATE OF u`,
+  // lock the owner's row, then count in a statement of its own (a fresh READ COMMITTED snapshot, after the wait)
+  const { rows: owner } = await q.query<{ id: string; max_gears: number }>(
+    `SELECT u.id, u.max_gears FROM applications a JOIN domains d ON d.id = a.domain_id
+       JOIN users u ON u.id = d.owner_id WHERE a.id = $1 FOR UPDATE OF u`,
     [appId],
   );
   if (!owner[0]) throw new NotFoundError(`application ${appId} not found`);
-  if (owner[0].n >= owner[0].max_gears) {
-    throw new ConflictError(`the owner already has ${owner[0].n} gears (max_gears ${owner[0].max_gears})`);
+  const { rows: count } = await q.query<{ n: number }>(
+    `SELECT count(*)::integer AS n FROM gears g JOIN applications a ON a.id = g.app_id
+       JOIN domains d ON d.id = a.domain_id WHERE d.owner_id = $1`,
+    [owner[0].id],
+  );
+  if (count[0].n >= owner[0].max_gears) {
+    throw new ConflictError(`the owner already has ${count[0].n} gears (max_gears ${owner[0].max_gears})`);
   }
   const { rows: held } = await q.query<{ holder: string }>(
     `SELECT holder FROM uid_reservations WHERE district_id = $1 AND uid = $2`,

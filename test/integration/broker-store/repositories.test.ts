@@ -298,3 +298,51 @@ test("placement candidates: every district node with its district, facts, recent
   expect(p.node?.identity).toBe("place1");
   await f.db.tx((q) => gears.deleteGear(q, gearId));
 });
+
+test("limits hold under concurrency: of five creates at once past max_domains (max_gears) 2, two succeed", async () => {
+  const u = await users.createUser(f.db, { login: "racer", maxDomains: 2 });
+  const results = await Promise.allSettled(
+    ["ra", "rb", "rc", "rd", "re"].map((ns) =>
+      f.db.tx((q) => domains.createDomain(q, { namespace: ns, ownerId: u.id })),
+    ),
+  );
+  expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(2);
+  for (const r of results) if (r.status === "rejected") expect(r.reason).toMatchObject({ kind: "conflict" });
+  expect(await domains.listDomains(f.db, u.id)).toHaveLength(2);
+
+  // and max_gears 2: five gears recorded at once (each with its UID), two succeed, three UIDs go back
+  await users.updateUser(f.db, u.id, { maxGears: 2 });
+  const dom = (await domains.listDomains(f.db, u.id))[0];
+  const app = await applications.createApplication(f.db, {
+    name: "racer",
+    domainId: dom.id,
+    profile: "small",
+  });
+  const d = await f.db.tx((q) =>
+    districts.createDistrict(q, { name: "d-race", profile: "small", uidCount: 10 }),
+  );
+  const made = await Promise.allSettled(
+    Array.from({ length: 5 }, () =>
+      f.db.tx(async (q) => {
+        const id = newId();
+        const uid = await districts.reserveUid(q, d.id, id);
+        return gears.createGear(q, { id, appId: app.id, districtId: d.id, uid, node: "race1" });
+      }),
+    ),
+  );
+  expect(made.filter((r) => r.status === "fulfilled")).toHaveLength(2);
+  expect(await gears.listGears(f.db, app.id)).toHaveLength(2);
+  expect((await districts.getDistrict(f.db, d.id))!.availableUids).toBe(8);
+});
+
+test("a transaction that fails leaves nothing of what it wrote", async () => {
+  await expect(
+    f.db.tx(async (q) => {
+      await users.createUser(q, { login: "half-made" });
+      await districts.createDistrict(q, { name: "d-half", profile: "small", uidCount: 10 });
+      throw new Error("later step failed");
+    }),
+  ).rejects.toThrow("later step failed");
+  expect(await users.getUserByLogin(f.db, "half-made")).toBeNull();
+  expect(await districts.getDistrictByName(f.db, "d-half")).toBeNull();
+});
