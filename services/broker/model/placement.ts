@@ -56,8 +56,8 @@ export type Exclusion =
   | "at_gear_limit"
   | "no_free_uid";
 
-export type Placement =
-  | { readonly node: PlacementNode; readonly candidates: number }
+export type Placement<T extends PlacementNode = PlacementNode> =
+  | { readonly node: T; readonly candidates: number }
   | { readonly node: null; readonly excluded: Readonly<Partial<Record<Exclusion, number>>> };
 
 /** Why a node cannot take the gear, or null when it can (the first reason of the list above that holds). */
@@ -77,8 +77,8 @@ export function usage(n: PlacementNode): number {
   return n.maxActiveGears > 0 ? Math.min(1, n.activeGears / n.maxActiveGears) : 1;
 }
 
-interface Keyed {
-  readonly node: PlacementNode;
+interface Keyed<T extends PlacementNode = PlacementNode> {
+  readonly node: T;
   readonly usage: number;
 }
 
@@ -90,9 +90,9 @@ function fullerFirst(a: Keyed, b: Keyed): number {
 }
 
 /** The eligible nodes with the fewest gears of the app (one pass), with their usage. */
-function candidates(nodes: readonly PlacementNode[], req: PlacementRequest): Keyed[] {
+function candidates<T extends PlacementNode>(nodes: readonly T[], req: PlacementRequest): Keyed<T>[] {
   let fewest = Infinity;
-  let kept: Keyed[] = [];
+  let kept: Keyed<T>[] = [];
   for (const n of nodes) {
     if (n.appGears > fewest || exclusionOf(n, req) !== null) continue;
     if (n.appGears < fewest) {
@@ -105,7 +105,7 @@ function candidates(nodes: readonly PlacementNode[], req: PlacementRequest): Key
 }
 
 /** The eligible nodes after the app preference, fullest first (the order the weights apply to). */
-export function rankCandidates(nodes: readonly PlacementNode[], req: PlacementRequest): PlacementNode[] {
+export function rankCandidates<T extends PlacementNode>(nodes: readonly T[], req: PlacementRequest): T[] {
   return candidates(nodes, req)
     .sort(fullerFirst)
     .map((k) => k.node);
@@ -131,7 +131,7 @@ export function pickIndex(n: number, random: number): number {
 }
 
 /** The k-th element of xs in fullerFirst order (quickselect, O(n) on average; reorders xs). */
-function select(xs: Keyed[], k: number): Keyed {
+function select<T extends PlacementNode>(xs: Keyed<T>[], k: number): Keyed<T> {
   let lo = 0;
   let hi = xs.length - 1;
   while (lo < hi) {
@@ -156,9 +156,11 @@ function select(xs: Keyed[], k: number): Keyed {
 
 /**
  * Picks the node for a new gear, or says how many nodes each reason excluded. The same as
- * rankCandidates(nodes, req)[pickIndex(n, req.random)], without sorting every candidate.
+ * rankCandidates(nodes, req)[pickIndex(n, req.random)], without sorting every candidate. The pick is one of
+ * the given objects, so callers may pass their own extensions of PlacementNode (placement-candidates.ts adds
+ * the public hostname).
  */
-export function placeGear(nodes: readonly PlacementNode[], req: PlacementRequest): Placement {
+export function placeGear<T extends PlacementNode>(nodes: readonly T[], req: PlacementRequest): Placement<T> {
   const kept = candidates(nodes, req);
   const n = kept.length;
   if (n === 0) {

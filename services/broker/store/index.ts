@@ -24,7 +24,7 @@ export * as gears from "./gears";
 export * as districts from "./districts";
 export * as nodes from "./nodes";
 export * as pendingOps from "./pending-ops";
-export { placementCandidates } from "./placement-candidates";
+export { placementCandidates, type PlacementCandidate } from "./placement-candidates";
 export { LeaseLostError } from "./pending-ops";
 export {
   OpEngine,

@@ -7,6 +7,12 @@ import type { PlacementNode } from "../model/placement";
 import { validateId } from "../model/validate";
 import type { Queryable } from "./db";
 
+/** A placement input with what the caller needs of the chosen node. */
+export interface PlacementCandidate extends PlacementNode {
+  /** from the node's last facts (the app's DNS record points there); null without facts */
+  readonly publicHostname: string | null;
+}
+
 interface Row {
   identity: string;
   district_id: string;
@@ -16,17 +22,24 @@ interface Row {
   active: boolean;
   last_seen_ms: number | null;
   profile: string | null;
+  public_hostname: string | null;
   active_gears: number;
   max_active_gears: number;
   app_gears: number;
   now_ms: number;
 }
 
-/** The candidates, and the database's clock (epoch ms) to judge last_seen by. */
+/**
+ * The candidates, and the database's clock (epoch ms) to judge last_seen by. A gear's node:
+ *
+ *   const { now, nodes } = await placementCandidates(db, { appId });
+ *   const p = placeGear(nodes, { profile, now, silenceMs, random: Math.random() });
+ *   if (!p.node) throw new UnavailableError(noNodeMessage(profile, p.excluded));
+ */
 export async function placementCandidates(
   q: Queryable,
   opts: { appId?: string } = {},
-): Promise<{ now: number; nodes: PlacementNode[] }> {
+): Promise<{ now: number; nodes: PlacementCandidate[] }> {
   const appId = opts.appId === undefined ? null : validateId("application_id", opts.appId);
   const { rows } = await q.query<Row>(
     `WITH free AS (SELECT district_id, count(*)::integer AS n FROM district_free_uids GROUP BY district_id),
@@ -38,7 +51,7 @@ export async function placementCandidates(
      SELECT dn.identity, dn.district_id, d.profile AS district_profile, d.active AS district_active,
             coalesce(free.n, 0) AS free_uids, dn.active,
             (extract(epoch FROM n.last_seen) * 1000)::double precision AS last_seen_ms,
-            n.facts->>'profile' AS profile,
+            n.facts->>'profile' AS profile, n.facts->>'publicHostname' AS public_hostname,
             coalesce((n.facts->>'activeGears')::integer, 0) + coalesce(since.n, 0) AS active_gears,
             coalesce((n.facts->>'maxActiveGears')::integer, 0) AS max_active_gears,
             coalesce(mine.n, 0) AS app_gears,
@@ -67,6 +80,7 @@ export async function placementCandidates(
       activeGears: r.active_gears,
       maxActiveGears: r.max_active_gears,
       appGears: r.app_gears,
+      publicHostname: r.public_hostname,
     })),
   };
 }

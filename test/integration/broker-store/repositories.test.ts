@@ -279,6 +279,7 @@ test("placement candidates: every district node with its district, facts, recent
       activeGears: 3,
       maxActiveGears: 4,
       appGears: 1,
+      publicHostname: "place1.example.com",
     },
     {
       identity: "place2",
@@ -292,10 +293,11 @@ test("placement candidates: every district node with its district, facts, recent
       activeGears: 0,
       maxActiveGears: 0,
       appGears: 0,
+      publicHostname: null,
     },
   ]);
   const p = placeGear(mine, { profile: "small", now, silenceMs: 60_000, random: 0.5 });
-  expect(p.node?.identity).toBe("place1");
+  expect(p.node?.publicHostname).toBe("place1.example.com");
   await f.db.tx((q) => gears.deleteGear(q, gearId));
 });
 
