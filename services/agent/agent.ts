@@ -42,6 +42,11 @@ export interface AgentOptions {
   readonly reconnectDelayMs?: number;
   readonly maxReconnectDelayMs?: number;
   readonly noDelay?: boolean;
+  /**
+   * a reply bigger than this is replaced by an error reply (default 3 MiB, under the bus's 4 MiB frame cap:
+   * ActiveMQ closes the connection on a bigger frame, and the redelivered request would loop)
+   */
+  readonly maxReplyBytes?: number;
   readonly log?: BusLog;
 }
 
@@ -163,8 +168,28 @@ export class Agent {
       this.stats.duplicates++;
       reply = decision.kind === "done" ? decision.reply : await decision.reply;
     }
+    let body = JSON.stringify(reply);
+    const max = this.opts.maxReplyBytes ?? 3 * 1024 * 1024;
+    if (Buffer.byteLength(body) > max) {
+      this.log(
+        "error",
+        `agent ${this.node}: reply to ${req.id} (${req.action}) is over ${max} bytes; replaced`,
+      );
+      reply = {
+        id: req.id,
+        node: this.node,
+        ok: false,
+        error: {
+          kind: "failed",
+          message: `the reply of ${req.action} on node ${this.node} is over ${max} bytes`,
+          exitCode: 1,
+        },
+      };
+      this.cache.finish(req.id, reply, Date.now());
+      body = JSON.stringify(reply);
+    }
     try {
-      this.conn.publish(req.replyTo, JSON.stringify(reply), {
+      this.conn.publish(req.replyTo, body, {
         "correlation-id": req.id,
         expires: String(req.expiresAt),
         persistent: "false",

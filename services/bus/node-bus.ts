@@ -47,6 +47,8 @@ export interface NodeBusOptions {
   readonly timeoutMs?: number;
   /** at most this many calls waiting at once (default 1000); more fail with UnavailableError */
   readonly maxPending?: number;
+  /** a request bigger than this fails with ValidationError (default 1 MiB; the bus's frame cap is 4 MiB) */
+  readonly maxRequestBytes?: number;
   /** the bus user of a node's agent (default agent-<node>) */
   readonly agentUser?: (node: string) => string;
   readonly noDelay?: boolean;
@@ -187,6 +189,9 @@ export class NodeBus {
         expiresAt: Date.now() + timeoutMs,
         node,
       };
+      const max = this.opts.maxRequestBytes ?? 1024 * 1024;
+      if (Buffer.byteLength(JSON.stringify(request)) > max)
+        return reject(new ValidationError("args", `the request is over ${max} bytes`));
       const timer = setTimeout(() => {
         const p = this.pending.get(id);
         if (!p) return;

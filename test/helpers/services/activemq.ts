@@ -38,7 +38,7 @@ export interface PrivateActiveMQ {
   readonly agents: Readonly<Record<string, BusUser>>;
   /** every password, for "no secret in the logs" assertions */
   readonly secrets: readonly string[];
-  /** the broker's own log (for failure messages and secret greps) */
+  /** the broker's own log and the JVM's output (for failure messages and secret greps) */
   log(): string;
   stop(): Promise<void>;
   /** stop and start again on the same port (clients see the connection drop) */
@@ -91,11 +91,14 @@ export async function startActiveMQ(opts: { nodes: string[]; name?: string }): P
     agents,
     secrets: Object.values(passwords),
     log() {
-      try {
-        return readFileSync(path.join(dir, "data", "activemq.log"), "utf8");
-      } catch {
-        return "";
-      }
+      const read = (f: string) => {
+        try {
+          return readFileSync(path.join(dir, f), "utf8");
+        } catch {
+          return "";
+        }
+      };
+      return read("data/activemq.log") + read("activemq.out");
     },
     async stop() {
       if (stopped) return;

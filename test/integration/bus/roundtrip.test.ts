@@ -11,7 +11,13 @@ import { ACTION_TABLE } from "../../../services/agent/actions";
 import { BusConnection, type BusMessage } from "../../../services/bus/connection";
 import { NodeBus } from "../../../services/bus/node-bus";
 import { nodeQueue, replyQueue, type BusReply, type NodeFacts } from "../../../services/bus/actions";
-import { GeartrainError, NotFoundError, UnavailableError, ValidationError } from "../../../common/errors";
+import {
+  GeartrainError,
+  NotFoundError,
+  OperationFailedError,
+  UnavailableError,
+  ValidationError,
+} from "../../../common/errors";
 
 jest.setTimeout(180_000);
 
@@ -225,6 +231,35 @@ test("a request redelivered by ActiveMQ after the agent lost its connection mid-
     agent.start();
     await agent.waitConnected(15_000);
   }
+});
+
+test("a reply over the size cap comes back as an error, not a lost connection; a request over it is not sent", async () => {
+  const big = newAgent({
+    maxReplyBytes: 2000,
+    table: {
+      ...ACTION_TABLE,
+      "gear.list": async () => Array.from({ length: 500 }, (_, i) => ({ uuid: `g${i}` })),
+    },
+  });
+  await agent.stop();
+  big.start();
+  await big.waitConnected(15_000);
+  try {
+    const connects = big.connects;
+    const err = await failure(bus.call("node1", "gear.list", {}, { timeoutMs: 30_000 }));
+    expect(err).toBeInstanceOf(OperationFailedError);
+    expect(err.message).toBe("the reply of gear.list on node node1 is over 2000 bytes");
+    expect(big.connects).toBe(connects); // the connection stayed up
+  } finally {
+    await big.stop();
+    agent = newAgent();
+    agent.start();
+    await agent.waitConnected(15_000);
+  }
+  const huge = { uuid: newUuid(), env: { BIG: "x".repeat(2 * 1024 * 1024) } };
+  const err = await failure(bus.call("node1", "gear.update", huge, { timeoutMs: 30_000 }));
+  expect(err).toBeInstanceOf(ValidationError);
+  expect(err.message).toMatch(/^invalid args: the request is over 1048576 bytes/);
 });
 
 test("an expired request is not run", async () => {
