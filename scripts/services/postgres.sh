@@ -99,7 +99,9 @@ if [[ -n ${PG_PASSWORD_FILE:-} ]]; then
   PG_PASSWORD=$(<"$PG_PASSWORD_FILE")
 fi
 [[ -n ${PG_PASSWORD:-} ]] || die "PG_PASSWORD_FILE or PG_PASSWORD: the role's password is required (never on the command line)"
-export PG_PASSWORD
+# only psql gets it: initdb and the server must not inherit it in their environment
+pw=$PG_PASSWORD
+unset PG_PASSWORD
 check
 
 data=$dir/data
@@ -132,9 +134,9 @@ if ! as_owner "$PG_BIN/pg_ctl" status -D "$data" >/dev/null 2>&1; then
     die "the server did not start: see $dir/postgres.log"
 fi
 
-# The password travels in the environment (exported above; runuser keeps it) to psql, which reads it with
-# \getenv; the SQL is on stdin.
-as_owner "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$data" -p "$port" \
+# The password travels in psql's environment alone (runuser keeps it), which reads it with \getenv; the SQL is
+# on stdin.
+PG_PASSWORD=$pw as_owner "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$data" -p "$port" \
   -U "$(owner_name)" -d postgres -v role="$role" -v db="$db" >/dev/null <<'SQL' || die "creating role and database failed: see $dir/postgres.log"
 \getenv pw PG_PASSWORD
 SELECT format('CREATE ROLE %I LOGIN', :'role') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role') \gexec

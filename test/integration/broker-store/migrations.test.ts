@@ -1,6 +1,8 @@
 // The schema's migrations against a real private PostgreSQL: up from an empty database, a re-run applies
 // nothing, down and up again converge, and concurrent runs (several brokers starting at once) migrate once.
 
+import * as fs from "fs";
+import * as path from "path";
 import { Client } from "pg";
 import { migrate, MIGRATIONS_TABLE } from "../../../services/broker/store/migrate";
 import { startPostgres, type TestPostgres } from "../../helpers/services/postgres";
@@ -73,4 +75,17 @@ test("a wrong password fails with the migration error and without the password i
   expect((err as Error).message).not.toContain("not-the-password");
   expect((err as Error).message).not.toContain(pg.connection.password);
   expect(pg.log()).not.toContain(pg.connection.password);
+});
+
+test("the password is in no file of the cluster and not in the server's environment", () => {
+  const pid = Number(fs.readFileSync(path.join(pg.dir, "data/postmaster.pid"), "utf8").split("\n")[0]);
+  expect(pid).toBeGreaterThan(1);
+  expect(fs.readFileSync(`/proc/${pid}/environ`, "latin1")).not.toContain(pg.connection.password);
+  expect(fs.readFileSync(`/proc/${pid}/cmdline`, "latin1")).not.toContain(pg.connection.password);
+  const files = fs.readdirSync(pg.dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+  for (const e of files) {
+    const file = path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name);
+    if (fs.statSync(file).size > 1 << 20) continue;
+    expect(fs.readFileSync(file, "latin1")).not.toContain(pg.connection.password);
+  }
 });
