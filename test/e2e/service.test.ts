@@ -10,6 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { freePort, keygen, requireOpenSsh } from "../helpers/sshd";
 import { PROJECT_ROOT, PulumiSandbox, requireToolchain } from "../helpers/pulumi-cli";
+import { startSshd, Sshd } from "../integration/command-provider/sshd";
 
 jest.setTimeout(15 * 60 * 1000);
 
@@ -176,6 +177,75 @@ describe("Service on this machine (runit)", () => {
     expect(alive).toBe(false);
     const exported = JSON.parse(sandbox.ok(["stack", "export"]).stdout);
     expect(exported.deployment.resources ?? []).toEqual([]);
+  });
+});
+
+describe("Service on an SSH host", () => {
+  let sshd: Sshd;
+  let sandbox: PulumiSandbox;
+  let docroot: string;
+  let serviceDir: string;
+  let port: number;
+
+  beforeAll(async () => {
+    requireToolchain();
+    sshd = await startSshd();
+    sandbox = new PulumiSandbox("service-ssh", undefined, PROJECT);
+    serviceDir = path.join(sandbox.dir, "remote-services");
+    docroot = fs.mkdtempSync(path.join(os.tmpdir(), "geartrain-e2e-docroot-"));
+    fs.writeFileSync(path.join(docroot, "index.html"), "hello over ssh\n");
+    port = await freePort();
+    sandbox.init();
+    for (const [key, value] of Object.entries({
+      mode: "ssh",
+      port: String(port),
+      sshPort: String(sshd.port),
+      hostKey: sshd.hostKeyEd25519,
+      serviceDirectory: serviceDir,
+      docroot,
+    })) {
+      sandbox.ok(["config", "set", key, value]);
+    }
+    sandbox.ok(["config", "set", "--secret", "token", TOKEN]);
+    sandbox.ok([
+      "config",
+      "set",
+      "--secret",
+      "privateKeyBase64",
+      Buffer.from(sshd.clientKey).toString("base64"),
+    ]);
+  });
+
+  afterAll(async () => {
+    if (sandbox) {
+      sandbox.run(["destroy", "--yes", "--skip-preview"]);
+      sandbox.cleanup();
+    }
+    if (sshd) await sshd.stop();
+    if (docroot) fs.rmSync(docroot, { recursive: true, force: true });
+  });
+
+  it("comes up over SSH, shows no changes, restarts a stopped daemon, and is removed by destroy", async () => {
+    const up = sandbox.ok(["up", "--yes", "--skip-preview"]);
+    expect(await get(port)).toEqual({ status: 200, body: "hello over ssh\n" });
+    const svDir = path.join(serviceDir, "runit/sv/e2e-ssh-web");
+    expect(sandbox.run(["preview", "--expect-no-changes"]).code).toBe(0);
+
+    execFileSync("sv", ["-w", "10", "down", svDir]);
+    expect(await refused(port)).toBe(true);
+    const again = sandbox.ok(["up", "--yes", "--skip-preview"]);
+    expect((await get(port)).status).toBe(200);
+    expect(sandbox.run(["preview", "--expect-no-changes"]).code).toBe(0);
+
+    const state = sandbox.ok(["stack", "export"]).stdout;
+    for (const text of [state, up.stdout + up.stderr, again.stdout + again.stderr]) {
+      expect(text.includes(TOKEN)).toBe(false);
+      expect(text.includes("PRIVATE KEY")).toBe(false);
+    }
+    sandbox.ok(["destroy", "--yes", "--skip-preview"]);
+    expect(await refused(port)).toBe(true);
+    expect(fs.existsSync(serviceDir)).toBe(false);
+    expect(processesUnder(serviceDir)).toEqual([]);
   });
 });
 

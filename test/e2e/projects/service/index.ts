@@ -1,6 +1,7 @@
 // mode "service": one Service on this machine (this machine has no systemd as PID 1: the private runit
 // under `serviceDirectory`), a python3 http.server on 127.0.0.1:`port` serving `docroot`, with a secret in
-// its environment. mode "unreachable": an SSH host nobody answers for, with a small wait budget.
+// its environment. mode "ssh": the same on an SSH host. mode "unreachable": an SSH host nobody answers for,
+// with a small wait budget.
 import * as pulumi from "@pulumi/pulumi";
 import { Host, Service } from "../../../../components/host";
 
@@ -29,6 +30,28 @@ if (mode === "service") {
   });
   outputs.backend = web.backend;
   outputs.definitionPath = web.definitionPath;
+} else if (mode === "ssh") {
+  // the same daemon on an SSH host (a private sshd on 127.0.0.1 serving root): the provider dials it
+  const port = config.requireNumber("port");
+  const host = new Host("remote", {
+    connection: {
+      type: "ssh",
+      address: "127.0.0.1",
+      port: config.requireNumber("sshPort"),
+      hostKey: config.require("hostKey"),
+    },
+    privateKey: config.requireSecret("privateKeyBase64").apply((k) => Buffer.from(k, "base64").toString()),
+    serviceDirectory: config.require("serviceDirectory"),
+  });
+  const web = new Service("remote-web", {
+    host,
+    name: "e2e-ssh-web",
+    command: ["/usr/bin/python3", "-m", "http.server", "--bind", "127.0.0.1", String(port)],
+    workingDirectory: config.require("docroot"),
+    environment: { GT_E2E_TOKEN: config.requireSecret("token") },
+    readiness: { tcp: { address: "127.0.0.1", port }, attempts: 30, intervalSeconds: 0.5 },
+  });
+  outputs.backend = web.backend;
 } else {
   const host = new Host("unreachable", {
     connection: {

@@ -5,6 +5,7 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { SERVICE_SCRIPT } from "../../../../components/host/service/host-script";
 import { resolveService, ServiceSpec, ServiceSpecInput } from "../../../../components/host/service/model";
 import {
   renderDefinition,
@@ -154,5 +155,27 @@ describe("systemd-analyze verify", () => {
     fs.writeFileSync(file, "[Service]\nExecStart=/bin/sleep 1\nRestart=sometimes\n");
     const r = spawnSync(analyze, ["verify", file], { encoding: "utf8" });
     expect(r.stdout + r.stderr).toMatch(/Restart|restart/);
+  });
+});
+
+describe("the host script", () => {
+  it("is valid bash, and refuses arguments that are not a name, a path or a number before doing anything", () => {
+    expect(spawnSync("/bin/bash", ["-n", "-c", SERVICE_SCRIPT]).status).toBe(0);
+    const run = (...args: string[]) =>
+      spawnSync("/bin/bash", ["-c", SERVICE_SCRIPT, "geartrain-service", ...args], { encoding: "utf8" });
+    for (const [args, message] of [
+      [["status", "runit", "relative", "web"], "bad service directory"],
+      [["status", "runit", "/srv/../etc", "web"], "bad service directory"],
+      [["status", "runit", "/srv/gt", "web;rm"], "bad service name"],
+      [["apply", "runit", "/srv/gt", "web", "10", "x"], "bad number"],
+      [["status", "upstart", "/srv/gt", "web"], "bad backend"],
+    ] as const) {
+      const r = run(...args);
+      expect({ args, code: r.status, stderr: r.stderr.trim() }).toEqual({
+        args,
+        code: 2,
+        stderr: `geartrain-service: ${message}`,
+      });
+    }
   });
 });
