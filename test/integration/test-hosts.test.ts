@@ -4,15 +4,18 @@
 // the machine over the run's bridge and nothing else; destroy() leaves nothing, and a leftover fails the check.
 // Root; run under `flock /tmp/geartrain-heavy.lock`.
 
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
+import * as os from "os";
+import * as path from "path";
 import { Client } from "ssh2";
 import {
   TestHost,
   TestHosts,
   assertNoLeftovers,
   createTestHosts,
+  destroyStaleRuns,
   findLeftovers,
 } from "../helpers/test-hosts";
 
@@ -229,5 +232,47 @@ describe("two test hosts", () => {
       execFileSync("ip", ["netns", "del", ns]);
     }
     await assertNoLeftovers(hosts.runId);
+  });
+});
+
+describe("runs", () => {
+  it("two runs at once take different subnets and cannot reach each other", async () => {
+    const [x, y] = await Promise.all([createTestHosts(1), createTestHosts(1)]);
+    try {
+      expect(x.plan.subnet).not.toBe(y.plan.subnet);
+      expect(await probe(x.hosts[0], x.gateway, 1)).toBe("ConnectionRefusedError 111"); // its own bridge answers
+      expect(await probe(x.hosts[0], y.hosts[0].address, 22)).toBe("OSError 101"); // no route to the other run
+    } finally {
+      await Promise.all([x.destroy(), y.destroy()]);
+    }
+    await x.assertNoLeftovers();
+    await y.assertNoLeftovers();
+  });
+
+  it("a bad option is refused naming the field, before anything is made", async () => {
+    const before = await findLeftovers();
+    await expect(
+      createTestHosts(1, { readOnlyBinds: [{ source: "/nonexistent/gtth", target: "/opt/x" }] }),
+    ).rejects.toThrow("invalid readOnlyBinds[0].source: /nonexistent/gtth does not exist on this machine");
+    await expect(createTestHosts(1, { names: ["Bad_Name"] })).rejects.toThrow("invalid names[0]");
+    expect(await findLeftovers()).toEqual(before);
+  });
+
+  it("a run whose test process died is removed by the next run", async () => {
+    // what a SIGKILLed jest leaves: a claim naming a dead pid, a namespace, a bridge, a mount, the run directory
+    // (should this test fail, the next run's createTestHosts removes them the same way)
+    const dead = spawnSync("true").pid!;
+    const id = "fffe";
+    const claim = "/run/geartrain-test-hosts/198.18.255.json";
+    fs.mkdirSync(path.dirname(claim), { recursive: true });
+    fs.writeFileSync(claim, JSON.stringify({ runId: id, pid: dead, k: 255 }), { flag: "wx" });
+    execFileSync("ip", ["netns", "add", `gtth-${id}-0`]);
+    execFileSync("ip", ["link", "add", `gtth${id}b`, "type", "bridge"]);
+    const root = path.join(os.tmpdir(), `gtth-${id}/0/root`);
+    fs.mkdirSync(root, { recursive: true });
+    execFileSync("mount", ["-t", "tmpfs", "tmpfs", root]); // stands for its overlay
+    expect(await findLeftovers(id)).toHaveLength(5);
+    expect(await destroyStaleRuns()).toEqual([id]);
+    await assertNoLeftovers(id);
   });
 });
