@@ -14,6 +14,7 @@ export type FindingKind =
   | "gear-incomplete"
   | "gear-orphan"
   | "uid-duplicate"
+  | "app-failed"
   | "cartridge-missing"
   | "cartridge-extra"
   | "route-missing"
@@ -91,6 +92,19 @@ export function checkConsistency(input: CheckInput): CheckReport {
       application: `${r.application}-${r.domain}`,
       message: `UID ${r.uid} of district ${r.district} is recorded for gear ${r.uuid} (${r.application} in ${r.domain}) and gear ${first.uuid} (${first.application} in ${first.domain})`,
       repair: recreate(r),
+    });
+  }
+
+  // an application whose create or delete failed part-way (its chain's undo failed): the broker says so
+  const failedApps = new Set<string>();
+  for (const r of input.records) {
+    if (r.state !== "failed" || failedApps.has(r.application_id)) continue;
+    failedApps.add(r.application_id);
+    findings.push({
+      kind: "app-failed",
+      application: `${r.application}-${r.domain}`,
+      message: `application ${r.application} in ${r.domain} is in state "failed": a create or delete stopped part-way`,
+      repair: `geartrain app delete ${r.application} -n ${r.domain} --confirm`,
     });
   }
 

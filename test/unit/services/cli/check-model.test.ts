@@ -111,3 +111,14 @@ it("DNS: the app name must be a CNAME to its node's public hostname", () => {
     "dns-wrong",
   ]);
 });
+
+it("an application left failed is a finding with the delete that clears it", () => {
+  const r = checkConsistency({
+    records: [{ ...rec, state: "failed" }],
+    nodes: [node("n1")],
+    answers: new Map([["n1", ok([gear])]]),
+  });
+  expect(r.findings).toEqual([
+    expect.objectContaining({ kind: "app-failed", repair: "geartrain app delete app1 -n ns1 --confirm" }),
+  ]);
+});
