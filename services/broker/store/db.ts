@@ -82,8 +82,12 @@ export class Db implements Queryable {
         client.release();
         return result;
       } catch (err) {
-        await client.query("ROLLBACK").catch(() => undefined);
-        client.release();
+        // a client whose ROLLBACK fails (its connection broke) is destroyed, not returned to the pool
+        const broken = await client.query("ROLLBACK").then(
+          () => false,
+          () => true,
+        );
+        client.release(broken);
         if (attempt < 5 && isRetryable(err)) continue;
         throw err;
       }

@@ -29,6 +29,10 @@ export interface TestPostgres {
   readonly dir: string;
   /** the server's log (for assertions that no secret reached it) */
   log(): string;
+  /** stops the server, keeping its data (a database outage) */
+  pause(): Promise<void>;
+  /** starts it again on the same port and data */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -100,6 +104,14 @@ export async function startPostgres(opts: { database?: string; user?: string } =
     connection: { host: "127.0.0.1", port, database, user, password },
     dir,
     log: () => readIfThere(path.join(dir, "postgres.log")),
+    pause: async () => {
+      await script(["stop", "--dir", dir]);
+    },
+    resume: async () => {
+      await script(["start", "--dir", dir, "--port", String(port), "--db", database, "--role", user], {
+        PG_PASSWORD: password,
+      });
+    },
     stop: async () => {
       try {
         await script(["stop", "--dir", dir]);

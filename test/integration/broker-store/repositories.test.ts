@@ -348,3 +348,16 @@ test("a transaction that fails leaves nothing of what it wrote", async () => {
   expect(await users.getUserByLogin(f.db, "half-made")).toBeNull();
   expect(await districts.getDistrictByName(f.db, "d-half")).toBeNull();
 });
+
+test("while the database is down the pool answers UnavailableError; once it is back, the same pool works", async () => {
+  expect((await f.db.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
+  await f.pg.pause();
+  try {
+    await expect(f.db.query("SELECT 1 AS one")).rejects.toMatchObject({ kind: "unavailable" });
+    await expect(users.getUserByLogin(f.db, "owner")).rejects.toMatchObject({ kind: "unavailable" });
+  } finally {
+    await f.pg.resume();
+  }
+  expect((await f.db.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
+  expect(await users.getUserByLogin(f.db, "placer")).toMatchObject({ login: "placer" });
+});
