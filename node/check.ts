@@ -14,6 +14,7 @@ import {
   nginxTest,
 } from "./frontend/operations";
 import { limitsDirExists } from "./host/pam-limits";
+import { policyStatus } from "./host/selinux/policy";
 import { isolationSummary, listNetworkUids } from "./host/netfilter";
 import { listMarkers } from "./gear/marker";
 import { UUID_PATTERN } from "./validate";
@@ -91,6 +92,23 @@ export async function checkNode(ctx: NodeContext): Promise<CheckReport> {
   const pam = (await limitsDirExists(config))
     ? `limits files in ${config.limitsDir}`
     : `unavailable (${config.limitsDir} missing)`;
+
+  // SELinux: the gear policy module installed at this version (each gear's file and process labels are part
+  // of its inspect below)
+  if (ctx.selinux !== "unavailable") {
+    try {
+      const st = await policyStatus(config);
+      add(
+        "selinux policy",
+        st.current,
+        st.current
+          ? `module ${st.module} installed (${st.hash.slice(0, 12)})`
+          : `module ${st.module} ${st.installed ? `at ${st.installedHash?.slice(0, 12) ?? "an unknown version"}, not ${st.hash.slice(0, 12)}` : "not installed"}: run \`geartrain node selinux install\``,
+      );
+    } catch (e) {
+      add("selinux policy", false, (e as Error).message);
+    }
+  }
 
   // each gear
   for (const g of gears) {

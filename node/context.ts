@@ -5,7 +5,7 @@ import { detectHierarchy } from "./host/cgroups/detect";
 import { CgroupDriver, makeDriver } from "./host/cgroups/driver";
 import { loadConfig } from "./config";
 import { nodeFrontend, type Frontend } from "./frontend/node-frontend";
-import { selinuxStatus } from "./host/selinux";
+import { selinuxStatus } from "./host/selinux/label";
 import type { NodeConfig, SelinuxStatus } from "./types";
 
 export interface NodeContext {

@@ -134,6 +134,8 @@ export interface GearState {
     readonly status: SelinuxStatus;
     readonly label: string;
     readonly applied: string | null;
+    /** files under the home not at the gear's file context (null: SELinux unavailable or no home) */
+    readonly mislabelled: number | null;
   };
   readonly cgroup: {
     readonly version: "v1" | "v2";
@@ -145,7 +147,13 @@ export interface GearState {
   readonly addresses: GearAddresses;
   /** network isolation of the gear's loopback block (node/host/netfilter.ts) */
   readonly network: NetworkState;
-  readonly processes: readonly { readonly pid: number; readonly inCgroup: boolean; readonly comm: string }[];
+  readonly processes: readonly {
+    readonly pid: number;
+    readonly inCgroup: boolean;
+    readonly comm: string;
+    /** its SELinux context (null: SELinux unavailable) */
+    readonly context: string | null;
+  }[];
   /** each cartridge with its actual status (`bin/control status`), see node/cartridge/inspect.ts */
   readonly cartridges: readonly GearCartridgeState[];
   readonly drift: readonly Drift[];

@@ -29,6 +29,7 @@ Usage:
   geartrain node cartridge ...          (repo add|list, install, control, status, remove; see --help)
   geartrain node quickstart guestbook --uuid U --uid N --app A --namespace NS [--profile P]  (see --help)
   geartrain node mcs-label <uid> [--json]
+  geartrain node selinux status|install     (the gear policy module: installed version; build + semodule -i)
   geartrain node addresses <uid> [--json]
 
 create and update read a JSON object on stdin when given no field flags, e.g.
@@ -190,6 +191,27 @@ async function dispatch(argv: string[]): Promise<number> {
       const report = await checkNode(await makeContext());
       out(report);
       return report.ok ? EXIT.OK : EXIT.DRIFT;
+    }
+    case "selinux": {
+      const { positionals } = parseArgs({
+        args: rest,
+        options: { json: { type: "boolean" } },
+        allowPositionals: true,
+      });
+      if (positionals.length !== 1 || !["status", "install"].includes(positionals[0]))
+        throw new UsageError("expected: selinux status|install");
+      const { loadConfig } = await import("../config");
+      const policy = await import("../host/selinux/policy");
+      const { selinuxStatus } = await import("../host/selinux/label");
+      const config = loadConfig();
+      if (positionals[0] === "install") {
+        // explicit: builds and installs even where SELinux is not enabled (an image being prepared offline)
+        out({ selinux: await selinuxStatus(), ...(await policy.installPolicy(config)) });
+        return EXIT.OK;
+      }
+      const st = await policy.policyStatus(config);
+      out({ selinux: await selinuxStatus(), ...st });
+      return st.current ? EXIT.OK : EXIT.DRIFT;
     }
     case "mcs-label": {
       const { values, positionals } = parseArgs({

@@ -8,7 +8,8 @@
 //      gear-pam-attach` has already put the whole session there),
 //   3. sets umask 077,
 //   4. allows exactly git-receive-pack / git-upload-pack of the gear's own repository (command.ts), and
-//   5. runs git with an argv array (no shell) and a fixed environment; for a push it holds the gear's deploy
+//   5. runs git with an argv array (no shell) and a fixed environment (under SELinux through runcon, in the
+//      gear domain at the gear's level); for a push it holds the gear's deploy
 //      lock until git is done, so the pre-receive hook's deploy and git's ref update happen together.
 // Anything else is refused with a message on stderr and exit status 1. stdout belongs to the git protocol:
 // nothing is ever written to it here.
@@ -23,6 +24,8 @@ import { parseSshCommand, resolveGearRepo } from "./command";
 import { requireDeploymentsDir, withDeployLock } from "./deploy-lock";
 import { gearSelf, gearSideConfig, geartrainLauncher, HOOK_ENV } from "./self";
 import type { CgroupDriver } from "../host/cgroups/driver";
+import { mcsLabel } from "../host/mcs";
+import { currentContext, gearExecContext, withSocketsAtS0 } from "../host/selinux/label";
 
 function say(message: string): void {
   process.stderr.write(`geartrain: ${message}\n`);
@@ -47,9 +50,31 @@ export async function joinGearCgroup(cgroup: CgroupDriver, uuid: string, pid = p
   throw new Error(`cannot run inside the gear's cgroup (${errors.join("; ") || "not moved"}): ${fix}`);
 }
 
-function runGit(argv: string[], cwd: string, env: Record<string, string>): Promise<number> {
+/**
+ * Run git. Without SELinux it inherits the session's stdio. Under SELinux (`relayFrom`: this process's context)
+ * git runs at the gear's level, which may not use sshd's sockets (made at sshd's range: MCS), so git gets
+ * socket pairs made at s0 and this process relays them to and from the session.
+ */
+function runGit(
+  argv: string[],
+  cwd: string,
+  env: Record<string, string>,
+  relayFrom: string | null = null,
+): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(argv[0], argv.slice(1), { cwd, env, stdio: "inherit" });
+    const start = () =>
+      spawn(argv[0], argv.slice(1), { cwd, env, stdio: relayFrom === null ? "inherit" : "pipe" });
+    const child = relayFrom === null ? start() : withSocketsAtS0(relayFrom, start);
+    let streamsDone: Promise<unknown> = Promise.resolve();
+    if (relayFrom !== null) {
+      process.stdin.pipe(child.stdin!);
+      child.stdin!.on("error", () => undefined);
+      child.stdout!.pipe(process.stdout);
+      child.stderr!.pipe(process.stderr);
+      streamsDone = Promise.all(
+        [child.stdout!, child.stderr!].map((st) => new Promise((r) => st.on("close", r))),
+      );
+    }
     const forward = (sig: NodeJS.Signals) => () => {
       try {
         child.kill(sig);
@@ -68,7 +93,8 @@ function runGit(argv: string[], cwd: string, env: Record<string, string>): Promi
     });
     child.on("exit", (code, signal) => {
       for (const [s, h] of handlers) process.off(s, h);
-      resolve(code ?? 128 + (signal === "SIGKILL" ? 9 : 15));
+      process.stdin.unpipe(child.stdin ?? undefined);
+      void streamsDone.then(() => resolve(code ?? 128 + (signal === "SIGKILL" ? 9 : 15)));
     });
   });
 }
@@ -97,12 +123,25 @@ export async function runGearShell(argv: string[]): Promise<number> {
     // protocol v2 negotiation, when the node's sshd accepts it (AcceptEnv GIT_PROTOCOL)
     const proto = process.env.GIT_PROTOCOL;
     if (proto && /^version=[0-9]$/.test(proto)) env.GIT_PROTOCOL = proto;
+    // under SELinux git (and the hooks and build it runs) starts in the gear domain at the gear's level
+    const current = ctx.selinux === "unavailable" ? null : await currentContext();
+    const secon = current === null ? [] : ["/usr/bin/runcon", gearExecContext(current, mcsLabel(self.uid))];
     if (req.service === "git-upload-pack") {
-      return await runGit(["/usr/bin/git", "upload-pack", "--strict", repo], self.home, env);
+      return await runGit(
+        [...secon, "/usr/bin/git", "upload-pack", "--strict", repo],
+        self.home,
+        env,
+        current,
+      );
     }
     await requireDeploymentsDir(self);
     return await withDeployLock(self, say, () =>
-      runGit(["/usr/bin/git", "receive-pack", repo], self.home, { ...env, [HOOK_ENV.locked]: "1" }),
+      runGit(
+        [...secon, "/usr/bin/git", "receive-pack", repo],
+        self.home,
+        { ...env, [HOOK_ENV.locked]: "1" },
+        current,
+      ),
     );
   } catch (e) {
     if (e instanceof RefusedError) say(e.message);

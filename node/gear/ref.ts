@@ -4,6 +4,8 @@
 import { ConflictError } from "../../common/errors";
 import type { NodeContext } from "../context";
 import { withFileLock } from "../host/lock";
+import { mcsLabel } from "../host/mcs";
+import { labelTree } from "../host/selinux/label";
 import type { GearSpec } from "../types";
 import { validateUuid } from "../validate";
 import { gearHome } from "./env";
@@ -26,7 +28,11 @@ export async function createdGear(ctx: NodeContext, uuidIn: unknown): Promise<Ge
   return { uuid, uid: marker.spec.uid, home: gearHome(ctx.config, uuid), spec: marker.spec };
 }
 
-/** Run `fn` on the created gear under its lock (the gear is looked up once the lock is held). */
+/**
+ * Run `fn` on the created gear under its lock (the gear is looked up once the lock is held). Under SELinux,
+ * root's writes into the home (env files, keys, cartridge files) are created at root's level s0, so the home
+ * is relabelled to the gear's context when `fn` is done, whether it succeeded or not.
+ */
 export async function withCreatedGear<T>(
   ctx: NodeContext,
   uuidIn: unknown,
@@ -34,5 +40,12 @@ export async function withCreatedGear<T>(
 ): Promise<T> {
   const uuid = validateUuid(uuidIn);
   await ensureStateDirs(ctx.config);
-  return withFileLock(lockPath(ctx.config, uuid), async () => fn(await createdGear(ctx, uuid)));
+  return withFileLock(lockPath(ctx.config, uuid), async () => {
+    const g = await createdGear(ctx, uuid);
+    try {
+      return await fn(g);
+    } finally {
+      if (ctx.selinux !== "unavailable" && process.getuid?.() === 0) await labelTree(g.home, mcsLabel(g.uid));
+    }
+  });
 }

@@ -1,6 +1,7 @@
 // runInGear: the one way the node starts a process for a gear (cartridge hooks, git deploys, tests).
 // The child joins the gear's cgroups *before* it runs any gear code, then drops to the gear's uid/gid (no
-// supplementary groups), gets umask 077, the gear env, and (with SELinux) the gear's MCS exec context.
+// supplementary groups), gets umask 077, the gear env, and (with SELinux) the gear's exec context: the gear
+// domain geartrain_gear_t at the gear's MCS level (node/host/selinux/).
 //
 // The steps between fork and exec are done by a fixed Perl program (perl-base is Essential on Debian):
 // Node cannot run code between fork and exec, and without that a process can fork before it is moved into
@@ -15,7 +16,8 @@ import * as path from "path";
 import { ValidationError } from "../../common/errors";
 import type { NodeContext } from "../context";
 import { GEAR_UMASK, processEnv } from "./env";
-import { gearProcessContext } from "../host/mcs";
+import { mcsLabel } from "../host/mcs";
+import { currentContext, gearExecContext, withSocketsAtS0 } from "../host/selinux/label";
 import { ENV_NAME_PATTERN } from "../../common/env-names";
 import { validateUuid } from "../validate";
 import { readPasswd } from "../host/accounts";
@@ -36,8 +38,8 @@ for my $p (@procs) {
   close($fh) or die "geartrain-exec: join $p: $!\n";
 }
 if ($ctx ne '-') {
-  open(my $fh, '>', '/proc/thread-self/attr/exec') or die "geartrain-exec: setexeccon: $!\n";
-  print $fh $ctx; close($fh) or die "geartrain-exec: setexeccon $ctx: $!\n";
+  sysopen(my $fh, '/proc/thread-self/attr/exec', 1) or die "geartrain-exec: setexeccon: $!\n";
+  syswrite($fh, $ctx) or die "geartrain-exec: setexeccon $ctx: $!\n"; close($fh);
 }
 $) = "$gid $gid";
 $( = $gid;
@@ -130,7 +132,9 @@ async function prepare(ctx: NodeContext, uuid: string, argv: readonly string[], 
   if (cwd !== home && !cwd.startsWith(`${home}/`))
     throw new ValidationError("cwd", "must be inside the gear home");
   const env = await gearProcessEnv(ctx, uuid, opts.env);
-  const secon = ctx.selinux === "unavailable" ? "-" : gearProcessContext(user.uid);
+  // under SELinux: the gear domain at the gear's level, keeping this process's SELinux user and role
+  const current = ctx.selinux === "unavailable" ? null : await currentContext();
+  const secon = current === null ? "-" : gearExecContext(current, mcsLabel(user.uid));
   const args = [
     "-e",
     HELPER,
@@ -144,7 +148,7 @@ async function prepare(ctx: NodeContext, uuid: string, argv: readonly string[], 
     "--",
     ...argv,
   ];
-  return { args, cwd };
+  return { args, cwd, current };
 }
 
 /** Start a process in the gear and return it (for long-running processes). */
@@ -154,8 +158,10 @@ export async function spawnInGear(
   argv: readonly string[],
   opts: GearProcessOptions = {},
 ): Promise<ChildProcess> {
-  const { args, cwd } = await prepare(ctx, uuid, argv, opts);
-  return spawn(PERL, args, { cwd, env: {}, stdio: opts.stdio ?? "pipe" });
+  const { args, cwd, current } = await prepare(ctx, uuid, argv, opts);
+  const start = () => spawn(PERL, args, { cwd, env: {}, stdio: opts.stdio ?? "pipe" });
+  // under SELinux the stdio sockets are made at s0, so the gear's level may use them
+  return current === null ? start() : withSocketsAtS0(current, start);
 }
 
 /** Run a command in the gear to completion and collect its output. */

@@ -33,6 +33,8 @@ export function run(
     timeoutMs?: number;
     /** run as this uid and gid (no supplementary groups: Node drops them with the uid), from "/" */
     user?: { readonly uid: number; readonly gid: number };
+    /** working directory (default: the caller's, or "/" with `user`) */
+    cwd?: string;
   } = {},
 ): Promise<ExecResult> {
   const [cmd, ...args] = argv;
@@ -46,6 +48,7 @@ export function run(
         maxBuffer: 16 * 1024 * 1024,
         encoding: "utf8",
         ...(opts.user ? { uid: opts.user.uid, gid: opts.user.gid, cwd: "/" } : {}),
+        ...(opts.cwd ? { cwd: opts.cwd } : {}),
       },
       (err, stdout, stderr) => {
         if (err && typeof (err as NodeJS.ErrnoException).code === "string") {

@@ -26,8 +26,3 @@ export function mcsLabel(uid: number): string {
   const [i, j] = mcsCategories(uid);
   return `s0:c${i},c${j}`;
 }
-
-/** Full process context for gear commands (unconfined_u:system_r:openshift_t:<label> in OpenShift). */
-export function gearProcessContext(uid: number): string {
-  return `unconfined_u:system_r:openshift_t:${mcsLabel(uid)}`;
-}

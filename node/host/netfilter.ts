@@ -392,7 +392,11 @@ export async function listNetworkUids(ctx: NodeContext): Promise<number[]> {
 export async function isolationSummary(ctx: NodeContext): Promise<string> {
   const s = await isolationSupport(ctx);
   if (s.mode === "nftables" || s.mode === "iptables") {
-    return `${s.mode}: connect to another gear's private IP refused; bind unenforced (${ctx.selinux === "unavailable" ? "no SELinux" : `SELinux ${ctx.selinux}, not labelled by Geartrain`}), replies from a squatted address dropped`;
+    const bind =
+      ctx.selinux === "unavailable"
+        ? "bind unenforced (no SELinux)"
+        : `bind limited to the gear's own /25 by SELinux ${ctx.selinux} (node labels, module geartrain_nodes)`;
+    return `${s.mode}: connect to another gear's private IP refused; ${bind}, replies from a squatted address dropped`;
   }
   return `${s.mode} (${s.why})`;
 }

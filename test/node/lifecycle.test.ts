@@ -81,6 +81,7 @@ test("create, inspect, update, destroy: each twice, converging", async () => {
     status: "unavailable",
     label: expect.stringMatching(/^s0:c\d+,c\d+$/),
     applied: null,
+    mislabelled: null,
   });
   expect(s1.disk).toMatchObject({ mode: "unenforced", enforced: false, limitBytes: null });
 

@@ -3,6 +3,8 @@
 // and its POSIX message queues (node/host/shared-dirs.ts), which the next gear given the uid would own.
 
 import { killGear, processesOfUid, purgeIpc } from "../../host/procs";
+import { mcsLabel } from "../../host/mcs";
+import { processContext, processLabelDrift } from "../../host/selinux/label";
 import { removeSharedEntries } from "../../host/shared-dirs";
 import type { Drift, GearState } from "../../types";
 import type { GearFacet } from "./facet";
@@ -18,13 +20,18 @@ export const processesFacet: GearFacet<GearState["processes"], number> = {
     }
   },
 
-  async inspect({ cgroup }, { uuid, uid }) {
-    const state: { pid: number; inCgroup: boolean; comm: string }[] = [];
+  async inspect({ cgroup, selinux }, { uuid, uid }) {
+    const state: { pid: number; inCgroup: boolean; comm: string; context: string | null }[] = [];
     const drift: Drift[] = [];
+    const label = selinux === "unavailable" ? null : mcsLabel(uid);
     for (const p of await processesOfUid(uid)) {
       const inCgroup = await cgroup.pidInGear(p.pid, uuid);
-      state.push({ pid: p.pid, inCgroup, comm: p.comm });
+      const context = label ? await processContext(p.pid) : null;
+      state.push({ pid: p.pid, inCgroup, comm: p.comm, context });
       if (!inCgroup) drift.push({ field: `process:${p.pid}`, expected: "in gear cgroup", actual: "outside" });
+      // under SELinux every gear process runs in the gear domain at the gear's level (a process that has
+      // exited meanwhile has no context left to check)
+      if (label && context !== null) drift.push(...processLabelDrift(p.pid, context, label));
     }
     return { state, drift };
   },

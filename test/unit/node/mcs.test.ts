@@ -1,4 +1,4 @@
-import { gearProcessContext, MCS_LABEL_COUNT, mcsCategories, mcsLabel } from "../../../node/host/mcs";
+import { MCS_LABEL_COUNT, mcsCategories, mcsLabel } from "../../../node/host/mcs";
 
 // Figures from the OpenShift v2 reference (§2.1), as oo-get-mcs-level prints them.
 test.each([
@@ -35,10 +35,6 @@ test("labels are unique and pairs are ordered i < j", () => {
     seen.add(`${i},${j}`);
   }
   expect(seen.size).toBe(20000);
-});
-
-test("gear commands run in OpenShift's process context with the gear's label", () => {
-  expect(gearProcessContext(1000)).toBe("unconfined_u:system_r:openshift_t:s0:c0,c1000");
 });
 
 test("out of range uids are refused", () => {

@@ -1,0 +1,226 @@
+// SELinux labels and the gear policy module: contexts, label drift parsing, module version tracking, and the
+// module itself compiled with Debian's selinux-policy-dev (the real devel Makefile; no SELinux kernel needed).
+
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, promises as fs, rmSync } from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as exec from "../../../node/host/exec";
+import { mcsLabel } from "../../../node/host/mcs";
+import {
+  GEAR_DOMAIN,
+  gearExecContext,
+  gearFileContext,
+  MAX_LABEL_DRIFT,
+  parseContext,
+  parseFindLabels,
+  processLabelDrift,
+} from "../../../node/host/selinux/label";
+import {
+  buildModule,
+  DEVEL_MAKEFILE,
+  ensurePolicy,
+  installedModules,
+  nodesModuleCil,
+  policySourceDir,
+  policyVersion,
+  readPolicySources,
+  recordPath,
+} from "../../../node/host/selinux/policy";
+
+afterEach(() => jest.restoreAllMocks());
+
+test("contexts parse; the gear exec context keeps the caller's user and role, takes the gear domain and level", () => {
+  expect(parseContext("unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c1023")).toEqual({
+    user: "unconfined_u",
+    role: "unconfined_r",
+    type: "unconfined_t",
+    range: "s0-s0:c0.c1023",
+  });
+  expect(parseContext("system_u:system_r:kernel_t:s0\0")?.type).toBe("kernel_t");
+  expect(parseContext("kernel")).toBeNull();
+  expect(parseContext("a:b:c:s0;rm -rf /")).toBeNull();
+
+  const label = mcsLabel(1000);
+  expect(gearExecContext("unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c1023", label)).toBe(
+    "unconfined_u:unconfined_r:geartrain_gear_t:s0:c0,c1000",
+  );
+  expect(gearExecContext("system_u:system_r:system_cronjob_t:s0-s0:c0.c1023", label)).toBe(
+    "system_u:system_r:geartrain_gear_t:s0:c0,c1000",
+  );
+  // a role the module does not authorize for the gear domain
+  expect(gearExecContext("staff_u:sysadm_r:sysadm_t:s0-s0:c0.c1023", label)).toBe(
+    "staff_u:system_r:geartrain_gear_t:s0:c0,c1000",
+  );
+  expect(() => gearExecContext("kernel", label)).toThrow(/not a full context/);
+  expect(gearFileContext(label)).toBe("system_u:object_r:geartrain_gear_file_t:s0:c0,c1000");
+});
+
+test("mislabelled files are counted exactly and the first ones listed", () => {
+  const want = gearFileContext("s0:c1,c2");
+  const rec = (ctx: string, p: string) => `${ctx}\t${p}\0`;
+  const out =
+    rec(want, "/h") +
+    rec("system_u:object_r:geartrain_gear_file_t:s0", "/h/.env/A") +
+    rec("?", "/h/x") +
+    rec("", "/h/tab\tname") +
+    rec(want, "/h/ok");
+  expect(parseFindLabels(out, want)).toEqual({
+    count: 3,
+    first: [
+      ["/h/.env/A", "system_u:object_r:geartrain_gear_file_t:s0"],
+      ["/h/x", "?"],
+      ["/h/tab\tname", "?"],
+    ],
+  });
+  const many = Array.from({ length: 50 }, (_, i) => rec("?", `/h/${i}`)).join("");
+  const r = parseFindLabels(many, want);
+  expect(r.count).toBe(50);
+  expect(r.first).toHaveLength(MAX_LABEL_DRIFT);
+});
+
+test("a gear process must be in the gear domain at exactly the gear's level", () => {
+  const label = "s0:c3,c4";
+  expect(processLabelDrift(7, `system_u:system_r:${GEAR_DOMAIN}:s0:c3,c4`, label)).toEqual([]);
+  expect(processLabelDrift(7, `system_u:system_r:${GEAR_DOMAIN}:s0:c1,c2`, label)).toHaveLength(1);
+  expect(processLabelDrift(7, "unconfined_u:unconfined_r:unconfined_t:s0:c3,c4", label)).toEqual([
+    {
+      field: "selinux.process:7",
+      expected: `${GEAR_DOMAIN}:s0:c3,c4`,
+      actual: "unconfined_u:unconfined_r:unconfined_t:s0:c3,c4",
+    },
+  ]);
+  expect(processLabelDrift(7, null, label)[0].actual).toBe("?");
+});
+
+test("the module sources are found from the code's own directory and hashed as a version", () => {
+  const dir = policySourceDir();
+  expect(dir).toBe(path.resolve(__dirname, "../../../node/host/selinux"));
+  const a = readPolicySources(dir);
+  expect(a.hash).toMatch(/^[0-9a-f]{64}$/);
+  expect(a.files.te).toMatch(/^policy_module\(geartrain, /);
+  expect(a.files.te).toMatch(/mcs_constrained\(geartrain_gear_t\)/);
+
+  const tmp = mkdtempSync(path.join(os.tmpdir(), "gt-selinux-src-"));
+  try {
+    for (const ext of ["te", "fc", "if"])
+      copyFileSync(path.join(dir, `geartrain.${ext}`), path.join(tmp, `geartrain.${ext}`));
+    expect(readPolicySources(tmp).hash).toBe(a.hash);
+    appendFileSync(path.join(tmp, "geartrain.fc"), "# changed\n");
+    expect(readPolicySources(tmp).hash).not.toBe(a.hash);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test("installed modules are read from the policy store, at every priority", async () => {
+  const store = mkdtempSync(path.join(os.tmpdir(), "gt-selinux-store-"));
+  try {
+    for (const m of ["100/base", "100/unconfined", "400/geartrain", "400/geartrain_nodes", "disabled/x"])
+      await fs.mkdir(path.join(store, "active", "modules", m), { recursive: true });
+    expect(await installedModules(store)).toEqual(["base", "geartrain", "geartrain_nodes", "unconfined"]);
+    await expect(installedModules(path.join(store, "nothing"))).rejects.toThrow(/selinux-policy-default/);
+  } finally {
+    rmSync(store, { recursive: true, force: true });
+  }
+});
+
+test("node labels: each gear's /25 at its level; the rest of loopback and the wildcards above every gear", () => {
+  const cil = nodesModuleCil({ firstUid: 1000, maxUid: 1002 });
+  const lines = cil.trim().split("\n");
+  expect(lines).toHaveLength(1 + 4 + 3);
+  expect(lines).toContain(
+    "(nodecon (127.1.244.0) (255.255.255.128) (system_u object_r node_t ((s0 (c0 c1000)) (s0 (c0 c1000)))))",
+  );
+  expect(lines).toContain(
+    "(nodecon (127.1.244.128) (255.255.255.128) (system_u object_r node_t ((s0 (c0 c1001)) (s0 (c0 c1001)))))",
+  );
+  expect(lines).toContain(
+    "(nodecon (127.0.0.0) (255.0.0.0) (system_u object_r node_t ((s0) (s0 (range c0 c1023)))))",
+  );
+  expect(lines).toContain(
+    "(nodecon (0.0.0.0) (255.255.255.255) (system_u object_r node_t ((s0) (s0 (range c0 c1023)))))",
+  );
+  // the default district: 6000 distinct blocks
+  const all = nodesModuleCil({ firstUid: 1000, maxUid: 6999 }).trim().split("\n").slice(5);
+  expect(new Set(all.map((l) => l.split(" ")[1])).size).toBe(6000);
+});
+
+describe("ensurePolicy tracks the installed version", () => {
+  let stateDir: string;
+  let cfg: { stateDir: string; district: { firstUid: number; maxUid: number } };
+  beforeEach(() => {
+    stateDir = mkdtempSync(path.join(os.tmpdir(), "gt-selinux-state-"));
+    cfg = { stateDir, district: { firstUid: 1000, maxUid: 1009 } };
+  });
+  afterEach(() => rmSync(stateDir, { recursive: true, force: true }));
+
+  function fakeHost(listed: boolean) {
+    const calls: string[][] = [];
+    rmSync(store(), { recursive: true, force: true });
+    for (const m of listed ? ["geartrain", "geartrain_nodes"] : ["geartrain"])
+      mkdirSync(path.join(store(), "active", "modules", "400", m), { recursive: true });
+    jest.spyOn(exec, "run").mockImplementation(async (argv, opts) => {
+      calls.push([...argv]);
+      if (argv[0] === "make") {
+        await fs.writeFile(path.join(opts!.cwd!, "geartrain.pp"), "pp");
+        return { code: 0, stdout: "", stderr: "" };
+      }
+      if (argv[0] === "semodule" && argv[1] === "-i") {
+        expect(argv.slice(2).map((a) => path.basename(a))).toEqual([
+          "geartrain.pp",
+          "-i",
+          "geartrain_nodes.cil",
+        ]);
+        return { code: 0, stdout: "", stderr: "" };
+      }
+      throw new Error(`unexpected ${argv.join(" ")}`);
+    });
+    return calls;
+  }
+  const store = () => path.join(stateDir, "store");
+  const installs = (calls: string[][]) => calls.filter((c) => c[0] === "semodule" && c[1] === "-i").length;
+
+  test("SELinux unavailable: nothing is run", async () => {
+    const calls = fakeHost(false);
+    expect(await ensurePolicy(cfg, "unavailable", store())).toBeNull();
+    expect(calls).toEqual([]);
+  });
+
+  test("missing: built and installed, version recorded; then current; another version, district or a removed module reinstalls", async () => {
+    const calls = fakeHost(false);
+    const first = await ensurePolicy(cfg, "enforcing", store());
+    expect(first).toMatchObject({ module: "geartrain", action: "installed" });
+    expect(installs(calls)).toBe(1);
+    expect((await fs.readFile(recordPath({ stateDir }), "utf8")).trim()).toBe(
+      policyVersion(readPolicySources(), cfg),
+    );
+
+    jest.restoreAllMocks();
+    const calls2 = fakeHost(true);
+    expect(await ensurePolicy(cfg, "enforcing", store())).toMatchObject({ action: "current" });
+    expect(installs(calls2)).toBe(0);
+
+    // an older Geartrain installed another version
+    await fs.writeFile(recordPath({ stateDir }), "0".repeat(64));
+    expect(await ensurePolicy(cfg, "permissive", store())).toMatchObject({ action: "installed" });
+    expect(installs(calls2)).toBe(1);
+
+    // someone removed it (semodule -r): the record alone does not count
+    jest.restoreAllMocks();
+    const calls3 = fakeHost(false);
+    expect(await ensurePolicy(cfg, "enforcing", store())).toMatchObject({ action: "installed" });
+    expect(installs(calls3)).toBe(1);
+  });
+});
+
+// The real compile: the module must build against the installed Debian policy (selinux-policy-dev).
+test("the gear module compiles with Debian's devel Makefile", async () => {
+  if (!existsSync(DEVEL_MAKEFILE))
+    throw new Error(`${DEVEL_MAKEFILE} is missing: run \`apt-get install selinux-policy-dev\``);
+  const { dir, pp } = await buildModule(readPolicySources());
+  try {
+    expect((await fs.stat(pp)).size).toBeGreaterThan(1000);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
