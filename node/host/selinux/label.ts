@@ -81,22 +81,29 @@ export async function readLabel(p: string): Promise<string | null> {
   return ctx === "?" || ctx === "" ? null : ctx;
 }
 
+/** Whether a file context is the gear file type at `label` (its SELinux user and role do not matter). */
+export function isGearFileContext(context: string, label: string): boolean {
+  const c = parseContext(context);
+  return c !== null && c.type === GEAR_FILE_TYPE && c.range === label;
+}
+
 /**
- * Every path under `home` (home included, symlinks not followed) whose context is not `want`, read in one
- * `find -printf '%Z'` walk. Returns their count and the first MAX_LABEL_DRIFT as [path, context].
+ * Every path under `home` (home included, symlinks not followed) that is not the gear file type at `label`,
+ * read in one `find -printf '%Z'` walk. Returns their count and the first MAX_LABEL_DRIFT as [path, context].
+ * Files a gear creates carry its process's SELinux user (unconfined_u or system_u): only type and level count.
  */
 export async function mislabelledFiles(
   home: string,
-  want: string,
+  label: string,
 ): Promise<{ count: number; first: [string, string][] }> {
   const r = await run(["find", home, "-xdev", "-printf", "%Z\\t%p\\0"], { timeoutMs: 300_000 });
   if (r.code !== 0 && r.stdout === "")
     throw new Error(`cannot read the labels under ${home}: ${r.stderr.trim()}`);
-  return parseFindLabels(r.stdout, want);
+  return parseFindLabels(r.stdout, label);
 }
 
-/** `find -printf '%Z\t%p\0'` output → the paths whose context is not `want` (unlabelled: "?"). */
-export function parseFindLabels(out: string, want: string): { count: number; first: [string, string][] } {
+/** `find -printf '%Z\t%p\0'` output → the paths not at the gear file type and `label` (unlabelled: "?"). */
+export function parseFindLabels(out: string, label: string): { count: number; first: [string, string][] } {
   let count = 0;
   const first: [string, string][] = [];
   for (const rec of out.split("\0")) {
@@ -104,7 +111,7 @@ export function parseFindLabels(out: string, want: string): { count: number; fir
     const tab = rec.indexOf("\t");
     const ctx = rec.slice(0, tab);
     const p = rec.slice(tab + 1);
-    if (ctx === want) continue;
+    if (isGearFileContext(ctx, label)) continue;
     count++;
     if (first.length < MAX_LABEL_DRIFT) first.push([p, ctx === "" ? "?" : ctx]);
   }
@@ -119,8 +126,8 @@ export async function readLabelDrift(
   const c = await readLabel(home);
   const applied = c ? rangeOf(c) : null;
   const drift: Drift[] = [...fieldDrift("selinux.label", label, applied)];
-  const want = gearFileContext(label);
-  const bad = await mislabelledFiles(home, want);
+  const want = `${GEAR_FILE_TYPE}:${label}`;
+  const bad = await mislabelledFiles(home, label);
   for (const [p, ctx] of bad.first) drift.push({ field: `selinux.file:${p}`, expected: want, actual: ctx });
   if (bad.count > bad.first.length)
     drift.push({

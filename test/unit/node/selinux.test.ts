@@ -55,25 +55,29 @@ test("contexts parse; the gear exec context keeps the caller's user and role, ta
   expect(gearFileContext(label)).toBe("system_u:object_r:geartrain_gear_file_t:s0:c0,c1000");
 });
 
-test("mislabelled files are counted exactly and the first ones listed", () => {
-  const want = gearFileContext("s0:c1,c2");
+test("mislabelled files are counted exactly and the first ones listed; the SELinux user does not count", () => {
+  const label = "s0:c1,c2";
+  const want = gearFileContext(label);
   const rec = (ctx: string, p: string) => `${ctx}\t${p}\0`;
   const out =
     rec(want, "/h") +
+    rec("unconfined_u:object_r:geartrain_gear_file_t:s0:c1,c2", "/h/made-by-the-gear") +
     rec("system_u:object_r:geartrain_gear_file_t:s0", "/h/.env/A") +
+    rec("system_u:object_r:var_lib_t:s0:c1,c2", "/h/wrong-type") +
     rec("?", "/h/x") +
     rec("", "/h/tab\tname") +
     rec(want, "/h/ok");
-  expect(parseFindLabels(out, want)).toEqual({
-    count: 3,
+  expect(parseFindLabels(out, label)).toEqual({
+    count: 4,
     first: [
       ["/h/.env/A", "system_u:object_r:geartrain_gear_file_t:s0"],
+      ["/h/wrong-type", "system_u:object_r:var_lib_t:s0:c1,c2"],
       ["/h/x", "?"],
       ["/h/tab\tname", "?"],
     ],
   });
   const many = Array.from({ length: 50 }, (_, i) => rec("?", `/h/${i}`)).join("");
-  const r = parseFindLabels(many, want);
+  const r = parseFindLabels(many, label);
   expect(r.count).toBe(50);
   expect(r.first).toHaveLength(MAX_LABEL_DRIFT);
 });
