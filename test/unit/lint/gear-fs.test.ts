@@ -35,7 +35,10 @@ const NO_GEAR_PATHS: Record<string, string> = {
   "node/host/lock.ts": "lock files in the state dir",
   "node/host/pam-limits.ts": "the PAM limits dir",
   "node/host/procs.ts": "/proc, /dev/mqueue of a gear that is killed",
-  "node/host/selinux.ts": "selinuxfs",
+  "node/host/selinux/label.ts":
+    "selinuxfs and /proc/<pid>/attr of processes (labels are read with find/stat)",
+  "node/host/selinux/policy.ts":
+    "the module sources in the install, its private temp build dir, the policy store and <stateDir>/selinux",
   "node/host/job-schedulers.ts":
     "/etc/cron.{allow,deny}, /etc/at.{allow,deny} and the root-only cron and at spools",
   "node/host/shared-dirs.ts":
