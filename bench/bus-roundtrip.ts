@@ -45,7 +45,7 @@ async function pair(amq: PrivateActiveMQ, noDelay: boolean): Promise<{ agent: Ag
     factsIntervalMs: 3_600_000,
     noDelay,
   });
-  agent.start();
+  await agent.start();
   const bus = await NodeBus.connect({
     host: amq.host,
     port: amq.port,

@@ -6,7 +6,7 @@
 // not run again). A request past its deadline is dropped unrun. Facts are published every factsIntervalMs.
 // The connection reconnects with exponential backoff and subscribes again (services/bus/connection.ts).
 
-import { reportOf, type NodeContext } from "../../node";
+import { OperationFailedError, reportOf, UnavailableError, type NodeContext } from "../../node";
 import {
   DEFAULT_PREFIX,
   factsTopic,
@@ -21,6 +21,7 @@ import { BusConnection, type BusLog, type BusMessage } from "../bus/connection";
 import { IdempotencyCache, isExpired } from "../bus/model";
 import { ACTION_TABLE, type ActionTable, type AgentEnv } from "./actions";
 import { collectFacts, type FactsConfig } from "./facts";
+import { journalDecision, RequestJournal } from "./journal";
 
 export interface AgentOptions {
   readonly bus: {
@@ -47,6 +48,13 @@ export interface AgentOptions {
    * ActiveMQ closes the connection on a bigger frame, and the redelivered request would loop)
    */
   readonly maxReplyBytes?: number;
+  /**
+   * the request journal's directory (journal.ts): idempotency across agent restarts, and a request that was
+   * started maxAttempts times without finishing is refused. Without it, idempotency lasts the process.
+   */
+  readonly journalDir?: string;
+  /** default 2 */
+  readonly maxAttempts?: number;
   readonly log?: BusLog;
 }
 
@@ -59,12 +67,21 @@ export interface AgentStats {
   expired: number;
   /** messages that were no valid request for this node */
   rejected: number;
+  /** requests refused because earlier runs of them never finished (the agent died each time) */
+  poisoned: number;
   factsPublished: number;
 }
 
 export class Agent {
   readonly node: string;
-  readonly stats: AgentStats = { executed: 0, duplicates: 0, expired: 0, rejected: 0, factsPublished: 0 };
+  readonly stats: AgentStats = {
+    executed: 0,
+    duplicates: 0,
+    expired: 0,
+    rejected: 0,
+    poisoned: 0,
+    factsPublished: 0,
+  };
   private readonly conn: BusConnection;
   private readonly cache = new IdempotencyCache<BusReply>();
   private readonly table: ActionTable;
@@ -72,8 +89,10 @@ export class Agent {
   private readonly prefix: string;
   private readonly log: BusLog;
   private factsTimer: NodeJS.Timeout | null = null;
+  private pruneTimer: NodeJS.Timeout | null = null;
   private stopping = false;
   private readonly running = new Set<Promise<void>>();
+  private readonly journal: RequestJournal | null;
 
   constructor(private readonly opts: AgentOptions) {
     this.node = opts.facts.node;
@@ -82,6 +101,7 @@ export class Agent {
     this.log = opts.log ?? (() => undefined);
     const facts = opts.collectFacts ?? (() => collectFacts(opts.ctx, opts.facts));
     this.env = { ctx: opts.ctx, facts };
+    this.journal = opts.journalDir ? new RequestJournal(opts.journalDir) : null;
     this.conn = new BusConnection({
       ...opts.bus,
       name: `agent ${this.node}`,
@@ -103,7 +123,13 @@ export class Agent {
     return this.conn.connects;
   }
 
-  start(): void {
+  /** Open the journal (when configured) and start consuming. */
+  async start(): Promise<void> {
+    if (this.journal) {
+      await this.journal.open();
+      const j = this.journal;
+      this.pruneTimer = setInterval(() => void j.prune(Date.now()).catch(() => undefined), 10 * 60 * 1000);
+    }
     const prefetch = String(this.opts.concurrency ?? 1);
     this.conn.subscribe(nodeQueue(this.node, this.prefix), (m) => this.track(this.onRequest(m)), {
       ack: "client-individual",
@@ -161,33 +187,13 @@ export class Agent {
     const decision = this.cache.begin(req.id, Date.now());
     let reply: BusReply;
     if (decision.kind === "run") {
-      this.stats.executed++;
-      reply = await this.run(req);
+      reply = await this.runOnce(req);
       this.cache.finish(req.id, reply, Date.now());
     } else {
       this.stats.duplicates++;
       reply = decision.kind === "done" ? decision.reply : await decision.reply;
     }
-    let body = JSON.stringify(reply);
-    const max = this.opts.maxReplyBytes ?? 3 * 1024 * 1024;
-    if (Buffer.byteLength(body) > max) {
-      this.log(
-        "error",
-        `agent ${this.node}: reply to ${req.id} (${req.action}) is over ${max} bytes; replaced`,
-      );
-      reply = {
-        id: req.id,
-        node: this.node,
-        ok: false,
-        error: {
-          kind: "failed",
-          message: `the reply of ${req.action} on node ${this.node} is over ${max} bytes`,
-          exitCode: 1,
-        },
-      };
-      this.cache.finish(req.id, reply, Date.now());
-      body = JSON.stringify(reply);
-    }
+    const body = JSON.stringify(reply);
     try {
       this.conn.publish(req.replyTo, body, {
         "correlation-id": req.id,
@@ -201,7 +207,74 @@ export class Agent {
     }
   }
 
+  /** Run a request not seen by this process: through the journal when there is one. */
+  private async runOnce(req: BusRequest): Promise<BusReply> {
+    if (!this.journal) {
+      this.stats.executed++;
+      return this.run(req);
+    }
+    try {
+      const d = journalDecision(await this.journal.get(req.id), this.opts.maxAttempts ?? 2);
+      if (d.kind === "done") {
+        this.stats.duplicates++;
+        return d.reply;
+      }
+      if (d.kind === "poison") {
+        this.stats.poisoned++;
+        this.log(
+          "error",
+          `agent ${this.node}: request ${req.id} (${req.action}) was started ${d.attempts} times and never finished; refused`,
+        );
+        const reply = this.errorReply(
+          req,
+          new OperationFailedError(
+            `node ${this.node} was started on ${req.action} ${d.attempts} times and never finished it (the agent stopped each time); refused: check the node (geartrain node check)`,
+          ),
+        );
+        await this.journal.put(req.id, { state: "done", attempts: d.attempts, at: Date.now(), reply });
+        return reply;
+      }
+      await this.journal.put(req.id, { state: "running", attempts: d.attempt, at: Date.now() });
+      this.stats.executed++;
+      const reply = await this.run(req);
+      await this.journal.put(req.id, { state: "done", attempts: d.attempt, at: Date.now(), reply });
+      return reply;
+    } catch (e) {
+      return this.errorReply(
+        req,
+        new UnavailableError(`node ${this.node}: request journal: ${(e as Error).message}`),
+      );
+    }
+  }
+
+  private errorReply(req: BusRequest, e: unknown): BusReply {
+    const r = reportOf(e);
+    const error: BusError = {
+      kind: r.kind,
+      message: r.message,
+      ...(r.field !== undefined ? { field: r.field } : {}),
+      exitCode: r.exitCode,
+      ...(Object.keys(r.details).length ? { details: r.details } : {}),
+    };
+    return { id: req.id, node: this.node, ok: false, error };
+  }
+
+  /** Run the action; the reply, capped in size (a frame over the bus's cap would close the connection). */
   private async run(req: BusRequest): Promise<BusReply> {
+    const reply = await this.perform(req);
+    const max = this.opts.maxReplyBytes ?? 3 * 1024 * 1024;
+    if (Buffer.byteLength(JSON.stringify(reply)) <= max) return reply;
+    this.log(
+      "error",
+      `agent ${this.node}: reply to ${req.id} (${req.action}) is over ${max} bytes; replaced`,
+    );
+    return this.errorReply(
+      req,
+      new OperationFailedError(`the reply of ${req.action} on node ${this.node} is over ${max} bytes`),
+    );
+  }
+
+  private async perform(req: BusRequest): Promise<BusReply> {
     try {
       const fn = this.table[req.action] as (env: AgentEnv, args: unknown) => Promise<unknown>;
       const result = await fn(this.env, req.args);
@@ -230,7 +303,8 @@ export class Agent {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.factsTimer) clearInterval(this.factsTimer);
-    this.factsTimer = null;
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    this.factsTimer = this.pruneTimer = null;
     await Promise.allSettled([...this.running]);
     await this.conn.stop();
   }

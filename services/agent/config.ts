@@ -31,6 +31,8 @@ export interface AgentConfig {
   readonly concurrency?: number;
   readonly heartbeatMs?: number;
   readonly maxReconnectDelayMs?: number;
+  /** the request journal (default <node stateDir>/agent-requests) */
+  readonly journalDir?: string;
 }
 
 const ABS = { type: "string", pattern: "^/", maxLength: 4096 } as const;
@@ -62,6 +64,7 @@ export const AGENT_CONFIG_SCHEMA = {
     concurrency: { type: "integer", minimum: 1, maximum: 64 },
     heartbeatMs: { type: "integer", minimum: 0, maximum: 600000 },
     maxReconnectDelayMs: { type: "integer", minimum: 100, maximum: 600000 },
+    journalDir: ABS,
   },
 };
 

@@ -3,6 +3,7 @@
 // systemd or a supervisor runs it as root on each node host). Logs one line per event on stderr, never a
 // password.
 
+import * as path from "path";
 import { CONFIG_ENV, loadConfig, makeContext } from "../../node";
 import { Agent } from "./agent";
 import { loadAgentConfig, readPasswordFile } from "./config";
@@ -32,9 +33,10 @@ export async function startAgent(configFile: string): Promise<Agent> {
     concurrency: cfg.concurrency,
     heartbeatMs: cfg.heartbeatMs,
     maxReconnectDelayMs: cfg.maxReconnectDelayMs,
+    journalDir: cfg.journalDir ?? path.join(nodeConfig.stateDir, "agent-requests"),
     log,
   });
-  agent.start();
+  await agent.start();
   return agent;
 }
 

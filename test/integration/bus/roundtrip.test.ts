@@ -4,6 +4,8 @@
 // password in any log line.
 
 import { randomUUID } from "crypto";
+import { statSync, writeFileSync } from "fs";
+import * as path from "path";
 import { makeTestNode, newUuid, traces, type TestNode } from "../../node/helpers";
 import { startActiveMQ, type PrivateActiveMQ } from "../../helpers/services/activemq";
 import { Agent } from "../../../services/agent/agent";
@@ -98,7 +100,7 @@ beforeAll(async () => {
   node = await makeTestNode("busrt", 64400);
   amq = await startActiveMQ({ nodes: ["node1", "node2"], name: "roundtrip" });
   agent = newAgent();
-  agent.start();
+  await agent.start();
   bus = await NodeBus.connect({
     host: amq.host,
     port: amq.port,
@@ -212,7 +214,7 @@ test("a request redelivered by ActiveMQ after the agent lost its connection mid-
     },
   });
   await agent.stop(); // one consumer of node1's queue: the slow agent
-  slow.start();
+  await slow.start();
   await slow.waitConnected(15_000);
   try {
     const call = bus.call("node1", "gear.list", {}, { timeoutMs: 30_000 });
@@ -228,7 +230,7 @@ test("a request redelivered by ActiveMQ after the agent lost its connection mid-
     release();
     await slow.stop();
     agent = newAgent();
-    agent.start();
+    await agent.start();
     await agent.waitConnected(15_000);
   }
 });
@@ -242,7 +244,7 @@ test("a reply over the size cap comes back as an error, not a lost connection; a
     },
   });
   await agent.stop();
-  big.start();
+  await big.start();
   await big.waitConnected(15_000);
   try {
     const connects = big.connects;
@@ -253,13 +255,71 @@ test("a reply over the size cap comes back as an error, not a lost connection; a
   } finally {
     await big.stop();
     agent = newAgent();
-    agent.start();
+    await agent.start();
     await agent.waitConnected(15_000);
   }
   const huge = { uuid: newUuid(), env: { BIG: "x".repeat(2 * 1024 * 1024) } };
   const err = await failure(bus.call("node1", "gear.update", huge, { timeoutMs: 30_000 }));
   expect(err).toBeInstanceOf(ValidationError);
   expect(err.message).toMatch(/^invalid args: the request is over 1048576 bytes/);
+});
+
+test("with a journal, a request is answered without a rerun by the next agent process; one that never finished twice is refused", async () => {
+  const journalDir = path.join(node.dir, "agent-journal");
+  const raw = await rawBroker();
+  await agent.stop();
+  try {
+    const req = {
+      id: randomUUID(),
+      action: "gear.list",
+      args: {},
+      replyTo: raw.replyTo,
+      expiresAt: Date.now() + 30_000,
+      node: "node1",
+    };
+    const first = newAgent({ journalDir });
+    await first.start();
+    await first.waitConnected(15_000);
+    raw.send(req);
+    await until("the first reply", () => raw.replies.length === 1);
+    expect(first.stats.executed).toBe(1);
+    await first.stop();
+    // a new agent (its memory empty, as after a restart) gets the same request again
+    const second = newAgent({ journalDir });
+    await second.start();
+    await second.waitConnected(15_000);
+    try {
+      raw.send(req);
+      await until("the second reply", () => raw.replies.length === 2);
+      expect(second.stats.executed).toBe(0);
+      expect(second.stats.duplicates).toBe(1);
+      expect(raw.replies[1]).toEqual(raw.replies[0]);
+      // a request whose runs were started twice and never finished (the agent died each time)
+      const poison = { ...req, id: randomUUID() };
+      writeFileSync(
+        path.join(journalDir, `${poison.id}.json`),
+        JSON.stringify({ state: "running", attempts: 2, at: Date.now() }),
+        { mode: 0o600 },
+      );
+      raw.send(poison);
+      await until("the refusal", () => raw.replies.length === 3);
+      expect(second.stats).toMatchObject({ executed: 0, poisoned: 1 });
+      expect(raw.replies[2]).toMatchObject({
+        id: poison.id,
+        ok: false,
+        error: { kind: "failed", exitCode: 1 },
+      });
+      expect((raw.replies[2] as { error: { message: string } }).error.message).toMatch(/never finished it/);
+      expect((statSync(journalDir).mode & 0o777).toString(8)).toBe("700");
+    } finally {
+      await second.stop();
+    }
+  } finally {
+    await raw.conn.stop();
+    agent = newAgent();
+    await agent.start();
+    await agent.waitConnected(15_000);
+  }
 });
 
 test("an expired request is not run", async () => {
@@ -293,7 +353,7 @@ test("agent stopped: the call fails with UnavailableError at its deadline; a new
   expect(took).toBeGreaterThanOrEqual(1500);
   expect(took).toBeLessThan(1500 + 5000);
   agent = newAgent();
-  agent.start();
+  await agent.start();
   await agent.waitConnected(15_000);
   await expect(bus.call("node1", "gear.list", {}, { timeoutMs: 30_000 })).resolves.toEqual(expect.any(Array));
   expect(agent.stats.executed).toBe(1); // the stale request expired in the queue
@@ -388,6 +448,6 @@ test("facts arrive from the agent; silence marks the node unresponsive", async (
   await until("node1 to turn unresponsive", () => bus.nodeStatus("node1").status === "unresponsive", 10_000);
   expect(bus.nodes().map((n) => n.node)).toContain("node1");
   agent = newAgent();
-  agent.start();
+  await agent.start();
   await until("node1 to be responsive again", () => bus.nodeStatus("node1").status === "responsive");
 });
