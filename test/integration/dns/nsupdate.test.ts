@@ -2,7 +2,7 @@
 // TSIG-signed updates resolve with dig, removed ones answer NXDOMAIN, a wrong key is refused with a clear
 // error, and the secret is in no error text and on no nsupdate command line or environment.
 
-import { readdirSync, readFileSync } from "fs";
+import { readdirSync, readFileSync, statSync } from "fs";
 import * as net from "net";
 import { OperationFailedError, UnavailableError, ValidationError } from "../../../common/errors";
 import { appRecordName, NsupdateDnsUpdater } from "../../../services/broker/dns";
@@ -45,6 +45,15 @@ it("adds the app CNAME and the node A record; dig resolves the app name to the n
   expect(await digStatus(bind, node)).toBe("NXDOMAIN");
   // removing what is gone is no error
   await dns.remove([{ name: app, type: "CNAME" }]);
+});
+
+it("the TSIG key is generated hmac-sha256 into a 0600 file, and named never logs its secret", () => {
+  expect(statSync(bind.keyFile).mode & 0o777).toBe(0o600);
+  const key = bind.key();
+  expect(key).toMatchObject({ name: "apps.geartrain.test-key", algorithm: "hmac-sha256" });
+  expect(Buffer.from(key.secret, "base64")).toHaveLength(32);
+  expect(bind.log()).toMatch(/running/);
+  expect(bind.log()).not.toContain(key.secret);
 });
 
 it("refuses bad records before anything is sent, naming the field", async () => {
