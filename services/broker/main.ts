@@ -103,7 +103,7 @@ export async function startBroker(cfg: BrokerConfig): Promise<RunningBroker> {
     });
     app = await buildServer({
       service,
-      logger: { level: cfg.logLevel ?? "info" },
+      logger: { level: cfg.logLevel ?? "info", stream: process.stderr },
       ...(cfg.publicUrl ? { publicUrl: cfg.publicUrl } : {}),
       ...(cfg.bodyLimit ? { bodyLimit: cfg.bodyLimit } : {}),
       ...(cfg.realm ? { realm: cfg.realm } : {}),
