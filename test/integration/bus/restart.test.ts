@@ -3,7 +3,8 @@
 // started from its config file (services/agent/main.ts startAgent), as `geartrain agent run` does.
 // A test node of its own, UIDs 64500-64599.
 
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "fs";
+import { spawn } from "child_process";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { makeTestNode, newUuid, type TestNode } from "../../node/helpers";
@@ -32,7 +33,7 @@ async function until(what: string, cond: () => boolean, ms = 30_000): Promise<vo
 
 beforeAll(async () => {
   node = await makeTestNode("busrs", 64500);
-  amq = await startActiveMQ({ nodes: ["node7"], name: "restart" });
+  amq = await startActiveMQ({ nodes: ["node7", "node8"], name: "restart" });
   dir = mkdtempSync(path.join(os.tmpdir(), "gt-agent-"));
   const passwordFile = path.join(dir, "agent.password");
   writeFileSync(passwordFile, amq.agents.node7.password + "\n", { mode: 0o600 });
@@ -123,4 +124,50 @@ test("facts resume after the restart", async () => {
     district: "d7",
     publicHostname: "node7.example.com",
   });
+});
+
+test("`geartrain agent run --config F` serves its node until SIGTERM, then exits 0", async () => {
+  const repo = path.resolve(__dirname, "../../..");
+  const main = path.join(repo, "dist/services/agent/main.js");
+  if (!existsSync(main)) throw new Error("dist/ is missing. Fix: npm run build");
+  const built = statSync(main).mtimeMs;
+  for (const d of ["services/agent", "services/bus"])
+    for (const f of readdirSync(path.join(repo, d), { recursive: true }) as string[])
+      if (f.endsWith(".ts") && statSync(path.join(repo, d, f)).mtimeMs > built)
+        throw new Error(`dist/ is older than ${d}/${f}. Fix: npm run build`);
+  const passwordFile = path.join(dir, "node8.password");
+  writeFileSync(passwordFile, amq.agents.node8.password + "\n", { mode: 0o600 });
+  const configFile = path.join(dir, "node8.json");
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      bus: { host: amq.host, port: amq.port, user: amq.agents.node8.user, passwordFile },
+      node: "node8",
+      nodeConfig: node.configPath,
+      district: "d7",
+      profile: "small",
+      maxActiveGears: 20,
+      publicHostname: "node8.example.com",
+    }),
+  );
+  const child = spawn(
+    process.execPath,
+    [path.join(repo, "bin/geartrain"), "agent", "run", "--config", configFile],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let output = "";
+  child.stdout.on("data", (d) => (output += d));
+  child.stderr.on("data", (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  try {
+    await until("the agent to connect", () => /agent node8: connected/.test(output));
+    await expect(bus.call("node8", "gear.list", {}, { timeoutMs: 30_000 })).resolves.toEqual([]);
+  } finally {
+    child.kill("SIGTERM");
+  }
+  expect(await exited).toBe(0);
+  expect(output).toMatch(/agent node8: stopping/);
+  logs.push(output);
 });
