@@ -3,7 +3,9 @@
 // queue with the result or the error's kind, message, field and exit code (common/errors.ts reportOf).
 // A request is acked after its reply is sent, so one lost with the connection is redelivered; its
 // correlation id is an idempotency key (a redelivered or resent request gets the first run's reply and is
-// not run again). A request past its deadline is dropped unrun. Facts are published every factsIntervalMs.
+// not run again; with a journal, journal.ts, also after the agent restarted, and a request that never
+// finishes is refused after maxAttempts starts). A request past its deadline is dropped unrun. Facts are
+// published every factsIntervalMs and on every (re)connect.
 // The connection reconnects with exponential backoff and subscribes again (services/bus/connection.ts).
 
 import { OperationFailedError, reportOf, UnavailableError, type NodeContext } from "../../node";
