@@ -12,6 +12,7 @@ import {
   ValidationError,
 } from "../../../common/errors";
 import type { GearProfile } from "../../../common/profiles";
+import { noNodeMessage, placeGear } from "../model/placement";
 import type { Json } from "../model/types";
 import {
   applications,
@@ -23,6 +24,7 @@ import {
   sshKeys,
   users,
   OpEngine,
+  placementCandidates,
   type ChainResult,
   type Db,
   type Queryable,
@@ -782,52 +784,33 @@ export class BrokerService implements AppService {
     return this.bus.call(node, action, args, { timeoutMs, id });
   }
 
+  /** The node for a new gear: the store's candidates, narrowed to what the bus hears, by placeGear (pure). */
   private async place(
     q: Queryable,
     profile: string,
     appId: string,
   ): Promise<{ node: string; districtId: string; publicHostname: string }> {
-    const { rows } = await q.query<{ identity: string; district_id: string; available: number }>(
-      `SELECT dn.identity, dn.district_id,
-              (SELECT count(*)::integer FROM district_free_uids f WHERE f.district_id = d.id) AS available
-         FROM district_nodes dn JOIN districts d ON d.id = dn.district_id
-        WHERE dn.active AND d.active AND d.profile = $1`,
-      [profile],
-    );
-    const candidates: {
-      node: string;
-      districtId: string;
-      publicHostname: string;
-      load: number;
-      hosts: boolean;
-    }[] = [];
-    for (const r of rows) {
-      if (r.available <= 0) continue;
-      if (this.bus.nodeStatus(r.identity).status !== "responsive") continue;
-      const rec = await nodes.getNode(q, r.identity);
-      const f = rec?.facts;
-      if (!f || f.profile !== profile) continue;
-      const { rows: c } = await q.query<{ n: number; mine: number }>(
-        `SELECT count(*)::integer AS n, count(*) FILTER (WHERE app_id = $2)::integer AS mine FROM gears WHERE node = $1`,
-        [r.identity, appId],
-      );
-      const active = Math.max(f.activeGears, c[0].n);
-      if (f.maxActiveGears > 0 && active >= f.maxActiveGears) continue;
-      candidates.push({
-        node: r.identity,
-        districtId: r.district_id,
-        publicHostname: f.publicHostname,
-        load: f.maxActiveGears > 0 ? active / f.maxActiveGears : active,
-        hosts: c[0].mine > 0,
-      });
+    const { now, nodes: all } = await placementCandidates(q, { appId });
+    const heard = all.filter((n) => this.bus.nodeStatus(n.identity).status === "responsive");
+    const req = {
+      profile: profile as GearProfile,
+      now,
+      silenceMs: this.cfg.silenceMs,
+      random: Math.random(),
+    };
+    const p = placeGear(heard, req);
+    if (p.node) {
+      return {
+        node: p.node.identity,
+        districtId: p.node.districtId,
+        publicHostname: p.node.publicHostname ?? p.node.identity,
+      };
     }
-    if (!candidates.length)
-      throw new NoNodeAvailableError(
-        `No nodes available for gear size '${profile}' (active, responsive, with capacity)`,
-      );
-    const pool = candidates.some((c) => !c.hosts) ? candidates.filter((c) => !c.hosts) : candidates;
-    pool.sort((x, y) => x.load - y.load || x.node.localeCompare(y.node));
-    return pool[0];
+    const silent = all.length - heard.length;
+    const excluded = silent
+      ? { ...p.excluded, unresponsive: (p.excluded.unresponsive ?? 0) + silent }
+      : p.excluded;
+    throw new NoNodeAvailableError(noNodeMessage(profile, excluded));
   }
 
   private createSteps(): StepTable {

@@ -55,7 +55,8 @@ export async function startTestBroker(opts: {
       nodeTimeoutMs: 60_000,
       cartridgeTimeoutMs: 300_000,
       sshPort: 22,
-      silenceMs: 90_000,
+      // the tests' nodes report their facts once (LocalNode.report), not every 30 s
+      silenceMs: 3_600_000,
       ...opts.config,
     },
   });
