@@ -79,8 +79,14 @@ export async function startActiveMQ(opts: { nodes: string[]; name?: string }): P
   };
   const passwords: Record<string, string> = { [broker.user]: broker.password, [admin.user]: admin.password };
   for (const a of Object.values(agents)) passwords[a.user] = a.password;
-  writeActiveMQInstance(dir, spec, passwords);
-  await script("start", dir);
+  try {
+    writeActiveMQInstance(dir, spec, passwords);
+    await script("start", dir);
+  } catch (e) {
+    await script("stop", dir).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true }); // a failed start leaves nothing behind
+    throw e;
+  }
   let stopped = false;
   return {
     dir,
