@@ -3,7 +3,8 @@
 // update) and the zone file (SOA, NS, the nameserver's and infrastructure hosts' A records). The same input
 // gives the same bytes: no time, no randomness (the serial is an input; BIND bumps it on each update).
 // Used by the test service (test/helpers/services/bind.ts, scripts/services/bind.sh) and by the Dns
-// component (#11). The key's secret is never rendered: named.conf includes the key file tsig-keygen wrote.
+// component (#11). named.conf never holds the key's secret: it includes the key file (tsig-keygen's, or the
+// Dns component's renderKeyFile output, written 0640 root:bind).
 //
 // After origin-server's nameserver setup (reference/openshift-v2.md §8, §11.5): zone `type master` with
 // `allow-update { key <domain>; }`, SOA refresh 60, retry 15, expire 1800, minimum 10, `NS ns1`.
@@ -11,7 +12,13 @@
 import { readFileSync } from "fs";
 import Handlebars from "handlebars";
 import * as path from "path";
-import { inZone, validateDnsName, validateIpv4 } from "../../common/dns-names";
+import {
+  inZone,
+  validateDnsName,
+  validateIpv4,
+  validateTsigAlgorithm,
+  validateTsigSecret,
+} from "../../common/dns-names";
 import { ValidationError } from "../../common/errors";
 
 export interface NamedConfInput {
@@ -147,4 +154,12 @@ export function renderZone(input: ZoneInput): string {
       input.nameserverAddress === undefined ? "" : validateIpv4("nameserverAddress", input.nameserverAddress),
     hosts,
   });
+}
+
+/** The TSIG key file named.conf includes (secret: write it 0600). Same format as tsig-keygen's. */
+export function renderKeyFile(keyName: string, algorithm: string, secret: string): string {
+  const name = validateDnsName("keyName", keyName);
+  const alg = validateTsigAlgorithm("algorithm", algorithm);
+  const value = validateTsigSecret("keySecret", secret);
+  return `key "${name}" {\n\talgorithm ${alg};\n\tsecret "${value}";\n};\n`;
 }

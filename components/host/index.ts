@@ -119,6 +119,41 @@ export class Host extends pulumi.ComponentResource {
    */
   public command(role: string, args: HostCommandArgs, opts?: pulumi.CustomResourceOptions): HostCommand {
     const name = attributeErrors(this, () => childName(this.hostName, role));
+    return this.declareCommand(name, args, opts);
+  }
+
+  /**
+   * Like `command`, for another component's child: it is named `${owner}-${role}` and parented to `owner`
+   * (a Datastore's `db-cluster`), still run on this host and after its SSH gate.
+   */
+  public commandFor(
+    owner: pulumi.Resource,
+    ownerName: string,
+    role: string,
+    args: HostCommandArgs,
+    opts?: pulumi.CustomResourceOptions,
+  ): HostCommand {
+    const name = attributeErrors(owner, () => childName(ownerName, role));
+    return this.declareCommand(name, args, { ...opts, parent: owner });
+  }
+
+  /** Like `file`, for another component's child (`${owner}-${role}`, parented to `owner`). */
+  public fileFor(
+    owner: pulumi.Resource,
+    ownerName: string,
+    role: string,
+    file: HostFileArgs,
+    opts?: pulumi.CustomResourceOptions,
+  ): HostCommand {
+    attributeErrors(owner, () => validateFile(file));
+    return this.commandFor(owner, ownerName, role, this.fileCommand(file), opts);
+  }
+
+  private declareCommand(
+    name: string,
+    args: HostCommandArgs,
+    opts?: pulumi.CustomResourceOptions,
+  ): HostCommand {
     const common = {
       create: pulumi.output(args.create).apply(strictScript),
       update: args.update === undefined ? undefined : pulumi.output(args.update).apply(strictScript),
@@ -147,18 +182,18 @@ export class Host extends pulumi.ComponentResource {
   /** Writes a file atomically with its mode and owner; removes it when the resource is deleted. */
   public file(role: string, file: HostFileArgs, opts?: pulumi.CustomResourceOptions): HostCommand {
     attributeErrors(this, () => validateFile(file));
+    return this.command(role, this.fileCommand(file), opts);
+  }
+
+  private fileCommand(file: HostFileArgs): HostCommandArgs {
     const content = file.secret ? pulumi.secret(file.content) : pulumi.output(file.content);
-    return this.command(
-      role,
-      {
-        create: WRITE_FILE_SCRIPT,
-        delete: REMOVE_FILE_SCRIPT,
-        environment: fileEnvironment(file),
-        stdin: content,
-        secret: file.secret,
-      },
-      opts,
-    );
+    return {
+      create: WRITE_FILE_SCRIPT,
+      delete: REMOVE_FILE_SCRIPT,
+      environment: fileEnvironment(file),
+      stdin: content,
+      secret: file.secret,
+    };
   }
 }
 

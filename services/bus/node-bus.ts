@@ -14,7 +14,7 @@
 
 import { randomUUID } from "crypto";
 import { UnavailableError, ValidationError } from "../../common/errors";
-import { agentUser as defaultAgentUser } from "./activemq/render";
+import { agentUser as defaultAgentUser } from "../../common/render/activemq";
 import {
   DEFAULT_PREFIX,
   factsWildcard,

@@ -10,6 +10,8 @@ export interface RegisteredResource {
   readonly dependencies: readonly string[];
   /** Outputs the engine must mark secret (`additionalSecretOutputs`). */
   readonly additionalSecretOutputs: readonly string[];
+  /** URN of its parent ("" for none). */
+  readonly parent: string;
 }
 
 /** The part of the RegisterResourceRequest (protobuf) the recorder reads. */
@@ -18,6 +20,7 @@ interface RegisterRequest {
   getName(): string;
   getDependenciesList(): string[];
   getAdditionalsecretoutputsList(): string[];
+  getParent(): string;
 }
 
 type RegisterResource = (
@@ -29,7 +32,10 @@ type RegisterResource = (
 export function recordResources(outputsFor: (r: RegisteredResource) => Record<string, unknown> = () => ({})) {
   const resources: RegisteredResource[] = [];
   // The mocks' newResource sees only type, name and inputs; the options come from the request itself.
-  const options = new Map<string, Pick<RegisteredResource, "dependencies" | "additionalSecretOutputs">>();
+  const options = new Map<
+    string,
+    Pick<RegisteredResource, "dependencies" | "additionalSecretOutputs" | "parent">
+  >();
   const key = (type: string, name: string) => `${type}::${name}`;
   void pulumi.runtime.setMocks(
     {
@@ -40,6 +46,7 @@ export function recordResources(outputsFor: (r: RegisteredResource) => Record<st
           inputs: args.inputs,
           dependencies: [],
           additionalSecretOutputs: [],
+          parent: "",
           ...options.get(key(args.type, args.name)),
         };
         resources.push(resource);
@@ -57,6 +64,7 @@ export function recordResources(outputsFor: (r: RegisteredResource) => Record<st
     options.set(key(req.getType(), req.getName()), {
       dependencies: req.getDependenciesList(),
       additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+      parent: req.getParent(),
     });
     return register(req, callback);
   };

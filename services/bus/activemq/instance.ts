@@ -10,7 +10,7 @@ import {
   renderLog4j,
   resolveActiveMQSpec,
   type ActiveMQSpec,
-} from "./render";
+} from "../../../common/render/activemq";
 
 export function writeActiveMQInstance(
   dir: string,

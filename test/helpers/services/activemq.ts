@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
-import { agentUser, type ActiveMQSpec } from "../../../services/bus/activemq/render";
+import { agentUser, type ActiveMQSpec } from "../../../common/render/activemq";
 import { writeActiveMQInstance } from "../../../services/bus/activemq/instance";
 import { freePort } from "../private-nginx";
 

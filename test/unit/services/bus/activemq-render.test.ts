@@ -9,7 +9,7 @@ import {
   renderCredentials,
   resolveActiveMQSpec,
   type ActiveMQSpec,
-} from "../../../../services/bus/activemq/render";
+} from "../../../../common/render/activemq";
 
 const spec: ActiveMQSpec = {
   address: "127.0.0.1",

@@ -1,13 +1,14 @@
 // Pure, deterministic rendering of a Geartrain ActiveMQ instance's configuration (activemq.xml, the
 // credentials file it reads, log4j.properties): the same spec gives the same bytes. Used by the test service
-// (scripts/services/activemq.sh through test/helpers/services/activemq.ts) and, later, the MessageBus
-// component. The XML holds no password: each user's password is a ${geartrain.password.<user>} placeholder
+// (scripts/services/activemq.sh through test/helpers/services/activemq.ts), the bus (services/bus: user
+// names) and the MessageBus component (components/messagebus). It lives in common/ because services/ and
+// components/ may not import each other (eslint.config.mjs LAYER_POLICIES); one template, two users. The XML holds no password: each user's password is a ${geartrain.password.<user>} placeholder
 // that Spring fills from credentials.properties (mode 0600), so the XML can be shown, diffed and snapshotted.
 
 import { readFileSync } from "fs";
 import Handlebars from "handlebars";
 import * as path from "path";
-import { ValidationError } from "../../../common/errors";
+import { ValidationError } from "../errors";
 
 /** A node identity, a user name, a destination prefix: a name ActiveMQ never reads as syntax (no '.', '>', '*', ','). */
 export const BUS_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9_-]{0,62})$/;
@@ -35,6 +36,12 @@ export interface ActiveMQSpec {
   readonly maxFrameSize?: number;
   readonly maxConnections?: number;
   readonly sendFailIfNoSpaceAfterTimeoutMs?: number;
+  /**
+   * STOMP over TLS (`stomp+nio+ssl`): the broker's JKS/PKCS12 key store (absolute path). Its password is a
+   * `${geartrain.keystore.password}` placeholder filled from credentials.properties (renderCredentials'
+   * `keyStorePassword`). null: plain STOMP, for loopback only.
+   */
+  readonly tls?: { readonly keyStore: string } | null;
 }
 
 export const ACTIVEMQ_DEFAULTS = {
@@ -53,6 +60,9 @@ export const ACTIVEMQ_DEFAULTS = {
 export function agentUser(identity: string): string {
   return `agent-${identity}`;
 }
+
+/** The Spring placeholder key of the TLS key store's password in credentials.properties. */
+export const KEYSTORE_PASSWORD_KEY = "geartrain.keystore.password";
 
 /** The Spring placeholder key of a user's password in credentials.properties. */
 export function passwordKey(user: string): string {
@@ -78,6 +88,12 @@ function int(value: unknown, field: string, min: number, max: number): number {
 export function resolveActiveMQSpec(spec: ActiveMQSpec): Required<ActiveMQSpec> {
   if (typeof spec.address !== "string" || !/^(?:\d{1,3}\.){3}\d{1,3}$/.test(spec.address))
     throw new ValidationError("address", `must be an IPv4 address (got ${JSON.stringify(spec.address)})`);
+  const tls = spec.tls ?? null;
+  if (tls !== null && (typeof tls.keyStore !== "string" || !/^\/[A-Za-z0-9._/-]+$/.test(tls.keyStore)))
+    throw new ValidationError(
+      "tls.keyStore",
+      `must be an absolute path (got ${JSON.stringify(tls.keyStore)})`,
+    );
   const users = {
     broker: name(spec.users?.broker, "users.broker"),
     admin: name(spec.users?.admin, "users.admin"),
@@ -109,6 +125,7 @@ export function resolveActiveMQSpec(spec: ActiveMQSpec): Required<ActiveMQSpec> 
       1,
       600000,
     ),
+    tls: tls === null ? null : { keyStore: tls.keyStore },
   };
 }
 
@@ -125,7 +142,7 @@ export function activemqUsers(spec: ActiveMQSpec): { name: string; groups: strin
 function templateDir(): string {
   for (const d of [
     path.join(__dirname, "templates"),
-    path.resolve(__dirname, "../../../../services/bus/activemq/templates"),
+    path.resolve(__dirname, "../../../common/render/templates"),
   ]) {
     try {
       readFileSync(path.join(d, "activemq.xml.hbs"));
@@ -134,7 +151,7 @@ function templateDir(): string {
       /* next */
     }
   }
-  throw new Error(`services/bus/activemq/templates not found from ${__dirname}`);
+  throw new Error(`common/render/templates not found from ${__dirname}`);
 }
 
 let compiled: Handlebars.TemplateDelegate | null = null;
@@ -153,6 +170,9 @@ export function renderActiveMQXml(spec: ActiveMQSpec): string {
     ...s,
     users: activemqUsers(s).map((u) => ({ ...u, placeholder: `{${passwordKey(u.name)}}` })),
     nodes: s.nodes.map((identity) => ({ identity })),
+    scheme: s.tls ? "stomp+nio+ssl" : "stomp+nio",
+    keyStore: s.tls?.keyStore ?? "",
+    keyStorePasswordPlaceholder: `\${${KEYSTORE_PASSWORD_KEY}}`,
     purgePeriodMs: 60000,
     expirePeriodMs: 5000,
     replyGcMs: 300000,
@@ -176,7 +196,11 @@ export function propertiesValue(value: string): string {
 }
 
 /** credentials.properties: one password per user of the spec (all required). Secret: write it 0600. */
-export function renderCredentials(spec: ActiveMQSpec, passwords: Readonly<Record<string, string>>): string {
+export function renderCredentials(
+  spec: ActiveMQSpec,
+  passwords: Readonly<Record<string, string>>,
+  keyStorePassword?: string,
+): string {
   const lines = ["# Geartrain message bus passwords (secret; read by activemq.xml's placeholders)"];
   for (const u of activemqUsers(spec)) {
     const pw = passwords[u.name];
@@ -185,6 +209,15 @@ export function renderCredentials(spec: ActiveMQSpec, passwords: Readonly<Record
     // Spring resolves placeholders inside the values it reads too
     if (pw.includes("${")) throw new ValidationError(`passwords.${u.name}`, "must not contain '${'");
     lines.push(`${passwordKey(u.name)}=${propertiesValue(pw)}`);
+  }
+  if (resolveActiveMQSpec(spec).tls !== null) {
+    if (
+      typeof keyStorePassword !== "string" ||
+      keyStorePassword.length < 6 ||
+      keyStorePassword.includes("${")
+    )
+      throw new ValidationError("keyStorePassword", "must be a string of at least 6 characters without '${'");
+    lines.push(`${KEYSTORE_PASSWORD_KEY}=${propertiesValue(keyStorePassword)}`);
   }
   return lines.join("\n") + "\n";
 }

@@ -1,0 +1,163 @@
+// Datastore, MessageBus and Dns under the mocked engine: every child is named `${component}-<role>` and
+// parented to its component, the generated secrets are secret outputs and appear in no plain input, and
+// bad arguments fail before any child is declared.
+import * as pulumi from "@pulumi/pulumi";
+import { recordResources, RegisteredResource, valueOf } from "../../../helpers/pulumi-mocks";
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const factsOf = () =>
+  JSON.stringify({
+    kernel: "Linux 6.1",
+    os: "debian 12",
+    cgroup: "v2",
+    selinux: "unavailable",
+    systemd: false,
+  });
+/** Each GeneratedSecret's mocked value: recognisable, and valid base64 of 32 bytes for the TSIG key. */
+const generated = (name: string) =>
+  Buffer.from(`GENSECRET:${name}:`.padEnd(32, "x").slice(0, 32)).toString("base64");
+const resources = recordResources((r) => {
+  if (r.name.endsWith("-facts")) return { stdout: factsOf(), stderr: "" };
+  if (r.type.endsWith("GeneratedSecret")) return { value: generated(r.name) };
+  return { stdout: "", stderr: "" };
+});
+
+import type * as Host from "../../../../components/host";
+import type * as Datastore from "../../../../components/datastore";
+import type * as MessageBus from "../../../../components/messagebus";
+import type * as Dns from "../../../../components/dns";
+
+/** The inputs with every secret-wrapped value cut out: what an engine would show and store in plain text. */
+function plainText(value: unknown): string {
+  const strip = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(strip);
+    if (v && typeof v === "object") {
+      if ((v as Record<string, unknown>)[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270")
+        return "[secret]";
+      return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, strip(x)]));
+    }
+    return v;
+  };
+  return JSON.stringify(strip(value));
+}
+
+describe("platform components under the mocked engine", () => {
+  let host: typeof Host;
+  let ds: typeof Datastore;
+  let mb: typeof MessageBus;
+  let dns: typeof Dns;
+  beforeAll(async () => {
+    host = await import("../../../../components/host");
+    ds = await import("../../../../components/datastore");
+    mb = await import("../../../../components/messagebus");
+    dns = await import("../../../../components/dns");
+  });
+  beforeEach(() => resources.splice(0));
+
+  const childrenOf = (type: string, name: string): RegisteredResource[] =>
+    resources.filter((r) => r.parent.endsWith(`${type}::${name}`));
+
+  function checkChildren(type: string, name: string, roles: string[]) {
+    const children = childrenOf(type, name);
+    for (const c of children) expect(c.name.startsWith(`${name}-`)).toBe(true);
+    expect(children.map((c) => c.name.slice(name.length + 1)).sort()).toEqual([...roles].sort());
+    // nothing else claims to be one of its children without being parented to it
+    const strays = resources.filter(
+      (r) =>
+        r.name.startsWith(`${name}-`) && !r.parent.endsWith(`::${name}`) && !r.parent.includes(`::${name}-`),
+    );
+    expect(strays.map((r) => r.name)).toEqual([]);
+  }
+
+  function checkSecrets() {
+    const secrets = resources.filter((r) => r.type.endsWith("GeneratedSecret"));
+    expect(secrets.length).toBeGreaterThan(0);
+    for (const s of secrets) expect(s.additionalSecretOutputs).toContain("value");
+    const values = secrets.map((s) => generated(s.name));
+    for (const r of resources) {
+      const text = plainText(r.inputs);
+      for (const v of values)
+        expect({ resource: r.name, leaked: text.includes(v) }).toEqual({ resource: r.name, leaked: false });
+    }
+  }
+
+  it("Datastore: children, outputs, secrets", async () => {
+    const local = new host.Host("local", { connection: { type: "local" }, serviceDirectory: "/srv/gt" });
+    const db = new ds.Datastore("db", { host: local, directory: "/srv/gt/db", port: 25432 });
+    expect(await valueOf(db.port)).toBe(25432);
+    expect(await valueOf(db.user)).toBe("geartrain");
+    expect(await valueOf(db.host)).toBe("127.0.0.1");
+    expect(pulumi.Output.isInstance(db.password)).toBe(true);
+    expect(await pulumi.isSecret(db.password)).toBe(true);
+    await valueOf(db.service.daemon.urn);
+    checkChildren("Datastore", "db", [
+      "password",
+      "cluster",
+      "postgresql-conf",
+      "pg-hba",
+      "pg-ident",
+      "service",
+      "database",
+    ]);
+    expect(childrenOf("Service", "db-service").map((r) => r.name)).toEqual(["db-service-daemon"]);
+    const database = resources.find((r) => r.name === "db-database")!;
+    expect(database.additionalSecretOutputs).toEqual(expect.arrayContaining(["stdout", "stderr"]));
+    expect(database.inputs.logging).toBe("none");
+    checkSecrets();
+  });
+
+  it("MessageBus: one user per role, children, secrets", async () => {
+    const local = new host.Host("local2", { connection: { type: "local" }, serviceDirectory: "/srv/gt" });
+    const bus = new mb.MessageBus("bus", { host: local, directory: "/srv/gt/bus", nodes: ["n1", "n2"] });
+    expect(await valueOf(bus.endpoint)).toBe("stomp://127.0.0.1:16163");
+    expect(Object.keys(bus.users).sort()).toEqual(["admin", "agent:n1", "agent:n2", "broker"]);
+    expect(bus.users["agent:n1"].name).toBe("agent-n1");
+    expect(await pulumi.isSecret(bus.users.broker.password)).toBe(true);
+    await valueOf(bus.service.daemon.urn);
+    checkChildren("MessageBus", "bus", [
+      "password-broker",
+      "password-admin",
+      "password-agent-n1",
+      "password-agent-n2",
+      "directory",
+      "activemq-xml",
+      "log4j",
+      "credentials",
+      "service",
+    ]);
+    const credentials = resources.find((r) => r.name === "bus-credentials")!;
+    expect(credentials.inputs.logging).toBe("none");
+    expect(plainText(credentials.inputs.stdin)).toBe('"[secret]"');
+    checkSecrets();
+  });
+
+  it("Dns: key, children, secrets", async () => {
+    const local = new host.Host("local3", { connection: { type: "local" }, serviceDirectory: "/srv/gt" });
+    const d = new dns.Dns("dns", {
+      host: local,
+      zone: "apps.example.test",
+      directory: "/srv/gt/dns",
+      hosts: [{ name: "broker.apps.example.test", address: "127.0.0.1" }],
+    });
+    expect(await valueOf(d.zone)).toBe("apps.example.test");
+    expect(await valueOf(d.port)).toBe(10053);
+    expect(await valueOf(d.keyName)).toBe("geartrain-update");
+    expect(await pulumi.isSecret(d.keySecret)).toBe(true);
+    await valueOf(d.service.daemon.urn);
+    checkChildren("Dns", "dns", ["tsig-key", "directory", "named-conf", "key-file", "zone-file", "service"]);
+    const key = resources.find((r) => r.name === "dns-tsig-key")!;
+    expect(key.inputs).toMatchObject({ bytes: 32, encoding: "base64" });
+    checkSecrets();
+  });
+
+  it("bad arguments fail naming the field, before any child exists", async () => {
+    const local = new host.Host("local4", { connection: { type: "local" } });
+    const before = resources.length;
+    expect(() => new ds.Datastore("db2", { host: local, clients: ["nope"] })).toThrow(/invalid clients\[0\]/);
+    expect(() => new mb.MessageBus("bus2", { host: local, address: "10.1.2.3" })).toThrow(/invalid tls/);
+    expect(() => new dns.Dns("dns2", { host: local, zone: "x" })).toThrow(/invalid zone/);
+    await new Promise((r) => setTimeout(r, 50));
+    const made = resources.slice(before).map((r) => r.name);
+    expect(made.filter((n) => /^(db2|bus2|dns2)-/.test(n))).toEqual([]);
+  });
+});
