@@ -4,9 +4,10 @@
 // forward from the step that was under way (so every step must be idempotent: node calls carry the step's
 // stable callId and node operations converge), or, with `resume: "rollback"`, is undone; one that was
 // rolling back goes on undoing. A step that fails rolls the chain back in reverse, undoing every step that
-// was done or had started (its undo gets null undo data then). An undo that fails leaves the chain `failed`
-// with both errors, for `geartrain check` to report. While a step runs, its lease is renewed every third of
-// the lease; a broker that lost its lease stops at its next write (LeaseLostError) and leaves the chain alone.
+// was done or had started (its undo gets null undo data then). An undo that fails is recorded and the earlier
+// steps are still undone; the chain ends `failed` with every error, for `geartrain check` to report. While a
+// step runs, its lease is renewed every third of the lease; a broker that lost its lease stops at its next
+// write (LeaseLostError) and leaves the chain alone.
 
 import { reportOf } from "../../../common/errors";
 import type { Json, OpError, OpStep, PendingOp } from "../model/types";
@@ -203,7 +204,10 @@ export class OpEngine {
       const saved = await this.save(c);
       return { op: saved, state: "done", error: null, done: this.ctx(c, 0).done };
     }
-    // rolling back: undo every step that was done or had started, last first
+    // rolling back: undo every step that was done or had started, last first. An undo that fails does not
+    // stop the others (a refused DNS key must not leave the gear and its UID held): the chain ends `failed`
+    // with every failed undo named, and that step stays as it was, for `geartrain check` to report.
+    const failedUndos: { step: string; kind: string; message: string }[] = [];
     for (let i = c.steps.length - 1; i >= 0; i--) {
       const s = c.steps[i];
       if (s.state !== "done" && s.state !== "started") continue;
@@ -216,16 +220,22 @@ export class OpEngine {
       } catch (err) {
         if (err instanceof LeaseLostError) throw err;
         const rep = reportOf(err);
-        c.state = "failed";
-        c.error = {
-          kind: c.error?.kind ?? rep.kind,
-          message: `${c.error?.message ?? "rolled back"}; undo of ${s.name} failed: ${rep.message}`,
-          step: s.name,
-        };
-        this.opts.log?.({ op: c.id, step: s.name, kind: rep.kind }, "pending op undo failed; left failed");
-        const saved = await this.save(c);
-        return { op: saved, state: "failed", error: failure ?? err, done: {} };
+        failedUndos.push({ step: s.name, kind: rep.kind, message: rep.message });
+        this.opts.log?.(
+          { op: c.id, step: s.name, kind: rep.kind },
+          "pending op undo failed; undoing the rest",
+        );
+        failure ??= err;
       }
+    }
+    if (failedUndos.length) {
+      c.error = {
+        kind: c.error?.kind ?? failedUndos[0].kind,
+        message: `${c.error?.message ?? "rolled back"}; ${failedUndos
+          .map((u) => `undo of ${u.step} failed: ${u.message}`)
+          .join("; ")}`,
+        step: failedUndos[0].step,
+      };
     }
     c.state = "failed";
     c.currentStep = 0;

@@ -15,7 +15,13 @@ export interface ChainArgs {
 
 export function chainSteps(
   db: Queryable,
-  behaviour: { slow?: "hang" | "fail" | "pass"; onSlow?: () => void; undone?: string[] },
+  behaviour: {
+    slow?: "hang" | "fail" | "pass";
+    /** the slow step's undo fails too (a DNS remove signed with the same refused key) */
+    slowUndoFails?: boolean;
+    onSlow?: () => void;
+    undone?: string[];
+  },
 ): StepTable {
   const undone = behaviour.undone ?? [];
   return {
@@ -46,6 +52,7 @@ export function chainSteps(
         return "slow-done";
       },
       undo: async (ctx, undo) => {
+        if (behaviour.slowUndoFails) throw new Error("the node refused the undo too");
         undone.push(`${ctx.name}:${JSON.stringify(undo)}`);
       },
     },

@@ -129,6 +129,24 @@ test("a resumed chain whose step fails is rolled back in reverse, its UID back i
   expect(await freeUids()).toBe(before);
 });
 
+test("an undo that fails does not stop the others: the chain ends failed naming it, the UID is back", async () => {
+  const before = await freeUids();
+  const undone: string[] = [];
+  const steps = chainSteps(f.db, { slow: "fail", slowUndoFails: true, undone });
+  const e = new OpEngine(f.db, { owner: "broker-d", leaseMs: LEASE_MS, steps: () => steps });
+  const r = await e.start("test.chain", null, chainOf(args()));
+  expect(r.state).toBe("failed");
+  expect((r.error as Error).message).toBe("the node refused");
+  expect(undone).toEqual(["seen", "reserve"]);
+  const op = await getOp(f.db, r.op.id);
+  expect(op.error).toMatchObject({
+    step: "slow",
+    message: "the node refused; undo of slow failed: the node refused the undo too",
+  });
+  expect(op.steps.map((s) => s.state)).toEqual(["undone", "undone", "started", "pending"]);
+  expect(await freeUids()).toBe(before);
+});
+
 test("with resume: rollback, a chain found going forward is undone", async () => {
   const before = await freeUids();
   const opId = await killedMidChain(args());
