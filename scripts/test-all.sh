@@ -10,7 +10,7 @@ npx eslint .
 npx prettier --check . >/dev/null || die "formatting differs: run \`npm run format\`"
 
 log "unit tests"
-npx jest --ci --testPathIgnorePatterns '/(test/(node|integration|e2e|conformance)|node_modules|dist)/'
+npx jest --ci --testPathIgnorePatterns '/(test/(node|integration|e2e|conformance|vm)|node_modules|dist)/'
 
 # the test hosts' Debian image (docs/test-hosts.md): built once and cached, before the tests, so a cold build
 # (a few minutes) is not counted inside a test's time
@@ -21,3 +21,6 @@ fi
 
 log "host, integration and end-to-end tests"
 npx jest --ci --runInBand test/node test/integration test/e2e test/conformance
+
+log "real-kernel tier: SELinux enforcing + cgroup v2 in a qemu guest (test/vm/; image cached in ~/.cache/geartrain/vm/)"
+npx jest --ci --runInBand test/vm

@@ -1,0 +1,497 @@
+// The checks of the real-kernel tier, run inside the guest (SELinux enforcing, cgroup v2 only) as root by
+// run.sh, with the project's own node code from /opt/geartrain/project/dist. Plain JavaScript: the guest has
+// Node and the compiled project, no TypeScript. Each check appends {name, ok, detail, ms} to results.json on
+// the data disk as soon as it is done, so a crash still leaves what was measured; the host test
+// (selinux-cgroup2.test.ts) turns each into a jest test.
+"use strict";
+const { execFileSync, spawnSync } = require("child_process");
+const fs = require("fs");
+const http = require("http");
+const path = require("path");
+
+const DATA = "/opt/geartrain";
+const OUT = process.env.GT_RESULTS || "/run/results.json";
+const P = path.join(DATA, "project", "dist");
+const need = (m) => require(path.join(P, m));
+const node = need("node/index.js");
+const { policyStatus } = need("node/host/selinux/policy.js");
+const label = need("node/host/selinux/label.js");
+const { spawnInGear, runInGear } = need("node/gear/run-in-gear.js");
+const { addToRepository } = need("node/cartridge/repository.js");
+const { loopbackAddress } = need("node/host/addresses.js");
+
+const results = [];
+function save() {
+  fs.writeFileSync(OUT, JSON.stringify(results, null, 1));
+}
+async function check(name, fn) {
+  const t0 = Date.now();
+  let ok = false;
+  let detail;
+  try {
+    detail = await fn();
+    ok = true;
+  } catch (e) {
+    detail = `${e && e.stack ? e.stack : e}`;
+  }
+  results.push({
+    name,
+    ok,
+    detail: typeof detail === "string" ? detail : JSON.stringify(detail),
+    ms: Date.now() - t0,
+  });
+  save();
+  console.log(
+    `geartrain-vm: check ${ok ? "ok  " : "FAIL"} ${name} (${Date.now() - t0} ms)${ok ? "" : `\n${detail}`}`,
+  );
+}
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+function eq(actual, expected, what) {
+  if (JSON.stringify(actual) !== JSON.stringify(expected))
+    throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+}
+function sh(argv, opts = {}) {
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: "utf8", timeout: 60_000, ...opts });
+  return { code: r.status, signal: r.signal, stdout: r.stdout || "", stderr: r.stderr || "" };
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+function kmsg() {
+  // AVC denials are in the kernel log (no auditd)
+  return sh(["dmesg"]).stdout;
+}
+function avcsSince(mark) {
+  return kmsg()
+    .split("\n")
+    .slice(mark)
+    .filter((l) => l.includes("avc:") && l.includes("denied"));
+}
+const kmsgMark = () => kmsg().split("\n").length - 1;
+// The kernel prints audit records rate-limited (10 per 5 s, "kauditd_printk_skb: N callbacks suppressed"; no
+// auditd here): a check that looks for its AVC waits for a fresh window first.
+const freshAuditWindow = () => sleep(5500);
+function httpGet(ip, port, urlPath = "/") {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: ip, port, path: urlPath, timeout: 20_000 }, (res) => {
+      let body = "";
+      res.setEncoding("utf8").on("data", (d) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode, body }));
+    });
+    req.on("error", reject);
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+  });
+}
+const uuidOf = (n) => n.toString(16).padStart(32, "0");
+
+async function main() {
+  const configPath = "/etc/geartrain/node.json";
+  fs.mkdirSync(path.dirname(configPath), { recursive: true });
+  const doc = {
+    disk: { mode: "none" },
+    network: { isolation: "none" },
+    profiles: {
+      tiny: {
+        memoryBytes: 48 * 2 ** 20,
+        swapBytes: 0,
+        pids: 40,
+        cpuWeight: 25,
+        cpuMax: null,
+        diskBytes: 2 ** 30,
+        diskFiles: 10000,
+      },
+    },
+  };
+  fs.writeFileSync(configPath, JSON.stringify(doc));
+  fs.chmodSync(configPath, 0o644);
+  const config = node.resolveConfig(doc);
+  const ctx = await node.makeContext(config);
+  const A = { uuid: uuidOf(0xa), uid: 1001, app: "appa", namespace: "dev" };
+  const B = { uuid: uuidOf(0xb), uid: 1002, app: "appb", namespace: "dev" };
+  const T = { uuid: uuidOf(0xc), uid: 1003, app: "appt", namespace: "dev", profile: "tiny" };
+  const LA = node.mcsLabel(A.uid);
+  const LB = node.mcsLabel(B.uid);
+  const ctxOf = (pid) => label.processContext(pid);
+
+  await check("environment: SELinux enforcing, cgroup v2 only, gear module installed", async () => {
+    eq(ctx.selinux, "enforcing", "selinux");
+    eq(ctx.cgroup.version, "v2", "cgroup version");
+    assert(!fs.readFileSync("/proc/mounts", "utf8").includes(" cgroup "), "a cgroup v1 hierarchy is mounted");
+    const st = await policyStatus(config);
+    assert(st.current, `gear module not current: ${JSON.stringify(st)}`);
+    return {
+      runner: await label.currentContext(),
+      policy: st.hash.slice(0, 12),
+      kernel: fs.readFileSync("/proc/version", "utf8").trim(),
+    };
+  });
+
+  await check("gear create/inspect idempotent: home at the gear's file context, no drift", async () => {
+    const r1 = await node.createGear(ctx, A);
+    const r2 = await node.createGear(ctx, A);
+    await node.createGear(ctx, B);
+    const st = await node.inspectGear(ctx, A.uuid);
+    eq(st.drift, [], "drift of A");
+    eq(st.selinux, { status: "enforcing", label: LA, applied: LA, mislabelled: 0 }, "selinux state");
+    const want = label.gearFileContext(LA);
+    for (const p of ["", ".env", ".env/GEARTRAIN_GEAR_UUID", "app-root/data", "git"])
+      eq(await label.readLabel(path.join(st.home, p)), want, `label of ~/${p}`);
+    eq((await node.inspectGear(ctx, B.uuid)).selinux.applied, LB, "B's label");
+    return { created: r1.changed ?? r1, again: r2.changed ?? r2, label: LA };
+  });
+
+  await check("runInGear (the hook path) runs as the gear in the gear domain at its level", async () => {
+    const r = await runInGear(ctx, A.uuid, ["/bin/sh", "-c", "id -u; cat /proc/self/attr/current"]);
+    eq(r.code, 0, `exit (stderr ${r.stderr})`);
+    const [uid, c] = r.stdout.trim().split("\n");
+    eq(uid, String(A.uid), "uid");
+    const p = label.parseContext(c);
+    eq([p.type, p.range], [label.GEAR_DOMAIN, LA], "context");
+    // and Node itself (V8 needs execmem) in the gear domain
+    const n = await runInGear(ctx, A.uuid, [
+      process.execPath,
+      "-e",
+      "console.log(require('fs').readFileSync('/proc/self/attr/current','utf8'))",
+    ]);
+    eq(n.code, 0, `node in the gear domain (signal ${n.signal}, stderr ${n.stderr})`);
+    return { shell: c, node: n.stdout.trim().replace(/\0/g, "") };
+  });
+
+  await check("MCS: gear B cannot read gear A's 0777 file (AVC denied), A can", async () => {
+    const f = "/tmp/gt-vm-a-secret";
+    const w = await runInGear(ctx, A.uuid, [
+      "/bin/sh",
+      "-c",
+      `echo secret-of-a > ${f} && chmod 0777 ${f} && cat /proc/self/attr/current`,
+    ]);
+    eq(w.code, 0, `A writes (stderr ${w.stderr})`);
+    const fctx = await label.readLabel(f);
+    eq(label.rangeOf(fctx), LA, "the file carries A's level");
+    // a file with the gear file type at A's level, reachable by B through 0777 dirs
+    const d = "/tmp/gt-vm-a-dir";
+    fs.mkdirSync(d, { recursive: true });
+    fs.writeFileSync(`${d}/f`, "home-of-a\n");
+    fs.chmodSync(d, 0o777);
+    fs.chmodSync(`${d}/f`, 0o777);
+    execFileSync("chcon", ["-R", label.gearFileContext(LA), d]);
+    const ownRead = await runInGear(ctx, A.uuid, ["/bin/cat", f, `${d}/f`]);
+    eq(ownRead.code, 0, `A reads its own (stderr ${ownRead.stderr})`);
+    await freshAuditWindow();
+    const mark = kmsgMark();
+    const b1 = await runInGear(ctx, B.uuid, ["/bin/cat", f]);
+    const b2 = await runInGear(ctx, B.uuid, ["/bin/cat", `${d}/f`]);
+    assert(
+      b1.code !== 0 && /Permission denied/.test(b1.stderr),
+      `B read A's tmp file: ${JSON.stringify(b1)}`,
+    );
+    assert(
+      b2.code !== 0 && /Permission denied/.test(b2.stderr),
+      `B read A's gear file: ${JSON.stringify(b2)}`,
+    );
+    await sleep(200);
+    const avcs = avcsSince(mark).filter((l) => l.includes(LB) && l.includes(LA));
+    assert(avcs.length > 0, `no AVC denial of B (${LB}) on A (${LA}) in the kernel log`);
+    fs.rmSync(d, { recursive: true, force: true });
+    return { avc: avcs[0] };
+  });
+
+  await check(
+    "MCS: a process at gear B's level cannot signal or ptrace gear A's processes, even as A's uid",
+    async () => {
+      const child = await spawnInGear(ctx, A.uuid, ["/bin/sleep", "300"], { stdio: "ignore" });
+      const pid = child.pid;
+      // the helper (perl) execs sleep after joining the cgroup and dropping ids: wait for the gear domain
+      let c = await ctxOf(pid);
+      for (let i = 0; i < 100 && !c.includes(label.GEAR_DOMAIN); i++) {
+        await sleep(100);
+        c = await ctxOf(pid);
+      }
+      eq(label.rangeOf(c), LA, "A's sleep level");
+      const ptrace =
+        "import ctypes,sys\nl=ctypes.CDLL(None,use_errno=True)\nr=l.ptrace(16,int(sys.argv[1]),0,0)\nprint(r, ctypes.get_errno())";
+      // stdio sockets at s0, as the node makes them for gear processes (else the output is lost to MCS)
+      const runner = await label.currentContext();
+      const as = (lvl, argv) =>
+        label.withSocketsAtS0(runner, () =>
+          sh([
+            "setpriv",
+            `--reuid=${A.uid}`,
+            `--regid=${A.uid}`,
+            "--clear-groups",
+            "runcon",
+            "-t",
+            label.GEAR_DOMAIN,
+            "-l",
+            lvl,
+            ...argv,
+          ]),
+        );
+      await freshAuditWindow();
+      const mark = kmsgMark();
+      const sigB = as(LB, ["kill", "-CONT", String(pid)]);
+      const ptB = as(LB, ["python3", "-c", ptrace, String(pid)]);
+      const denied = avcsSince(mark);
+      // controls: the same uid at A's own level may (DAC alone would let B's level through too)
+      const sigA = as(LA, ["kill", "-CONT", String(pid)]);
+      assert(sigB.code !== 0, `signal from B's level went through: ${JSON.stringify(sigB)}`);
+      assert(ptB.stdout.trim().startsWith("-1"), `ptrace from B's level: ${JSON.stringify(ptB)}`);
+      eq(sigA.code, 0, `signal from A's level (control) ${JSON.stringify(sigA)}`);
+      assert(
+        denied.some((l) => /denied\s+\{ signal \}/.test(l)),
+        `no signal AVC: ${denied.join("\n")}`,
+      );
+      assert(
+        denied.some((l) => /denied\s+\{ ptrace \}/.test(l)),
+        `no ptrace AVC: ${denied.join("\n")}`,
+      );
+      // and from gear B itself (other uid: DAC refuses first)
+      const sigGearB = await runInGear(ctx, B.uuid, ["/bin/kill", "-CONT", String(pid)]);
+      assert(sigGearB.code !== 0, "gear B signalled A");
+      child.kill("SIGKILL");
+      return { signal: sigB.stderr.trim(), ptrace: ptB.stdout.trim(), avcs: denied.slice(0, 2) };
+    },
+  );
+
+  await check(
+    "binding: a gear binds only its own loopback block (SELinux node_bind), root binds anywhere",
+    async () => {
+      const bindPy =
+        "import socket,sys\ns=socket.socket(socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET)\ntry:\n s.bind((sys.argv[1], int(sys.argv[2]))); print('bound')\nexcept OSError as e:\n print('error', e.errno)";
+      const tryBind = async (g, ip, port) =>
+        (await runInGear(ctx, g.uuid, ["python3", "-c", bindPy, ip, String(port)])).stdout.trim();
+      const ownIp = loopbackAddress(A.uid, 2);
+      const otherIp = loopbackAddress(B.uid, 2);
+      await freshAuditWindow();
+      const mark = kmsgMark();
+      const res = {
+        own: await tryBind(A, ownIp, 40001),
+        other: await tryBind(A, otherIp, 40001),
+        localhost: await tryBind(A, "127.0.0.1", 40002),
+        wildcard: await tryBind(A, "0.0.0.0", 40003),
+        wildcard6: await tryBind(A, "::", 40004),
+        root: sh(["python3", "-c", bindPy, otherIp, "40005"]).stdout.trim(),
+      };
+      await sleep(200);
+      eq(
+        res,
+        {
+          own: "bound",
+          other: "error 13",
+          localhost: "error 13",
+          wildcard: "error 13",
+          wildcard6: "error 13",
+          root: "bound",
+        },
+        "bind results",
+      );
+      const avcs = avcsSince(mark).filter((l) => /denied\s+\{ node_bind \}/.test(l));
+      assert(avcs.length >= 1, "no node_bind AVC in the kernel log");
+      return { ...res, avc: avcs[0] };
+    },
+  );
+
+  await check(
+    "cartridge static installed and served under enforcing; hook and app processes in the gear domain",
+    async () => {
+      await addToRepository(config, path.join(DATA, "project", "cartridges", "static"));
+      const res = await node.installCartridge(ctx, A.uuid, { name: "static" }, { frontend: null });
+      eq(res.cartridge.status, "started", "status");
+      const ip = loopbackAddress(A.uid, 1);
+      const page = await httpGet(ip, 8080, "/");
+      eq(page.status, 200, "HTTP status");
+      assert(/static/i.test(page.body), "page");
+      const st = await node.inspectGear(ctx, A.uuid);
+      eq(st.drift, [], "drift after install");
+      assert(st.processes.length > 0, "no app process");
+      for (const p of st.processes)
+        eq(
+          [label.parseContext(p.context).type, label.rangeOf(p.context)],
+          [label.GEAR_DOMAIN, LA],
+          `process ${p.pid} ${p.comm}`,
+        );
+      return { processes: st.processes.map((p) => `${p.comm} ${p.context}`) };
+    },
+  );
+
+  await check(
+    "cron path: cron-run (the cron.d command, run by root) runs the gear's job in the gear domain",
+    async () => {
+      await addToRepository(config, path.join(DATA, "project", "cartridges", "cron"));
+      const res = await node.installCartridge(ctx, A.uuid, { name: "cron" }, { frontend: null });
+      eq(res.cartridge.status, "started", "cron status");
+      const home = path.join(config.gearBaseDir, A.uuid);
+      const jobs = `${home}/app-root/runtime/repo/.geartrain/cron/minutely`;
+      const w = await runInGear(ctx, A.uuid, [
+        "/bin/sh",
+        "-c",
+        `mkdir -p ${jobs} && printf '#!/bin/sh\\ncat /proc/self/attr/current > $HOME/app-root/data/cron-ctx\\n' > ${jobs}/tick && chmod 0700 ${jobs}/tick`,
+      ]);
+      eq(w.code, 0, `job written (stderr ${w.stderr})`);
+      // as /etc/cron.d runs it: root in system_cronjob_t
+      const argv = [
+        process.execPath,
+        path.join(DATA, "project", "bin", "geartrain"),
+        "node",
+        "cartridge",
+        "cron-run",
+        "minutely",
+        "--uuid",
+        A.uuid,
+      ];
+      // the command of the cron.d line (`geartrain node cartridge cron-file`), run by root here
+      const r = sh(argv, { timeout: 180_000 });
+      eq(r.code, 0, `cron-run (stdout ${r.stdout}, stderr ${r.stderr})`);
+      const got = fs
+        .readFileSync(path.join(home, "app-root", "data", "cron-ctx"), "utf8")
+        .replace(/\0/g, "")
+        .trim();
+      const p = label.parseContext(got);
+      eq([p.type, p.range], [label.GEAR_DOMAIN, LA], "the job's context");
+      return { job: got };
+    },
+  );
+
+  await check(
+    "label drift by hand: inspect reports it, node check fails, update repairs, check clean",
+    async () => {
+      const before = await node.checkNode(ctx);
+      assert(before.ok, `node check not clean before: ${JSON.stringify(before.failures)}`);
+      const home = path.join(config.gearBaseDir, A.uuid);
+      execFileSync("chcon", ["-l", "s0", path.join(home, "app-root", "data")]);
+      execFileSync("chcon", ["-t", "var_lib_t", path.join(home, ".env", "GEARTRAIN_GEAR_UUID")]);
+      // a process of the gear's uid outside the gear domain
+      const rogue = require("child_process").spawn(
+        "setpriv",
+        [`--reuid=${A.uid}`, `--regid=${A.uid}`, "--clear-groups", "sleep", "300"],
+        { stdio: "ignore" },
+      );
+      await sleep(1500);
+      const st = await node.inspectGear(ctx, A.uuid);
+      const fields = st.drift.map((d) => d.field);
+      assert(
+        fields.includes(`selinux.file:${path.join(home, "app-root", "data")}`),
+        `no drift for data: ${fields}`,
+      );
+      assert(
+        fields.includes(`selinux.file:${path.join(home, ".env", "GEARTRAIN_GEAR_UUID")}`),
+        `no drift for env file: ${fields}`,
+      );
+      assert(
+        fields.some((f) => f.startsWith("selinux.process:")),
+        `no process drift: ${fields}`,
+      );
+      const failing = await node.checkNode(ctx);
+      assert(!failing.ok, "node check passed with drift");
+      rogue.kill("SIGKILL");
+      await sleep(200);
+      await node.updateGear(ctx, { uuid: A.uuid });
+      const after = await node.inspectGear(ctx, A.uuid);
+      eq(after.drift, [], "drift after update");
+      const clean = await node.checkNode(ctx);
+      assert(clean.ok, `node check after update: ${JSON.stringify(clean.failures)}`);
+      return {
+        drift: st.drift.filter((d) => d.field.startsWith("selinux")),
+        failures: failing.failures.map((f) => f.check),
+      };
+    },
+  );
+
+  await check("cgroup v2: memory.max OOM-kills only the gear's process", async () => {
+    await node.createGear(ctx, T);
+    const dir = ctx.cgroup.hierarchyDirs()[0];
+    const g = path.join(dir, `${config.cgroup.rootName}-${T.uuid}`);
+    eq(fs.readFileSync(path.join(g, "memory.max"), "utf8").trim(), String(48 * 2 ** 20), "memory.max");
+    const r = await runInGear(
+      ctx,
+      T.uuid,
+      ["python3", "-c", "a = bytearray(200 * 1024 * 1024); print('survived')"],
+      { timeoutMs: 120_000 },
+    );
+    eq(r.signal, "SIGKILL", `the allocation (code ${r.code}, stdout ${r.stdout}, stderr ${r.stderr})`);
+    const events = fs.readFileSync(path.join(g, "memory.events"), "utf8");
+    assert(/oom_kill [1-9]/.test(events), `memory.events: ${events}`);
+    // the rest is alive: this runner, and a gear process started afterwards
+    const after = await runInGear(ctx, T.uuid, ["/bin/true"]);
+    eq(after.code, 0, "gear usable after the OOM kill");
+    return { events: events.trim().replace(/\n/g, ", ") };
+  });
+
+  await check("cgroup v2: pids.max stops a fork bomb", async () => {
+    const dir = ctx.cgroup.hierarchyDirs()[0];
+    const g = path.join(dir, `${config.cgroup.rootName}-${T.uuid}`);
+    eq(fs.readFileSync(path.join(g, "pids.max"), "utf8").trim(), "40", "pids.max");
+    const r = await runInGear(
+      ctx,
+      T.uuid,
+      [
+        "/bin/sh",
+        "-c",
+        "n=0; while [ $n -lt 200 ]; do sleep 30 & n=$((n+1)); done 2>/dev/null; echo started; kill 0",
+      ],
+      { timeoutMs: 120_000 },
+    );
+    const events = fs.readFileSync(path.join(g, "pids.events"), "utf8");
+    assert(/max [1-9]/.test(events), `pids.events: ${events} (sh: ${r.stdout} ${r.stderr})`);
+    await sleep(300);
+    for (const pid of ctx.cgroup.pids ? await ctx.cgroup.pids(T.uuid) : [])
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {}
+    return { events: events.trim(), current: fs.readFileSync(path.join(g, "pids.current"), "utf8").trim() };
+  });
+
+  await check(
+    "CPU contract: a busy gear gets the whole CPU alone and 20% ± 5 against a default-weight process",
+    async () => {
+      const busy = ["/bin/sh", "-c", "while :; do :; done"];
+      const ticks = (pid) => Number(fs.readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[0]);
+      const gearLoop = await spawnInGear(ctx, A.uuid, busy, { stdio: "ignore" });
+      await sleep(1500);
+      let t0 = ticks(gearLoop.pid);
+      let w0 = process.hrtime.bigint();
+      await sleep(3000);
+      const alone = (ticks(gearLoop.pid) - t0) / Number(process.hrtime.bigint() - w0);
+      // a default-weight process in the root cgroup, in a session of its own
+      const host = require("child_process").spawn("setsid", busy, { stdio: "ignore" });
+      await sleep(500);
+      t0 = ticks(gearLoop.pid);
+      const h0 = ticks(host.pid);
+      await sleep(4000);
+      const g1 = ticks(gearLoop.pid) - t0;
+      const hh = ticks(host.pid) - h0;
+      gearLoop.kill("SIGKILL");
+      host.kill("SIGKILL");
+      const share = g1 / (g1 + hh);
+      assert(alone > 0.8, `alone the gear got ${(alone * 100).toFixed(1)}% of the CPU`);
+      assert(
+        share >= 0.15 && share <= 0.25,
+        `against a default-weight process the gear got ${(share * 100).toFixed(1)}%`,
+      );
+      return { alone: `${(alone * 100).toFixed(1)}%`, contended: `${(share * 100).toFixed(1)}%` };
+    },
+  );
+
+  await check("gear destroy idempotent; nothing left", async () => {
+    for (const g of [A, B, T]) {
+      const d1 = await node.destroyGear(ctx, g.uuid);
+      const d2 = await node.destroyGear(ctx, g.uuid);
+      eq(d2.destroyed, false, `second destroy of ${g.uuid}`);
+      assert(d1.destroyed !== false, `first destroy of ${g.uuid}`);
+    }
+    eq(await node.listGears(ctx), [], "gears left");
+    const rep = await node.checkNode(ctx);
+    assert(rep.ok, `node check after destroy: ${JSON.stringify(rep.failures)}`);
+    return "ok";
+  });
+}
+
+main()
+  .catch((e) => {
+    results.push({ name: "guest runner", ok: false, detail: `${e && e.stack ? e.stack : e}`, ms: 0 });
+    save();
+    console.log(`geartrain-vm: runner failed: ${e && e.stack ? e.stack : e}`);
+  })
+  .finally(() => {
+    save();
+    process.exit(0);
+  });
