@@ -2,6 +2,8 @@
 // required/optional params tell rhc which features exist, so each link lists exactly what the route accepts.
 // Pure: builders take the API base URL (https://host/broker/rest) and return plain objects.
 
+import { SSH_KEY_TYPES } from "../model/validate";
+
 export interface WireParam {
   readonly name: string;
   readonly type: string;
@@ -133,16 +135,8 @@ function addAuthorizationLink(base: string): WireLink {
   );
 }
 
-export const KEY_TYPES = [
-  "ssh-rsa",
-  "ssh-dss",
-  "ssh-ed25519",
-  "ecdsa-sha2-nistp256",
-  "ecdsa-sha2-nistp384",
-  "ecdsa-sha2-nistp521",
-  "sk-ssh-ed25519@openssh.com",
-  "sk-ecdsa-sha2-nistp256@openssh.com",
-] as const;
+/** the key types the broker stores (model/validate.ts), offered as the links' valid options */
+export const KEY_TYPES = SSH_KEY_TYPES;
 
 export function userLinks(base: string): LinkMap {
   return {
