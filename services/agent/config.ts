@@ -8,8 +8,9 @@
 
 import { readFileSync, statSync } from "fs";
 import * as path from "path";
-import { createAjv, fieldPath, pointerSegments } from "../../common/ajv-errors";
+import { createAjv } from "../../common/ajv-errors";
 import { UnavailableError, ValidationError } from "../../common/errors";
+import { checkConfig, loadConfigFile } from "../config-file";
 import { NODE_ID_PATTERN } from "../bus/actions";
 
 export interface AgentConfig {
@@ -71,37 +72,11 @@ export const AGENT_CONFIG_SCHEMA = {
 const validate = createAjv({ allErrors: false }).compile(AGENT_CONFIG_SCHEMA);
 
 export function validateAgentConfig(doc: unknown): AgentConfig {
-  if (!validate(doc)) {
-    const e = validate.errors![0];
-    const segs = pointerSegments(e.instancePath, doc);
-    if (e.keyword === "required") segs.push((e.params as { missingProperty: string }).missingProperty);
-    if (e.keyword === "additionalProperties")
-      segs.push((e.params as { additionalProperty: string }).additionalProperty);
-    const what =
-      e.keyword === "required"
-        ? "is missing"
-        : e.keyword === "additionalProperties"
-          ? "unknown key"
-          : e.message;
-    throw new ValidationError(fieldPath(segs, "config"), what ?? "is invalid");
-  }
-  return doc as unknown as AgentConfig;
+  return checkConfig<AgentConfig>(validate, doc);
 }
 
 export function loadAgentConfig(file: string): AgentConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new UnavailableError(`cannot read the agent config ${file}: ${(e as Error).message}`);
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new ValidationError("config", `${file} is not valid JSON: ${(e as Error).message}`);
-  }
-  return validateAgentConfig(doc);
+  return loadConfigFile(file, "the agent config", validateAgentConfig);
 }
 
 /** The bus password: the file's first line. Refused when others may read it. */

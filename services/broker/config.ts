@@ -11,8 +11,9 @@
 
 import { readFileSync, statSync } from "fs";
 import * as path from "path";
-import { createAjv, fieldPath, pointerSegments } from "../../common/ajv-errors";
+import { createAjv } from "../../common/ajv-errors";
 import { UnavailableError, ValidationError } from "../../common/errors";
+import { checkConfig, loadConfigFile } from "../config-file";
 
 export interface BrokerConfig {
   readonly listen: { readonly host: string; readonly port: number };
@@ -124,37 +125,11 @@ export const BROKER_CONFIG_SCHEMA = {
 const validate = createAjv({ allErrors: false }).compile(BROKER_CONFIG_SCHEMA);
 
 export function validateBrokerConfig(doc: unknown): BrokerConfig {
-  if (!validate(doc)) {
-    const e = validate.errors![0];
-    const segs = pointerSegments(e.instancePath, doc);
-    if (e.keyword === "required") segs.push((e.params as { missingProperty: string }).missingProperty);
-    if (e.keyword === "additionalProperties")
-      segs.push((e.params as { additionalProperty: string }).additionalProperty);
-    const what =
-      e.keyword === "required"
-        ? "is missing"
-        : e.keyword === "additionalProperties"
-          ? "unknown key"
-          : e.message;
-    throw new ValidationError(fieldPath(segs, "config"), what ?? "is invalid");
-  }
-  return doc as unknown as BrokerConfig;
+  return checkConfig<BrokerConfig>(validate, doc);
 }
 
 export function loadBrokerConfig(file: string): BrokerConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new UnavailableError(`cannot read the broker config ${file}: ${(e as Error).message}`);
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new ValidationError("config", `${file} is not valid JSON: ${(e as Error).message}`);
-  }
-  return validateBrokerConfig(doc);
+  return loadConfigFile(file, "the broker config", validateBrokerConfig);
 }
 
 /** A secret file's content (first line, or all of it for key files); refused when others may read it. */
