@@ -183,66 +183,34 @@ export class BrokerValidationError extends ValidationError {
   }
 }
 
-export class BrokerNotFoundError extends NotFoundError {
-  constructor(
-    message: string,
-    private readonly info: BrokerErrorInfo,
-  ) {
-    super(message);
+/** A reply error class: `Base`'s kind and codes, with the reply's status and exit code as its details. */
+function replyError<E extends GeartrainError>(
+  Base: new (message: string) => E,
+): new (message: string, info: BrokerErrorInfo) => E {
+  class ReplyError extends (Base as new (message: string) => GeartrainError) {
+    constructor(
+      message: string,
+      private readonly info: BrokerErrorInfo,
+    ) {
+      super(message);
+    }
+    override details(): Record<string, unknown> {
+      return brokerDetails(this.info);
+    }
   }
-  override details(): Record<string, unknown> {
-    return brokerDetails(this.info);
-  }
+  return ReplyError as unknown as new (message: string, info: BrokerErrorInfo) => E;
 }
 
-export class BrokerConflictError extends ConflictError {
-  constructor(
-    message: string,
-    private readonly info: BrokerErrorInfo,
-  ) {
-    super(message);
-  }
-  override details(): Record<string, unknown> {
-    return brokerDetails(this.info);
-  }
-}
+export class BrokerNotFoundError extends replyError(NotFoundError) {}
+
+export class BrokerConflictError extends replyError(ConflictError) {}
 
 /** 401 (not logged in, or a wrong password or token) and 403 (not allowed). */
-export class BrokerRefusedError extends RefusedError {
-  constructor(
-    message: string,
-    private readonly info: BrokerErrorInfo,
-  ) {
-    super(message);
-  }
-  override details(): Record<string, unknown> {
-    return brokerDetails(this.info);
-  }
-}
+export class BrokerRefusedError extends replyError(RefusedError) {}
 
-export class BrokerFailedError extends OperationFailedError {
-  constructor(
-    message: string,
-    private readonly info: BrokerErrorInfo,
-  ) {
-    super(message);
-  }
-  override details(): Record<string, unknown> {
-    return brokerDetails(this.info);
-  }
-}
+export class BrokerFailedError extends replyError(OperationFailedError) {}
 
-export class BrokerUnavailableError extends UnavailableError {
-  constructor(
-    message: string,
-    private readonly info: BrokerErrorInfo,
-  ) {
-    super(message);
-  }
-  override details(): Record<string, unknown> {
-    return brokerDetails(this.info);
-  }
-}
+export class BrokerUnavailableError extends replyError(UnavailableError) {}
 
 function errorText(messages: readonly WireMessage[]): string | null {
   const errors = messages.filter((m) => m.severity === "error");
