@@ -8,6 +8,8 @@ cd "$GEARTRAIN_ROOT"
 stamp=node_modules/.geartrain-lock.sha256
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  # a git worktree that links another checkout's node_modules must not wipe it for everyone
+  [ ! -L node_modules ] || die "node_modules is a link to another checkout's and its lock differs: run \`npm ci\` there"
   log "npm ci"
   npm ci --no-audit --no-fund >&2
   echo "$want" >"$stamp"
