@@ -74,6 +74,18 @@ export interface AgentStats {
   factsPublished: number;
 }
 
+/** A failure as the reply's error: its kind, message, field, exit code and details (reportOf). */
+function busError(e: unknown): BusError {
+  const r = reportOf(e);
+  return {
+    kind: r.kind,
+    message: r.message,
+    ...(r.field !== undefined ? { field: r.field } : {}),
+    exitCode: r.exitCode,
+    ...(Object.keys(r.details).length ? { details: r.details } : {}),
+  };
+}
+
 export class Agent {
   readonly node: string;
   readonly stats: AgentStats = {
@@ -250,15 +262,7 @@ export class Agent {
   }
 
   private errorReply(req: BusRequest, e: unknown): BusReply {
-    const r = reportOf(e);
-    const error: BusError = {
-      kind: r.kind,
-      message: r.message,
-      ...(r.field !== undefined ? { field: r.field } : {}),
-      exitCode: r.exitCode,
-      ...(Object.keys(r.details).length ? { details: r.details } : {}),
-    };
-    return { id: req.id, node: this.node, ok: false, error };
+    return { id: req.id, node: this.node, ok: false, error: busError(e) };
   }
 
   /** Run the action; the reply, capped in size (a frame over the bus's cap would close the connection). */
@@ -282,16 +286,9 @@ export class Agent {
       const result = await fn(this.env, req.args);
       return { id: req.id, node: this.node, ok: true, result: result ?? null };
     } catch (e) {
-      const r = reportOf(e);
-      const error: BusError = {
-        kind: r.kind,
-        message: r.message,
-        ...(r.field !== undefined ? { field: r.field } : {}),
-        exitCode: r.exitCode,
-        ...(Object.keys(r.details).length ? { details: r.details } : {}),
-      };
-      if (r.kind === "error")
-        this.log("error", `agent ${this.node}: ${req.action} ${req.id} failed: ${r.message}`);
+      const error = busError(e);
+      if (error.kind === "error")
+        this.log("error", `agent ${this.node}: ${req.action} ${req.id} failed: ${error.message}`);
       return { id: req.id, node: this.node, ok: false, error };
     }
   }
