@@ -23,8 +23,9 @@ import { run } from "../../node/host/exec";
 import { destroyGear, listGears } from "../../node/gear/lifecycle";
 import { IPTABLES, iptablesChain, NFT } from "../../node/host/netfilter";
 import type { NodeConfig } from "../../node/types";
+import { REPO_ROOT } from "../helpers/repo-root";
 
-export const REPO = path.resolve(__dirname, "../..");
+export const REPO = REPO_ROOT;
 export const GECOS = "Geartrain test gear";
 
 export function requirePrereqs(tools: string[] = []): void {

@@ -11,9 +11,10 @@ import { promisify } from "util";
 import { renderNamedConf, renderZone, zoneFilePath } from "../../../components/dns/render";
 import { parseTsigKeyFile, type NsupdateConfig, type TsigKey } from "../../../services/broker/dns";
 import { freePort } from "../private-nginx";
+import { REPO_ROOT } from "../repo-root";
 
 const execFileP = promisify(execFile);
-export const BIND_SH = path.resolve(__dirname, "../../../scripts/services/bind.sh");
+export const BIND_SH = path.join(REPO_ROOT, "scripts/services/bind.sh");
 
 export interface PrivateBind {
   readonly server: string;

@@ -9,10 +9,10 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
+import { REPO_ROOT } from "../repo-root";
 
 const run = promisify(execFile);
-const REPO = path.resolve(__dirname, "../../..");
-export const POSTGRES_SCRIPT = path.join(REPO, "scripts/services/postgres.sh");
+export const POSTGRES_SCRIPT = path.join(REPO_ROOT, "scripts/services/postgres.sh");
 export const PG_BIN = process.env.PG_BIN ?? "/usr/lib/postgresql/15/bin";
 
 /** Connection facts for pg's Client/Pool (no URL: the password stays a separate value). */
