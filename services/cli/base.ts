@@ -185,6 +185,15 @@ export async function namespaceOf(client: BrokerClient, given: string | undefine
   return domains[0].name;
 }
 
+/** The client (`clientFor`) and the namespace to use (`namespaceOf`) of a command taking -n. */
+export async function appScope(
+  ctx: CliContext,
+  values: { readonly server?: string; readonly namespace?: string },
+): Promise<{ client: BrokerClient; ns: string }> {
+  const client = clientFor(ctx, values.server);
+  return { client, ns: await namespaceOf(client, values.namespace) };
+}
+
 /** Prints the messages of a reply worth showing (results, warnings) on stderr. */
 export function showMessages(ctx: CliContext, messages: readonly WireMessage[]): void {
   for (const m of messages) ctx.err(m.severity === "warning" ? `warning: ${m.text}` : m.text);
@@ -210,6 +219,16 @@ export function table(head: readonly string[], rows: readonly (readonly string[]
       .join("  ")
       .trimEnd();
   return [line(head), ...rows.map(line)];
+}
+
+/** The lines of a list: `empty` when it has no items, else a table of one row per item. */
+export function listLines<T>(
+  list: readonly T[],
+  empty: string,
+  head: readonly string[],
+  row: (item: T) => readonly string[],
+): string[] {
+  return list.length === 0 ? [empty] : table(head, list.map(row));
 }
 
 /** Runs `work` while a progress line shows on stderr every `ctx.progressMs` (what, elapsed seconds). */

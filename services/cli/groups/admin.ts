@@ -6,11 +6,11 @@ import type { District, NodeRecord } from "../../client";
 import {
   brokerGroup,
   clientFor,
+  listLines,
   parse,
   positionals,
   print,
   processContext,
-  table,
   type CliContext,
   type Command,
 } from "../base";
@@ -89,18 +89,13 @@ const district = brokerGroup("admin district", "districts (UID pools of nodes wi
       positionals(p, []);
       const list = await clientFor(ctx, values.server).listDistricts();
       print(ctx, values.json, list, () =>
-        list.length === 0
-          ? ["No districts."]
-          : table(
-              ["NAME", "PROFILE", "UIDS", "FREE", "NODES"],
-              list.map((d) => [
-                d.name,
-                d.gear_profile,
-                `${d.first_uid}-${d.max_uid}`,
-                String(d.available_capacity),
-                d.nodes.map((n) => `${n.name}${n.active ? "" : "(inactive)"}`).join(",") || "-",
-              ]),
-            ),
+        listLines(list, "No districts.", ["NAME", "PROFILE", "UIDS", "FREE", "NODES"], (d) => [
+          d.name,
+          d.gear_profile,
+          `${d.first_uid}-${d.max_uid}`,
+          String(d.available_capacity),
+          d.nodes.map((n) => `${n.name}${n.active ? "" : "(inactive)"}`).join(",") || "-",
+        ]),
       );
       return 0;
     },
@@ -149,19 +144,19 @@ const node = brokerGroup("admin node", "node hosts as the broker sees them (fact
       positionals(p, []);
       const list = await clientFor(ctx, values.server).listNodes();
       print(ctx, values.json, list, () =>
-        list.length === 0
-          ? ["No nodes have reported."]
-          : table(
-              ["NAME", "DISTRICT", "PROFILE", "GEARS", "RESPONSIVE", "HOSTNAME"],
-              list.map((n) => [
-                n.name,
-                `${n.district ?? "-"}${n.active === false ? "(inactive)" : ""}`,
-                n.profile ?? "?",
-                `${n.active_gears ?? "?"}/${n.max_active_gears ?? "?"}`,
-                n.responsive ? "yes" : "NO",
-                n.public_hostname ?? "?",
-              ]),
-            ),
+        listLines(
+          list,
+          "No nodes have reported.",
+          ["NAME", "DISTRICT", "PROFILE", "GEARS", "RESPONSIVE", "HOSTNAME"],
+          (n) => [
+            n.name,
+            `${n.district ?? "-"}${n.active === false ? "(inactive)" : ""}`,
+            n.profile ?? "?",
+            `${n.active_gears ?? "?"}/${n.max_active_gears ?? "?"}`,
+            n.responsive ? "yes" : "NO",
+            n.public_hostname ?? "?",
+          ],
+        ),
       );
       return 0;
     },

@@ -3,14 +3,14 @@
 import { UsageError, ValidationError } from "../../../common/errors";
 import type { AppEvent, Application, Cartridge } from "../../client";
 import {
+  appScope,
   brokerGroup,
   clientFor,
-  namespaceOf,
+  listLines,
   parse,
   positionals,
   print,
   showMessages,
-  table,
   withProgress,
   type Command,
 } from "../base";
@@ -59,8 +59,7 @@ function event(e: AppEvent, verb: string): Command {
     async run(argv, ctx) {
       const { values, positionals: p } = parse(argv, NS);
       const [name] = positionals(p, ["NAME"]);
-      const client = clientFor(ctx, values.server);
-      const ns = await namespaceOf(client, values.namespace);
+      const { client, ns } = await appScope(ctx, values);
       const r = await client.applicationEvent(ns, name, e);
       showMessages(ctx, r.messages);
       print(ctx, values.json, r.value, () => [`${name} ${verb}`]);
@@ -81,8 +80,7 @@ export const group = brokerGroup("app", "applications", {
       if (p.length < 2)
         throw new UsageError(p.length === 0 ? "missing NAME CARTRIDGE..." : "missing CARTRIDGE...");
       const [name, ...cartridges] = p;
-      const client = clientFor(ctx, values.server);
-      const ns = await namespaceOf(client, values.namespace);
+      const { client, ns } = await appScope(ctx, values);
       const environmentVariables = parseEnvPairs(values.env);
       ctx.err(`Creating application ${name} in ${ns} with ${cartridges.join(", ")} ...`);
       const started = Date.now();
@@ -107,12 +105,12 @@ export const group = brokerGroup("app", "applications", {
       positionals(p, []);
       const list = await clientFor(ctx, values.server).listApplications(values.namespace);
       print(ctx, values.json, list, () =>
-        list.length === 0
-          ? ["No applications."]
-          : table(
-              ["NAME", "DOMAIN", "URL", "CARTRIDGE"],
-              list.map((a) => [a.name, a.domain_id, a.app_url ?? "", a.framework ?? ""]),
-            ),
+        listLines(list, "No applications.", ["NAME", "DOMAIN", "URL", "CARTRIDGE"], (a) => [
+          a.name,
+          a.domain_id,
+          a.app_url ?? "",
+          a.framework ?? "",
+        ]),
       );
       return 0;
     },
@@ -122,8 +120,7 @@ export const group = brokerGroup("app", "applications", {
     async run(argv, ctx) {
       const { values, positionals: p } = parse(argv, NS);
       const [name] = positionals(p, ["NAME"]);
-      const client = clientFor(ctx, values.server);
-      const ns = await namespaceOf(client, values.namespace);
+      const { client, ns } = await appScope(ctx, values);
       const a = await client.application(ns, name, { includeCartridges: true });
       print(ctx, values.json, a, () => appLines(a));
       return 0;
@@ -135,8 +132,7 @@ export const group = brokerGroup("app", "applications", {
       const { values, positionals: p } = parse(argv, { ...NS, confirm: { type: "boolean" } });
       const [name] = positionals(p, ["NAME"]);
       if (!values.confirm) throw new UsageError(`deleting application ${name} needs --confirm`);
-      const client = clientFor(ctx, values.server);
-      const ns = await namespaceOf(client, values.namespace);
+      const { client, ns } = await appScope(ctx, values);
       const r = await withProgress(ctx, `deleting ${name}`, () => client.deleteApplication(ns, name));
       showMessages(ctx, r.messages);
       print(ctx, values.json, { deleted: name, domain: ns }, () => [`Application ${name} deleted`]);

@@ -4,15 +4,16 @@
 import { UsageError } from "../../../common/errors";
 import type { Cartridge } from "../../client";
 import {
+  appScope,
   brokerGroup,
   clientFor,
+  listLines,
   namespaceOf,
   parse,
   positionals,
   print,
   processContext,
   showMessages,
-  table,
   type CliContext,
 } from "../base";
 
@@ -42,12 +43,11 @@ const broker = brokerGroup(
             ? await client.catalogue()
             : await client.applicationCartridges(await namespaceOf(client, values.namespace), values.app);
         print(ctx, values.json, carts, () =>
-          carts.length === 0
-            ? ["No cartridges."]
-            : table(
-                ["NAME", "TYPE", "DESCRIPTION"],
-                carts.map((c) => [c.name, kind(c), c.display_name ?? c.description ?? ""]),
-              ),
+          listLines(carts, "No cartridges.", ["NAME", "TYPE", "DESCRIPTION"], (c) => [
+            c.name,
+            kind(c),
+            c.display_name ?? c.description ?? "",
+          ]),
         );
         return 0;
       },
@@ -58,8 +58,7 @@ const broker = brokerGroup(
         const { values, positionals: p } = parse(argv, APP);
         const [name] = positionals(p, ["CARTRIDGE"]);
         if (values.app === undefined) throw new UsageError("missing -a APP");
-        const client = clientFor(ctx, values.server);
-        const ns = await namespaceOf(client, values.namespace);
+        const { client, ns } = await appScope(ctx, values);
         ctx.err(`Adding ${name} to ${values.app} ...`);
         const r = await client.addCartridge(ns, values.app, name);
         showMessages(ctx, r.messages);
@@ -79,8 +78,7 @@ const broker = brokerGroup(
         const [name] = positionals(p, ["CARTRIDGE"]);
         if (values.app === undefined) throw new UsageError("missing -a APP");
         if (!values.confirm) throw new UsageError(`removing ${name} (and its data) needs --confirm`);
-        const client = clientFor(ctx, values.server);
-        const ns = await namespaceOf(client, values.namespace);
+        const { client, ns } = await appScope(ctx, values);
         const r = await client.removeCartridge(ns, values.app, name);
         showMessages(ctx, r.messages);
         print(ctx, values.json, { removed: name, app: values.app }, () => [

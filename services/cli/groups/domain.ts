@@ -2,7 +2,7 @@
 
 import { UsageError } from "../../../common/errors";
 import type { Domain } from "../../client";
-import { brokerGroup, clientFor, parse, positionals, print, showMessages, table } from "../base";
+import { brokerGroup, clientFor, listLines, parse, positionals, print, showMessages, table } from "../base";
 
 function owner(d: Domain): string {
   return d.members?.find((m) => m.owner)?.login ?? "";
@@ -28,12 +28,11 @@ export const group = brokerGroup("domain", "your domains (namespaces)", {
       positionals(p, []);
       const list = await clientFor(ctx, values.server).listDomains();
       print(ctx, values.json, list, () =>
-        list.length === 0
-          ? ["You have no domains."]
-          : table(
-              ["NAME", "OWNER", "CREATED"],
-              list.map((d) => [d.name, owner(d), d.creation_time ?? ""]),
-            ),
+        listLines(list, "You have no domains.", ["NAME", "OWNER", "CREATED"], (d) => [
+          d.name,
+          owner(d),
+          d.creation_time ?? "",
+        ]),
       );
       return 0;
     },

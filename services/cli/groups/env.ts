@@ -1,7 +1,7 @@
 // `geartrain env set|unset|list`: an application's environment variables.
 
 import { UsageError, ValidationError } from "../../../common/errors";
-import { brokerGroup, clientFor, namespaceOf, parse, print, showMessages, table } from "../base";
+import { appScope, brokerGroup, listLines, parse, print, showMessages } from "../base";
 import { parseEnvPairs } from "./app";
 
 const APP = { app: { type: "string", short: "a" }, namespace: { type: "string", short: "n" } } as const;
@@ -19,8 +19,7 @@ export const group = brokerGroup("env", "environment variables of an application
       const app = needApp(values.app);
       if (p.length === 0) throw new UsageError("missing NAME=VALUE...");
       const pairs = parseEnvPairs(p, "variables");
-      const client = clientFor(ctx, values.server);
-      const ns = await namespaceOf(client, values.namespace);
+      const { client, ns } = await appScope(ctx, values);
       const r = await client.changeEnv(ns, app, pairs);
       showMessages(ctx, r.messages);
       print(ctx, values.json, r.value, () => pairs.map((v) => `${v.name} set`));
@@ -37,8 +36,7 @@ export const group = brokerGroup("env", "environment variables of an application
         if (n.includes("="))
           throw new ValidationError(`variables[${i}]`, `unset takes names, got ${JSON.stringify(n)}`);
       });
-      const client = clientFor(ctx, values.server);
-      const ns = await namespaceOf(client, values.namespace);
+      const { client, ns } = await appScope(ctx, values);
       const r = await client.changeEnv(
         ns,
         app,
@@ -55,16 +53,10 @@ export const group = brokerGroup("env", "environment variables of an application
       const { values, positionals: p } = parse(argv, APP);
       const app = needApp(values.app);
       if (p.length > 0) throw new UsageError(`unexpected argument '${p[0]}'`);
-      const client = clientFor(ctx, values.server);
-      const ns = await namespaceOf(client, values.namespace);
+      const { client, ns } = await appScope(ctx, values);
       const vars = await client.listEnv(ns, app);
       print(ctx, values.json, vars, () =>
-        vars.length === 0
-          ? ["No environment variables."]
-          : table(
-              ["NAME", "VALUE"],
-              vars.map((v) => [v.name, v.value]),
-            ),
+        listLines(vars, "No environment variables.", ["NAME", "VALUE"], (v) => [v.name, v.value]),
       );
       return 0;
     },

@@ -2,7 +2,7 @@
 
 import { readFileSync } from "fs";
 import { ValidationError } from "../../../common/errors";
-import { brokerGroup, clientFor, parse, positionals, print, table } from "../base";
+import { brokerGroup, clientFor, listLines, parse, positionals, print } from "../base";
 
 /** `<type> <base64> [comment]` of a public key file, as the broker wants it (content without type). */
 export function parsePublicKey(text: string, field = "key"): { type: string; content: string } {
@@ -48,12 +48,11 @@ export const group = brokerGroup("sshkey", "your SSH keys", {
       positionals(p, []);
       const keys = await clientFor(ctx, values.server).listKeys();
       print(ctx, values.json, keys, () =>
-        keys.length === 0
-          ? ["You have no SSH keys."]
-          : table(
-              ["NAME", "TYPE", "KEY"],
-              keys.map((k) => [k.name, k.type, `${k.content.slice(0, 12)}...${k.content.slice(-8)}`]),
-            ),
+        listLines(keys, "You have no SSH keys.", ["NAME", "TYPE", "KEY"], (k) => [
+          k.name,
+          k.type,
+          `${k.content.slice(0, 12)}...${k.content.slice(-8)}`,
+        ]),
       );
       return 0;
     },
