@@ -111,16 +111,15 @@ export function checkConsistency(input: CheckInput): CheckReport {
   const checkedNodes = new Set<string>();
   for (const r of input.records) {
     const app = `${r.application}-${r.domain}`;
+    const gearFinding = (kind: FindingKind, message: string, repair: string) =>
+      findings.push({ kind, node: r.node, gear: r.uuid, application: app, message, repair });
     const node = nodes.get(r.node);
     if (node === undefined) {
-      findings.push({
-        kind: "node-unknown",
-        node: r.node,
-        gear: r.uuid,
-        application: app,
-        message: `gear ${r.uuid} (${r.application} in ${r.domain}) is recorded on node ${r.node}, which has never reported to the broker`,
-        repair: `start the node agent on ${r.node}, check it with \`geartrain admin node show ${r.node}\`, then run geartrain check again`,
-      });
+      gearFinding(
+        "node-unknown",
+        `gear ${r.uuid} (${r.application} in ${r.domain}) is recorded on node ${r.node}, which has never reported to the broker`,
+        `start the node agent on ${r.node}, check it with \`geartrain admin node show ${r.node}\`, then run geartrain check again`,
+      );
       continue;
     }
     const answer = input.answers.get(r.node);
@@ -138,91 +137,67 @@ export function checkConsistency(input: CheckInput): CheckReport {
     }
     const g = answer.value.gears.find((x) => x.uuid === r.uuid);
     if (g === undefined) {
-      findings.push({
-        kind: "gear-missing",
-        node: r.node,
-        gear: r.uuid,
-        application: app,
-        message: `gear ${r.uuid} (${r.application} in ${r.domain}, UID ${r.uid}) is recorded on ${r.node} but the node has no such gear`,
-        repair: recreate(r),
-      });
+      gearFinding(
+        "gear-missing",
+        `gear ${r.uuid} (${r.application} in ${r.domain}, UID ${r.uid}) is recorded on ${r.node} but the node has no such gear`,
+        recreate(r),
+      );
       continue;
     }
     if (g.uid !== r.uid)
-      findings.push({
-        kind: "gear-uid",
-        node: r.node,
-        gear: r.uuid,
-        application: app,
-        message: `gear ${r.uuid} has UID ${g.uid ?? "none"} on ${r.node}; the broker recorded ${r.uid}`,
-        repair: `${onNode(r.node, `geartrain node gear destroy ${r.uuid}`)}; then ${recreate(r)}`,
-      });
+      gearFinding(
+        "gear-uid",
+        `gear ${r.uuid} has UID ${g.uid ?? "none"} on ${r.node}; the broker recorded ${r.uid}`,
+        `${onNode(r.node, `geartrain node gear destroy ${r.uuid}`)}; then ${recreate(r)}`,
+      );
     if (g.phase !== "created")
-      findings.push({
-        kind: "gear-incomplete",
-        node: r.node,
-        gear: r.uuid,
-        application: app,
-        message: `gear ${r.uuid} is "${g.phase}" on ${r.node} (a create or destroy did not finish)`,
-        repair: `${onNode(r.node, `geartrain node gear destroy ${r.uuid}`)}; then ${recreate(r)}`,
-      });
+      gearFinding(
+        "gear-incomplete",
+        `gear ${r.uuid} is "${g.phase}" on ${r.node} (a create or destroy did not finish)`,
+        `${onNode(r.node, `geartrain node gear destroy ${r.uuid}`)}; then ${recreate(r)}`,
+      );
     if (
       (g.app !== null && g.app !== r.application) ||
       (g.namespace !== null && g.namespace !== r.domain) ||
       (g.appUuid !== null && g.appUuid !== r.application_id)
     )
-      findings.push({
-        kind: "gear-owner",
-        node: r.node,
-        gear: r.uuid,
-        application: app,
-        message: `gear ${r.uuid} belongs to ${g.app ?? "?"} in ${g.namespace ?? "?"} (id ${g.appUuid ?? "none"}) on ${r.node}; the broker recorded ${r.application} in ${r.domain} (id ${r.application_id})`,
-        repair: `${onNode(r.node, `geartrain node gear inspect ${r.uuid}`)}; if it is not ${r.application}'s, ${recreate(r)}`,
-      });
+      gearFinding(
+        "gear-owner",
+        `gear ${r.uuid} belongs to ${g.app ?? "?"} in ${g.namespace ?? "?"} (id ${g.appUuid ?? "none"}) on ${r.node}; the broker recorded ${r.application} in ${r.domain} (id ${r.application_id})`,
+        `${onNode(r.node, `geartrain node gear inspect ${r.uuid}`)}; if it is not ${r.application}'s, ${recreate(r)}`,
+      );
     if (Array.isArray(g.cartridges)) {
       for (const c of r.cartridges)
         if (!g.cartridges.includes(c))
-          findings.push({
-            kind: "cartridge-missing",
-            node: r.node,
-            gear: r.uuid,
-            application: app,
-            message: `${r.application} in ${r.domain} has ${c} in the broker's records but not on gear ${r.uuid}`,
-            repair: `geartrain cartridge remove ${c} -a ${r.application} -n ${r.domain} --confirm && geartrain cartridge add ${c} -a ${r.application} -n ${r.domain}`,
-          });
+          gearFinding(
+            "cartridge-missing",
+            `${r.application} in ${r.domain} has ${c} in the broker's records but not on gear ${r.uuid}`,
+            `geartrain cartridge remove ${c} -a ${r.application} -n ${r.domain} --confirm && geartrain cartridge add ${c} -a ${r.application} -n ${r.domain}`,
+          );
       for (const c of g.cartridges)
         if (!r.cartridges.includes(c))
-          findings.push({
-            kind: "cartridge-extra",
-            node: r.node,
-            gear: r.uuid,
-            application: app,
-            message: `gear ${r.uuid} on ${r.node} has ${c}, which the broker does not record for ${r.application}`,
-            repair: onNode(r.node, `geartrain node cartridge remove ${r.uuid} ${c.replace(/-[^-]+$/, "")}`),
-          });
+          gearFinding(
+            "cartridge-extra",
+            `gear ${r.uuid} on ${r.node} has ${c}, which the broker does not record for ${r.application}`,
+            onNode(r.node, `geartrain node cartridge remove ${r.uuid} ${c.replace(/-[^-]+$/, "")}`),
+          );
     }
     const route = answer.value.frontends.find((f) => f.gearUuid === r.uuid);
     if (route === undefined)
-      findings.push({
-        kind: "route-missing",
-        node: r.node,
-        gear: r.uuid,
-        application: app,
-        message: `gear ${r.uuid} (${r.fqdn}) has no frontend route on ${r.node}`,
-        repair: `geartrain app restart ${r.application} -n ${r.domain}; if the route is still missing, ${onNode(r.node, `geartrain node frontend set < spec.json (hostnames ["${r.fqdn}"], see geartrain node frontend --help)`)}`,
-      });
+      gearFinding(
+        "route-missing",
+        `gear ${r.uuid} (${r.fqdn}) has no frontend route on ${r.node}`,
+        `geartrain app restart ${r.application} -n ${r.domain}; if the route is still missing, ${onNode(r.node, `geartrain node frontend set < spec.json (hostnames ["${r.fqdn}"], see geartrain node frontend --help)`)}`,
+      );
     else if (!route.hostnames.includes(r.fqdn))
-      findings.push({
-        kind: "route-hostname",
-        node: r.node,
-        gear: r.uuid,
-        application: app,
-        message: `the route of gear ${r.uuid} on ${r.node} serves ${route.hostnames.join(", ")}, not ${r.fqdn}`,
-        repair: onNode(
+      gearFinding(
+        "route-hostname",
+        `the route of gear ${r.uuid} on ${r.node} serves ${route.hostnames.join(", ")}, not ${r.fqdn}`,
+        onNode(
           r.node,
           `geartrain node frontend set < spec.json (hostnames ["${r.fqdn}", ...], see geartrain node frontend --help)`,
         ),
-      });
+      );
   }
 
   // what the nodes have that the broker does not know
@@ -264,27 +239,17 @@ export function checkConsistency(input: CheckInput): CheckReport {
       dnsRecords++;
       const zone = r.fqdn.slice(r.fqdn.indexOf(".") + 1);
       const fix = `printf 'server ${server} ${port ?? "53"}\\nzone ${zone}\\nupdate delete ${r.fqdn}. CNAME\\nupdate add ${r.fqdn}. 60 CNAME ${want}.\\nsend\\n' | nsupdate -k <the zone's TSIG key file>`;
+      const dnsFinding = (kind: FindingKind, message: string) =>
+        findings.push({ kind, application: `${r.application}-${r.domain}`, message, repair: fix });
       if ("error" in a)
-        findings.push({
-          kind: "dns-missing",
-          application: `${r.application}-${r.domain}`,
-          message: `${r.fqdn} could not be resolved at ${input.dns.server}: ${a.error}`,
-          repair: fix,
-        });
+        dnsFinding("dns-missing", `${r.fqdn} could not be resolved at ${input.dns.server}: ${a.error}`);
       else if (a.target === null)
-        findings.push({
-          kind: "dns-missing",
-          application: `${r.application}-${r.domain}`,
-          message: `${r.fqdn} has no CNAME at ${input.dns.server} (expected ${want})`,
-          repair: fix,
-        });
+        dnsFinding("dns-missing", `${r.fqdn} has no CNAME at ${input.dns.server} (expected ${want})`);
       else if (a.target.toLowerCase().replace(/\.$/, "") !== want.toLowerCase())
-        findings.push({
-          kind: "dns-wrong",
-          application: `${r.application}-${r.domain}`,
-          message: `${r.fqdn} is a CNAME to ${a.target} at ${input.dns.server}; its gear is on ${r.node} (${want})`,
-          repair: fix,
-        });
+        dnsFinding(
+          "dns-wrong",
+          `${r.fqdn} is a CNAME to ${a.target} at ${input.dns.server}; its gear is on ${r.node} (${want})`,
+        );
     }
   }
 
