@@ -30,15 +30,17 @@ const LINES = [
   '  pid=$(cat "$R/runsvdir.pid"); [[ $pid =~ ^[0-9]+$ ]] || return 1',
   '  [ "$(tr "\\0" " " <"/proc/$pid/cmdline" 2>/dev/null)" = "runsvdir -P $R/service " ]',
   "}",
+  // services applied at once (one `up` starts several) must not each start a runsvdir: one at a time here
   "start_runsvdir() {",
-  "  runsvdir_alive && return 0",
+  '  exec 9<"$R"; flock 9',
+  "  if runsvdir_alive; then flock -u 9; return 0; fi",
   // setsid -f, not `&`: bash would start a background job with SIGINT and SIGQUIT ignored, and every
   // daemon under it would inherit that (a stop signal INT would do nothing)
-  '  env -i PATH="$PATH" setsid -f runsvdir -P "$R/service" </dev/null >/dev/null 2>&1',
+  '  env -i PATH="$PATH" setsid -f runsvdir -P "$R/service" </dev/null >/dev/null 2>&1 9<&-',
   "  local p",
   "  for _ in $(seq 1 50); do",
   "    for p in /proc/[0-9]*; do",
-  '      if [ "$(tr "\\0" " " <"$p/cmdline" 2>/dev/null)" = "runsvdir -P $R/service " ]; then echo "${p#/proc/}" >"$R/runsvdir.pid"; return 0; fi',
+  '      if [ "$(tr "\\0" " " <"$p/cmdline" 2>/dev/null)" = "runsvdir -P $R/service " ]; then echo "${p#/proc/}" >"$R/runsvdir.pid"; flock -u 9; return 0; fi',
   "    done",
   "    sleep 0.1",
   "  done",
@@ -141,7 +143,9 @@ const LINES = [
   '    rm -rf -- "$dir"',
   "  fi",
   '  rm -f -- "$entry"',
-  '  if [ -d "$R/service" ] && [ -z "$(ls -A "$R/service")" ]; then',
+  // services removed at once: each removed its own files first, so the last one here finds none left
+  '  if [ -d "$R" ]; then exec 9<"$R"; flock 9; fi',
+  '  if [ -d "$R" ] && [ -z "$(ls -A "$R/service" 2>/dev/null)" ]; then',
   '    if runsvdir_alive; then kill -TERM "$(cat "$R/runsvdir.pid")"; fi',
   '    rm -f -- "$R/runsvdir.pid"; rmdir -- "$R/service" "$R/sv" "$R" "$root" 2>/dev/null || true',
   "  fi",

@@ -1,0 +1,281 @@
+// Datastore, MessageBus and Dns through the real engine on this machine (no systemd as PID 1: the private
+// runit under a temp service directory), each on a free loopback port in a temp directory: `up` starts
+// PostgreSQL, ActiveMQ and BIND; each is checked with a real client (psql with the generated password, a
+// STOMP send from the broker user received by the node's agent, dig of an infrastructure record and an
+// nsupdate signed with the generated TSIG key); a second preview shows no changes; the generated secrets
+// are in no state, output or CLI text in the clear; destroy stops everything and removes every file.
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { BusConnection } from "../../services/bus/connection";
+import { freePort } from "../helpers/sshd";
+import { PROJECT_ROOT, PulumiSandbox, requireToolchain } from "../helpers/pulumi-cli";
+
+jest.setTimeout(20 * 60 * 1000);
+
+const PROJECT = path.join(PROJECT_ROOT, "test/e2e/projects/datacomp");
+const PG_BIN = "/usr/lib/postgresql/15/bin";
+
+function requirePrograms(): void {
+  const needed: Record<string, string> = {
+    [`${PG_BIN}/postgres`]: "postgresql",
+    [`${PG_BIN}/psql`]: "postgresql",
+    "/usr/share/activemq/bin/activemq.jar": "activemq",
+    "/usr/sbin/named": "bind9",
+    "/usr/bin/dig": "bind9-dnsutils",
+    "/usr/bin/nsupdate": "bind9-dnsutils",
+    "/usr/bin/runsvdir": "runit",
+  };
+  const missing = Object.entries(needed).filter(([f]) => !fs.existsSync(f));
+  if (missing.length)
+    throw new Error(
+      `missing ${missing.map(([f]) => f).join(", ")}. Fix: apt-get install -y ${[...new Set(missing.map(([, p]) => p))].join(" ")} (scripts/debian-packages.txt)`,
+    );
+}
+
+/** Live processes (not zombies) whose working directory or argv names `dir`. */
+function processesUnder(dir: string): number[] {
+  const found: number[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (/^\d+ \(.*\) Z /.test(stat)) continue;
+      const cwd = fs.readlinkSync(`/proc/${entry}/cwd`);
+      const argv = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      if (cwd === dir || cwd.startsWith(dir + "/") || argv.includes(dir)) found.push(Number(entry));
+    } catch {
+      // gone meanwhile, or a kernel thread
+    }
+  }
+  return found;
+}
+
+interface Outputs {
+  database: { host: string; port: number; database: string; user: string; password: string };
+  messageBus: {
+    endpoint: string;
+    port: number;
+    broker: { name: string; password: string };
+    agent: { name: string; password: string };
+  };
+  nameserver: {
+    server: string;
+    port: number;
+    zone: string;
+    keyName: string;
+    keyAlgorithm: string;
+    keySecret: string;
+  };
+}
+
+describe("Datastore, MessageBus and Dns on this machine", () => {
+  let sandbox: PulumiSandbox;
+  let baseDir: string;
+  let serviceDir: string;
+  let ports: { pg: number; bus: number; dns: number };
+  let out: Outputs;
+  const cli: string[] = [];
+
+  beforeAll(async () => {
+    requireToolchain();
+    requirePrograms();
+    sandbox = new PulumiSandbox("datacomp", undefined, PROJECT);
+    serviceDir = path.join(sandbox.dir, "services");
+    // the daemons' own users (postgres, activemq, bind) must reach their directories
+    baseDir = fs.mkdtempSync(path.join(os.tmpdir(), "geartrain-e2e-datacomp-"));
+    fs.chmodSync(baseDir, 0o755);
+    ports = { pg: await freePort(), bus: await freePort(), dns: await freePort() };
+    sandbox.init();
+    for (const [k, v] of Object.entries({
+      baseDir,
+      serviceDirectory: serviceDir,
+      pgPort: String(ports.pg),
+      busPort: String(ports.bus),
+      dnsPort: String(ports.dns),
+    }))
+      sandbox.ok(["config", "set", k, v]);
+  });
+
+  afterAll(() => {
+    if (sandbox) {
+      sandbox.run(["destroy", "--yes", "--skip-preview"]);
+      sandbox.cleanup();
+    }
+    if (baseDir) fs.rmSync(baseDir, { recursive: true, force: true });
+  });
+
+  it("comes up with the outputs the brokers need", () => {
+    const up = sandbox.ok(["up", "--yes", "--skip-preview", "--diff"]);
+    cli.push(up.stdout + up.stderr);
+    out = JSON.parse(sandbox.ok(["stack", "output", "--json", "--show-secrets"]).stdout);
+    expect(out.database).toMatchObject({
+      host: "127.0.0.1",
+      port: ports.pg,
+      database: "geartrain",
+      user: "geartrain",
+    });
+    expect(out.database.password).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(out.messageBus.endpoint).toBe(`stomp://127.0.0.1:${ports.bus}`);
+    expect(out.messageBus.broker.name).toBe("broker");
+    expect(out.messageBus.agent.name).toBe("agent-n1");
+    expect(out.nameserver).toMatchObject({
+      server: "127.0.0.1",
+      port: ports.dns,
+      zone: "apps.e2e.test",
+      keyName: "geartrain-update",
+      keyAlgorithm: "hmac-sha256",
+    });
+    expect(Buffer.from(out.nameserver.keySecret, "base64")).toHaveLength(32);
+  });
+
+  it("Datastore: psql logs in with the generated password, and not without it", () => {
+    const d = out.database;
+    const args = ["-X", "-At", "-h", d.host, "-p", String(d.port), "-U", d.user, "-d", d.database];
+    const ok = spawnSync(`${PG_BIN}/psql`, [...args, "-c", "SELECT current_user, current_database()"], {
+      env: { ...process.env, PGPASSWORD: d.password },
+      encoding: "utf8",
+    });
+    expect(ok.stderr).toBe("");
+    expect(ok.stdout.trim()).toBe("geartrain|geartrain");
+    const bad = spawnSync(`${PG_BIN}/psql`, [...args, "-c", "SELECT 1"], {
+      env: { ...process.env, PGPASSWORD: "wrong-password" },
+      encoding: "utf8",
+    });
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/password authentication failed/);
+    // its own cluster, not the distribution's
+    expect(fs.existsSync(path.join(baseDir, "db/data/PG_VERSION"))).toBe(true);
+  });
+
+  it("MessageBus: a STOMP message from the broker user reaches the node's agent", async () => {
+    const m = out.messageBus;
+    const conn = (user: { name: string; password: string }) =>
+      new BusConnection({
+        host: "127.0.0.1",
+        port: m.port,
+        user: user.name,
+        password: user.password,
+        name: user.name,
+      });
+    const broker = conn(m.broker);
+    const agent = conn(m.agent);
+    try {
+      broker.start();
+      agent.start();
+      await Promise.all([broker.waitConnected(30000), agent.waitConnected(30000)]);
+      const received = new Promise<string>((resolve) =>
+        agent.subscribe("/queue/geartrain.node.n1", (msg) => {
+          msg.ack();
+          resolve(msg.body);
+        }),
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      broker.publish("/queue/geartrain.node.n1", '{"hello":"n1"}');
+      await expect(received).resolves.toBe('{"hello":"n1"}');
+    } finally {
+      await Promise.all([broker.stop(), agent.stop()]);
+    }
+    const wrong = new BusConnection({
+      host: "127.0.0.1",
+      port: m.port,
+      user: m.broker.name,
+      password: "wrong-password",
+      name: "wrong",
+      reconnectDelayMs: 60000,
+    });
+    try {
+      wrong.start();
+      await expect(wrong.waitConnected(5000)).rejects.toThrow();
+    } finally {
+      await wrong.stop();
+    }
+  });
+
+  it("Dns: dig answers an infrastructure record; an nsupdate signed with the generated key is applied", () => {
+    const n = out.nameserver;
+    const dig = (name: string) =>
+      execFileSync("dig", ["+short", "+tries=2", "+time=2", "-p", String(n.port), `@${n.server}`, name, "A"])
+        .toString()
+        .trim();
+    expect(dig("broker.apps.e2e.test")).toBe("127.0.0.1");
+    expect(dig("ns1.apps.e2e.test")).toBe("127.0.0.1");
+    const keyFile = path.join(baseDir, "nsupdate.key");
+    fs.writeFileSync(
+      keyFile,
+      `key "${n.keyName}" {\n\talgorithm ${n.keyAlgorithm};\n\tsecret "${n.keySecret}";\n};\n`,
+      { mode: 0o600 },
+    );
+    const script = (name: string) =>
+      `server ${n.server} ${n.port}\nzone ${n.zone}\nupdate add ${name}.${n.zone} 60 A 127.0.0.9\nsend\n`;
+    try {
+      execFileSync("nsupdate", ["-k", keyFile], { input: script("app1") });
+    } finally {
+      fs.rmSync(keyFile);
+    }
+    expect(dig("app1.apps.e2e.test")).toBe("127.0.0.9");
+    // unsigned: refused
+    const unsigned = spawnSync("nsupdate", [], { input: script("app2"), encoding: "utf8" });
+    expect(unsigned.status).not.toBe(0);
+    expect(dig("app2.apps.e2e.test")).toBe("");
+  });
+
+  it("shows no changes on a second preview", () => {
+    const preview = sandbox.run(["preview", "--expect-no-changes", "--diff"]);
+    cli.push(preview.stdout + preview.stderr);
+    expect({ code: preview.code, output: preview.code === 0 ? "" : preview.stdout + preview.stderr }).toEqual(
+      {
+        code: 0,
+        output: "",
+      },
+    );
+  });
+
+  it("keeps every generated secret out of state, outputs, CLI output and the daemons' argv", () => {
+    const secrets = {
+      dbPassword: out.database.password,
+      brokerPassword: out.messageBus.broker.password,
+      agentPassword: out.messageBus.agent.password,
+      tsigKey: out.nameserver.keySecret,
+    };
+    const argv = processesUnder(baseDir)
+      .map((p) => {
+        try {
+          return fs.readFileSync(`/proc/${p}/cmdline`, "utf8");
+        } catch {
+          return "";
+        }
+      })
+      .join("\n");
+    const texts = {
+      state: sandbox.ok(["stack", "export"]).stdout,
+      outputs: sandbox.ok(["stack", "output", "--json"]).stdout,
+      config: fs.readFileSync(sandbox.configFile, "utf8"),
+      cli: cli.join("\n"),
+      argv,
+      postgresLog: fs
+        .readdirSync(path.join(baseDir, "db/log"))
+        .map((f) => fs.readFileSync(path.join(baseDir, "db/log", f), "utf8"))
+        .join("\n"),
+    };
+    for (const [secret, value] of Object.entries(secrets))
+      for (const [where, text] of Object.entries(texts))
+        expect({ secret, where, leaks: text.includes(value) }).toEqual({ secret, where, leaks: false });
+    expect(fs.statSync(path.join(baseDir, "bus/conf/credentials.properties")).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(path.join(baseDir, "dns/conf/tsig.key")).mode & 0o777).toBe(0o640);
+  });
+
+  it("destroy stops the three daemons and removes their files", async () => {
+    const d = sandbox.ok(["destroy", "--yes", "--skip-preview"]);
+    cli.push(d.stdout + d.stderr);
+    for (let i = 0; i < 50 && processesUnder(baseDir).length > 0; i++)
+      await new Promise((r) => setTimeout(r, 200));
+    expect(processesUnder(baseDir)).toEqual([]);
+    expect(processesUnder(serviceDir)).toEqual([]);
+    expect(fs.readdirSync(baseDir)).toEqual([]);
+    expect(fs.existsSync(serviceDir)).toBe(false);
+    const exported = JSON.parse(sandbox.ok(["stack", "export"]).stdout);
+    expect(exported.deployment.resources ?? []).toEqual([]);
+  });
+});

@@ -1,0 +1,51 @@
+// The three control-plane data components on this machine: PostgreSQL, ActiveMQ and BIND, each in its own
+// directory under `baseDir`, on loopback ports the test picked, supervised by the private runit under
+// `serviceDirectory`.
+import * as pulumi from "@pulumi/pulumi";
+import { Datastore } from "../../../../components/datastore";
+import { Dns } from "../../../../components/dns";
+import { Host } from "../../../../components/host";
+import { MessageBus } from "../../../../components/messagebus";
+
+const config = new pulumi.Config();
+const base = config.require("baseDir");
+const host = new Host("local", {
+  connection: { type: "local" },
+  serviceDirectory: config.require("serviceDirectory"),
+});
+const db = new Datastore("db", { host, directory: `${base}/db`, port: config.requireNumber("pgPort") });
+const bus = new MessageBus("bus", {
+  host,
+  directory: `${base}/bus`,
+  port: config.requireNumber("busPort"),
+  nodes: ["n1"],
+});
+const dns = new Dns("dns", {
+  host,
+  directory: `${base}/dns`,
+  port: config.requireNumber("dnsPort"),
+  zone: "apps.e2e.test",
+  hosts: [{ name: "broker.apps.e2e.test", address: "127.0.0.1" }],
+});
+
+export const database = {
+  host: db.host,
+  port: db.port,
+  database: db.database,
+  user: db.user,
+  password: db.password,
+};
+export const messageBus = {
+  endpoint: bus.endpoint,
+  port: bus.port,
+  broker: bus.users.broker,
+  agent: bus.users["agent:n1"],
+};
+export const nameserver = {
+  server: dns.server,
+  port: dns.port,
+  zone: dns.zone,
+  keyName: dns.keyName,
+  keyAlgorithm: dns.keyAlgorithm,
+  keySecret: dns.keySecret,
+};
