@@ -8,6 +8,9 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { freePort } from "./private-nginx";
+
+export { freePort };
 
 export const SSHD = "/usr/sbin/sshd";
 
@@ -32,18 +35,6 @@ export function keygen(
   return fs.readFileSync(`${file}.pub`, "utf8").trim();
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 /** Stops a test sshd (SIGTERM, SIGKILL after 5 s) and removes its directory. */
 export function stopSshd(child: ChildProcess, dir: string): Promise<void> {
   return new Promise<void>((resolve) => {
@@ -64,16 +55,26 @@ export function stopSshd(child: ChildProcess, dir: string): Promise<void> {
   });
 }
 
-/** Resolves once something on 127.0.0.1:port answers with an SSH banner. */
-export function waitForBanner(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+/**
+ * Resolves once something on address:port answers with an SSH banner. Rejects with the error `exited` gives
+ * as soon as it gives one (the server's process is gone), or with `timedOut()` after timeoutMs.
+ */
+export function bannerOn(
+  address: string,
+  port: number,
+  timeoutMs: number,
+  exited: () => Error | null,
+  timedOut: () => Error,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
     const attempt = () => {
-      if (child.exitCode !== null) {
-        reject(new Error(`sshd exited with code ${child.exitCode}`));
+      const gone = exited();
+      if (gone !== null) {
+        reject(gone);
         return;
       }
-      const sock = net.connect(port, "127.0.0.1");
+      const sock = net.connect(port, address);
       let got = "";
       sock.setTimeout(1000);
       sock.on("data", (d) => {
@@ -85,8 +86,7 @@ export function waitForBanner(port: number, child: ChildProcess, timeoutMs: numb
       });
       const retry = () => {
         sock.destroy();
-        if (Date.now() > deadline)
-          reject(new Error(`sshd did not answer on port ${port} within ${timeoutMs} ms`));
+        if (Date.now() > deadline) reject(timedOut());
         else setTimeout(attempt, 100);
       };
       sock.on("error", retry);
@@ -94,6 +94,17 @@ export function waitForBanner(port: number, child: ChildProcess, timeoutMs: numb
     };
     attempt();
   });
+}
+
+/** Resolves once something on 127.0.0.1:port answers with an SSH banner. */
+export function waitForBanner(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+  return bannerOn(
+    "127.0.0.1",
+    port,
+    timeoutMs,
+    () => (child.exitCode !== null ? new Error(`sshd exited with code ${child.exitCode}`) : null),
+    () => new Error(`sshd did not answer on port ${port} within ${timeoutMs} ms`),
+  );
 }
 
 export interface TestSshd {

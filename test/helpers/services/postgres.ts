@@ -5,10 +5,10 @@
 import { execFile } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
+import { freePort } from "../private-nginx";
 import { REPO_ROOT } from "../repo-root";
 
 const run = promisify(execFile);
@@ -47,18 +47,6 @@ export function requirePostgres(): void {
         "(listed in scripts/debian-packages.txt)",
     );
   }
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startPostgres(opts: { database?: string; user?: string } = {}): Promise<TestPostgres> {

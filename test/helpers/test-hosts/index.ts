@@ -6,7 +6,6 @@
 
 import { ChildProcess, execFile, spawn } from "child_process";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
@@ -33,6 +32,7 @@ import {
   resolveOptions,
   runNames,
 } from "./model";
+import { bannerOn } from "../sshd";
 
 export type { ReadOnlyBind, TestHostsOptions } from "./model";
 
@@ -326,40 +326,18 @@ function newRunId(state: MachineState): string {
 }
 
 function waitForBanner(address: string, port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const attempt = () => {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        reject(
-          new OperationFailedError(
+  return bannerOn(
+    address,
+    port,
+    timeoutMs,
+    () =>
+      child.exitCode !== null || child.signalCode !== null
+        ? new OperationFailedError(
             `the host's namespace launcher exited (${child.exitCode ?? child.signalCode})`,
-          ),
-        );
-        return;
-      }
-      const sock = net.connect(port, address);
-      let got = "";
-      sock.setTimeout(1000);
-      sock.on("data", (d) => {
-        got += d.toString();
-        if (got.startsWith("SSH-")) {
-          sock.destroy();
-          resolve();
-        }
-      });
-      const retry = () => {
-        sock.destroy();
-        if (Date.now() > deadline) {
-          reject(
-            new OperationFailedError(`sshd did not answer on ${address}:${port} within ${timeoutMs} ms`),
-          );
-        } else setTimeout(attempt, 100);
-      };
-      sock.on("error", retry);
-      sock.on("timeout", retry);
-    };
-    attempt();
-  });
+          )
+        : null,
+    () => new OperationFailedError(`sshd did not answer on ${address}:${port} within ${timeoutMs} ms`),
+  );
 }
 
 // pid 1 of each host: starts sshd (again, a second after it exits, so a restart by the code under test
