@@ -90,37 +90,35 @@ export async function startBind(
   }
 }
 
+/** dig's stdout for `name type` asked of the private server (two tries of 2 s), `flags` first. */
+async function digAt(b: PrivateBind, flags: string[], name: string, type: string): Promise<string> {
+  const r = await execFileP("/usr/bin/dig", [
+    ...flags,
+    "+tries=2",
+    "+time=2",
+    "-p",
+    String(b.port),
+    `@${b.server}`,
+    name,
+    type,
+  ]);
+  return r.stdout;
+}
+
 /** `dig +short @server -p port name type` lines (empty when the name has no such record). */
 export async function dig(
   b: PrivateBind,
   name: string,
   type: "A" | "CNAME" | "SOA" | "ANY" = "A",
 ): Promise<string[]> {
-  const r = await execFileP("/usr/bin/dig", [
-    "+short",
-    "+tries=2",
-    "+time=2",
-    "-p",
-    String(b.port),
-    `@${b.server}`,
-    name,
-    type,
-  ]);
-  return r.stdout.split("\n").filter((l) => l.length > 0);
+  const stdout = await digAt(b, ["+short"], name, type);
+  return stdout.split("\n").filter((l) => l.length > 0);
 }
 
 /** The answer's status (NOERROR, NXDOMAIN, ...) of `dig @server -p port name type`. */
 export async function digStatus(b: PrivateBind, name: string, type = "A"): Promise<string> {
-  const r = await execFileP("/usr/bin/dig", [
-    "+tries=2",
-    "+time=2",
-    "-p",
-    String(b.port),
-    `@${b.server}`,
-    name,
-    type,
-  ]);
-  const m = /status: ([A-Z]+)/.exec(r.stdout);
-  if (m === null) throw new Error(`dig gave no status:\n${r.stdout}`);
+  const stdout = await digAt(b, [], name, type);
+  const m = /status: ([A-Z]+)/.exec(stdout);
+  if (m === null) throw new Error(`dig gave no status:\n${stdout}`);
   return m[1];
 }
