@@ -9,6 +9,7 @@ import { readFileSync } from "fs";
 import Handlebars from "handlebars";
 import * as path from "path";
 import { ValidationError } from "../errors";
+import { templateDir } from "../template-dir";
 
 /** A node identity, a user name, a destination prefix: a name ActiveMQ never reads as syntax (no '.', '>', '*', ','). */
 export const BUS_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9_-]{0,62})$/;
@@ -139,33 +140,18 @@ export function activemqUsers(spec: ActiveMQSpec): { name: string; groups: strin
   ];
 }
 
-function templateDir(): string {
-  for (const d of [
-    path.join(__dirname, "templates"),
-    path.resolve(__dirname, "../../../common/render/templates"),
-  ]) {
-    try {
-      readFileSync(path.join(d, "activemq.xml.hbs"));
-      return d;
-    } catch {
-      /* next */
-    }
-  }
-  throw new Error(`common/render/templates not found from ${__dirname}`);
-}
-
 let compiled: Handlebars.TemplateDelegate | null = null;
 
 /** activemq.xml for the spec (no secrets in it). */
 export function renderActiveMQXml(spec: ActiveMQSpec): string {
   const s = resolveActiveMQSpec(spec);
-  compiled ??= Handlebars.create().compile(
-    readFileSync(path.join(templateDir(), "activemq.xml.hbs"), "utf8"),
-    {
+  if (compiled === null) {
+    const dir = templateDir(__dirname, "common/render/templates", "activemq.xml.hbs");
+    compiled = Handlebars.create().compile(readFileSync(path.join(dir, "activemq.xml.hbs"), "utf8"), {
       noEscape: true,
       strict: true,
-    },
-  );
+    });
+  }
   return compiled({
     ...s,
     users: activemqUsers(s).map((u) => ({ ...u, placeholder: `{${passwordKey(u.name)}}` })),

@@ -4,27 +4,14 @@ import { readFileSync } from "fs";
 import Handlebars from "handlebars";
 import * as path from "path";
 import { datastorePaths, DatastoreSpec } from "./resolve";
-
-function templateDir(): string {
-  for (const d of [
-    path.join(__dirname, "templates"),
-    path.resolve(__dirname, "../../../components/datastore/templates"),
-  ]) {
-    try {
-      readFileSync(path.join(d, "postgresql.conf.hbs"));
-      return d;
-    } catch {
-      /* next */
-    }
-  }
-  throw new Error(`components/datastore/templates not found from ${__dirname}`);
-}
+import { templateDir } from "../../common/template-dir";
 
 const compiled = new Map<string, Handlebars.TemplateDelegate>();
 function template(file: string): Handlebars.TemplateDelegate {
   let t = compiled.get(file);
   if (!t) {
-    t = Handlebars.create().compile(readFileSync(path.join(templateDir(), file), "utf8"), {
+    const dir = templateDir(__dirname, "components/datastore/templates", "postgresql.conf.hbs");
+    t = Handlebars.create().compile(readFileSync(path.join(dir, file), "utf8"), {
       noEscape: true,
       strict: true,
     });

@@ -20,6 +20,7 @@ import {
   validateTsigSecret,
 } from "../../common/dns-names";
 import { ValidationError } from "../../common/errors";
+import { templateDir } from "../../common/template-dir";
 
 export interface NamedConfInput {
   /** absolute directory of the instance: working dir, pid file, log, journal */
@@ -68,22 +69,6 @@ function validateInt(field: string, v: unknown, min: number, max: number): numbe
   return v;
 }
 
-// templates live in components/dns/templates (found from both components/dns and dist/components/dns)
-function templateDir(): string {
-  for (const d of [
-    path.join(__dirname, "templates"),
-    path.resolve(__dirname, "../../../components/dns/templates"),
-  ]) {
-    try {
-      readFileSync(path.join(d, "named.conf.hbs"));
-      return d;
-    } catch {
-      /* next */
-    }
-  }
-  throw new Error(`components/dns/templates not found from ${__dirname}`);
-}
-
 interface Templates {
   namedConf: Handlebars.TemplateDelegate;
   zone: Handlebars.TemplateDelegate;
@@ -93,7 +78,7 @@ let cached: Templates | null = null;
 
 function templates(): Templates {
   if (cached) return cached;
-  const dir = templateDir();
+  const dir = templateDir(__dirname, "components/dns/templates", "named.conf.hbs");
   const hb = Handlebars.create();
   const read = (f: string) => readFileSync(path.join(dir, f), "utf8");
   const opts = { noEscape: true, strict: true };

@@ -6,6 +6,7 @@ import Handlebars from "handlebars";
 import * as path from "path";
 import type { FrontendConfig } from "../types";
 import type { GearFrontendSpec } from "./validate";
+import { templateDir } from "../../common/template-dir";
 
 /** Seconds a client is told to wait (Retry-After, meta refresh) while an idle gear starts. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -18,22 +19,6 @@ export function gearFileName(uuid: string): string {
   return `gear-${uuid}.conf`;
 }
 
-// templates live in node/frontend/templates (found from both node/frontend and dist/node/frontend)
-function templateDir(): string {
-  for (const d of [
-    path.join(__dirname, "templates"),
-    path.resolve(__dirname, "../../../node/frontend/templates"),
-  ]) {
-    try {
-      readFileSync(path.join(d, "gear.conf.hbs"));
-      return d;
-    } catch {
-      /* next */
-    }
-  }
-  throw new Error(`node/frontend/templates not found from ${__dirname}`);
-}
-
 interface Templates {
   gear: Handlebars.TemplateDelegate;
   base: Handlebars.TemplateDelegate;
@@ -44,7 +29,7 @@ let cached: Templates | null = null;
 
 function templates(): Templates {
   if (cached) return cached;
-  const dir = templateDir();
+  const dir = templateDir(__dirname, "node/frontend/templates", "gear.conf.hbs");
   const hb = Handlebars.create();
   const read = (f: string) => readFileSync(path.join(dir, f), "utf8");
   hb.registerPartial("headers", read("headers.hbs"));
