@@ -4,8 +4,7 @@
 // clean after the creates, finds a gear planted on the node behind the broker's back (exit 6, with the
 // repair), and is clean again after that repair. UID block 64900-64949 (docs/node-operations.md).
 
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "fs";
-import * as os from "os";
+import { statSync, writeFileSync } from "fs";
 import * as path from "path";
 import { destroyGear } from "../../../node";
 import { NsupdateDnsUpdater } from "../../../services/broker/dns";
@@ -22,6 +21,7 @@ import { makeCartridgeNode, type CartridgeTestNode } from "../../node/cartridge-
 import { dig, digStatus, startBind, type PrivateBind } from "../../helpers/services/bind";
 import { startTestBroker, type TestBroker } from "../../helpers/services/broker";
 import { startPostgres, type TestPostgres } from "../../helpers/services/postgres";
+import { testCli, type TestCli } from "../../helpers/cli-context";
 import { keygen } from "../../helpers/sshd";
 import { LocalNode } from "../broker/local-node";
 
@@ -39,29 +39,12 @@ let node: CartridgeTestNode;
 let local: LocalNode;
 let broker: TestBroker;
 
-interface User {
-  ctx: CliContext;
-  out: string[];
-  err: string[];
-  home: string;
-}
+type User = TestCli;
 let root: User;
 let alice: User;
 
 function user(name: string): User {
-  const home = mkdtempSync(path.join(os.tmpdir(), `geartrain-cli-${name}-`));
-  const out: string[] = [];
-  const err: string[] = [];
-  const ctx: CliContext = {
-    out: (t) => void out.push(t),
-    err: (t) => void err.push(t),
-    readStdin: async () => "",
-    stdinIsTTY: false,
-    stderrIsTTY: false,
-    home,
-    progressMs: 1000,
-  };
-  return { ctx, out, err, home };
+  return testCli({ prefix: `geartrain-cli-${name}-`, progressMs: 1000 });
 }
 
 type Group = { runWith(argv: readonly string[], ctx: CliContext): Promise<number> };
@@ -103,7 +86,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const u of [root, alice]) if (u) rmSync(u.home, { recursive: true, force: true });
+  for (const u of [root, alice]) if (u) u.cleanup();
   await broker?.stop();
   await node?.cleanup();
   await bind?.stop();

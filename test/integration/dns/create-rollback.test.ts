@@ -4,9 +4,6 @@
 // DNS record, and neither secret in the broker's log or the CLI's output. UID block 64950-64999
 // (docs/node-operations.md).
 
-import { mkdtempSync, rmSync } from "fs";
-import * as os from "os";
-import * as path from "path";
 import { listGears } from "../../../node";
 import { NsupdateDnsUpdater } from "../../../services/broker/dns";
 import type { CliContext } from "../../../services/cli/base";
@@ -17,6 +14,7 @@ import { group as login } from "../../../services/cli/groups/login";
 import { makeCartridgeNode, type CartridgeTestNode } from "../../node/cartridge-helpers";
 import { digStatus, startBind, type PrivateBind } from "../../helpers/services/bind";
 import { startTestBroker, type TestBroker } from "../../helpers/services/broker";
+import { testCli, type TestCli } from "../../helpers/cli-context";
 import { startPostgres, type TestPostgres } from "../../helpers/services/postgres";
 import { LocalNode } from "../broker/local-node";
 
@@ -30,10 +28,7 @@ let pg: TestPostgres;
 let bind: PrivateBind;
 let node: CartridgeTestNode;
 let broker: TestBroker;
-let home: string;
-const out: string[] = [];
-const err: string[] = [];
-let ctx: CliContext;
+let cli: TestCli;
 
 beforeAll(async () => {
   pg = await startPostgres();
@@ -52,19 +47,12 @@ beforeAll(async () => {
   });
   await local.report(broker.db);
   await broker.makeUser("root", "root-dns-secret-Pw-1", "admin");
-  home = mkdtempSync(path.join(os.tmpdir(), "geartrain-cli-dns-"));
-  ctx = {
-    out: (t) => void out.push(t),
-    err: (t) => void err.push(t),
-    readStdin: async () => "root-dns-secret-Pw-1\n",
-    stdinIsTTY: false,
-    stderrIsTTY: false,
-    home,
-  };
+  cli = testCli({ prefix: "geartrain-cli-dns-" });
+  cli.stdin.text = "root-dns-secret-Pw-1\n";
 });
 
 afterAll(async () => {
-  if (home) rmSync(home, { recursive: true, force: true });
+  cli?.cleanup();
   await broker?.stop();
   await node?.cleanup();
   await bind?.stop();
@@ -72,14 +60,14 @@ afterAll(async () => {
 });
 
 async function run(g: { runWith(a: readonly string[], c: CliContext): Promise<number> }, ...argv: string[]) {
-  out.length = 0;
-  err.length = 0;
-  return g.runWith(argv, ctx);
+  cli.out.length = 0;
+  cli.err.length = 0;
+  return g.runWith(argv, cli.ctx);
 }
 
 async function available(): Promise<number> {
   expect(await run(admin, "district", "show", "d1", "--json")).toBe(0);
-  return JSON.parse(out.join("\n")).available_capacity as number;
+  return JSON.parse(cli.out.join("\n")).available_capacity as number;
 }
 
 test("a refused DNS update fails the create and leaves nothing behind", async () => {
@@ -104,15 +92,15 @@ test("a refused DNS update fails the create and leaves nothing behind", async ()
   const gearsBefore = (await listGears(node.ctx)).length;
 
   const code = await run(appGroup, "create", "app1", "nodejs-20", "-n", "ns1", "--json");
-  const shown = [...out, ...err].join("\n");
+  const shown = [...cli.out, ...cli.err].join("\n");
   expect(code).not.toBe(0);
-  expect(JSON.parse(out.join("\n")).error.message).toMatch(/refused|DNS/);
+  expect(JSON.parse(cli.out.join("\n")).error.message).toMatch(/refused|DNS/);
   expect(shown).not.toContain(WRONG_SECRET);
   expect(shown).not.toContain(bind.key().secret);
 
   expect(await run(appGroup, "show", "app1", "-n", "ns1")).toBe(4);
   expect(await run(appGroup, "list", "-n", "ns1")).toBe(0);
-  expect(out).toEqual(["No applications."]);
+  expect(cli.out).toEqual(["No applications."]);
   expect((await listGears(node.ctx)).length).toBe(gearsBefore);
   expect(await available()).toBe(before);
   expect(await digStatus(bind, `app1-ns1.${ZONE}`)).toBe("NXDOMAIN");
