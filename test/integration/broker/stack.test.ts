@@ -5,6 +5,9 @@
 // the chain; two brokers creating 50 applications at once in one district → 50 distinct UIDs. UIDs
 // 64700-64799 (docs/node-operations.md). The set-up is test/helpers/services/control-plane.ts.
 
+import { mkdtempSync, rmSync, writeFileSync } from "fs";
+import * as os from "os";
+import * as path from "path";
 import { inspectGear, listGears } from "../../../node";
 import { dig } from "../../helpers/services/bind";
 import { api } from "../../helpers/services/broker";
@@ -148,6 +151,31 @@ test("two brokers create 50 applications at once in one district: 50 distinct UI
   expect(await available(live[0])).toBe(before - 50);
   const onNode = (await listGears(cp.node.ctx)).filter((g) => g.app?.startsWith("many"));
   expect(new Set(onNode.map((g) => g.uid)).size).toBe(50);
+  // `geartrain check` (the CLI over the admin API, in this process): records, nodes and DNS agree
+  const home = mkdtempSync(path.join(os.tmpdir(), "gt-broker-cli-"));
+  const pwFile = path.join(home, "admin.password");
+  writeFileSync(pwFile, ADMIN_PW, { mode: 0o600 });
+  const saved = process.env.GEARTRAIN_HOME;
+  process.env.GEARTRAIN_HOME = home;
+  const out: string[] = [];
+  const spy = jest.spyOn(console, "log").mockImplementation((...a: unknown[]) => void out.push(a.join(" ")));
+  const spyErr = jest
+    .spyOn(console, "error")
+    .mockImplementation((...a: unknown[]) => void out.push(a.join(" ")));
+  try {
+    const { main } = await import("../../../services/cli/main");
+    expect(
+      await main(["login", "--server", live[0].url, "--login", "admin", "--password-file", pwFile]),
+    ).toBe(0);
+    const code = await main(["check", "--dns-server", `${cp.bind.server}:${cp.bind.port}`]);
+    expect({ code, out: out.join("\n") }).toEqual({ code: 0, out: expect.any(String) });
+  } finally {
+    spy.mockRestore();
+    spyErr.mockRestore();
+    if (saved === undefined) delete process.env.GEARTRAIN_HOME;
+    else process.env.GEARTRAIN_HOME = saved;
+    rmSync(home, { recursive: true, force: true });
+  }
 });
 
 test("no password or token in any broker's log line", async () => {
