@@ -5,20 +5,13 @@
 
 import { createHash } from "crypto";
 import { ValidationError } from "../../common/errors";
+import { SSH_KEY_NAME_PATTERN, SSH_KEY_TYPES, type SshKeyType } from "../../common/ssh-keys";
 
-export const KEY_TYPES = [
-  "ssh-ed25519",
-  "ecdsa-sha2-nistp256",
-  "ecdsa-sha2-nistp384",
-  "ecdsa-sha2-nistp521",
-  "sk-ssh-ed25519@openssh.com",
-  "sk-ecdsa-sha2-nistp256@openssh.com",
-  "ssh-rsa",
-] as const;
-export type KeyType = (typeof KEY_TYPES)[number];
+export const KEY_TYPES = SSH_KEY_TYPES;
+export type KeyType = SshKeyType;
 
 /** A key's name (the last part of the GEARTRAIN-<uuid>-<name> comment). */
-export const KEY_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
+export const KEY_NAME_PATTERN = SSH_KEY_NAME_PATTERN;
 export const MAX_KEYS = 100;
 export const MIN_RSA_BITS = 2048;
 /** Longest accepted base64 blob (an RSA 16384-bit key is ≈ 2.8 kB). */

@@ -5,6 +5,7 @@
 import { ValidationError } from "../../../common/errors";
 import { ENV_NAME_PATTERN } from "../../../common/env-names";
 import { GEAR_PROFILES, type GearProfile } from "../../../common/profiles";
+import { SSH_KEY_NAME_PATTERN, SSH_KEY_TYPES } from "../../../common/ssh-keys";
 import type { Role } from "./types";
 
 export const ID_PATTERN = /^[0-9a-f]{32}$/;
@@ -16,17 +17,7 @@ export const DISTRICT_NAME_PATTERN = /^[\w.-]{1,64}$/;
 export const NODE_IDENTITY_PATTERN = /^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$/;
 export const CARTRIDGE_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,63}$/;
 export const CARTRIDGE_VERSION_PATTERN = /^[0-9][0-9A-Za-z._-]{0,31}$/;
-export const SSH_KEY_NAME_PATTERN = /^[\w.@-]{1,256}$/;
-export const SSH_KEY_TYPES = [
-  "ssh-rsa",
-  "ssh-dss",
-  "ssh-ed25519",
-  "ecdsa-sha2-nistp256",
-  "ecdsa-sha2-nistp384",
-  "ecdsa-sha2-nistp521",
-  "sk-ssh-ed25519@openssh.com",
-  "sk-ecdsa-sha2-nistp256@openssh.com",
-] as const;
+export { SSH_KEY_NAME_PATTERN, SSH_KEY_TYPES };
 export const SSH_KEY_CONTENT_PATTERN = /^[A-Za-z0-9+/]{16,16384}={0,3}$/;
 export const SCOPE_PATTERN = /^[a-z][a-z0-9_:/.-]{0,127}$/;
 /** UIDs a district may hand out: from origin's DISTRICTS_FIRST_UID floor to the last UID with an MCS pair */
@@ -56,7 +47,12 @@ export const validateCartridgeName = (v: unknown, field = "name"): string =>
 export const validateCartridgeVersion = (v: unknown, field = "version"): string =>
   check(field, v, CARTRIDGE_VERSION_PATTERN, "a cartridge version");
 export const validateSshKeyName = (v: unknown, field = "name"): string =>
-  check(field, v, SSH_KEY_NAME_PATTERN, "a key name (letters, digits, _.@-, up to 256)");
+  check(
+    field,
+    v,
+    SSH_KEY_NAME_PATTERN,
+    "a key name (a letter or digit, then letters, digits and ._@+-, up to 64)",
+  );
 export const validateSshKeyContent = (v: unknown, field = "content"): string =>
   check(field, v, SSH_KEY_CONTENT_PATTERN, "a base64 public key body");
 export const validateScope = (v: unknown, field = "scope"): string =>

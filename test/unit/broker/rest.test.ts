@@ -137,6 +137,23 @@ describe("authentication", () => {
     expect(body.data.links.LIST_KEYS.method).toBe("GET");
   });
 
+  it("refuses a key a node would refuse (DSA, a name the node's rule rejects) with 422 naming the field", async () => {
+    const dsa = await json("POST", "/broker/rest/user/keys", alice, {
+      name: "old",
+      type: "ssh-dss",
+      content: "AAAAB3NzaC1kc3MAAACBAP1234567890",
+    });
+    expect(dsa.res.statusCode).toBe(422);
+    expect(dsa.body.messages.map((m: { field: string }) => m.field)).toContain("type");
+    const name = await json("POST", "/broker/rest/user/keys", alice, {
+      name: "_hidden",
+      type: "ssh-ed25519",
+      content: "AAAAC3NzaC1lZDI1NTE5AAAAIG4x",
+    });
+    expect(name.res.statusCode).toBe(422);
+    expect(name.body.messages.map((m: { field: string }) => m.field)).toContain("name");
+  });
+
   it("creates a token once; it authenticates; read scope cannot write; revoked tokens fail", async () => {
     const { res, body } = await json("POST", "/broker/rest/user/authorizations", alice, {
       scope: "session",
