@@ -84,6 +84,8 @@ describe("runit services on this machine", () => {
     await applyService(local, "local", db, {});
     await applyService(local, "local", app, {});
     const cmdline = (s: ServiceSpec) => fs.readFileSync(`/proc/${pidOf(s)}/cmdline`, "utf8").split("\0");
+    // the app has no readiness check, so apply returns once runsv started its run script: wait for the exec
+    for (let i = 0; i < 40 && cmdline(app)[0] !== "/bin/sleep"; i++) await sleep(250);
     expect(cmdline(app)).toEqual(["/bin/sleep", "1000", ""]);
     // db no longer ready: the app, killed, waits in its run script instead of starting its program
     fs.rmSync(flag);
