@@ -11,6 +11,7 @@ import * as path from "path";
 import { BusConnection } from "../../services/bus/connection";
 import { freePort } from "../helpers/sshd";
 import { PROJECT_ROOT, PulumiSandbox, requireToolchain } from "../helpers/pulumi-cli";
+import { processesUnder } from "../helpers/processes";
 
 jest.setTimeout(20 * 60 * 1000);
 
@@ -32,24 +33,6 @@ function requirePrograms(): void {
     throw new Error(
       `missing ${missing.map(([f]) => f).join(", ")}. Fix: apt-get install -y ${[...new Set(missing.map(([, p]) => p))].join(" ")} (scripts/debian-packages.txt)`,
     );
-}
-
-/** Live processes (not zombies) whose working directory or argv names `dir`. */
-function processesUnder(dir: string): number[] {
-  const found: number[] = [];
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      if (/^\d+ \(.*\) Z /.test(stat)) continue;
-      const cwd = fs.readlinkSync(`/proc/${entry}/cwd`);
-      const argv = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8");
-      if (cwd === dir || cwd.startsWith(dir + "/") || argv.includes(dir)) found.push(Number(entry));
-    } catch {
-      // gone meanwhile, or a kernel thread
-    }
-  }
-  return found;
 }
 
 interface Outputs {

@@ -11,6 +11,7 @@ import * as path from "path";
 import { freePort, keygen, requireOpenSsh } from "../helpers/sshd";
 import { PROJECT_ROOT, PulumiSandbox, requireToolchain } from "../helpers/pulumi-cli";
 import { startSshd, Sshd } from "../integration/command-provider/sshd";
+import { processesUnder } from "../helpers/processes";
 
 jest.setTimeout(15 * 60 * 1000);
 
@@ -34,24 +35,6 @@ const refused = (port: number) =>
     () => false,
     (err: NodeJS.ErrnoException) => err.code === "ECONNREFUSED",
   );
-
-/** Live processes (not zombies) whose working directory is `dir` or below it, or whose argv names it. */
-function processesUnder(dir: string): number[] {
-  const found: number[] = [];
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      if (/^\d+ \(.*\) Z /.test(stat)) continue;
-      const cwd = fs.readlinkSync(`/proc/${entry}/cwd`);
-      const argv = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8");
-      if (cwd === dir || cwd.startsWith(dir + "/") || argv.includes(dir)) found.push(Number(entry));
-    } catch {
-      // gone meanwhile, or a kernel thread
-    }
-  }
-  return found;
-}
 
 describe("Service on this machine (runit)", () => {
   let sandbox: PulumiSandbox;
