@@ -29,7 +29,7 @@ import { addSshKey } from "../node/deploy/ssh-keys";
 import { startPrivateNginx } from "../test/helpers/private-nginx";
 import { createGear } from "../node/gear/lifecycle";
 import { runInGear } from "../node/gear/run-in-gear";
-import { keygen, startTestSshd } from "../test/helpers/sshd";
+import { keygen, startTestSshd, GEAR_GIT_SSHD_CONFIG } from "../test/helpers/sshd";
 import { benchNode, clock, hostInfo, ratio, row, runBench, untilServed } from "./lib";
 
 const exec = promisify(execFile);
@@ -69,21 +69,7 @@ async function main(): Promise<void> {
   const key = path.join(client, "id_ed25519");
   keygen(key, "ed25519", "bench@client");
   const pub = await fs.readFile(`${key}.pub`, "utf8");
-  const sshd = await startTestSshd({
-    config: [
-      "AuthorizedKeysFile .ssh/authorized_keys",
-      "StrictModes yes",
-      "PermitUserEnvironment no",
-      "PubkeyAuthentication yes",
-      "PasswordAuthentication no",
-      "KbdInteractiveAuthentication no",
-      "UsePAM yes", // gear accounts are locked (no password): with UsePAM no, sshd would refuse them
-      "PermitRootLogin no",
-      "AllowTcpForwarding no",
-      "X11Forwarding no",
-      "PrintMotd no",
-    ],
-  });
+  const sshd = await startTestSshd({ config: GEAR_GIT_SSHD_CONFIG });
   const knownHosts = path.join(client, "known_hosts");
   await fs.writeFile(knownHosts, sshd.knownHostsLine + "\n");
   const env = {

@@ -107,6 +107,22 @@ export function waitForBanner(port: number, child: ChildProcess, timeoutMs: numb
   );
 }
 
+/** sshd_config of a node's gear git access, as the git deploy tests and benches run it. */
+export const GEAR_GIT_SSHD_CONFIG: readonly string[] = [
+  "AuthorizedKeysFile .ssh/authorized_keys",
+  "StrictModes yes",
+  "PermitUserEnvironment no",
+  "PubkeyAuthentication yes",
+  "PasswordAuthentication no",
+  "KbdInteractiveAuthentication no",
+  // gear accounts are locked (no password): with UsePAM no, sshd would refuse them
+  "UsePAM yes",
+  "PermitRootLogin no",
+  "AllowTcpForwarding no",
+  "X11Forwarding no",
+  "PrintMotd no",
+];
+
 export interface TestSshd {
   readonly port: number;
   readonly dir: string;

@@ -26,7 +26,7 @@ import { addSshKey, listSshKeys, removeSshKey } from "../../node/deploy/ssh-keys
 import { runInGear } from "../../node/gear/run-in-gear";
 import { httpGet, makeCartridgeNode, waitFor, type CartridgeTestNode } from "./cartridge-helpers";
 import { cli, REPO } from "./helpers";
-import { keygen, startTestSshd, type TestSshd } from "../helpers/sshd";
+import { keygen, startTestSshd, type TestSshd, GEAR_GIT_SSHD_CONFIG } from "../helpers/sshd";
 
 jest.setTimeout(300_000);
 
@@ -147,22 +147,7 @@ beforeAll(async () => {
   tmp = mkdtempSync("/tmp/gt-test-gitdeploy-client-");
   key = path.join(tmp, "id_ed25519");
   keygen(key, "ed25519", "alice@laptop");
-  sshd = await startTestSshd({
-    config: [
-      "AuthorizedKeysFile .ssh/authorized_keys",
-      "StrictModes yes",
-      "PermitUserEnvironment no",
-      "PubkeyAuthentication yes",
-      "PasswordAuthentication no",
-      "KbdInteractiveAuthentication no",
-      // gear accounts are locked (no password): with UsePAM no, sshd would refuse them
-      "UsePAM yes",
-      "PermitRootLogin no",
-      "AllowTcpForwarding no",
-      "X11Forwarding no",
-      "PrintMotd no",
-    ],
-  });
+  sshd = await startTestSshd({ config: GEAR_GIT_SSHD_CONFIG });
   await fs.writeFile(path.join(tmp, "known_hosts"), sshd.knownHostsLine + "\n");
   env = {
     PATH: "/usr/bin:/bin",

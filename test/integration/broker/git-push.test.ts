@@ -11,7 +11,7 @@ import { makeCartridgeNode, type CartridgeTestNode } from "../../node/cartridge-
 import { startBind, type PrivateBind } from "../../helpers/services/bind";
 import { api, startTestBroker, type TestBroker } from "../../helpers/services/broker";
 import { startPostgres, type TestPostgres } from "../../helpers/services/postgres";
-import { keygen, startTestSshd, type TestSshd } from "../../helpers/sshd";
+import { keygen, startTestSshd, type TestSshd, GEAR_GIT_SSHD_CONFIG } from "../../helpers/sshd";
 import { LocalNode } from "./local-node";
 
 jest.setTimeout(600_000);
@@ -76,21 +76,7 @@ beforeAll(async () => {
   tmp = mkdtempSync("/tmp/gt-test-bgit-client-");
   key = path.join(tmp, "id_ed25519");
   keygen(key, "ed25519", "carol@laptop");
-  sshd = await startTestSshd({
-    config: [
-      "AuthorizedKeysFile .ssh/authorized_keys",
-      "StrictModes yes",
-      "PermitUserEnvironment no",
-      "PubkeyAuthentication yes",
-      "PasswordAuthentication no",
-      "KbdInteractiveAuthentication no",
-      "UsePAM yes",
-      "PermitRootLogin no",
-      "AllowTcpForwarding no",
-      "X11Forwarding no",
-      "PrintMotd no",
-    ],
-  });
+  sshd = await startTestSshd({ config: GEAR_GIT_SSHD_CONFIG });
   const hostKey = sshd.knownHostsLine.split(" ").slice(1).join(" ");
   writeFileSync(path.join(tmp, "known_hosts"), `gt-test-node ${hostKey}\n`);
   const local = new LocalNode("bgit-node", node.ctx, {
