@@ -113,11 +113,28 @@ describe("Service on this machine (runit)", () => {
   it("starts the supervisor and the daemon again after the whole tree was killed", async () => {
     const pidFile = path.join(serviceDir, "runit/runsvdir.pid");
     const runsvdir = Number(fs.readFileSync(pidFile, "utf8"));
-    // by id: runsvdir (pid file), the daemon (runsv's pid file), runsv and svlogd (their cwd is the service's)
-    const victims = [runsvdir, Number(fs.readFileSync(path.join(svDir, "supervise/pid"), "utf8"))];
-    victims.push(...processesUnder(svDir).filter((p) => !victims.includes(p)));
-    for (const pid of victims) process.kill(pid, "SIGKILL");
-    for (let i = 0; i < 50 && processesUnder(svDir).length > 0; i++)
+    // by id, supervisors first so nothing is started again in between: runsvdir (pid file), runsv (its cwd is
+    // the service's), then the daemon (runsv's pid file, read again: runsv may have restarted it) and svlogd
+    const daemonPid = () => Number(fs.readFileSync(path.join(svDir, "supervise/pid"), "utf8"));
+    const kill = (pid: number) => {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // gone already
+      }
+    };
+    const first = daemonPid();
+    kill(runsvdir);
+    const comm = (pid: number) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+      } catch {
+        return null;
+      }
+    };
+    for (const pid of processesUnder(svDir)) if (comm(pid) === "runsv") kill(pid);
+    for (const pid of new Set([first, daemonPid(), ...processesUnder(svDir)])) kill(pid);
+    for (let i = 0; i < 50 && (processesUnder(svDir).length > 0 || !(await refused(port))); i++)
       await new Promise((r) => setTimeout(r, 100));
     expect(await refused(port)).toBe(true);
 
