@@ -64,7 +64,7 @@ function call(
   return ctx.bus.call(node, action, args, { timeoutMs, id });
 }
 
-/** The node for a new gear: the store's candidates, narrowed to what the bus hears, by placeGear (pure). */
+/** The node for a new gear: the store's candidates, less those the bus heard go silent, by placeGear (pure). */
 async function place(
   ctx: ServiceContext,
   q: Queryable,
@@ -72,7 +72,12 @@ async function place(
   appId: string,
 ): Promise<{ node: string; districtId: string; publicHostname: string }> {
   const { now, nodes: all } = await placementCandidates(q, { appId });
-  const heard = all.filter((n) => ctx.bus.nodeStatus(n.identity).status === "responsive");
+  // A node this broker has heard go silent is out. One it has not heard from at all yet (it started or
+  // reconnected moments ago) is judged by the store's last_seen, which every broker's facts update.
+  const heard = all.filter((n) => {
+    const live = ctx.bus.nodeStatus(n.identity);
+    return live.status === "responsive" || live.lastHeard === null;
+  });
   const req = {
     profile: profile as GearProfile,
     now,
