@@ -10,6 +10,7 @@
 import type { ErrorObject } from "ajv";
 import { createAjv, fieldPath, pointerSegments } from "../../common/ajv-errors";
 import { ValidationError, type ErrorKind } from "../../common/errors";
+import { NODE_ID_PATTERN } from "../../common/node-id";
 
 export const ACTIONS = [
   "gear.create",
@@ -34,7 +35,7 @@ export const ACTIONS = [
 export type Action = (typeof ACTIONS)[number];
 
 /** A node identity (also in destination names: no '.', '>', '*', ',' or spaces). */
-export const NODE_ID_PATTERN = "^[a-z0-9][a-z0-9_-]{0,62}$";
+export { NODE_ID_PATTERN };
 /** A correlation id: a UUID or another token of URL-safe characters. */
 export const REQUEST_ID_PATTERN = "^[A-Za-z0-9_-]{8,64}$";
 const UUID = { type: "string", pattern: "^[0-9a-f]{32}$" } as const;
