@@ -12,8 +12,11 @@ export const LAYER_ELEMENTS = [
   { type: "node-host", pattern: "node/host/**", partialMatch: false },
   { type: "node", pattern: "node/**", partialMatch: false },
   { type: "plugins", pattern: "plugins/**", partialMatch: false },
-  { type: "components", pattern: "components/**", partialMatch: false },
+  // Typed clients of our own services' APIs (the broker's REST API), shared by the CLI and the providers.
+  { type: "clients", pattern: "clients/**", partialMatch: false },
+  // Dynamic providers sit below the components, which compose them (as any Pulumi resource).
   { type: "providers", pattern: "providers/**", partialMatch: false },
+  { type: "components", pattern: "components/**", partialMatch: false },
   { type: "services", pattern: "services/**", partialMatch: false },
   { type: "stacks", pattern: "stacks/**", partialMatch: false },
 ];
@@ -41,14 +44,18 @@ export const LAYER_POLICIES = [
   { from: { element: { type: "node-host" } }, allow: [to("node-host", "common"), nodeDoor("node-base")] },
   { from: { element: { type: "node" } }, allow: to("node-host", "node", "cartridges", "common") },
   { from: { element: { type: "plugins" } }, allow: to("plugins", "common") },
-  { from: { element: { type: "components" } }, allow: [to("components", "common"), nodeDoor("node-api")] },
+  { from: { element: { type: "clients" } }, allow: to("clients", "common") },
   {
     from: { element: { type: "providers" } },
-    allow: [to("providers", "components", "common"), nodeDoor("node-api")],
+    allow: [to("providers", "clients", "common"), nodeDoor("node-api")],
+  },
+  {
+    from: { element: { type: "components" } },
+    allow: [to("components", "providers", "common"), nodeDoor("node-api")],
   },
   {
     from: { element: { type: "services" } },
-    allow: [to("services", "cartridges", "common"), nodeDoor("node-api", "node-cli")],
+    allow: [to("services", "clients", "cartridges", "common"), nodeDoor("node-api", "node-cli")],
   },
   { from: { element: { type: "stacks" } }, allow: to("stacks", "components", "providers", "common") },
 ];
@@ -70,7 +77,7 @@ export default tseslint.config(
   },
   {
     // Production code only: tests and benches may reach into any layer to test it.
-    files: ["{common,cartridges,node,plugins,components,providers,services,stacks}/**/*.ts"],
+    files: ["{common,cartridges,node,plugins,clients,providers,components,services,stacks}/**/*.ts"],
     plugins: { boundaries },
     settings: {
       "boundaries/elements": LAYER_ELEMENTS,

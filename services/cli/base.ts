@@ -1,7 +1,7 @@
 // What every broker command group of `geartrain` shares: where it writes and reads (a context tests replace),
 // the stored login (~/.geartrain/client.json, 0600), the client for the chosen broker, the flags every command
 // takes (--server, --json) and a group's dispatch with failFor. The groups speak to the broker only through
-// services/client, the same REST API as any other client.
+// clients/broker, the same REST API as any other client.
 
 import {
   closeSync,
@@ -19,7 +19,7 @@ import { parseArgs, type ParseArgsConfig } from "util";
 import type { CommandGroup } from "../../common/cli";
 import { failFor } from "../../common/cli-fail";
 import { EXIT, UsageError, ValidationError } from "../../common/errors";
-import { apiRoot, BrokerClient, type WireMessage } from "../client";
+import { apiRoot, BrokerClient, type WireMessage } from "../../clients/broker";
 
 export interface CliContext {
   out(text: string): void;

@@ -3,7 +3,7 @@
 // apps' DNS records, like origin's oo-admin-chk. Each finding names what is wrong and the command that
 // repairs it. No I/O: groups/check.ts gathers the inputs.
 
-import type { GearRecord, NodeGears, NodeRecord } from "../client";
+import type { GearRecord, NodeGears, NodeRecord } from "../../clients/broker";
 
 export type FindingKind =
   | "node-unknown"

@@ -2,7 +2,7 @@
 // /broker/rest/admin/, docs/control-plane.md), for a user with the admin role.
 
 import { EXIT, UsageError, ValidationError } from "../../../common/errors";
-import type { District, NodeRecord } from "../../client";
+import type { District, NodeRecord } from "../../../clients/broker";
 import {
   brokerGroup,
   clientFor,

@@ -1,7 +1,7 @@
 // `geartrain app create|list|show|delete|start|stop|restart|tidy`: applications, over the REST API.
 
 import { UsageError, ValidationError } from "../../../common/errors";
-import type { AppEvent, Application, Cartridge } from "../../client";
+import type { AppEvent, Application, Cartridge } from "../../../clients/broker";
 import {
   appScope,
   brokerGroup,

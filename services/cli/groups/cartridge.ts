@@ -2,7 +2,7 @@
 // cartridge authors' `geartrain cartridge lint` (cartridges/cli.ts), which this group hands `lint` to.
 
 import { UsageError } from "../../../common/errors";
-import type { Cartridge } from "../../client";
+import type { Cartridge } from "../../../clients/broker";
 import {
   appScope,
   brokerGroup,

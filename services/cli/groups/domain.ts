@@ -1,7 +1,7 @@
 // `geartrain domain create|list|show|delete`: the user's namespaces.
 
 import { UsageError } from "../../../common/errors";
-import type { Domain } from "../../client";
+import type { Domain } from "../../../clients/broker";
 import { brokerGroup, clientFor, listLines, parse, positionals, print, showMessages, table } from "../base";
 
 function owner(d: Domain): string {

@@ -5,7 +5,7 @@
 import { readFileSync } from "fs";
 import * as os from "os";
 import { UsageError, ValidationError } from "../../../common/errors";
-import { BrokerClient } from "../../client";
+import { BrokerClient } from "../../../clients/broker";
 import { brokerGroup, parse, positionals, print, readLogin, writeLogin, type CliContext } from "../base";
 
 /** The first line of `text` (a password file or stdin may end in a newline). */

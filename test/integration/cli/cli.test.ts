@@ -1,6 +1,6 @@
 // The `geartrain` CLI against the running broker, every verb: real PostgreSQL, real BIND (TSIG nsupdate), a
 // real node (gears, cartridges, private nginx) behind the broker's in-process node caller, the broker's
-// REST layer and application service. The CLI speaks only REST (services/client). `geartrain check` is
+// REST layer and application service. The CLI speaks only REST (clients/broker). `geartrain check` is
 // clean after the creates, finds a gear planted on the node behind the broker's back (exit 6, with the
 // repair), and is clean again after that repair. UID block 64900-64949 (docs/node-operations.md).
 

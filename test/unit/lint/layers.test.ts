@@ -38,6 +38,24 @@ const cases: [string, string, string, boolean][] = [
   ["node/cartridge/records.ts", "../../cartridges/manifest", "node/ using the cartridge manifest", true],
   ["cartridges/cli.ts", "../node/config", "cartridges/ importing node/ (the old folder cycle)", false],
   ["common/suggest.ts", "../node/validate", "common/ importing node/", false],
+  ["services/cli/base.ts", "../../clients/broker", "the CLI using the broker client", true],
+  ["providers/local-directory.ts", "../clients/broker", "a provider using the broker client", true],
+  [
+    "providers/local-directory.ts",
+    "../services/broker/model/validate",
+    "a provider importing services/",
+    false,
+  ],
+  ["providers/local-directory.ts", "../components/host", "a provider importing a component", false],
+  ["components/secret/index.ts", "../../providers/local-directory", "a component composing a provider", true],
+  ["components/secret/index.ts", "../../clients/broker", "a component reaching past its providers", false],
+  [
+    "clients/broker/client.ts",
+    "../../services/broker/model/validate",
+    "the client importing services/",
+    false,
+  ],
+  ["clients/broker/client.ts", "../../common/errors", "the client using common/", true],
 ];
 
 let results: string[][] = [];

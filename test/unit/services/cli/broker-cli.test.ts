@@ -1,4 +1,4 @@
-// The broker command groups of `geartrain` against a stub broker (test/unit/services/client/stub-broker.ts).
+// The broker command groups of `geartrain` against a stub broker (test/unit/clients/broker/stub-broker.ts).
 
 import { readFileSync, statSync, writeFileSync } from "fs";
 import * as path from "path";
@@ -11,7 +11,7 @@ import { group as domain } from "../../../../services/cli/groups/domain";
 import { group as env } from "../../../../services/cli/groups/env";
 import { group as login } from "../../../../services/cli/groups/login";
 import { group as sshkey } from "../../../../services/cli/groups/sshkey";
-import { startStubBroker, type StubBroker } from "../client/stub-broker";
+import { startStubBroker, type StubBroker } from "../../clients/broker/stub-broker";
 import { testCli, type TestCli } from "./helpers";
 
 let broker: StubBroker;

@@ -1,5 +1,5 @@
 import { checkConsistency, type NodeAnswer } from "../../../../services/cli/check-model";
-import type { GearRecord, NodeRecord } from "../../../../services/client";
+import type { GearRecord, NodeRecord } from "../../../../clients/broker";
 
 const uuid = "0123456789abcdef0123456789abcdef";
 const rec: GearRecord = {

@@ -5,7 +5,7 @@ import {
   UnavailableError,
   ValidationError,
 } from "../../../../common/errors";
-import { BrokerClient } from "../../../../services/client";
+import { BrokerClient } from "../../../../clients/broker";
 import { startStubBroker, type StubBroker } from "./stub-broker";
 
 let broker: StubBroker;

@@ -6,7 +6,7 @@ import {
   hasParam,
   negotiateVersion,
   parseEnvelope,
-} from "../../../../services/client/model";
+} from "../../../../clients/broker/model";
 
 it("apiRoot accepts a host, a URL or the API URL", () => {
   expect(apiRoot("broker.example")).toBe("https://broker.example/broker/rest");
