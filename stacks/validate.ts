@@ -16,7 +16,15 @@ import {
 import { deepFreeze } from "../common/deep-freeze";
 import { EXIT, GeartrainError } from "../common/errors";
 import platformSchema from "./schema/platform.schema.json";
-import { HOST_ROLES, PLATFORM_CONFIG_KEY, SINGLETON_ROLES, type PlatformConfig } from "./schema/platform";
+import {
+  HOST_ROLES,
+  PLATFORM_CONFIG_KEY,
+  PORTS_OF_ROLE,
+  REQUIRED_ROLES,
+  SINGLETON_ROLES,
+  type HostRole,
+  type PlatformConfig,
+} from "./schema/platform";
 
 export * from "./schema/platform";
 
@@ -64,6 +72,8 @@ export function validatePlatformConfig(raw: unknown): PlatformConfig {
   validate(data);
   const problems = [...schemaProblems(validate.errors ?? [], data), ...crossFieldProblems(data)];
   if (problems.length > 0) throw new ConfigError(dedupe(problems));
+  for (const host of listOf((data as Record<string, unknown>).hosts) as Record<string, unknown>[])
+    host.address = listenAddressOf(host); // the validated value says where every host listens
   return deepFreeze(data as PlatformConfig);
 }
 
@@ -151,6 +161,9 @@ function crossFieldProblems(data: unknown): ConfigProblem[] {
     ...duplicateSshEndpoints(hosts),
     ...hostKeyData(hosts),
     ...roleCounts(hosts),
+    ...listenAddresses(hosts),
+    ...reachableAcrossHosts(hosts, data.bus),
+    ...endpointClashes(hosts, data.ports),
     ...duplicateNames(districts, "districts", "district"),
     ...districtNodes(districts, hosts),
     ...uidRanges(districts),
@@ -236,7 +249,7 @@ function keyBlobType(base64: string): string | undefined {
   return blob.toString("latin1", 4, 4 + length);
 }
 
-/** One host for each singleton service (no HA yet), at least one node so gears can run. */
+/** One host for each singleton service (no HA for them yet), at least one broker and one node. */
 function roleCounts(hosts: readonly unknown[]): ConfigProblem[] {
   if (hosts.length === 0) return []; // the schema reports the empty list
   const carriers = new Map<string, string[]>(HOST_ROLES.map((role) => [role, []]));
@@ -245,6 +258,16 @@ function roleCounts(hosts: readonly unknown[]): ConfigProblem[] {
   });
   const path = fieldPath(["hosts"]);
   const problems: ConfigProblem[] = [];
+  for (const role of REQUIRED_ROLES) {
+    if ((carriers.get(role) ?? []).length === 0)
+      problems.push({
+        path,
+        message:
+          role === "broker"
+            ? `expected at least one host with role broker, but none has it; add "broker" to the roles of a host`
+            : `expected at least one host with role node, but none has it; add "node" to the roles of a host so gears can run`,
+      });
+  }
   for (const role of SINGLETON_ROLES) {
     const names = carriers.get(role) ?? [];
     if (names.length === 0)
@@ -258,11 +281,104 @@ function roleCounts(hosts: readonly unknown[]): ConfigProblem[] {
         message: `expected exactly one host with role ${role}, but ${names.length} have it (${names.join(", ")}); more than one ${role} is not supported yet, keep it on one host`,
       });
   }
-  if ((carriers.get("node") ?? []).length === 0)
+  return problems;
+}
+
+/** An ssh host reached by a DNS name must say which IPv4 address its roles listen on. */
+function listenAddresses(hosts: readonly unknown[]): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  hosts.forEach((host, i) => {
+    if (!isRecord(host) || host.address !== undefined) return;
+    const conn = connectionOf(host);
+    if (conn?.type !== "ssh" || typeof conn.address !== "string" || /^[0-9.]+$/.test(conn.address)) return;
     problems.push({
-      path,
-      message: `expected at least one host with role node, but none has it; add "node" to the roles of a host so gears can run`,
+      path: fieldPath(["hosts", i, "address"]),
+      message: `missing; expected the IPv4 address this host's roles listen on, since its connection address "${conn.address}" is a DNS name`,
     });
+  });
+  return problems;
+}
+
+/** Who connects to a role's listener (the node frontends and the brokers' API are reached by users). */
+const CLIENT_ROLES: Partial<Record<HostRole, readonly HostRole[]>> = {
+  datastore: ["broker"],
+  msgserver: ["broker", "node"],
+  nameserver: ["broker"],
+};
+
+/**
+ * A service used from another host must listen on an address that host can reach (not loopback), and the
+ * bus is then reached over TLS only.
+ */
+function reachableAcrossHosts(hosts: readonly unknown[], bus: unknown): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  hosts.forEach((host, i) => {
+    const address = listenAddressOf(host);
+    const usedFrom = new Map<string, string[]>(); // role → the other hosts that use it
+    for (const role of new Set(rolesOf(host))) {
+      const clientRoles = CLIENT_ROLES[role as HostRole];
+      if (!clientRoles) continue;
+      const clients = hosts.flatMap((other, k) =>
+        k !== i && rolesOf(other).some((r) => clientRoles.includes(r as HostRole))
+          ? [nameOf(other) ?? `hosts[${k}]`]
+          : [],
+      );
+      if (clients.length > 0) usedFrom.set(role, clients);
+    }
+    if (usedFrom.size === 0) return;
+    const uses = [...usedFrom].map(([role, clients]) => `${role} from ${clients.join(", ")}`).join("; ");
+    if (address !== undefined && isLoopbackAddress(address))
+      problems.push({
+        path: fieldPath(["hosts", i, "address"]),
+        message: `expected an address the other hosts can reach, but this host listens on ${address} and is used across hosts (${uses}); set its address to one of its network addresses`,
+      });
+    const busClients = usedFrom.get("msgserver");
+    if (busClients && !(isRecord(bus) && bus.tls === true))
+      problems.push({
+        path: fieldPath(["bus", "tls"]),
+        message: `expected true, since the bus on host "${nameOf(host) ?? `hosts[${i}]`}" is used from ${busClients.join(", ")} (across hosts the bus is reached over TLS only); set bus.tls: true`,
+      });
+  });
+  return problems;
+}
+
+/** No two listeners on one address and port: per host for loopback addresses, across hosts otherwise. */
+function endpointClashes(hosts: readonly unknown[], ports: unknown): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const seen = new Map<string, string>();
+  hosts.forEach((host, i) => {
+    const address = listenAddressOf(host);
+    if (address === undefined || !isRecord(host)) return;
+    const own = isRecord(host.ports) ? host.ports : {};
+    const name = nameOf(host) ?? `hosts[${i}]`;
+    const conn = connectionOf(host);
+    if (conn?.type === "ssh" && conn.address === address && Number.isInteger(conn.port))
+      seen.set(
+        isLoopbackAddress(address)
+          ? `${i}/${address}:${String(conn.port)}`
+          : `${address}:${String(conn.port)}`,
+        `the ssh connection of host "${name}"`,
+      );
+    for (const role of new Set(rolesOf(host))) {
+      for (const portRole of PORTS_OF_ROLE[role as HostRole] ?? []) {
+        const port = own[portRole] ?? (isRecord(ports) ? ports[portRole] : undefined);
+        if (!Number.isInteger(port)) continue; // the schema reported it
+        const endpoint = `${address}:${String(port)}`;
+        const key = isLoopbackAddress(address) ? `${i}/${endpoint}` : endpoint;
+        const listener = `${portRole} of host "${name}"`;
+        const first = seen.get(key);
+        if (first === undefined) {
+          seen.set(key, listener);
+          continue;
+        }
+        const path = own[portRole] !== undefined ? ["hosts", i, "ports", portRole] : ["ports", portRole];
+        problems.push({
+          path: fieldPath(path),
+          message: `expected a port no other listener uses, but ${first} and ${listener} both listen on ${endpoint}; give one of them another port`,
+        });
+      }
+    }
+  });
   return problems;
 }
 
@@ -333,6 +449,26 @@ function uidRanges(districts: readonly unknown[]): ConfigProblem[] {
 
 // ---------------------------------------------------------------------------------------------------------
 // Small helpers
+
+const IPV4 = new RegExp(platformSchema.$defs.ipv4.pattern);
+
+function isLoopbackAddress(address: string): boolean {
+  return address.startsWith("127.");
+}
+
+/**
+ * Where a host's roles listen: its `address`, else 127.0.0.1 for a local host, else an IPv4 connection
+ * address. Undefined when there is none (reported by listenAddresses) or the host is malformed.
+ */
+function listenAddressOf(host: unknown): string | undefined {
+  if (!isRecord(host)) return undefined;
+  if (typeof host.address === "string") return IPV4.test(host.address) ? host.address : undefined;
+  const conn = connectionOf(host);
+  if (conn?.type === "local") return "127.0.0.1";
+  if (conn?.type === "ssh" && typeof conn.address === "string" && IPV4.test(conn.address))
+    return conn.address;
+  return undefined;
+}
 
 /** Same bounds as `$defs.uid` in the schema. */
 function isUid(value: unknown): value is number {

@@ -13,13 +13,73 @@ export const SSH_PRIVATE_KEY_CONFIG_KEY = "geartrain:sshPrivateKey";
 export const HOST_ROLES = ["broker", "msgserver", "datastore", "nameserver", "node"] as const;
 export type HostRole = (typeof HOST_ROLES)[number];
 
-/** Roles that exactly one host must carry (no HA for these services yet). */
+/** Roles that exactly one host must carry (no HA for these services yet). Brokers: one or more. */
 export const SINGLETON_ROLES = [
-  "broker",
   "msgserver",
   "datastore",
   "nameserver",
 ] as const satisfies readonly HostRole[];
+
+/** Roles at least one host must carry. */
+export const REQUIRED_ROLES = ["broker", "node"] as const satisfies readonly HostRole[];
+
+/** Stack config key of a provided certificate chain (PEM), when `certificate.source` is `provided`. */
+export const TLS_CERTIFICATE_CONFIG_KEY = "geartrain:tlsCertificate";
+
+/** Secret stack config key of a provided certificate's private key (PEM). */
+export const TLS_PRIVATE_KEY_CONFIG_KEY = "geartrain:tlsPrivateKey";
+
+/** The ports a topology names, one per listening role. */
+export const PORT_ROLES = [
+  "broker",
+  "msgserver",
+  "datastore",
+  "nameserver",
+  "nodeHttp",
+  "nodeHttps",
+  "nodeSsh",
+] as const;
+export type PortRole = (typeof PORT_ROLES)[number];
+
+/** Which host role listens on which ports. */
+export const PORTS_OF_ROLE: Readonly<Record<HostRole, readonly PortRole[]>> = {
+  broker: ["broker"],
+  msgserver: ["msgserver"],
+  datastore: ["datastore"],
+  nameserver: ["nameserver"],
+  node: ["nodeHttp", "nodeHttps", "nodeSsh"],
+};
+
+/** TCP ports by role (defaults applied). */
+export interface PortsConfig {
+  /** @default 18080 */
+  readonly broker: number;
+  /** @default 16163 */
+  readonly msgserver: number;
+  /** @default 15432 */
+  readonly datastore: number;
+  /** @default 10053 */
+  readonly nameserver: number;
+  /** @default 10080 */
+  readonly nodeHttp: number;
+  /** @default 10443 */
+  readonly nodeHttps: number;
+  /** @default 10022 */
+  readonly nodeSsh: number;
+}
+
+export const CERTIFICATE_SOURCES = ["self-signed", "provided"] as const;
+export type CertificateSource = (typeof CERTIFICATE_SOURCES)[number];
+
+export interface BusConfig {
+  /** STOMP over TLS; required when a broker or node is on another host than the bus. @default false */
+  readonly tls: boolean;
+}
+
+export interface CertificateConfig {
+  /** @default "self-signed" */
+  readonly source: CertificateSource;
+}
 
 /** Gear profiles (sizes) a district can hold: the node config's vocabulary too. */
 export { GEAR_PROFILES, type GearProfile };
@@ -51,7 +111,15 @@ export type HostConnection = LocalConnection | SshConnection;
 export interface HostConfig {
   readonly name: string;
   readonly connection: HostConnection;
+  /**
+   * IPv4 address where the host's roles listen and the others reach it (its DNS record).
+   * @default "127.0.0.1" for a local host; the connection address for an ssh host (required when that is a
+   * DNS name)
+   */
+  readonly address: string;
   readonly roles: readonly HostRole[];
+  /** Ports of this host only, over the top-level `ports`. */
+  readonly ports?: Partial<PortsConfig>;
 }
 
 /** Inclusive UID range; min < max. */
@@ -72,6 +140,9 @@ export interface DistrictConfig {
 export interface PlatformConfig {
   readonly domain: string;
   readonly hosts: readonly HostConfig[];
+  readonly ports: PortsConfig;
+  readonly bus: BusConfig;
+  readonly certificate: CertificateConfig;
   /** @default [] */
   readonly districts: readonly DistrictConfig[];
 }

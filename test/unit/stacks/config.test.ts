@@ -5,8 +5,13 @@ import * as path from "path";
 import * as YAML from "yaml";
 import platformSchema from "../../../stacks/schema/platform.schema.json";
 import {
+  CERTIFICATE_SOURCES,
   ConfigError,
   GEAR_PROFILES,
+  PORT_ROLES,
+  type BusConfig,
+  type CertificateConfig,
+  type PortsConfig,
   HOST_ROLES,
   PLATFORM_CONFIG_KEY,
   validatePlatformConfig,
@@ -42,6 +47,7 @@ function problemsOf(raw: unknown): { path: string; message: string }[] {
 }
 
 const P = PLATFORM_CONFIG_KEY;
+const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGc9Sk1MEVoMLHRB1mjEMpSBst3Mwa+BAhsrCePKaJuf";
 
 describe("validatePlatformConfig: valid configs", () => {
   it("accepts the minimal fixture and applies defaults", () => {
@@ -51,16 +57,55 @@ describe("validatePlatformConfig: valid configs", () => {
         {
           name: "local",
           connection: { type: "local" },
+          address: "127.0.0.1",
           roles: ["broker", "msgserver", "datastore", "nameserver", "node"],
         },
       ],
+      ports: {
+        broker: 18080,
+        msgserver: 16163,
+        datastore: 15432,
+        nameserver: 10053,
+        nodeHttp: 10080,
+        nodeHttps: 10443,
+        nodeSsh: 10022,
+      },
+      bus: { tls: false },
+      certificate: { source: "self-signed" },
       districts: [],
     });
   });
 
   it("accepts the full fixture and fills ssh and district defaults", () => {
     const config = validatePlatformConfig(fixture("full"));
-    expect(config.hosts.map((h) => h.name)).toEqual(["broker1", "infra1", "node1", "node2", "node3"]);
+    expect(config.hosts.map((h) => h.name)).toEqual([
+      "broker1",
+      "infra1",
+      "node1",
+      "node2",
+      "node3",
+      "broker2",
+    ]);
+    expect(config.hosts.map((h) => h.address)).toEqual([
+      "192.0.2.10",
+      "192.0.2.11",
+      "192.0.2.21",
+      "192.0.2.22",
+      "192.0.2.23",
+      "192.0.2.12",
+    ]);
+    expect(config.hosts[1]?.ports).toEqual({ datastore: 5432 });
+    expect(config.ports).toEqual({
+      broker: 8443,
+      msgserver: 61614,
+      datastore: 15432,
+      nameserver: 10053,
+      nodeHttp: 80,
+      nodeHttps: 443,
+      nodeSsh: 2222,
+    });
+    expect(config.bus).toEqual({ tls: true });
+    expect(config.certificate).toEqual({ source: "provided" });
     expect(config.hosts[0]?.connection).toEqual({
       type: "ssh",
       address: "192.0.2.10",
@@ -95,8 +140,28 @@ describe("validatePlatformConfig: valid configs", () => {
   it("accepts host names as addresses and uppercase letters in them", () => {
     const raw = fixture("full");
     raw.hosts[2].connection.address = "Node1.Example.com";
+    raw.hosts[2].address = "192.0.2.21";
     raw.hosts[3].connection.address = "localhost";
+    raw.hosts[3].address = "192.0.2.22";
     expect(() => validatePlatformConfig(raw)).not.toThrow();
+  });
+
+  it("accepts several brokers, and roles of one host on distinct ports", () => {
+    const raw = fixture("minimal");
+    raw.hosts[0].roles = ["msgserver", "datastore", "nameserver"];
+    raw.hosts.push(
+      {
+        name: "b1",
+        connection: { type: "ssh", address: "192.0.2.31", hostKey: KEY },
+        roles: ["broker", "node"],
+      },
+      { name: "b2", connection: { type: "ssh", address: "192.0.2.32", hostKey: KEY }, roles: ["broker"] },
+    );
+    raw.hosts[0].address = "192.0.2.30";
+    raw.bus = { tls: true };
+    const config = validatePlatformConfig(raw);
+    expect(config.hosts.filter((h) => h.roles.includes("broker")).map((h) => h.name)).toEqual(["b1", "b2"]);
+    expect(config.hosts.map((h) => h.address)).toEqual(["192.0.2.30", "192.0.2.31", "192.0.2.32"]);
   });
 });
 
@@ -125,10 +190,26 @@ const minimalCases: Case[] = [
   ["connection without type", (r) => (r.hosts[0].connection = {}), [`${P}.hosts[0].connection.type`]],
   ["no broker", (r) => (r.hosts[0].roles = ["msgserver", "datastore", "nameserver", "node"]), [`${P}.hosts`]],
   [
-    "two local hosts, two brokers",
-    (r) => r.hosts.push({ name: "other", connection: { type: "local" }, roles: ["broker"] }),
-    [`${P}.hosts[1].connection.type`, `${P}.hosts`],
+    "two local hosts (the second is taken for another machine: the bus is used across hosts)",
+    (r) => r.hosts.push({ name: "other", connection: { type: "local" }, roles: ["node"] }),
+    [`${P}.hosts[1].connection.type`, `${P}.hosts[0].address`, `${P}.bus.tls`],
   ],
+  [
+    "no broker and no node",
+    (r) => (r.hosts[0].roles = ["msgserver", "datastore", "nameserver"]),
+    [`${P}.hosts`, `${P}.hosts`],
+  ],
+  ["two roles on one port of one host", (r) => (r.ports = { datastore: 16163 }), [`${P}.ports.datastore`]],
+  [
+    "a host's own port clashing with another role",
+    (r) => (r.hosts[0].ports = { nodeHttp: 18080 }),
+    [`${P}.hosts[0].ports.nodeHttp`],
+  ],
+  ["a privileged port for the datastore", (r) => (r.ports = { datastore: 543 }), [`${P}.ports.datastore`]],
+  ["an unknown port role", (r) => (r.ports = { web: 8080 }), [`${P}.ports.web`]],
+  ["a host address that is not IPv4", (r) => (r.hosts[0].address = "localhost"), [`${P}.hosts[0].address`]],
+  ["an unknown certificate source", (r) => (r.certificate = { source: "acme" }), [`${P}.certificate.source`]],
+  ["bus tls not a boolean", (r) => (r.bus = { tls: "yes" }), [`${P}.bus.tls`]],
 ];
 
 // Cases built on the full fixture (five ssh hosts, three districts).
@@ -165,9 +246,30 @@ const fullCases: Case[] = [
     [`${P}.hosts[0].connection.password`],
   ],
   [
-    "two hosts on one endpoint",
+    "two hosts on one endpoint (and so their listeners on one address)",
     (r) => (r.hosts[3].connection.address = "192.0.2.21"),
-    [`${P}.hosts[3].connection.address`],
+    [`${P}.hosts[3].connection.address`, `${P}.ports.nodeHttp`, `${P}.ports.nodeHttps`, `${P}.ports.nodeSsh`],
+  ],
+  [
+    "an ssh host reached by DNS name without an address",
+    (r) => delete r.hosts[1].address,
+    [`${P}.hosts[1].address`],
+  ],
+  ["the bus used across hosts without TLS", (r) => (r.bus.tls = false), [`${P}.bus.tls`]],
+  [
+    "a datastore used across hosts on a loopback address",
+    (r) => (r.hosts[1].address = "127.0.0.1"),
+    [`${P}.hosts[1].address`],
+  ],
+  [
+    "the gear git sshd on the port the stack connects to",
+    (r) => (r.ports.nodeSsh = 22),
+    [`${P}.ports.nodeSsh`, `${P}.ports.nodeSsh`, `${P}.ports.nodeSsh`], // one per node host
+  ],
+  [
+    "two hosts listening on one address and port",
+    (r) => (r.hosts[5].address = "192.0.2.10"),
+    [`${P}.ports.broker`],
   ],
   ["two msgservers", (r) => r.hosts[2].roles.push("msgserver"), [`${P}.hosts`]],
   [
@@ -274,6 +376,28 @@ describe("validatePlatformConfig: invalid configs report exactly the expected pa
   });
 });
 
+describe("the bad topologies of issue #11, all in one config", () => {
+  it("lists each problem with its field in one ConfigError", () => {
+    const raw = fixture("full");
+    raw.hosts[0].roles = ["nameserver"]; // broker1 is no broker any more …
+    raw.hosts[5].roles = ["node"]; // … nor is broker2: no broker at all
+    raw.districts[2].nodes = ["node1"]; // node1 is in small-1 already
+    raw.districts[1].profile = "huge";
+    raw.hosts[4].name = "Node3";
+    raw.hosts[1].ports = { datastore: 61614 }; // the bus's port on the same host
+    raw.districts[2].uidRange = { min: 7500, max: 8000 }; // inside large-1
+    expect(problemsOf(raw).map((p) => p.path)).toEqual([
+      `${P}.hosts[4].name`,
+      `${P}.districts[1].profile`,
+      `${P}.hosts`,
+      `${P}.hosts[1].ports.datastore`,
+      `${P}.districts[1].nodes[0]`,
+      `${P}.districts[2].nodes[0]`,
+      `${P}.districts[2].uidRange`,
+    ]);
+  });
+});
+
 describe("error messages", () => {
   function messageFor(base: "minimal" | "full", mutate: (raw: Raw) => void): string {
     const raw = fixture(base);
@@ -323,7 +447,16 @@ describe("error messages", () => {
     expect(
       messageFor("minimal", (r) => (r.hosts[0].roles = ["msgserver", "datastore", "nameserver", "node"])),
     ).toBe(
-      `${P}.hosts: expected exactly one host with role broker, but none has it; add "broker" to the roles of one host`,
+      `${P}.hosts: expected at least one host with role broker, but none has it; add "broker" to the roles of a host`,
+    );
+    expect(messageFor("minimal", (r) => (r.ports = { datastore: 16163 }))).toBe(
+      `${P}.ports.datastore: expected a port no other listener uses, but msgserver of host "local" and datastore of host "local" both listen on 127.0.0.1:16163; give one of them another port`,
+    );
+    expect(messageFor("full", (r) => (r.bus.tls = false))).toBe(
+      `${P}.bus.tls: expected true, since the bus on host "infra1" is used from broker1, node1, node2, node3, broker2 (across hosts the bus is reached over TLS only); set bus.tls: true`,
+    );
+    expect(messageFor("full", (r) => (r.hosts[1].address = "127.0.0.1"))).toBe(
+      `${P}.hosts[1].address: expected an address the other hosts can reach, but this host listens on 127.0.0.1 and is used across hosts (msgserver from broker1, node1, node2, node3, broker2; datastore from broker1, broker2); set its address to one of its network addresses`,
     );
   });
 
@@ -351,8 +484,32 @@ describe("schema and TypeScript types stay in sync", () => {
   const fieldsOf = (schema: Schema) => Object.keys(schema.properties ?? {}).sort();
 
   // Record<keyof T, true> literals fail to compile when a field is added to or removed from T.
-  const platformFields: Record<keyof PlatformConfig, true> = { domain: true, hosts: true, districts: true };
-  const hostFields: Record<keyof HostConfig, true> = { name: true, connection: true, roles: true };
+  const platformFields: Record<keyof PlatformConfig, true> = {
+    domain: true,
+    hosts: true,
+    ports: true,
+    bus: true,
+    certificate: true,
+    districts: true,
+  };
+  const hostFields: Record<keyof HostConfig, true> = {
+    name: true,
+    connection: true,
+    address: true,
+    roles: true,
+    ports: true,
+  };
+  const portFields: Record<keyof PortsConfig, true> = {
+    broker: true,
+    msgserver: true,
+    datastore: true,
+    nameserver: true,
+    nodeHttp: true,
+    nodeHttps: true,
+    nodeSsh: true,
+  };
+  const busFields: Record<keyof BusConfig, true> = { tls: true };
+  const certificateFields: Record<keyof CertificateConfig, true> = { source: true };
   const localFields: Record<keyof LocalConnection, true> = { type: true };
   const sshFields: Record<keyof SshConnection, true> = {
     type: true,
@@ -379,6 +536,10 @@ describe("schema and TypeScript types stay in sync", () => {
     ["sshConnection", defs.sshConnection!, sshFields],
     ["district", defs.district!, districtFields],
     ["uidRange", defs.uidRange!, uidRangeFields],
+    ["ports", defs.ports!, portFields],
+    ["portOverrides", defs.portOverrides!, portFields],
+    ["bus", defs.bus!, busFields],
+    ["certificate", defs.certificate!, certificateFields],
   ])("%s has the same fields in schema and type", (_name, schema, fields) => {
     expect(fieldsOf(schema)).toEqual(Object.keys(fields).sort());
   });
@@ -386,6 +547,8 @@ describe("schema and TypeScript types stay in sync", () => {
   it("enums match", () => {
     expect(defs.role!.enum).toEqual([...HOST_ROLES]);
     expect((defs.district!.properties!.profile as Schema).enum).toEqual([...GEAR_PROFILES]);
+    expect((defs.certificate!.properties!.source as Schema).enum).toEqual([...CERTIFICATE_SOURCES]);
+    expect(Object.keys(defs.ports!.properties!)).toEqual([...PORT_ROLES]);
     expect(((defs.connection!.properties as Record<string, Schema>).type!.enum ?? []).slice().sort()).toEqual(
       Object.keys(connectionTypes).sort(),
     );
@@ -452,7 +615,7 @@ describe("loadPlatformConfig", () => {
   it("reads the tracked platforms/<stack>.yaml of the stack", () => {
     writePlatform("dev", fixture("full"));
     writePlatform("stage", fixture("minimal"));
-    expect(load("dev").hosts).toHaveLength(5);
+    expect(load("dev").hosts).toHaveLength(6);
     expect(load("stage").districts).toEqual([]);
   });
 

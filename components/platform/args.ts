@@ -1,0 +1,103 @@
+// Types of the Platform component: the validated topology (the shape stacks/validate.ts returns for
+// `geartrain:platform`; components/ may not import stacks/, so it is restated here and the stack program's
+// call site proves the two agree) and what the stack program hands over besides it.
+import type * as pulumi from "@pulumi/pulumi";
+import type { GeartrainRelease } from "../release";
+import type { HostConnection } from "../host";
+
+/** Platform roles a host can carry. */
+export type PlatformRole = "broker" | "msgserver" | "datastore" | "nameserver" | "node";
+
+/** TCP ports by role (docs/configuration.md `ports`). */
+export interface PlatformPorts {
+  /** The brokers' REST API. */
+  readonly broker: number;
+  /** The bus's STOMP connector. */
+  readonly msgserver: number;
+  readonly datastore: number;
+  readonly nameserver: number;
+  /** The node frontend's HTTP. */
+  readonly nodeHttp: number;
+  /** The node frontend's HTTPS. */
+  readonly nodeHttps: number;
+  /** The node's sshd for gear git access. */
+  readonly nodeSsh: number;
+}
+
+export interface PlatformHost {
+  /** Unique; the Host is `${platform}-${name}` and the host's DNS name `<name>.<domain>`. */
+  readonly name: string;
+  readonly connection: HostConnection;
+  /** IPv4 address where the host's roles listen and the others reach it. */
+  readonly address: string;
+  readonly roles: readonly PlatformRole[];
+  /** This host's ports over the topology's. @default {} */
+  readonly ports?: Partial<PlatformPorts>;
+}
+
+export interface PlatformDistrict {
+  readonly name: string;
+  /** Gear profile: small, medium or large. */
+  readonly profile: string;
+  /** Inclusive UID range. */
+  readonly uidRange: { readonly min: number; readonly max: number };
+  /** Names of hosts with role node. */
+  readonly nodes: readonly string[];
+}
+
+/** The validated topology (`geartrain:platform` after stacks/validate.ts). */
+export interface PlatformTopology {
+  /** The cloud domain. @example "apps.dev.geartrain.test" */
+  readonly domain: string;
+  readonly hosts: readonly PlatformHost[];
+  readonly ports: PlatformPorts;
+  /** STOMP over TLS. */
+  readonly bus: { readonly tls: boolean };
+  /** `self-signed`: generated once by the stack; `provided`: {@link PlatformArgs.certificate}. */
+  readonly certificate: { readonly source: "self-signed" | "provided" };
+  readonly districts: readonly PlatformDistrict[];
+}
+
+/** A certificate the user provides (`certificate.source: provided`). */
+export interface ProvidedCertificate {
+  /** The certificate chain, PEM, leaf first; must cover `*.<domain>`. */
+  readonly certificate: pulumi.Input<string>;
+  /** Its private key, PEM (a secret). */
+  readonly privateKey: pulumi.Input<string>;
+}
+
+export interface PlatformArgs {
+  /** Which hosts carry which roles, where they listen, districts: the validated stack config. */
+  readonly topology: PlatformTopology;
+  /** The SSH private key for every `ssh` host (a secret). Required when any host connects by ssh. */
+  readonly sshPrivateKey?: pulumi.Input<string>;
+  /** The user's certificate and key; required when `topology.certificate.source` is `provided`. */
+  readonly certificate?: ProvidedCertificate;
+  /**
+   * Root of Geartrain's state on every host: each daemon's directory (`<root>/datastore/...`, `bus`, `dns`)
+   * and the hosts' service directory (`<root>/services`). Absolute.
+   * @default "/var/lib/geartrain"
+   */
+  readonly dataDirectory?: string;
+  /** Geartrain's configuration files on every host (node.json, broker config). @default "/etc/geartrain" */
+  readonly configDirectory?: string;
+  /**
+   * Public keys put into the cloud-init user data (`ssh_authorized_keys`), so a VM made from it lets
+   * Geartrain log in. @default []
+   */
+  readonly sshAuthorizedKeys?: readonly string[];
+  /**
+   * Where the Geartrain programs are on a host (the brokers' and agents' services run them).
+   * @default localRelease() for a local host; an ssh host needs one (none is installed yet)
+   */
+  readonly release?: (host: PlatformHost) => GeartrainRelease;
+}
+
+export const PLATFORM_DEFAULTS = {
+  dataDirectory: "/var/lib/geartrain",
+  configDirectory: "/etc/geartrain",
+  /** The admin account the brokers create at start-up. */
+  adminLogin: "admin",
+  /** The profile of a node in no district. */
+  undistrictedProfile: "small",
+} as const;
