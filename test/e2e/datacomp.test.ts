@@ -51,13 +51,30 @@ interface Outputs {
     keyAlgorithm: string;
     keySecret: string;
   };
+  brokerApi: { url: string; adminLogin: string; adminPassword: string };
+}
+
+const BROKER_USER = "gt-e2e-broker";
+
+function userExists(name: string): boolean {
+  return spawnSync("id", ["-u", name]).status === 0;
+}
+
+/** Every file under `dir` (the runit service logs), concatenated. */
+function filesUnder(dir: string): string {
+  if (!fs.existsSync(dir)) return "";
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => fs.readFileSync(path.join(e.parentPath, e.name), "utf8"))
+    .join("\n");
 }
 
 describe("Datastore, MessageBus and Dns on this machine", () => {
   let sandbox: PulumiSandbox;
   let baseDir: string;
   let serviceDir: string;
-  let ports: { pg: number; bus: number; dns: number };
+  let ports: { pg: number; bus: number; dns: number; broker: number };
   let out: Outputs;
   const cli: string[] = [];
 
@@ -69,7 +86,9 @@ describe("Datastore, MessageBus and Dns on this machine", () => {
     // the daemons' own users (postgres, activemq, bind) must reach their directories
     baseDir = fs.mkdtempSync(path.join(os.tmpdir(), "geartrain-e2e-datacomp-"));
     fs.chmodSync(baseDir, 0o755);
-    ports = { pg: await freePort(), bus: await freePort(), dns: await freePort() };
+    if (userExists(BROKER_USER))
+      throw new Error(`OS user ${BROKER_USER} exists (left by an earlier run?). Fix: userdel ${BROKER_USER}`);
+    ports = { pg: await freePort(), bus: await freePort(), dns: await freePort(), broker: await freePort() };
     sandbox.init();
     for (const [k, v] of Object.entries({
       baseDir,
@@ -77,6 +96,8 @@ describe("Datastore, MessageBus and Dns on this machine", () => {
       pgPort: String(ports.pg),
       busPort: String(ports.bus),
       dnsPort: String(ports.dns),
+      brokerPort: String(ports.broker),
+      brokerUser: BROKER_USER,
     }))
       sandbox.ok(["config", "set", k, v]);
   });
@@ -86,6 +107,7 @@ describe("Datastore, MessageBus and Dns on this machine", () => {
       sandbox.run(["destroy", "--yes", "--skip-preview"]);
       sandbox.cleanup();
     }
+    if (userExists(BROKER_USER)) spawnSync("userdel", [BROKER_USER]);
     if (baseDir) fs.rmSync(baseDir, { recursive: true, force: true });
   });
 
@@ -111,6 +133,38 @@ describe("Datastore, MessageBus and Dns on this machine", () => {
       keyAlgorithm: "hmac-sha256",
     });
     expect(Buffer.from(out.nameserver.keySecret, "base64")).toHaveLength(32);
+    expect(out.brokerApi).toMatchObject({ url: `http://127.0.0.1:${ports.broker}`, adminLogin: "admin" });
+    expect(out.brokerApi.adminPassword).toMatch(/^[A-Za-z0-9_-]{32}$/);
+  });
+
+  it("Broker: the API answers, as its own OS user; the admin logs in with the generated password only", async () => {
+    const b = out.brokerApi;
+    const api = await fetch(`${b.url}/broker/rest/api`, { headers: { accept: "application/json" } });
+    expect(api.status).toBe(200);
+    expect(((await api.json()) as { version: string }).version).toBeDefined();
+    const user = (password: string) =>
+      fetch(`${b.url}/broker/rest/user`, {
+        headers: {
+          accept: "application/json",
+          authorization: `Basic ${Buffer.from(`${b.adminLogin}:${password}`).toString("base64")}`,
+        },
+      });
+    const ok = await user(b.adminPassword);
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { data: { login: string } }).data.login).toBe("admin");
+    expect((await user("wrong-password")).status).toBe(401);
+    // the daemon runs as the dedicated user; its files are 0640 root:<user>
+    const owners = processesUnder(path.join(baseDir, "broker")).map(
+      (p) => fs.readFileSync(`/proc/${p}/status`, "utf8").match(/^Uid:\s+(\d+)/m)![1],
+    );
+    const uid = execFileSync("id", ["-u", BROKER_USER]).toString().trim();
+    expect(owners.length).toBeGreaterThan(0);
+    expect([...new Set(owners)]).toEqual([uid]);
+    for (const f of ["broker.json", "database.password", "bus.password", "tsig.key", "admin.password"])
+      expect({ f, mode: fs.statSync(path.join(baseDir, "broker", f)).mode & 0o777 }).toEqual({
+        f,
+        mode: 0o640,
+      });
   });
 
   it("Datastore: psql logs in with the generated password, and not without it", () => {
@@ -221,6 +275,7 @@ describe("Datastore, MessageBus and Dns on this machine", () => {
       brokerPassword: out.messageBus.broker.password,
       agentPassword: out.messageBus.agent.password,
       tsigKey: out.nameserver.keySecret,
+      adminPassword: out.brokerApi.adminPassword,
     };
     const argv = processesUnder(baseDir)
       .map((p) => {
@@ -237,6 +292,7 @@ describe("Datastore, MessageBus and Dns on this machine", () => {
       config: fs.readFileSync(sandbox.configFile, "utf8"),
       cli: cli.join("\n"),
       argv,
+      serviceLogs: filesUnder(serviceDir),
       postgresLog: fs
         .readdirSync(path.join(baseDir, "db/log"))
         .map((f) => fs.readFileSync(path.join(baseDir, "db/log", f), "utf8"))
@@ -258,6 +314,7 @@ describe("Datastore, MessageBus and Dns on this machine", () => {
     expect(processesUnder(serviceDir)).toEqual([]);
     expect(fs.readdirSync(baseDir)).toEqual([]);
     expect(fs.existsSync(serviceDir)).toBe(false);
+    expect(userExists(BROKER_USER)).toBe(false);
     const exported = JSON.parse(sandbox.ok(["stack", "export"]).stdout);
     expect(exported.deployment.resources ?? []).toEqual([]);
   });

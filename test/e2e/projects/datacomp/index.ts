@@ -1,11 +1,14 @@
-// The three control-plane data components on this machine: PostgreSQL, ActiveMQ and BIND, each in its own
-// directory under `baseDir`, on loopback ports the test picked, supervised by the private runit under
-// `serviceDirectory`.
+// The control plane on this machine: PostgreSQL, ActiveMQ and BIND, each in its own directory under
+// `baseDir`, on loopback ports the test picked, supervised by the private runit under `serviceDirectory`;
+// then the Broker on them (this checkout's programs, as the OS user `brokerUser`) and a District made
+// through its admin API.
 import * as pulumi from "@pulumi/pulumi";
+import { Broker } from "../../../../components/broker";
 import { Datastore } from "../../../../components/datastore";
 import { Dns } from "../../../../components/dns";
 import { Host } from "../../../../components/host";
 import { MessageBus } from "../../../../components/messagebus";
+import { localRelease } from "../../../../components/release";
 
 const config = new pulumi.Config();
 const base = config.require("baseDir");
@@ -28,6 +31,27 @@ const dns = new Dns("dns", {
   hosts: [{ name: "broker.apps.e2e.test", address: "127.0.0.1" }],
 });
 
+const broker = new Broker(
+  "broker",
+  {
+    host,
+    release: localRelease(),
+    port: config.requireNumber("brokerPort"),
+    cloudDomain: "apps.e2e.test",
+    directory: `${base}/broker`,
+    osUser: config.require("brokerUser"),
+    datastore: db,
+    bus: {
+      host: bus.address,
+      port: bus.port,
+      user: bus.users.broker.name,
+      password: bus.users.broker.password,
+    },
+    dns,
+  },
+  { dependsOn: [db.ready, bus.service, dns.service] },
+);
+
 export const database = {
   host: db.host,
   port: db.port,
@@ -48,4 +72,9 @@ export const nameserver = {
   keyName: dns.keyName,
   keyAlgorithm: dns.keyAlgorithm,
   keySecret: dns.keySecret,
+};
+export const brokerApi = {
+  url: broker.url,
+  adminLogin: broker.adminLogin,
+  adminPassword: broker.adminPassword,
 };

@@ -26,6 +26,7 @@ import type * as Host from "../../../../components/host";
 import type * as Datastore from "../../../../components/datastore";
 import type * as MessageBus from "../../../../components/messagebus";
 import type * as Dns from "../../../../components/dns";
+import type * as Broker from "../../../../components/broker";
 
 /** The inputs with every secret-wrapped value cut out: what an engine would show and store in plain text. */
 function plainText(value: unknown): string {
@@ -46,7 +47,9 @@ describe("platform components under the mocked engine", () => {
   let ds: typeof Datastore;
   let mb: typeof MessageBus;
   let dns: typeof Dns;
+  let br: typeof Broker;
   beforeAll(async () => {
+    br = await import("../../../../components/broker");
     host = await import("../../../../components/host");
     ds = await import("../../../../components/datastore");
     mb = await import("../../../../components/messagebus");
@@ -150,14 +153,106 @@ describe("platform components under the mocked engine", () => {
     checkSecrets();
   });
 
+  const release = {
+    node: "/usr/bin/node",
+    entry: "/opt/geartrain/bin/geartrain",
+    version: "1.2.3",
+    dependsOn: [],
+  };
+  const given = {
+    db: "GIVEN-db-password-1",
+    bus: "GIVEN-bus-password-1",
+    key: Buffer.alloc(32, 7).toString("base64"),
+  };
+  const brokerArgs = (h: InstanceType<typeof Host.Host>) => ({
+    host: h,
+    release,
+    cloudDomain: "apps.example.test",
+    datastore: {
+      host: "127.0.0.1",
+      port: 15432,
+      database: "geartrain",
+      user: "geartrain",
+      password: pulumi.secret(given.db),
+    },
+    bus: { host: "127.0.0.1", port: 16163, user: "broker", password: pulumi.secret(given.bus) },
+    dns: {
+      server: "127.0.0.1",
+      port: 10053,
+      zone: "apps.example.test",
+      keyName: "geartrain-update",
+      keyAlgorithm: "hmac-sha256",
+      keySecret: pulumi.secret(given.key),
+    },
+  });
+
+  it("Broker: children, outputs, secret files, no secret in a plain input", async () => {
+    const local = new host.Host("local5", { connection: { type: "local" }, serviceDirectory: "/srv/gt" });
+    const b = new br.Broker("broker", brokerArgs(local));
+    expect(await valueOf(b.url)).toBe("http://127.0.0.1:18080");
+    expect(await valueOf(b.adminLogin)).toBe("admin");
+    expect(await pulumi.isSecret(b.adminPassword)).toBe(true);
+    expect(await valueOf(b.adminPassword)).toBe(generated("broker-admin-password"));
+    await valueOf(b.service.daemon.urn);
+    checkChildren("Broker", "broker", [
+      "admin-password",
+      "os-user",
+      "directory",
+      "config",
+      "database-password-file",
+      "bus-password-file",
+      "dns-key-file",
+      "admin-password-file",
+      "service",
+    ]);
+    for (const role of [
+      "database-password-file",
+      "bus-password-file",
+      "dns-key-file",
+      "admin-password-file",
+    ]) {
+      const f = resources.find((r) => r.name === `broker-${role}`)!;
+      expect({ role, logging: f.inputs.logging }).toEqual({ role, logging: "none" });
+      expect(plainText(f.inputs.stdin)).toBe('"[secret]"');
+      expect(f.additionalSecretOutputs).toEqual(expect.arrayContaining(["stdout", "stderr"]));
+    }
+    const config = resources.find((r) => r.name === "broker-config")!;
+    expect(JSON.parse(String(config.inputs.stdin)).listen).toEqual({ host: "127.0.0.1", port: 18080 });
+    const daemon = resources.find((r) => r.name === "broker-service-daemon")!;
+    expect(plainText(daemon.inputs)).toContain(
+      '"broker","run","--config","/var/lib/geartrain/broker/broker/broker.json"',
+    );
+    for (const r of resources) {
+      const text = plainText(r.inputs);
+      for (const v of Object.values(given))
+        expect({ resource: r.name, leaked: text.includes(v) }).toEqual({ resource: r.name, leaked: false });
+    }
+    checkSecrets();
+  });
+
+  it("Broker: a given admin password makes no generated one", async () => {
+    const local = new host.Host("local6", { connection: { type: "local" }, serviceDirectory: "/srv/gt" });
+    const b = new br.Broker("broker3", {
+      ...brokerArgs(local),
+      admin: { login: "root-admin", password: pulumi.secret("GIVEN-admin-pw") },
+      port: 28080,
+    });
+    expect(await valueOf(b.adminPassword)).toBe("GIVEN-admin-pw");
+    expect(await valueOf(b.adminLogin)).toBe("root-admin");
+    await valueOf(b.service.daemon.urn);
+    expect(resources.filter((r) => r.name === "broker3-admin-password")).toEqual([]);
+    for (const r of resources) expect(plainText(r.inputs)).not.toContain("GIVEN-admin-pw");
+  });
+
   it("bad arguments fail naming the field, before any child exists", async () => {
     const local = new host.Host("local4", { connection: { type: "local" } });
     const before = resources.length;
     expect(() => new ds.Datastore("db2", { host: local, clients: ["nope"] })).toThrow(/invalid clients\[0\]/);
     expect(() => new mb.MessageBus("bus2", { host: local, address: "10.1.2.3" })).toThrow(/invalid tls/);
     expect(() => new dns.Dns("dns2", { host: local, zone: "x" })).toThrow(/invalid zone/);
+    expect(() => new br.Broker("broker2", { ...brokerArgs(local), port: 80 })).toThrow(/invalid port/);
     await new Promise((r) => setTimeout(r, 50));
     const made = resources.slice(before).map((r) => r.name);
-    expect(made.filter((n) => /^(db2|bus2|dns2)-/.test(n))).toEqual([]);
+    expect(made.filter((n) => /^(db2|bus2|dns2|broker2)-/.test(n))).toEqual([]);
   });
 });

@@ -1,0 +1,107 @@
+// Types of the Broker component: the Geartrain broker (`geartrain broker run --config F`) as a Service on a
+// Host, with the config file it loads and the secret files it reads. docs/platform.md, "Broker".
+import type * as pulumi from "@pulumi/pulumi";
+import type { Host } from "../host";
+import type { GeartrainRelease } from "../release";
+
+/** Where the broker's PostgreSQL is: the shape of a Datastore's outputs (pass the Datastore itself). */
+export interface BrokerDatastoreInput {
+  readonly host: pulumi.Input<string>;
+  readonly port: pulumi.Input<number>;
+  readonly database: pulumi.Input<string>;
+  readonly user: pulumi.Input<string>;
+  /** A secret. */
+  readonly password: pulumi.Input<string>;
+}
+
+/**
+ * The broker's STOMP login on the message bus: a MessageBus's `address`, `port` and `users.broker`. The
+ * broker speaks plain STOMP only (services/bus has no TLS client yet), so the bus must be reachable without
+ * TLS from the broker's host.
+ */
+export interface BrokerBusInput {
+  readonly host: pulumi.Input<string>;
+  readonly port: pulumi.Input<number>;
+  readonly user: pulumi.Input<string>;
+  /** A secret. */
+  readonly password: pulumi.Input<string>;
+  /** The bus's destination prefix (MessageBusArgs.prefix). @default "geartrain" */
+  readonly prefix?: pulumi.Input<string>;
+}
+
+/** The DNS server and the TSIG key the broker updates the cloud domain with: a Dns's outputs (pass the Dns). */
+export interface BrokerDnsInput {
+  readonly server: pulumi.Input<string>;
+  readonly port: pulumi.Input<number>;
+  readonly zone: pulumi.Input<string>;
+  readonly keyName: pulumi.Input<string>;
+  /** @example "hmac-sha256" */
+  readonly keyAlgorithm: pulumi.Input<string>;
+  /** The key's secret, base64 (a secret). */
+  readonly keySecret: pulumi.Input<string>;
+}
+
+/** The bootstrap admin the broker creates at start-up when no user of that login exists. */
+export interface BrokerAdminInput {
+  /** @default "admin" */
+  readonly login?: string;
+  /**
+   * The admin's password (a secret). Brokers sharing one datastore share one admin: the Platform generates
+   * it once and passes it to each of them.
+   * @default a GeneratedSecret child (`<name>-admin-password`)
+   */
+  readonly password?: pulumi.Input<string>;
+}
+
+export interface BrokerArgs {
+  /** The host the broker runs on. */
+  readonly host: Host;
+  /** Where the geartrain programs are on that host (the dev stack: `localRelease()`). */
+  readonly release: GeartrainRelease;
+  /** The address the REST API listens on. @default "127.0.0.1" */
+  readonly address?: string;
+  /** The REST API's TCP port (not 8080). @default 18080 */
+  readonly port?: number;
+  /**
+   * The base of the API's link hrefs as clients reach it (a frontend, a load balancer).
+   * @default none (the request's Host header)
+   * @example "https://broker.example.com"
+   */
+  readonly publicUrl?: string;
+  /** The cloud domain applications get names in. @example "apps.example.com" */
+  readonly cloudDomain: string;
+  /** This broker's id on the bus and in pending operations (unique among the brokers). @default the component's name */
+  readonly brokerId?: string;
+  readonly datastore: BrokerDatastoreInput;
+  readonly bus: BrokerBusInput;
+  readonly dns: BrokerDnsInput;
+  /** @default { login: "admin", password: generated } */
+  readonly admin?: BrokerAdminInput;
+  /**
+   * The broker's directory (absolute, 0750 root:<osUser>): `broker.json` and the secret files (0640
+   * root:<osUser>). Removed on destroy.
+   * @default "/var/lib/geartrain/broker/<name>"
+   */
+  readonly directory?: string;
+  /**
+   * The system user the broker runs as; created (system account, no login shell) when the host lacks it,
+   * and removed on destroy only if this component created it. It must be able to read the release.
+   * @default "geartrain-broker"
+   */
+  readonly osUser?: string;
+  /** The gear profile of a new application when its request names none. @default "small" */
+  readonly defaultProfile?: string;
+  /** @default "info" */
+  readonly logLevel?: "fatal" | "error" | "warn" | "info" | "debug";
+  /** Seconds `up` waits for `GET /broker/rest/api` to answer after (re)starting the broker. @default 120 */
+  readonly readinessSeconds?: number;
+}
+
+export const BROKER_DEFAULTS = {
+  directoryRoot: "/var/lib/geartrain/broker",
+  address: "127.0.0.1",
+  port: 18080,
+  adminLogin: "admin",
+  osUser: "geartrain-broker",
+  readinessSeconds: 120,
+} as const;

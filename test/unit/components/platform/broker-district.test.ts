@@ -1,0 +1,162 @@
+// The Broker's (and District's) pure halves: each argument error names its field; broker.json is rendered
+// with the broker's own schema for a minimal and a full topology (snapshots, rendered twice: same bytes).
+import { validateBrokerConfig } from "../../../../common/config/broker-config";
+import {
+  readinessCommand,
+  renderBrokerConfig,
+  renderPasswordFile,
+  type BrokerConnections,
+} from "../../../../components/broker/render";
+import { brokerPaths, resolveBroker } from "../../../../components/broker/resolve";
+import { renderDefinition } from "../../../../components/host/service/render";
+import { resolveService } from "../../../../components/host/service/model";
+
+const invalid = (fn: () => unknown, field: string) => {
+  let err: unknown;
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeDefined();
+  expect((err as { field?: string }).field).toBe(field);
+  expect((err as Error).message).toContain(`invalid ${field}`);
+};
+
+const local: BrokerConnections = {
+  datastore: { host: "127.0.0.1", port: 15432, database: "geartrain", user: "geartrain" },
+  bus: { host: "127.0.0.1", port: 16163, user: "broker" },
+  dns: { server: "127.0.0.1", port: 10053, zone: "apps.example.test" },
+};
+const remote: BrokerConnections = {
+  datastore: { host: "db.infra.example.com", port: 5432, database: "broker", user: "broker_rw" },
+  bus: { host: "10.0.0.7", port: 61613, user: "broker", prefix: "gt" },
+  dns: { server: "10.0.0.8", port: 53, zone: "example.com" },
+};
+
+describe("Broker resolve and render", () => {
+  const minimal = resolveBroker("broker", { cloudDomain: "apps.example.test" });
+  const full = resolveBroker("broker2", {
+    cloudDomain: "apps.example.com",
+    address: "0.0.0.0",
+    port: 28080,
+    publicUrl: "https://broker.example.com",
+    brokerId: "b2",
+    admin: { login: "ops@example.com" },
+    directory: "/srv/geartrain/broker2",
+    osUser: "gtbroker",
+    defaultProfile: "medium",
+    logLevel: "debug",
+    readinessSeconds: 300,
+  });
+
+  it("applies defaults: its own directory, loopback, port 18080, the component's name as broker id", () => {
+    expect(minimal).toMatchObject({
+      directory: "/var/lib/geartrain/broker/broker",
+      address: "127.0.0.1",
+      port: 18080,
+      brokerId: "broker",
+      adminLogin: "admin",
+      osUser: "geartrain-broker",
+      readinessSeconds: 120,
+      url: "http://127.0.0.1:18080",
+      apiUrl: "http://127.0.0.1:18080/broker/rest/api",
+    });
+    // listening on every address: the check and the default URL use loopback; the public URL wins
+    expect(full).toMatchObject({
+      url: "https://broker.example.com",
+      apiUrl: "http://127.0.0.1:28080/broker/rest/api",
+    });
+  });
+
+  it.each([
+    [{ address: "localhost" }, "address"],
+    [{ port: 80 }, "port"],
+    [{ publicUrl: "https://broker.example.com/x" }, "publicUrl"],
+    [{ publicUrl: "ftp://broker" }, "publicUrl"],
+    [{ cloudDomain: "nodots" }, "cloudDomain"],
+    [{ cloudDomain: undefined }, "cloudDomain"],
+    [{ brokerId: "Has Space" }, "brokerId"],
+    [{ admin: { login: "a b" } }, "admin.login"],
+    [{ defaultProfile: "Big" }, "defaultProfile"],
+    [{ logLevel: "loud" }, "logLevel"],
+    [{ osUser: "root" }, "osUser"],
+    [{ osUser: "Bad User" }, "osUser"],
+    [{ directory: "relative" }, "directory"],
+    [{ directory: "/srv/../etc" }, "directory"],
+    [{ readinessSeconds: 1 }, "readinessSeconds"],
+  ])("refuses %j naming %s", (args, field) => {
+    invalid(() => resolveBroker("broker", { cloudDomain: "apps.example.test", ...args } as never), field);
+  });
+
+  it("refuses a bad component name", () =>
+    invalid(() => resolveBroker("Bad_Name", { cloudDomain: "apps.example.test" }), "name"));
+
+  it.each([
+    [{ datastore: { ...local.datastore, host: "bad host" } }, "datastore.host"],
+    [{ datastore: { ...local.datastore, port: 0 } }, "datastore.port"],
+    [{ datastore: { ...local.datastore, database: "" } }, "datastore.database"],
+    [{ datastore: { ...local.datastore, user: "" } }, "datastore.user"],
+    [{ bus: { ...local.bus, host: "1.2.3" } }, "bus.host"],
+    [{ bus: { ...local.bus, port: 70000 } }, "bus.port"],
+    [{ bus: { ...local.bus, user: "" } }, "bus.user"],
+    [{ bus: { ...local.bus, user: "Broker!" } }, "config.bus.user"],
+    [{ bus: { ...local.bus, prefix: "A.B" } }, "config.bus.prefix"],
+    [{ dns: { ...local.dns, server: "" } }, "dns.server"],
+    [{ dns: { ...local.dns, port: -1 } }, "dns.port"],
+    [{ dns: { ...local.dns, zone: "other.test" } }, "dns.zone"],
+  ])("refuses connection values %j naming %s", (patch, field) => {
+    invalid(() => renderBrokerConfig(minimal, { ...local, ...patch } as BrokerConnections), field);
+  });
+
+  it("refuses an empty or multi-line password", () => {
+    invalid(() => renderPasswordFile("bus.password", ""), "bus.password");
+    invalid(() => renderPasswordFile("bus.password", "a\nb"), "bus.password");
+    expect(renderPasswordFile("bus.password", "pw")).toBe("pw\n");
+  });
+
+  it.each([
+    ["minimal", minimal, local],
+    ["full", full, remote],
+  ] as const)("renders broker.json the broker's own schema accepts (%s)", (_label, spec, conn) => {
+    const text = renderBrokerConfig(spec, conn);
+    expect(renderBrokerConfig(spec, conn)).toBe(text);
+    const doc = validateBrokerConfig(JSON.parse(text));
+    const p = brokerPaths(spec.directory);
+    expect(doc.database.passwordFile).toBe(p.databasePassword);
+    expect(doc.bus.passwordFile).toBe(p.busPassword);
+    expect(doc.dns.keyFile).toBe(p.dnsKey);
+    expect(doc.admin).toEqual({ login: spec.adminLogin, passwordFile: p.adminPassword });
+    expect(text).not.toMatch(/password"\s*:/i);
+    expect(text).toMatchSnapshot();
+  });
+
+  it("renders its service: systemd unit and runit service", () => {
+    for (const backend of ["systemd", "runit"]) {
+      const spec = resolveService({
+        name: "broker-broker",
+        command: [
+          "/usr/bin/node",
+          "/opt/geartrain/bin/geartrain",
+          "broker",
+          "run",
+          "--config",
+          brokerPaths(minimal.directory).config,
+        ],
+        user: minimal.osUser,
+        workingDirectory: minimal.directory,
+        stopTimeoutSeconds: 30,
+        readiness: { command: readinessCommand("/usr/bin/node", minimal), attempts: 120 },
+        backend,
+        serviceDirectory: "/var/lib/geartrain/services",
+        environmentNames: [
+          "HOME",
+          "GEARTRAIN_CONFIG_SHA256",
+          "GEARTRAIN_SECRETS_SHA256",
+          "GEARTRAIN_RELEASE",
+        ],
+      });
+      expect(renderDefinition(spec)).toMatchSnapshot(backend);
+    }
+  });
+});
