@@ -8,7 +8,7 @@ import { readFileSync } from "fs";
 import * as path from "path";
 import { ValidationError } from "../common/errors";
 import { DEFAULT_ENV_PREFIX } from "../common/env-names";
-import type { FrontendConfig, IsolationSetting, NodeConfig, Profile } from "./types";
+import type { FrontendConfig, FrontendTlsConfig, IsolationSetting, NodeConfig, Profile } from "./types";
 import { PROFILE_PATTERN } from "./validate";
 import type { GearProfile } from "../common/profiles";
 
@@ -79,6 +79,7 @@ export const DEFAULT_FRONTEND: FrontendConfig = {
   reloadCommand: null,
   listen: "0.0.0.0:80",
   idleStarter: "127.0.0.1:8099",
+  tls: null,
 };
 
 /** nginx listen: "port", "a.b.c.d:port", "*:port" or "[v6]:port". */
@@ -93,6 +94,47 @@ function nginxPath(v: unknown, field: string): string {
   return p;
 }
 
+function listenPort(listen: string): number {
+  return Number(listen.split(":").pop());
+}
+
+function parseListen(v: unknown, field: string): string {
+  if (typeof v !== "string" || !LISTEN_PATTERN.test(v) || listenPort(v) < 1 || listenPort(v) > 65535) {
+    throw new ValidationError(`config.${field}`, 'must be "port" or "address:port"');
+  }
+  return v;
+}
+
+const TLS_KEYS = ["listen", "certificate", "key", "http2"];
+
+/** frontend.tls: null/absent = HTTP only; else {listen, certificate, key, http2?}, all but http2 required. */
+function parseFrontendTls(v: unknown, listen: string): FrontendTlsConfig | null {
+  if (v === undefined || v === null) return null;
+  if (!isObj(v))
+    throw new ValidationError("config.frontend.tls", "must be an object {listen, certificate, key}");
+  for (const k of Object.keys(v)) {
+    if (!TLS_KEYS.includes(k))
+      throw new ValidationError(`config.frontend.tls.${k}`, `unknown key (allowed: ${TLS_KEYS.join(", ")})`);
+  }
+  for (const k of ["listen", "certificate", "key"]) {
+    if (v[k] === undefined) throw new ValidationError(`config.frontend.tls.${k}`, "is required");
+  }
+  const tlsListen = parseListen(v.listen, "frontend.tls.listen");
+  if (listenPort(tlsListen) === listenPort(listen)) {
+    throw new ValidationError(
+      "config.frontend.tls.listen",
+      `must use another port than frontend.listen (${listen}): one port cannot speak both HTTP and HTTPS`,
+    );
+  }
+  const certificate = nginxPath(v.certificate, "frontend.tls.certificate");
+  const key = nginxPath(v.key, "frontend.tls.key");
+  if (key === certificate)
+    throw new ValidationError("config.frontend.tls.key", "must be another file than tls.certificate");
+  if (v.http2 !== undefined && typeof v.http2 !== "boolean")
+    throw new ValidationError("config.frontend.tls.http2", "must be a boolean");
+  return { listen: tlsListen, certificate, key, http2: v.http2 ?? true };
+}
+
 function parseFrontend(v: unknown): FrontendConfig {
   const d = DEFAULT_FRONTEND;
   if (v === undefined) return d;
@@ -103,10 +145,7 @@ function parseFrontend(v: unknown): FrontendConfig {
   }
   const opt = (k: "prefix" | "pidFile") =>
     v[k] === undefined ? d[k] : v[k] === null ? null : nginxPath(v[k], `frontend.${k}`);
-  const listen = v.listen ?? d.listen;
-  if (typeof listen !== "string" || !LISTEN_PATTERN.test(listen) || Number(listen.split(":").pop()) > 65535) {
-    throw new ValidationError("config.frontend.listen", 'must be "port" or "address:port"');
-  }
+  const listen = parseListen(v.listen ?? d.listen, "frontend.listen");
   const idleStarter = v.idleStarter ?? d.idleStarter;
   const m =
     typeof idleStarter === "string"
@@ -140,6 +179,7 @@ function parseFrontend(v: unknown): FrontendConfig {
     reloadCommand,
     listen,
     idleStarter: idleStarter as string,
+    tls: parseFrontendTls(v.tls, listen),
   };
 }
 

@@ -6,6 +6,7 @@
 export type {
   Drift,
   FrontendConfig,
+  FrontendTlsConfig,
   GearAddresses,
   GearCartridgeState,
   GearSpec,
@@ -76,7 +77,9 @@ export {
   readGearFrontend,
   removeGearFrontend,
   setGearFrontend,
+  syncGearFrontends,
   type FrontendRoute,
+  type FrontendSyncResult,
   type GearFrontendSpec,
 } from "./frontend/operations";
 

@@ -41,6 +41,23 @@ export interface FrontendConfig {
   readonly listen: string;
   /** ip:port of the unidler (node/frontend/unidler.ts) that idle gears' routes go to */
   readonly idleStarter: string;
+  /** HTTPS beside HTTP for every gear's server block; null = HTTP only */
+  readonly tls: FrontendTlsConfig | null;
+}
+
+/**
+ * The frontend's HTTPS listener: every gear's host names are also served on `listen` with one certificate,
+ * normally the platform's wildcard `*.<cloudDomain>` (components/certificate). HTTP keeps answering.
+ */
+export interface FrontendTlsConfig {
+  /** address:port (or port) of the TLS listener; not the port of `listen` */
+  readonly listen: string;
+  /** PEM certificate chain file (absolute; the leaf first), read by nginx's master as root */
+  readonly certificate: string;
+  /** PEM private key file (absolute; should be 0600 root) */
+  readonly key: string;
+  /** offer HTTP/2 by ALPN (`listen … ssl http2`, nginx ≥ 1.9.5; Debian 12 has 1.22) */
+  readonly http2: boolean;
 }
 
 export interface NodeConfig {

@@ -1,4 +1,4 @@
-// `geartrain node frontend set|remove|show|list`: the node frontend for operators. set reads the spec as
+// `geartrain node frontend set|remove|show|list|sync`: the node frontend for operators. set reads the spec as
 // JSON on stdin. Errors print through failFor (exit codes and JSON error shape as `geartrain node`).
 
 import { parseArgs } from "util";
@@ -10,6 +10,7 @@ import {
   readGearFrontend,
   removeGearFrontend,
   setGearFrontend,
+  syncGearFrontends,
 } from "../frontend/operations";
 import type { GearFrontendSpec } from "../frontend/validate";
 import { out, readAllStdin } from "./io";
@@ -23,6 +24,9 @@ Usage:
   geartrain node frontend remove <uuid>
   geartrain node frontend show   <uuid>    exit 4 when the gear has no frontend
   geartrain node frontend list
+  geartrain node frontend sync             render every gear's file again under the current config (after
+                                           frontend.listen or frontend.tls changed) and reload nginx, so a
+                                           certificate replaced at the same path is served too
 
 Output is JSON on stdout; errors and exit codes as \`geartrain node\` (1 nginx refused the change, 2 usage,
 3 invalid spec, 4 not found, 5 a host name of another gear). See docs/frontend.md.`;
@@ -39,7 +43,7 @@ async function dispatch(argv: string[]): Promise<number> {
   }
   const { positionals } = parseArgs({ args: rest, options: {}, allowPositionals: true, strict: true });
   const wantArgs = sub === "remove" || sub === "show" ? 1 : 0;
-  if (!["set", "remove", "show", "list"].includes(sub) || positionals.length !== wantArgs) {
+  if (!["set", "remove", "show", "list", "sync"].includes(sub) || positionals.length !== wantArgs) {
     throw new UsageError(`bad command line: ${argv.join(" ")}`);
   }
   const ctx = await makeContext();
@@ -66,6 +70,9 @@ async function dispatch(argv: string[]): Promise<number> {
       out(spec);
       return EXIT.OK;
     }
+    case "sync":
+      out(await syncGearFrontends(ctx));
+      return EXIT.OK;
     default:
       out(await listGearFrontends(ctx));
       return EXIT.OK;

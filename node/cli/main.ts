@@ -25,7 +25,7 @@ Usage:
   geartrain node gear deployments <uuid>                     (active deployment id and commit, all kept)
   geartrain node gear deploy-config <uuid> [--keep N] [--branch B]
   geartrain node check
-  geartrain node frontend set|remove|show|list   (HTTP routes of gears; set reads JSON on stdin; see --help)
+  geartrain node frontend set|remove|show|list|sync   (HTTP routes of gears; set reads JSON on stdin; see --help)
   geartrain node cartridge ...          (repo add|list, install, control, status, remove; see --help)
   geartrain node quickstart guestbook --uuid U --uid N --app A --namespace NS [--profile P]  (see --help)
   geartrain node mcs-label <uid> [--json]

@@ -191,6 +191,53 @@ export async function setGearFrontend(ctx: NodeContext, input: GearFrontendSpec)
   });
 }
 
+/** What syncGearFrontends did: gear files rewritten, gear files already current, files it could not read. */
+export interface FrontendSyncResult {
+  readonly rewritten: readonly string[];
+  readonly unchanged: readonly string[];
+  /** gear uuid → why its file was left as it is (a damaged or foreign spec line: see the node check) */
+  readonly damaged: Readonly<Record<string, string>>;
+}
+
+/**
+ * Render the base file and every gear's file again from its stored spec under the current config (after
+ * the frontend config changed: `tls` turned on or off, another listen address), then `nginx -t` and reload,
+ * always, so that a certificate or key replaced at the same path is served too. All or nothing: if nginx
+ * refuses the result, every file is put back. nginx not running: the files stand (it reads them on start).
+ */
+export async function syncGearFrontends(ctx: NodeContext): Promise<FrontendSyncResult> {
+  const fe = ctx.config.frontend;
+  const base = path.join(fe.confDir, BASE_FILE);
+  return withFileLock(frontendLockPath(ctx.config), async () => {
+    const changes = new Map<string, string>();
+    const rewritten: string[] = [];
+    const unchanged: string[] = [];
+    const damaged: Record<string, string> = {};
+    for (const uuid of await listGearFrontends(ctx)) {
+      let spec: GearFrontendSpec | null;
+      try {
+        spec = await readGearFrontend(ctx, uuid);
+      } catch (e) {
+        damaged[uuid] = (e as Error).message;
+        continue;
+      }
+      if (!spec) continue;
+      const file = gearFrontendPath(ctx.config, uuid);
+      const want = renderGearConf(spec, fe);
+      if ((await readText(file)) === want) unchanged.push(uuid);
+      else {
+        changes.set(file, want);
+        rewritten.push(uuid);
+      }
+    }
+    const wantBase = renderBaseConf(fe);
+    if ((await readText(base)) !== wantBase) changes.set(base, wantBase);
+    await fs.mkdir(fe.confDir, { recursive: true, mode: 0o755 });
+    await apply(ctx, changes, { allowNotRunning: true });
+    return { rewritten, unchanged, damaged };
+  });
+}
+
 /** Stop routing the gear (delete its file, reload). A gear without a frontend is a success. */
 export async function removeGearFrontend(ctx: NodeContext, gearUuid: string): Promise<void> {
   const file = gearFrontendPath(ctx.config, gearUuid);

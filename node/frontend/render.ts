@@ -4,7 +4,7 @@
 import { readFileSync } from "fs";
 import Handlebars from "handlebars";
 import * as path from "path";
-import type { FrontendConfig } from "../types";
+import type { FrontendConfig, FrontendTlsConfig } from "../types";
 import type { GearFrontendSpec } from "./validate";
 import { templateDir } from "../../common/template-dir";
 
@@ -33,6 +33,7 @@ function templates(): Templates {
   const hb = Handlebars.create();
   const read = (f: string) => readFileSync(path.join(dir, f), "utf8");
   hb.registerPartial("headers", read("headers.hbs"));
+  hb.registerPartial("tls", read("tls.hbs"));
   const opts = { noEscape: true, strict: true };
   cached = {
     gear: hb.compile(read("gear.conf.hbs"), opts),
@@ -93,12 +94,29 @@ export function routeLocations(spec: GearFrontendSpec): Location[] {
   return out;
 }
 
-/** The nginx file of one gear. Pure; the spec must be validated (validateFrontendSpec). */
-export function renderGearConf(
-  spec: GearFrontendSpec,
-  fe: Pick<FrontendConfig, "listen" | "idleStarter">,
-): string {
+/** What the templates need of frontend.tls (null: HTTP only). */
+function tlsView(tls: FrontendTlsConfig | null | undefined) {
+  if (!tls) return null;
+  return {
+    listenDirective: `${tls.listen} ssl${tls.http2 ? " http2" : ""}`,
+    certificate: tls.certificate,
+    key: tls.key,
+  };
+}
+
+/** The frontend config a gear file depends on (`tls` absent or null: HTTP only). */
+export type GearConfFrontend = Pick<FrontendConfig, "listen" | "idleStarter"> & {
+  readonly tls?: FrontendTlsConfig | null;
+};
+
+/**
+ * The nginx file of one gear: one server block for its host names on `listen` and, with `fe.tls`, on the TLS
+ * listener too (same locations, so idling and routes are the same over both). Pure; the spec must be
+ * validated (validateFrontendSpec).
+ */
+export function renderGearConf(spec: GearFrontendSpec, fe: GearConfFrontend): string {
   return templates().gear({
+    tls: tlsView(fe.tls),
     uuid: spec.gearUuid,
     specJson: specJson(spec),
     listen: fe.listen,
@@ -112,9 +130,11 @@ export function renderGearConf(
   });
 }
 
-/** The shared file (map for websockets, server name hash sizes, default server). Pure. */
-export function renderBaseConf(fe: Pick<FrontendConfig, "listen">): string {
-  return templates().base({ listen: fe.listen });
+/** The shared file (map for websockets, server name hash sizes, default servers for HTTP and TLS). Pure. */
+export function renderBaseConf(
+  fe: Pick<FrontendConfig, "listen"> & { readonly tls?: FrontendTlsConfig | null },
+): string {
+  return templates().base({ listen: fe.listen, tls: tlsView(fe.tls) });
 }
 
 /** The spec stored in a gear file (null when the line is missing). Throws on a damaged line. */

@@ -6,13 +6,15 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from "f
 import * as net from "net";
 import * as path from "path";
 import { run } from "../../node/host/exec";
-import type { FrontendConfig } from "../../node/types";
+import type { FrontendConfig, FrontendTlsConfig } from "../../node/types";
 
 export const NGINX = "/usr/sbin/nginx";
 
 export interface PrivateNginx {
   readonly dir: string;
   readonly port: number;
+  /** the TLS port when started with `tls` */
+  readonly tlsPort: number | null;
   readonly confPath: string;
   readonly pidFile: string;
   /** the node config `frontend` section for this instance */
@@ -61,13 +63,22 @@ http {
 `;
 }
 
+/** The TLS part of startPrivateNginx's options: certificate and key files; the port is free if not given. */
+export interface PrivateNginxTls {
+  readonly certificate: string;
+  readonly key: string;
+  readonly port?: number;
+  readonly http2?: boolean;
+}
+
 /**
  * Start nginx with everything under `dir` (created; must be an absolute path of [A-Za-z0-9._/-]).
+ * With `tls`, the frontend section also has a TLS listener on 127.0.0.1:<tls port> (frontend.tls).
  * Missing nginx fails with the install command.
  */
 export async function startPrivateNginx(
   dir: string,
-  opts: { port?: number; idleStarter?: string } = {},
+  opts: { port?: number; idleStarter?: string; tls?: PrivateNginxTls } = {},
 ): Promise<PrivateNginx> {
   if (!existsSync(NGINX))
     throw new Error(`${NGINX} is missing. Fix: apt-get update && apt-get install -y nginx`);
@@ -77,6 +88,15 @@ export async function startPrivateNginx(
   mkdirSync(path.join(dir, "tmp"), { recursive: true });
   chmodSync(dir, 0o755); // workers (nobody) reach their temp dirs
   const port = opts.port ?? (await freePort());
+  const tlsPort = opts.tls ? (opts.tls.port ?? (await freePort())) : null;
+  const tls: FrontendTlsConfig | null = opts.tls
+    ? {
+        listen: `127.0.0.1:${tlsPort}`,
+        certificate: opts.tls.certificate,
+        key: opts.tls.key,
+        http2: opts.tls.http2 ?? true,
+      }
+    : null;
   const confPath = path.join(dir, "nginx.conf");
   const pidFile = path.join(dir, "nginx.pid");
   writeFileSync(confPath, renderPrivateConf(dir));
@@ -89,6 +109,7 @@ export async function startPrivateNginx(
     reloadCommand: null,
     listen: `127.0.0.1:${port}`,
     idleStarter: opts.idleStarter ?? "127.0.0.1:8099",
+    tls,
   };
   const argv = [NGINX, "-p", `${dir}/`, "-c", confPath, "-g", `daemon on; pid ${pidFile};`];
   const r = await run(argv, { timeoutMs: 60_000 });
@@ -98,6 +119,7 @@ export async function startPrivateNginx(
   return {
     dir,
     port,
+    tlsPort,
     confPath,
     pidFile,
     frontend,

@@ -111,7 +111,10 @@ export async function makeTestNode(
   name: string,
   firstUid: number,
   extra: Record<string, unknown> = {},
+  /** how many UIDs from firstUid (the file's block) */
+  blockSize = 100,
 ): Promise<TestNode> {
+  const lastUid = firstUid + blockSize - 1;
   requirePrereqs();
   const dir = mkdtempSync(`/tmp/gt-test-${name}-`);
   chmodSync(dir, 0o755); // gear users must be able to reach their homes
@@ -120,7 +123,7 @@ export async function makeTestNode(
     gearBaseDir: path.join(dir, "gears"),
     limitsDir: path.join(dir, "limits.d"),
     gecos: GECOS,
-    district: { firstUid, maxUid: firstUid + 99 },
+    district: { firstUid, maxUid: lastUid },
     cgroup: { rootName: `gt-test-${name}` },
     ...extra,
     network: { table: testNetTable(name), ...(extra.network as Record<string, unknown> | undefined) },
@@ -142,8 +145,7 @@ export async function makeTestNode(
         for (const g of await listGears(ctx)) await destroyGear(ctx, g.uuid);
         // belt and braces: anything a failed test left behind in this range
         for (const u of await readPasswd()) {
-          if (u.gecos === GECOS && u.uid >= firstUid && u.uid <= firstUid + 99)
-            await destroyGear(ctx, u.name);
+          if (u.gecos === GECOS && u.uid >= firstUid && u.uid <= lastUid) await destroyGear(ctx, u.name);
         }
       } finally {
         // the isolation table/chain outlives its last gear (only its set elements go): remove it

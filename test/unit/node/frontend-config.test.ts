@@ -17,6 +17,7 @@ test("defaults", () => {
     reloadCommand: null,
     listen: "0.0.0.0:80",
     idleStarter: "127.0.0.1:8099",
+    tls: null,
   });
   expect(c.network).toEqual({ isolation: "auto", table: "geartrain" });
   expect(defaultConfig().frontend).toEqual(c.frontend);
@@ -64,6 +65,109 @@ test("overrides", () => {
   expect(testArgv(rc.frontend)).toEqual(["/usr/sbin/nginx", "-t", "-q", "-c", "/etc/nginx/nginx.conf"]);
   for (const listen of ["80", "*:80", "[::]:8080"])
     expect(resolveConfig({ frontend: { listen } }).frontend.listen).toBe(listen);
+});
+
+test("tls: parsed with http2 on by default; null or absent is HTTP only", () => {
+  const tls = {
+    listen: "127.0.0.1:18443",
+    certificate: "/etc/geartrain/tls/wild.crt",
+    key: "/etc/geartrain/tls/wild.key",
+  };
+  expect(resolveConfig({ frontend: { listen: "127.0.0.1:18080", tls } }).frontend.tls).toEqual({
+    ...tls,
+    http2: true,
+  });
+  expect(resolveConfig({ frontend: { tls: { ...tls, listen: "443", http2: false } } }).frontend.tls).toEqual({
+    ...tls,
+    listen: "443",
+    http2: false,
+  });
+  // paths are normalised like every other frontend path
+  expect(
+    resolveConfig({ frontend: { tls: { ...tls, certificate: "/etc//x/../wild.crt" } } }).frontend.tls
+      ?.certificate,
+  ).toBe("/etc/wild.crt");
+  expect(resolveConfig({ frontend: { tls: null } }).frontend.tls).toBeNull();
+  expect(resolveConfig({ frontend: {} }).frontend.tls).toBeNull();
+});
+
+const TLS = { listen: "127.0.0.1:18443", certificate: "/etc/x/wild.crt", key: "/etc/x/wild.key" };
+
+test.each<[string, unknown, RegExp]>([
+  ["tls not an object", { frontend: { tls: "on" } }, /^invalid config\.frontend\.tls: must be an object/],
+  ["tls array", { frontend: { tls: [TLS] } }, /^invalid config\.frontend\.tls: must be an object/],
+  [
+    "tls unknown key",
+    { frontend: { tls: { ...TLS, ciphers: "ALL" } } },
+    /^invalid config\.frontend\.tls\.ciphers: unknown key/,
+  ],
+  [
+    "tls without listen",
+    { frontend: { tls: { ...TLS, listen: undefined } } },
+    /^invalid config\.frontend\.tls\.listen: is required/,
+  ],
+  [
+    "tls without certificate",
+    { frontend: { tls: { listen: TLS.listen, key: TLS.key } } },
+    /^invalid config\.frontend\.tls\.certificate: is required/,
+  ],
+  [
+    "tls without key",
+    { frontend: { tls: { listen: TLS.listen, certificate: TLS.certificate } } },
+    /^invalid config\.frontend\.tls\.key: is required/,
+  ],
+  [
+    "tls listen injection",
+    { frontend: { tls: { ...TLS, listen: "443 ssl; include /etc/passwd" } } },
+    /^invalid config\.frontend\.tls\.listen: must be/,
+  ],
+  [
+    "tls listen port 0",
+    { frontend: { tls: { ...TLS, listen: "127.0.0.1:0" } } },
+    /^invalid config\.frontend\.tls\.listen: must be/,
+  ],
+  [
+    "tls listen number",
+    { frontend: { tls: { ...TLS, listen: 443 } } },
+    /^invalid config\.frontend\.tls\.listen: must be/,
+  ],
+  [
+    "tls listen on the HTTP port",
+    { frontend: { listen: "0.0.0.0:80", tls: { ...TLS, listen: "127.0.0.1:80" } } },
+    /^invalid config\.frontend\.tls\.listen: must use another port than frontend\.listen/,
+  ],
+  [
+    "tls certificate relative",
+    { frontend: { tls: { ...TLS, certificate: "wild.crt" } } },
+    /^invalid config\.frontend\.tls\.certificate: must be an absolute path/,
+  ],
+  [
+    "tls certificate with ;",
+    { frontend: { tls: { ...TLS, certificate: "/etc/x.crt;ssl_verify_client off" } } },
+    /^invalid config\.frontend\.tls\.certificate: must match/,
+  ],
+  [
+    "tls certificate not a string",
+    { frontend: { tls: { ...TLS, certificate: { pem: "x" } } } },
+    /^invalid config\.frontend\.tls\.certificate: must be an absolute path/,
+  ],
+  [
+    "tls key with a space",
+    { frontend: { tls: { ...TLS, key: "/etc/x y.key" } } },
+    /^invalid config\.frontend\.tls\.key: must match/,
+  ],
+  [
+    "tls key is the certificate",
+    { frontend: { tls: { ...TLS, key: TLS.certificate } } },
+    /^invalid config\.frontend\.tls\.key: must be another file/,
+  ],
+  [
+    "tls http2 string",
+    { frontend: { tls: { ...TLS, http2: "yes" } } },
+    /^invalid config\.frontend\.tls\.http2: must be a boolean/,
+  ],
+])("refuses %s", (_n, doc, msg) => {
+  expect(() => resolveConfig(doc)).toThrow(msg);
 });
 
 test.each<[string, unknown, RegExp]>([

@@ -93,3 +93,56 @@ test("listen and idleStarter come from the config", () => {
   expect(text).toMatch(/^ {4}listen 0\.0\.0\.0:80;$/m);
   expect(text).toMatch(/proxy_pass http:\/\/127\.0\.0\.1:1234;/);
 });
+
+describe("with frontend.tls", () => {
+  const tls = {
+    listen: "127.0.0.1:8443",
+    certificate: "/etc/geartrain/tls/wildcard.crt",
+    key: "/etc/geartrain/tls/wildcard.key",
+    http2: true,
+  };
+  const feTls = { ...fe, tls };
+
+  test("gear file: one server block on both listeners, the certificate (snapshot)", () => {
+    const text = renderGearConf(spec, feTls);
+    expect(text).toMatchSnapshot();
+    expect(text).toMatch(/^ {4}listen 127\.0\.0\.1:8080;\n {4}listen 127\.0\.0\.1:8443 ssl http2;$/m);
+    expect(text.match(/^server \{/gm)).toHaveLength(1);
+    expect(text).toMatch(/^ {4}ssl_certificate \/etc\/geartrain\/tls\/wildcard\.crt;$/m);
+    expect(text).toMatch(/^ {4}ssl_certificate_key \/etc\/geartrain\/tls\/wildcard\.key;$/m);
+    // the gear is told which scheme the request came in on
+    expect(text).toMatch(/proxy_set_header X-Forwarded-Proto \$scheme;/);
+  });
+
+  test("idle gear file: the unidler on both listeners (snapshot)", () => {
+    const text = renderGearConf({ ...spec, idle: true }, feTls);
+    expect(text).toMatchSnapshot();
+    expect(text).toMatch(/listen 127\.0\.0\.1:8443 ssl http2;/);
+    expect(text).toMatch(/proxy_pass http:\/\/127\.0\.0\.1:8099;/);
+  });
+
+  test("base file: a TLS default server that answers 404 (snapshot)", () => {
+    const text = renderBaseConf(feTls);
+    expect(text).toMatchSnapshot();
+    expect(text).toMatch(/listen 127\.0\.0\.1:8443 ssl http2 default_server;/);
+  });
+
+  test("http2: false leaves it out; the same spec line (the spec does not know about TLS)", () => {
+    const text = renderGearConf(spec, { ...feTls, tls: { ...tls, http2: false } });
+    expect(text).toMatch(/^ {4}listen 127\.0\.0\.1:8443 ssl;$/m);
+    expect(parseSpecLine(text)).toEqual(parseSpecLine(renderGearConf(spec, fe)));
+    expect(renderBaseConf({ ...feTls, tls: { ...tls, http2: false } })).toMatch(
+      /listen 127\.0\.0\.1:8443 ssl default_server;/,
+    );
+  });
+
+  test("tls null or absent renders the HTTP-only bytes", () => {
+    expect(renderGearConf(spec, { ...fe, tls: null })).toBe(renderGearConf(spec, fe));
+    expect(renderGearConf(spec, { listen: fe.listen, idleStarter: fe.idleStarter })).toBe(
+      renderGearConf(spec, fe),
+    );
+    expect(renderBaseConf({ listen: fe.listen })).toBe(renderBaseConf(fe));
+    expect(renderGearConf(spec, fe)).not.toMatch(/ssl/);
+    expect(renderBaseConf(fe)).not.toMatch(/ssl/);
+  });
+});
