@@ -25,6 +25,7 @@ import {
 } from "./model";
 import type {
   Application,
+  ApplicationLiveState,
   Authorization,
   Cartridge,
   District,
@@ -335,6 +336,24 @@ export class BrokerClient {
     return (
       (await this.follow<GearGroup[]>(this.link(a.links, "GET_GEAR_GROUPS", `application ${name}`))).data ??
       []
+    );
+  }
+
+  /** What the nodes really have: each gear's limits, MCS label, drift, cartridge status and route. */
+  async liveState(domain: string, name: string): Promise<ApplicationLiveState> {
+    const a = await this.application(domain, name);
+    return (
+      await this.follow<ApplicationLiveState>(this.link(a.links, "GET_LIVE_STATE", `application ${name}`))
+    ).data;
+  }
+
+  /** Converges each gear to its spec and the cartridges to the application's state; the live state after. */
+  async repairApplication(domain: string, name: string): Promise<Result<ApplicationLiveState>> {
+    const a = await this.application(domain, name);
+    return this.result(
+      await this.follow<ApplicationLiveState>(this.link(a.links, "REPAIR", `application ${name}`), {
+        body: {},
+      }),
     );
   }
 

@@ -81,6 +81,38 @@ export interface GearGroup {
   readonly gears?: readonly { id: string; state: string; ssh_url?: string }[];
 }
 
+/** One gear as its node reports it (`GET_LIVE_STATE`, docs/control-plane.md). */
+export interface GearLiveState {
+  readonly id: string;
+  readonly uid: number;
+  readonly node: string;
+  /** false: the node has no such gear, or could not be asked (`error`) */
+  readonly present: boolean;
+  readonly error: string | null;
+  readonly phase: string | null;
+  readonly gear_profile: string | null;
+  readonly mcs_label: string | null;
+  /** cgroup file → the value read back */
+  readonly cgroup: Readonly<Record<string, string | null>>;
+  readonly drift: readonly { readonly field: string; readonly expected: string; readonly actual: string }[];
+  readonly cartridges: readonly {
+    readonly name: string;
+    readonly status: string;
+    readonly desired: string | null;
+  }[];
+  readonly route: { readonly hostnames: readonly string[]; readonly idle: boolean } | null;
+}
+
+/** What the nodes really have for an application (`GET_LIVE_STATE`; `REPAIR` answers it too). */
+export interface ApplicationLiveState {
+  readonly id: string;
+  readonly name: string;
+  readonly domain_id: string;
+  readonly state: string;
+  readonly gear_profile: string;
+  readonly gears: readonly GearLiveState[];
+}
+
 // admin (our extension, docs/control-plane.md "Admin API")
 
 export interface District {

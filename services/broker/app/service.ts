@@ -17,9 +17,11 @@ import * as auth from "./auth";
 import { stepsFor } from "./chains";
 import type { ServiceContext } from "./context";
 import * as domain from "./domains";
+import * as live from "./live-state";
 import type { DnsPort, NodeCaller, ServiceConfig, ServiceLog } from "./ports";
 import type {
   AppCartridgeView,
+  ApplicationLiveView,
   AppEvent,
   ApplicationView,
   AppRef,
@@ -180,6 +182,14 @@ export class BrokerService implements AppService {
 
   applicationEvent(p: Principal, ref: AppRef, event: AppEvent): Promise<WithMessages<ApplicationView>> {
     return apps.applicationEvent(this.ctx, p, ref, event);
+  }
+
+  liveState(p: Principal, ref: AppRef): Promise<ApplicationLiveView> {
+    return live.liveState(this.ctx, p, ref);
+  }
+
+  repairApplication(p: Principal, ref: AppRef): Promise<WithMessages<ApplicationLiveView>> {
+    return live.repairApplication(this.ctx, p, ref);
   }
 
   addCartridge(p: Principal, ref: AppRef, name: string): Promise<WithMessages<AppCartridgeView>> {

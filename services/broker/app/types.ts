@@ -101,6 +101,43 @@ export interface ApplicationView {
   readonly state: string;
 }
 
+/** One gear as its node reports it (live-state.ts): what a reconciling client compares with its spec. */
+export interface GearLiveView {
+  readonly uuid: string;
+  readonly uid: number;
+  readonly node: string;
+  /** false: the node has no such gear, or could not be asked (`error`) */
+  readonly present: boolean;
+  readonly error: string | null;
+  /** the node's marker phase (`created` when whole) */
+  readonly phase: string | null;
+  readonly profile: string | null;
+  /** the gear's SELinux MCS label */
+  readonly mcsLabel: string | null;
+  /** the cgroup values the node read back (file name → value) */
+  readonly cgroup: Readonly<Record<string, string | null>>;
+  /** what differs from the gear's spec, as the node computes it */
+  readonly drift: readonly { readonly field: string; readonly expected: string; readonly actual: string }[];
+  /** `<name>-<version>`, `bin/control status` (started, stopped, unknown), what the last control asked */
+  readonly cartridges: readonly {
+    readonly name: string;
+    readonly status: string;
+    readonly desired: string | null;
+  }[];
+  /** the node's frontend route, null when there is none */
+  readonly route: { readonly hostnames: readonly string[]; readonly idle: boolean } | null;
+}
+
+export interface ApplicationLiveView {
+  readonly id: string;
+  readonly name: string;
+  readonly domain: string;
+  /** the broker's record: started, stopped ... */
+  readonly state: string;
+  readonly gearProfile: string;
+  readonly gears: readonly GearLiveView[];
+}
+
 export interface EnvVar {
   readonly name: string;
   readonly value: string;
@@ -231,6 +268,10 @@ export interface AppService {
   getApplication(p: Principal, ref: AppRef): Promise<ApplicationView>;
   removeApplication(p: Principal, ref: AppRef): Promise<void>;
   applicationEvent(p: Principal, ref: AppRef, event: AppEvent): Promise<WithMessages<ApplicationView>>;
+  /** what the nodes really have (gear.inspect, frontend.read of each gear) */
+  liveState(p: Principal, ref: AppRef): Promise<ApplicationLiveView>;
+  /** converge each gear to its spec and the cartridges to the application's state; the live state after */
+  repairApplication(p: Principal, ref: AppRef): Promise<WithMessages<ApplicationLiveView>>;
 
   addCartridge(p: Principal, ref: AppRef, name: string): Promise<WithMessages<AppCartridgeView>>;
   removeCartridge(p: Principal, ref: AppRef, name: string): Promise<WithMessages<ApplicationView>>;

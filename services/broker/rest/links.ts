@@ -232,6 +232,8 @@ export function applicationLinks(base: string, id: string): LinkMap {
       ],
     ),
     GET_GEAR_GROUPS: link("Get application gear groups", "GET", `${href}/gear_groups`),
+    GET_LIVE_STATE: link("What the nodes really have for the application", "GET", `${href}/live-state`),
+    REPAIR: link("Converge the gears and cartridges to the application's spec", "POST", `${href}/repair`),
     DELETE: link("Delete application", "DELETE", href),
   };
 }

@@ -3,6 +3,7 @@
 
 import type {
   AppCartridgeView,
+  ApplicationLiveView,
   ApplicationView,
   AuthorizationView,
   CartridgeInfo,
@@ -247,5 +248,30 @@ export function gearRecordRep(g: GearRecordView) {
     fqdn: g.fqdn,
     cartridges: g.cartridges,
     state: g.state,
+  };
+}
+
+/** The live state (`GET /application/:id/live-state`) in the wire's snake case. */
+export function liveStateRep(v: ApplicationLiveView) {
+  return {
+    id: v.id,
+    name: v.name,
+    domain_id: v.domain,
+    state: v.state,
+    gear_profile: v.gearProfile,
+    gears: v.gears.map((g) => ({
+      id: g.uuid,
+      uid: g.uid,
+      node: g.node,
+      present: g.present,
+      error: g.error,
+      phase: g.phase,
+      gear_profile: g.profile,
+      mcs_label: g.mcsLabel,
+      cgroup: g.cgroup,
+      drift: g.drift,
+      cartridges: g.cartridges,
+      route: g.route,
+    })),
   };
 }

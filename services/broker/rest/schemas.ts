@@ -4,28 +4,28 @@
 
 import { ORIGIN_CODE } from "../app/errors";
 import { APP_EVENTS, CARTRIDGE_EVENTS, KEY_TYPES } from "./links";
+import {
+  DISTRICT_NAME,
+  KEY_NAME,
+  LOGIN,
+  NODE_NAME,
+  PROFILE,
+  WIRE_SCHEMAS,
+} from "../../../common/broker-wire";
 
-/** DNS label parts: `<app>-<namespace>` must stay one label (≤ 63). Lowercase, as node/validate.ts. */
-export const APP_NAME = "^[a-z][a-z0-9]{0,31}$";
-export const NAMESPACE = "^[a-z][a-z0-9]{0,15}$";
-export const CARTRIDGE_NAME = "^[a-z][a-z0-9]*(-[A-Za-z0-9._]+)+$";
-export const KEY_NAME = "^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$";
-export const ENV_NAME = "^[A-Za-z_][A-Za-z0-9_]{0,127}$";
-export const LOGIN = "^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$";
-export const PROFILE = "^[a-z][a-z0-9-]{0,31}$";
-export const DISTRICT_NAME = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$";
-export const NODE_NAME = "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$";
+export {
+  APP_NAME,
+  CARTRIDGE_NAME,
+  DISTRICT_NAME,
+  ENV_NAME,
+  KEY_NAME,
+  LOGIN,
+  NAMESPACE,
+  NODE_NAME,
+  PROFILE,
+} from "../../../common/broker-wire";
 
 const str = (pattern: string, description: string) => ({ type: "string", pattern, description });
-
-const envVar = {
-  type: "object",
-  required: ["name"],
-  properties: {
-    name: str(ENV_NAME, "variable name"),
-    value: { type: "string", maxLength: 512, description: "value; absent to unset (PATCH)" },
-  },
-};
 
 export const SCHEMAS = {
   addKey: {
@@ -59,45 +59,8 @@ export const SCHEMAS = {
     },
   },
   // rhc always sends {"id": NS}; origin 1.6+ advertises name. Either one.
-  addDomain: {
-    type: "object",
-    properties: {
-      name: str(NAMESPACE, "the namespace"),
-      id: str(NAMESPACE, "the namespace (what rhc sends)"),
-    },
-    anyOf: [{ required: ["name"] }, { required: ["id"] }],
-  },
-  addApplication: {
-    type: "object",
-    required: ["name"],
-    properties: {
-      name: str(APP_NAME, "name of the application"),
-      cartridges: {
-        type: "array",
-        minItems: 1,
-        maxItems: 8,
-        items: {
-          anyOf: [
-            str(CARTRIDGE_NAME, "a cartridge name"),
-            {
-              type: "object",
-              required: ["name"],
-              properties: { name: str(CARTRIDGE_NAME, "a cartridge name") },
-            },
-          ],
-        },
-      },
-      // below API 1.3 rhc sent one "cartridge"
-      cartridge: str(CARTRIDGE_NAME, "one cartridge name (old clients)"),
-      environment_variables: {
-        type: "array",
-        maxItems: 64,
-        items: { ...envVar, required: ["name", "value"] },
-      },
-      gear_profile: str(PROFILE, "gear size"),
-      scale: { type: "boolean" },
-    },
-  },
+  addDomain: WIRE_SCHEMAS.addDomain,
+  addApplication: WIRE_SCHEMAS.addApplication,
   event: {
     type: "object",
     required: ["event"],
@@ -108,20 +71,8 @@ export const SCHEMAS = {
     required: ["event"],
     properties: { event: { type: "string", enum: CARTRIDGE_EVENTS } },
   },
-  addCartridge: {
-    type: "object",
-    properties: {
-      name: str(CARTRIDGE_NAME, "cartridge name, e.g. postgresql-15"),
-      // rhc below 1.3 / some scripts
-      cartridge: str(CARTRIDGE_NAME, "cartridge name"),
-    },
-    anyOf: [{ required: ["name"] }, { required: ["cartridge"] }],
-  },
-  setEnv: {
-    type: "object",
-    required: ["environment_variables"],
-    properties: { environment_variables: { type: "array", minItems: 1, maxItems: 64, items: envVar } },
-  },
+  addCartridge: WIRE_SCHEMAS.addCartridge,
+  setEnv: WIRE_SCHEMAS.setEnv,
   // admin
   addDistrict: {
     type: "object",

@@ -2,6 +2,7 @@
 // domains, apps, ownership) to check wire shapes, auth and error mapping. Not the real service.
 import { createHash, randomBytes } from "crypto";
 import { ConflictError, NotFoundError } from "../../../common/errors";
+import { liveGear } from "../../../services/broker/app/live-state";
 import {
   AdminOnlyError,
   ApplicationNotFoundError,
@@ -235,6 +236,34 @@ export class FakeService implements AppService {
   async removeApplication(p: Principal, ref: AppRef) {
     const a = await this.getApplication(p, ref);
     this.apps = this.apps.filter((x) => x !== a);
+  }
+  async liveState(p: Principal, ref: AppRef) {
+    const a = await this.getApplication(p, ref);
+    const gears = a.gears.map((g) =>
+      liveGear(
+        g,
+        {
+          phase: "created",
+          spec: { profile: a.gearProfile },
+          selinux: { label: "s0:c0,c1" },
+          cgroup: { values: { "memory.limit_in_bytes": "536870912" } },
+          cartridges: a.cartridges.map((c) => ({
+            name: c.name,
+            version: null,
+            phase: "installed",
+            desired: "started",
+            status: "started",
+          })),
+          drift: [],
+        },
+        { hostnames: [a.fqdn] },
+      ),
+    );
+    return { id: a.id, name: a.name, domain: a.domain, state: a.state, gearProfile: a.gearProfile, gears };
+  }
+  async repairApplication(p: Principal, ref: AppRef) {
+    this.calls.push("repair");
+    return { value: await this.liveState(p, ref), messages: [] };
   }
   async applicationEvent(p: Principal, ref: AppRef, event: string) {
     this.calls.push(`event ${event}`);

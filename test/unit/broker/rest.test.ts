@@ -265,6 +265,30 @@ describe("domains and applications", () => {
     expect([ev.res.statusCode, ev.body.type]).toEqual([200, "application"]);
     const gg = await json("GET", `/broker/rest/application/${body.data.id}/gear_groups`, alice);
     expect(gg.body).toMatchObject({ type: "gear_groups", data: [{ gears: [{ state: "started" }] }] });
+    // the live state (what the nodes have) and the repair, for reconciling clients (the Pulumi providers)
+    const live = await json("GET", `/broker/rest/application/${body.data.id}/live-state`, alice);
+    expect(live.res.statusCode).toBe(200);
+    expect(live.body).toMatchObject({
+      type: "application-live-state",
+      data: {
+        id: body.data.id,
+        gears: [
+          {
+            present: true,
+            mcs_label: "s0:c0,c1",
+            cgroup: { "memory.limit_in_bytes": "536870912" },
+            drift: [],
+            route: { hostnames: [expect.stringMatching(/\./)], idle: false },
+          },
+        ],
+      },
+    });
+    expect(body.data.links.GET_LIVE_STATE).toMatchObject({ method: "GET" });
+    expect(body.data.links.REPAIR).toMatchObject({ method: "POST" });
+    const repaired = await json("POST", `/broker/rest/application/${body.data.id}/repair`, alice, {});
+    expect([repaired.res.statusCode, repaired.body.type]).toEqual([200, "application-live-state"]);
+    const othersLive = await json("GET", `/broker/rest/application/${body.data.id}/live-state`, bob);
+    expect(othersLive.res.statusCode).toBe(404);
   });
 
   it("sets and unsets environment variables with PATCH", async () => {

@@ -2,7 +2,7 @@
 
 import type { AppEvent } from "../../app/types";
 import { message } from "../envelope";
-import { applicationRep } from "../represent";
+import { applicationRep, liveStateRep } from "../represent";
 import { appRef, wireMessages, type Auth, type Ctx, type Routes } from "./route";
 
 export function applicationsRoutes({ route, svc, deleted, stringQuery }: Routes): void {
@@ -129,6 +129,38 @@ export function applicationsRoutes({ route, svc, deleted, stringQuery }: Routes)
           message("info", `Application ${r.value.name}: ${event} done`),
           ...wireMessages(r.messages),
         ],
+      };
+    },
+  );
+  route(
+    "GET",
+    "/application/:id/live-state",
+    {
+      auth: dev,
+      params: "app",
+      summary: "what the nodes really have: each gear's limits, MCS label, drift, cartridge status, route",
+      tags: ["applications"],
+    },
+    async (c) => ({
+      type: "application-live-state",
+      data: liveStateRep(await svc.liveState(c.p, appRef(c.params))),
+    }),
+  );
+  route(
+    "POST",
+    "/application/:id/repair",
+    {
+      auth: dev,
+      params: "app",
+      summary: "converge each gear to its spec and the cartridges to the application's state",
+      tags: ["applications"],
+    },
+    async (c) => {
+      const r = await svc.repairApplication(c.p, appRef(c.params));
+      return {
+        type: "application-live-state",
+        data: liveStateRep(r.value),
+        messages: [message("info", `Application ${r.value.name} repaired`), ...wireMessages(r.messages)],
       };
     },
   );
