@@ -437,6 +437,10 @@ export class BrokerClient {
     return (await this.request<District>("GET", `/admin/district/${escapeSegment(name)}`)).data;
   }
 
+  async deleteDistrict(name: string): Promise<void> {
+    await this.request<null>("DELETE", `/admin/district/${escapeSegment(name)}`);
+  }
+
   async addDistrictNode(district: string, node: string): Promise<District> {
     return (
       await this.request<District>("POST", `/admin/district/${escapeSegment(district)}/nodes`, {

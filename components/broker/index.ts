@@ -36,6 +36,8 @@ function dependencies(d: pulumi.ComponentResourceOptions["dependsOn"]): pulumi.I
 export class Broker extends pulumi.ComponentResource {
   /** The API's base URL (publicUrl, else http://<address>:<port>): `geartrain login --server <url>`. */
   public readonly url: pulumi.Output<string>;
+  /** http://<address>:<port> (loopback when listening on 0.0.0.0): what the broker's own host reaches. */
+  public readonly localUrl: pulumi.Output<string>;
   public readonly adminLogin: pulumi.Output<string>;
   /** The admin's password (secret). */
   public readonly adminPassword: pulumi.Output<string>;
@@ -165,12 +167,14 @@ export class Broker extends pulumi.ComponentResource {
     );
 
     this.url = pulumi.all([pulumi.output(spec.url), this.service.daemon.urn]).apply(([u]) => u);
+    this.localUrl = pulumi.all([pulumi.output(spec.localUrl), this.service.daemon.urn]).apply(([u]) => u);
     this.adminLogin = pulumi.output(spec.adminLogin);
     this.adminPassword = pulumi.secret(
       pulumi.all([adminPassword, this.service.daemon.urn]).apply(([pw]) => pw),
     );
     this.registerOutputs({
       url: this.url,
+      localUrl: this.localUrl,
       adminLogin: this.adminLogin,
       adminPassword: this.adminPassword,
     });

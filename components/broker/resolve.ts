@@ -40,6 +40,8 @@ export interface BrokerSpec {
   readonly readinessSeconds: number;
   /** What clients use: publicUrl, else http://<address>:<port> */
   readonly url: string;
+  /** http://<address>:<port>, loopback for 0.0.0.0: what the broker's own host reaches */
+  readonly localUrl: string;
   /** What the readiness check asks (on the broker's host) */
   readonly apiUrl: string;
 }
@@ -99,6 +101,7 @@ export function resolveBroker(name: string, args: BrokerStaticArgs): BrokerSpec 
       3600,
     ),
     url: args.publicUrl ?? `http://${local}:${port}`,
+    localUrl: `http://${local}:${port}`,
     apiUrl: `http://${local}:${port}/broker/rest/api`,
   };
 }

@@ -34,6 +34,11 @@ export interface CliContext {
   readonly fetch?: typeof fetch;
   /** how often progress is shown while waiting; default 5000 ms */
   readonly progressMs?: number;
+  /**
+   * Credentials from the environment (GEARTRAIN_LOGIN and GEARTRAIN_PASSWORD, both set), for programs that
+   * run the CLI (the District component): used instead of the stored login, never taken from argv.
+   */
+  readonly envCredentials?: { readonly login: string; readonly password: string };
 }
 
 function readAll(stream: NodeJS.ReadableStream): Promise<string> {
@@ -84,7 +89,15 @@ export function processContext(): CliContext {
     stdinIsTTY: process.stdin.isTTY === true,
     stderrIsTTY: process.stderr.isTTY === true,
     home: process.env.GEARTRAIN_HOME ?? path.join(os.homedir(), ".geartrain"),
+    ...envCredentials(process.env),
   };
+}
+
+/** GEARTRAIN_LOGIN + GEARTRAIN_PASSWORD, when both are set and not empty. */
+export function envCredentials(env: NodeJS.ProcessEnv): Pick<CliContext, "envCredentials"> {
+  const login = env.GEARTRAIN_LOGIN;
+  const password = env.GEARTRAIN_PASSWORD;
+  return login && password ? { envCredentials: { login, password } } : {};
 }
 
 // --- the stored login
@@ -164,7 +177,10 @@ export function parse<O extends Options>(argv: readonly string[], extra: O): Par
   });
 }
 
-/** The client for `--server` (or the stored login's server) with the stored token when it is that server's. */
+/**
+ * The client for `--server` (or the stored login's server): with the environment's credentials when given
+ * (GEARTRAIN_LOGIN, GEARTRAIN_PASSWORD), else the stored token when it is that server's.
+ */
 export function clientFor(ctx: CliContext, server: string | undefined): BrokerClient {
   const stored = readLogin(ctx);
   const root = server !== undefined ? apiRoot(server) : stored?.server;
@@ -172,7 +188,8 @@ export function clientFor(ctx: CliContext, server: string | undefined): BrokerCl
     throw new UsageError(
       "not logged in: run `geartrain login --server URL --login NAME` first (or pass --server)",
     );
-  const credentials = stored !== null && stored.server === root ? { token: stored.token } : null;
+  const credentials =
+    ctx.envCredentials ?? (stored !== null && stored.server === root ? { token: stored.token } : null);
   return new BrokerClient({ server: root, credentials, ...(ctx.fetch ? { fetch: ctx.fetch } : {}) });
 }
 

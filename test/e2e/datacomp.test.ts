@@ -52,6 +52,7 @@ interface Outputs {
     keySecret: string;
   };
   brokerApi: { url: string; adminLogin: string; adminPassword: string };
+  districtOut: { name: string; nodes: string[] };
 }
 
 const BROKER_USER = "gt-e2e-broker";
@@ -258,6 +259,74 @@ describe("Datastore, MessageBus and Dns on this machine", () => {
     expect(dig("app2.apps.e2e.test")).toBe("");
   });
 
+  /** GET an admin API path as the admin; the JSON body's data. */
+  async function adminGet(p: string): Promise<{ status: number; data: Record<string, unknown> }> {
+    const b = out.brokerApi;
+    const r = await fetch(`${b.url}/broker/rest${p}`, {
+      headers: {
+        accept: "application/json",
+        authorization: `Basic ${Buffer.from(`${b.adminLogin}:${b.adminPassword}`).toString("base64")}`,
+      },
+    });
+    return { status: r.status, data: ((await r.json()) as { data: Record<string, unknown> }).data };
+  }
+
+  it("District: made through the admin API, with the default UID block", async () => {
+    expect(out.districtOut).toEqual({ name: "e2e", nodes: [] });
+    const d = await adminGet("/admin/district/e2e");
+    expect(d.status).toBe(200);
+    expect(d.data).toMatchObject({
+      name: "e2e",
+      gear_profile: "small",
+      first_uid: 1000,
+      max_uid: 6999,
+      nodes: [],
+    });
+  });
+
+  it("District: a node that has reported facts joins when listed, and nothing else changes", async () => {
+    // n1's agent (its bus user) reports facts, as a node host's agent would
+    const agent = new BusConnection({
+      host: "127.0.0.1",
+      port: out.messageBus.port,
+      user: out.messageBus.agent.name,
+      password: out.messageBus.agent.password,
+      name: "agent-n1",
+    });
+    try {
+      agent.start();
+      await agent.waitConnected(30000);
+      const facts = {
+        node: "n1",
+        district: "",
+        profile: "small",
+        activeGears: 0,
+        maxActiveGears: 100,
+        publicHostname: "n1.apps.e2e.test",
+        cartridges: [],
+        at: Date.now(),
+      };
+      for (let i = 0; i < 30 && (await adminGet("/admin/node/n1")).status !== 200; i++) {
+        agent.publish("/topic/geartrain.facts.n1", JSON.stringify({ ...facts, at: Date.now() }));
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    } finally {
+      await agent.stop();
+    }
+    expect((await adminGet("/admin/node/n1")).status).toBe(200);
+    sandbox.ok(["config", "set", "districtNodes", "n1"]);
+    const up = sandbox.ok(["up", "--yes", "--skip-preview", "--diff"]);
+    cli.push(up.stdout + up.stderr);
+    // one resource added: the node's membership
+    const summary = up.stdout.slice(up.stdout.lastIndexOf("Resources:"));
+    expect(summary).toMatch(/\+ 1 created/);
+    expect(summary).not.toMatch(/updated|replaced|deleted/);
+    const d = await adminGet("/admin/district/e2e");
+    expect(d.data.nodes).toEqual([{ name: "n1", active: true }]);
+    out = JSON.parse(sandbox.ok(["stack", "output", "--json", "--show-secrets"]).stdout);
+    expect(out.districtOut.nodes).toEqual(["n1"]);
+  });
+
   it("shows no changes on a second preview", () => {
     const preview = sandbox.run(["preview", "--expect-no-changes", "--diff"]);
     cli.push(preview.stdout + preview.stderr);
@@ -305,7 +374,7 @@ describe("Datastore, MessageBus and Dns on this machine", () => {
     expect(fs.statSync(path.join(baseDir, "dns/conf/tsig.key")).mode & 0o777).toBe(0o640);
   });
 
-  it("destroy stops the three daemons and removes their files", async () => {
+  it("destroy removes the node and the district, stops the daemons and removes their files", async () => {
     const d = sandbox.ok(["destroy", "--yes", "--skip-preview"]);
     cli.push(d.stdout + d.stderr);
     for (let i = 0; i < 50 && processesUnder(baseDir).length > 0; i++)

@@ -66,6 +66,19 @@ export async function getDistrict(ctx: ServiceContext, p: Principal, name: strin
   return districtView(ctx, (await districtByName(ctx, name)).id);
 }
 
+/** Deletes a district with no nodes and no reserved UIDs (remove its nodes first). */
+export async function deleteDistrict(ctx: ServiceContext, p: Principal, name: string): Promise<void> {
+  admin(p);
+  const d = await districtByName(ctx, name);
+  try {
+    await ctx.db.tx((q) => districts.deleteDistrict(q, d.id));
+  } catch (err) {
+    if ((err as { kind?: string }).kind === "conflict")
+      throw new BrokerConflictError(`district ${name}: ${(err as Error).message}`, 1, "name");
+    throw err;
+  }
+}
+
 async function memberOf(ctx: ServiceContext, districtId: string, node: string) {
   const m = (await districts.listDistrictNodes(ctx.db, districtId)).find((x) => x.identity === node);
   if (!m) throw new BrokerNotFoundError(`node ${node} is not in this district`);

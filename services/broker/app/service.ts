@@ -231,6 +231,10 @@ export class BrokerService implements AppService {
     return admin.getDistrict(this.ctx, p, name);
   }
 
+  deleteDistrict(p: Principal, name: string) {
+    return admin.deleteDistrict(this.ctx, p, name);
+  }
+
   addDistrictNode(p: Principal, district: string, node: string) {
     return admin.addDistrictNode(this.ctx, p, district, node);
   }

@@ -289,6 +289,7 @@ export interface AppService {
   listDistricts(p: Principal): Promise<readonly DistrictView[]>;
   createDistrict(p: Principal, req: NewDistrict): Promise<DistrictView>;
   getDistrict(p: Principal, name: string): Promise<DistrictView>;
+  deleteDistrict(p: Principal, name: string): Promise<void>;
   addDistrictNode(p: Principal, district: string, node: string): Promise<DistrictView>;
   removeDistrictNode(p: Principal, district: string, node: string): Promise<DistrictView>;
   setDistrictNodeActive(p: Principal, district: string, node: string, active: boolean): Promise<DistrictView>;

@@ -1,8 +1,8 @@
 // `geartrain admin district ...` and `geartrain admin node ...`: the admin API (our extension under
 // /broker/rest/admin/, docs/control-plane.md), for a user with the admin role.
 
-import { EXIT, UsageError, ValidationError } from "../../../common/errors";
-import type { District, NodeRecord } from "../../../clients/broker";
+import { ConflictError, EXIT, UsageError, ValidationError } from "../../../common/errors";
+import type { BrokerClient, District, NodeRecord } from "../../../clients/broker";
 import {
   brokerGroup,
   clientFor,
@@ -41,6 +41,70 @@ function nodeLines(n: NodeRecord): string[] {
   ];
 }
 
+const kindOf = (e: unknown) => (e as { kind?: string }).kind;
+
+/** An existing district that matches what `create --exists-ok` asked for, else a conflict naming the field. */
+function sameDistrict(
+  d: District,
+  want: { gearProfile: string; firstUid?: number; capacity?: number },
+): District {
+  if (d.gear_profile !== want.gearProfile)
+    throw new ConflictError(
+      `district ${d.name} exists with gear profile ${d.gear_profile}, not ${want.gearProfile}`,
+    );
+  if (want.firstUid !== undefined && d.first_uid !== want.firstUid)
+    throw new ConflictError(`district ${d.name} exists with first UID ${d.first_uid}, not ${want.firstUid}`);
+  const capacity = d.max_uid - d.first_uid + 1;
+  if (want.capacity !== undefined && capacity !== want.capacity)
+    throw new ConflictError(`district ${d.name} exists with ${capacity} UIDs, not ${want.capacity}`);
+  return d;
+}
+
+/** add-node, waiting up to `waitSeconds` for a node that has not reported facts yet; a member already: done. */
+async function addNode(
+  c: BrokerClient,
+  district: string,
+  node: string,
+  waitSeconds: number,
+): Promise<District> {
+  const deadline = Date.now() + waitSeconds * 1000;
+  for (;;) {
+    const d = await c.district(district);
+    if (d.nodes.some((n) => n.name === node)) return d;
+    try {
+      return await c.addDistrictNode(district, node);
+    } catch (e) {
+      const notYet = kindOf(e) === "invalid" && /never reported facts/.test((e as Error).message);
+      if (!notYet) throw e;
+      if (Date.now() >= deadline)
+        throw new ValidationError(
+          "node",
+          `node ${node} has not reported facts after ${waitSeconds} s (is its agent running and connected to the bus?)`,
+        );
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+}
+
+/** remove-node --if-present: deactivates the node first; a district or membership already gone is done. */
+async function removeNodeIfPresent(
+  c: BrokerClient,
+  district: string,
+  node: string,
+): Promise<District | null> {
+  let d: District;
+  try {
+    d = await c.district(district);
+  } catch (e) {
+    if (kindOf(e) === "not_found") return null;
+    throw e;
+  }
+  const member = d.nodes.find((n) => n.name === node);
+  if (!member) return d;
+  if (member.active) await c.setDistrictNodeActive(district, node, false);
+  return c.removeDistrictNode(district, node);
+}
+
 function districtNodeCommand(
   verb: string,
   usage: string,
@@ -61,24 +125,48 @@ function districtNodeCommand(
 
 const district = brokerGroup("admin district", "districts (UID pools of nodes with one gear profile)", {
   create: {
-    usage: "geartrain admin district create NAME --gear-profile P [--first-uid N] [--capacity N]",
+    usage:
+      "geartrain admin district create NAME --gear-profile P [--first-uid N] [--capacity N] [--exists-ok]   (--exists-ok: a district of that name with the same profile and UIDs is fine)",
     async run(argv, ctx) {
       const { values, positionals: p } = parse(argv, {
         "gear-profile": { type: "string" },
         "first-uid": { type: "string" },
         capacity: { type: "string" },
+        "exists-ok": { type: "boolean" },
       });
       const [name] = positionals(p, ["NAME"]);
       if (values["gear-profile"] === undefined) throw new UsageError("missing --gear-profile P");
       const firstUid = int("first-uid", values["first-uid"]);
       const capacity = int("capacity", values.capacity);
-      const d = await clientFor(ctx, values.server).createDistrict({
-        name,
+      const want = {
         gearProfile: values["gear-profile"],
         ...(firstUid !== undefined ? { firstUid } : {}),
         ...(capacity !== undefined ? { capacity } : {}),
-      });
+      };
+      const client = clientFor(ctx, values.server);
+      let d: District;
+      try {
+        d = await client.createDistrict({ name, ...want });
+      } catch (e) {
+        if (!values["exists-ok"] || kindOf(e) !== "conflict") throw e;
+        d = sameDistrict(await client.district(name), want);
+      }
       print(ctx, values.json, d, () => districtLines(d));
+      return 0;
+    },
+  },
+  delete: {
+    usage:
+      "geartrain admin district delete NAME [--missing-ok]   (the district must have no nodes and no reserved UIDs)",
+    async run(argv, ctx) {
+      const { values, positionals: p } = parse(argv, { "missing-ok": { type: "boolean" } });
+      const [name] = positionals(p, ["NAME"]);
+      try {
+        await clientFor(ctx, values.server).deleteDistrict(name);
+      } catch (e) {
+        if (!values["missing-ok"] || kindOf(e) !== "not_found") throw e;
+      }
+      print(ctx, values.json, { name, deleted: true }, () => [`District ${name} deleted`]);
       return 0;
     },
   },
@@ -110,18 +198,31 @@ const district = brokerGroup("admin district", "districts (UID pools of nodes wi
       return 0;
     },
   },
-  "add-node": districtNodeCommand(
-    "add-node",
-    "DISTRICT NODE",
-    (c, d, n) => c.addDistrictNode(d, n),
-    "added to",
-  ),
-  "remove-node": districtNodeCommand(
-    "remove-node",
-    "DISTRICT NODE   (the node must be deactivated and host no gears)",
-    (c, d, n) => c.removeDistrictNode(d, n),
-    "removed from",
-  ),
+  "add-node": {
+    usage:
+      "geartrain admin district add-node DISTRICT NODE [--wait SECONDS]   (--wait: until the node has reported facts; a member already is fine)",
+    async run(argv, ctx) {
+      const { values, positionals: p } = parse(argv, { wait: { type: "string" } });
+      const [district, node] = positionals(p, ["DISTRICT", "NODE"]);
+      const d = await addNode(clientFor(ctx, values.server), district, node, int("wait", values.wait) ?? 0);
+      print(ctx, values.json, d, () => [`${node} added to ${district}`, ...districtLines(d)]);
+      return 0;
+    },
+  },
+  "remove-node": {
+    usage:
+      "geartrain admin district remove-node DISTRICT NODE [--if-present]   (the node must be deactivated and host no gears; --if-present deactivates it first, and a node or district already gone is fine)",
+    async run(argv, ctx) {
+      const { values, positionals: p } = parse(argv, { "if-present": { type: "boolean" } });
+      const [district, node] = positionals(p, ["DISTRICT", "NODE"]);
+      const c = clientFor(ctx, values.server);
+      const d = values["if-present"]
+        ? await removeNodeIfPresent(c, district, node)
+        : await c.removeDistrictNode(district, node);
+      print(ctx, values.json, d, () => [`${node} removed from ${district}`, ...(d ? districtLines(d) : [])]);
+      return 0;
+    },
+  },
   "activate-node": districtNodeCommand(
     "activate-node",
     "DISTRICT NODE",
@@ -178,10 +279,12 @@ const SUBGROUPS = { district, node } as const;
 const USAGE = `geartrain admin: the admin API (admin role only)
 
 Usage:
-  geartrain admin district create|list|show|add-node|remove-node|activate-node|deactivate-node ...
+  geartrain admin district create|delete|list|show|add-node|remove-node|activate-node|deactivate-node ...
   geartrain admin node list|show ...
 
-Run \`geartrain admin district --help\` or \`geartrain admin node --help\` for their commands.`;
+Run \`geartrain admin district --help\` or \`geartrain admin node --help\` for their commands.
+Credentials: the stored login (\`geartrain login\`), or GEARTRAIN_LOGIN and GEARTRAIN_PASSWORD in the
+environment (with --server) for programs.`;
 
 async function runWith(argv: readonly string[], ctx: CliContext): Promise<number> {
   const [first, ...rest] = argv;

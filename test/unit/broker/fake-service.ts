@@ -327,6 +327,7 @@ export class FakeService implements AppService {
     throw new NotFoundError(`district ${name} not found`);
   }
   addDistrictNode = this.getDistrict;
+  deleteDistrict = this.getDistrict;
   removeDistrictNode = this.getDistrict;
   setDistrictNodeActive = this.getDistrict;
   changeDistrictCapacity = this.getDistrict;

@@ -4,7 +4,7 @@ import type { Role } from "../../app/types";
 import { districtRep, gearRecordRep, nodeRep, userRep } from "../represent";
 import type { Auth, Routes } from "./route";
 
-export function adminRoutes({ route, svc }: Routes): void {
+export function adminRoutes({ route, svc, deleted }: Routes): void {
   const adm: Auth = "admin";
   route("GET", "/admin/districts", { auth: adm, summary: "districts", tags: ["admin"] }, async (c) => ({
     type: "districts",
@@ -33,6 +33,20 @@ export function adminRoutes({ route, svc }: Routes): void {
       type: "district",
       data: districtRep(await svc.getDistrict(c.p, c.params.name)),
     }),
+  );
+  route(
+    "DELETE",
+    "/admin/district/:name",
+    {
+      auth: adm,
+      params: "name",
+      summary: "delete a district (it must have no nodes and no reserved UIDs)",
+      tags: ["admin"],
+    },
+    async (c) => {
+      await svc.deleteDistrict(c.p, c.params.name);
+      return deleted(`District '${c.params.name}' deleted`);
+    },
   );
   route(
     "POST",

@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Broker } from "../../../../components/broker";
 import { Datastore } from "../../../../components/datastore";
+import { District } from "../../../../components/district";
 import { Dns } from "../../../../components/dns";
 import { Host } from "../../../../components/host";
 import { MessageBus } from "../../../../components/messagebus";
@@ -12,6 +13,7 @@ import { localRelease } from "../../../../components/release";
 
 const config = new pulumi.Config();
 const base = config.require("baseDir");
+const release = localRelease();
 const host = new Host("local", {
   connection: { type: "local" },
   serviceDirectory: config.require("serviceDirectory"),
@@ -35,7 +37,7 @@ const broker = new Broker(
   "broker",
   {
     host,
-    release: localRelease(),
+    release,
     port: config.requireNumber("brokerPort"),
     cloudDomain: "apps.e2e.test",
     directory: `${base}/broker`,
@@ -51,6 +53,17 @@ const broker = new Broker(
   },
   { dependsOn: [db.ready, bus.service, dns.service] },
 );
+
+// nodes: a comma-separated list (the test adds n1 once it has sent facts as agent-n1)
+const nodes = (config.get("districtNodes") ?? "").split(",").filter(Boolean);
+const district = new District("district", {
+  host,
+  release,
+  broker,
+  districtName: "e2e",
+  nodes,
+  nodeWaitSeconds: 30,
+});
 
 export const database = {
   host: db.host,
@@ -78,3 +91,4 @@ export const brokerApi = {
   adminLogin: broker.adminLogin,
   adminPassword: broker.adminPassword,
 };
+export const districtOut = { name: district.districtName, nodes: district.nodes };

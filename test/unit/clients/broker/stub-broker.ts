@@ -37,6 +37,8 @@ export interface StubBroker {
     gears: Record<string, unknown>[];
     nodes: Record<string, unknown>[];
     nodeGears: Record<string, { gears: unknown[]; frontends: unknown[] } | "fail">;
+    /** add-node refusals left per node ("has never reported facts"), as for an agent not heard yet */
+    unreported: Record<string, number>;
   };
   /** delay of app create, ms */
   createDelayMs: number;
@@ -74,6 +76,7 @@ export async function startStubBroker(opts: { versions?: number[] } = {}): Promi
     gears: [],
     nodes: [],
     nodeGears: {},
+    unreported: {},
   };
   const stub = { createDelayMs: 0 } as StubBroker;
   let base = "";
@@ -488,6 +491,14 @@ export async function startStubBroker(opts: { versions?: number[] } = {}): Promi
   app.post("/broker/rest/admin/districts", async (req, reply) => {
     if (!auth(req, reply, true)) return reply;
     const b = req.body as { name: string; gear_profile: string; first_uid?: number; capacity?: number };
+    if (state.districts.some((x) => x.name === b.name))
+      return reply
+        .code(409)
+        .send(
+          env("conflict", null, null, [
+            { severity: "error", text: `district ${b.name} exists`, exit_code: 1, field: "name" },
+          ]),
+        );
     const first = b.first_uid ?? 1000;
     const d = {
       name: b.name,
@@ -504,8 +515,38 @@ export async function startStubBroker(opts: { versions?: number[] } = {}): Promi
     const d = state.districts.find((x) => x.name === (req.params as { name: string }).name);
     return d ? env("ok", "district", districtRep(d)) : notFound(reply, "district not found", 1);
   });
+  app.delete("/broker/rest/admin/district/:name", async (req, reply) => {
+    if (!auth(req, reply, true)) return reply;
+    const name = (req.params as { name: string }).name;
+    const d = state.districts.find((x) => x.name === name);
+    if (!d) return notFound(reply, `district ${name} not found`, 1);
+    if (d.nodes.length)
+      return reply
+        .code(409)
+        .send(
+          env("conflict", null, null, [
+            { severity: "error", text: "the district still has nodes", exit_code: 1 },
+          ]),
+        );
+    state.districts = state.districts.filter((x) => x !== d);
+    return env("ok", null, null, [{ severity: "info", text: `District '${name}' deleted`, exit_code: 0 }]);
+  });
   app.post("/broker/rest/admin/district/:name/nodes", async (req, reply) => {
     if (!auth(req, reply, true)) return reply;
+    const node = (req.body as { node: string }).node;
+    if ((state.unreported[node] ?? 0) > 0) {
+      state.unreported[node]--;
+      return reply.code(422).send(
+        env("unprocessable_entity", null, null, [
+          {
+            severity: "error",
+            text: `invalid node: node ${node} has never reported facts (is its agent running?)`,
+            exit_code: 1,
+            field: "node",
+          },
+        ]),
+      );
+    }
     const d = state.districts.find((x) => x.name === (req.params as { name: string }).name)!;
     d.nodes.push({ name: (req.body as { node: string }).node, active: true });
     return env("ok", "district", districtRep(d));

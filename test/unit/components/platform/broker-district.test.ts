@@ -8,6 +8,13 @@ import {
   type BrokerConnections,
 } from "../../../../components/broker/render";
 import { brokerPaths, resolveBroker } from "../../../../components/broker/resolve";
+import {
+  ADD_NODE_SCRIPT,
+  CREATE_DISTRICT_SCRIPT,
+  DELETE_DISTRICT_SCRIPT,
+  REMOVE_NODE_SCRIPT,
+  resolveDistrict,
+} from "../../../../components/district/resolve";
 import { renderDefinition } from "../../../../components/host/service/render";
 import { resolveService } from "../../../../components/host/service/model";
 
@@ -157,6 +164,61 @@ describe("Broker resolve and render", () => {
         ],
       });
       expect(renderDefinition(spec)).toMatchSnapshot(backend);
+    }
+  });
+});
+
+describe("District resolve", () => {
+  it("applies defaults: the component's name, small, UIDs 1000.., 6000 of them, no nodes", () => {
+    expect(resolveDistrict("d1", {})).toEqual({
+      name: "d1",
+      districtName: "d1",
+      profile: "small",
+      firstUid: 1000,
+      capacity: 6000,
+      nodes: [],
+      nodeRoles: {},
+      nodeWaitSeconds: 300,
+    });
+    const long = `n${"x".repeat(60)}.example.com`;
+    expect(resolveDistrict("d3", { nodes: ["a.b", "a-b", "n1.example.com", long] }).nodeRoles).toEqual({
+      "a-b": expect.stringMatching(/^node-a-b-[0-9a-f]{8}$/),
+      "a.b": expect.stringMatching(/^node-a-b-[0-9a-f]{8}$/),
+      "n1.example.com": "node-n1-example-com",
+      [long]: expect.stringMatching(/^node-nx{35}-[0-9a-f]{8}$/),
+    });
+    expect(resolveDistrict("d2", { nodes: ["node2.example.com", "node1.example.com"] }).nodes).toEqual([
+      "node1.example.com",
+      "node2.example.com",
+    ]);
+  });
+
+  it.each([
+    [{ districtName: "has space" }, "districtName"],
+    [{ profile: "huge" }, "profile"],
+    [{ firstUid: 999 }, "firstUid"],
+    [{ firstUid: 1000.5 }, "firstUid"],
+    [{ capacity: 0 }, "capacity"],
+    [{ firstUid: 520000, capacity: 6000 }, "capacity"],
+    [{ nodes: ["n1", "Bad_Node"] }, "nodes[1]"],
+    [{ nodes: ["n1", "n2", "n1"] }, "nodes[2]"],
+    [{ nodeWaitSeconds: -1 }, "nodeWaitSeconds"],
+  ])("refuses %j naming %s", (args, field) => {
+    invalid(() => resolveDistrict("d1", args as never), field);
+  });
+
+  it("refuses a bad component name", () => invalid(() => resolveDistrict("D1", {}), "name"));
+
+  it("its scripts take every value from the environment", () => {
+    for (const script of [
+      CREATE_DISTRICT_SCRIPT,
+      DELETE_DISTRICT_SCRIPT,
+      ADD_NODE_SCRIPT,
+      REMOVE_NODE_SCRIPT,
+    ]) {
+      // only quoted $GT_ variables: no value is ever part of the text
+      expect(script.replace(/"\$GT_[A-Z_]+"/g, "")).toMatch(/^[a-z -]+$/);
+      expect(script).not.toMatch(/PASSWORD|LOGIN/);
     }
   });
 });

@@ -27,6 +27,7 @@ import type * as Datastore from "../../../../components/datastore";
 import type * as MessageBus from "../../../../components/messagebus";
 import type * as Dns from "../../../../components/dns";
 import type * as Broker from "../../../../components/broker";
+import type * as District from "../../../../components/district";
 
 /** The inputs with every secret-wrapped value cut out: what an engine would show and store in plain text. */
 function plainText(value: unknown): string {
@@ -48,7 +49,9 @@ describe("platform components under the mocked engine", () => {
   let mb: typeof MessageBus;
   let dns: typeof Dns;
   let br: typeof Broker;
+  let dis: typeof District;
   beforeAll(async () => {
+    dis = await import("../../../../components/district");
     br = await import("../../../../components/broker");
     host = await import("../../../../components/host");
     ds = await import("../../../../components/datastore");
@@ -244,6 +247,46 @@ describe("platform components under the mocked engine", () => {
     for (const r of resources) expect(plainText(r.inputs)).not.toContain("GIVEN-admin-pw");
   });
 
+  it("District: one command for the district and one per node, credentials secret, never argv", async () => {
+    const local = new host.Host("local7", { connection: { type: "local" }, serviceDirectory: "/srv/gt" });
+    const d = new dis.District("d1", {
+      host: local,
+      release,
+      broker: {
+        localUrl: "http://127.0.0.1:18080",
+        adminLogin: "admin",
+        adminPassword: pulumi.secret("GIVEN-admin-pw-2"),
+      },
+      nodes: ["n2.example.test", "n1.example.test"],
+    });
+    expect(await valueOf(d.districtName)).toBe("d1");
+    expect(await valueOf(d.nodes)).toEqual(["n1.example.test", "n2.example.test"]);
+    expect(await valueOf(d.firstUid)).toBe(1000);
+    expect(await valueOf(d.capacity)).toBe(6000);
+    checkChildren("District", "d1", ["district", "node-n1-example-test", "node-n2-example-test"]);
+    for (const c of childrenOf("District", "d1")) {
+      expect({ c: c.name, logging: c.inputs.logging }).toEqual({ c: c.name, logging: "none" });
+      expect(c.additionalSecretOutputs).toEqual(expect.arrayContaining(["stdout", "stderr"]));
+      const text = plainText(c.inputs);
+      expect(text).not.toContain("GIVEN-admin-pw-2");
+      expect(String(c.inputs.create)).not.toContain("GIVEN-admin-pw-2");
+      // the password makes the whole environment secret
+      expect(text).toContain('"environment":"[secret]"');
+    }
+    const envOf = (r: RegisteredResource) =>
+      (r.inputs.environment as Record<string, unknown>)[SECRET_SIG]
+        ? (r.inputs.environment as { value: unknown }).value
+        : r.inputs.environment;
+    const district = resources.find((r) => r.name === "d1-district")!;
+    expect(envOf(district)).toMatchObject({
+      GT_PROFILE: "small",
+      GT_FIRST_UID: "1000",
+      GT_CAPACITY: "6000",
+    });
+    const node = resources.find((r) => r.name === "d1-node-n1-example-test")!;
+    expect(envOf(node)).toMatchObject({ GT_IDENTITY: "n1.example.test", GT_DISTRICT: "d1" });
+  });
+
   it("bad arguments fail naming the field, before any child exists", async () => {
     const local = new host.Host("local4", { connection: { type: "local" } });
     const before = resources.length;
@@ -251,8 +294,12 @@ describe("platform components under the mocked engine", () => {
     expect(() => new mb.MessageBus("bus2", { host: local, address: "10.1.2.3" })).toThrow(/invalid tls/);
     expect(() => new dns.Dns("dns2", { host: local, zone: "x" })).toThrow(/invalid zone/);
     expect(() => new br.Broker("broker2", { ...brokerArgs(local), port: 80 })).toThrow(/invalid port/);
+    const broker = { localUrl: "http://127.0.0.1:18080", adminLogin: "admin", adminPassword: "x" };
+    expect(
+      () => new dis.District("district2", { host: local, release, broker, profile: "huge" as never }),
+    ).toThrow(/invalid profile/);
     await new Promise((r) => setTimeout(r, 50));
     const made = resources.slice(before).map((r) => r.name);
-    expect(made.filter((n) => /^(db2|bus2|dns2|broker2)-/.test(n))).toEqual([]);
+    expect(made.filter((n) => /^(db2|bus2|dns2|broker2|district2)-/.test(n))).toEqual([]);
   });
 });

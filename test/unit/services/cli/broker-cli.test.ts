@@ -248,6 +248,42 @@ describe("admin", () => {
     expect(await run(admin, "node", "show", "node9")).toBe(4);
     expect(await run(admin, "frob")).toBe(2);
   });
+
+  it("what the District component runs: env credentials, create --exists-ok, add-node --wait, remove-node --if-present, delete", async () => {
+    const ctx = { ...t.ctx, envCredentials: { login: "admin", password: "admin-pw" } };
+    const go = (...argv: string[]) => {
+      t.out.length = 0;
+      t.err.length = 0;
+      return admin.runWith(["district", ...argv, "--server", broker.url], ctx);
+    };
+    const create = ["create", "d1", "--gear-profile", "small", "--first-uid", "1000", "--capacity", "6000"];
+    expect(await go(...create)).toBe(0);
+    expect(broker.requests.at(-1)!.authorization).toBe(
+      `Basic ${Buffer.from("admin:admin-pw").toString("base64")}`,
+    );
+    expect(await go(...create)).toBe(5);
+    expect(await go(...create, "--exists-ok")).toBe(0);
+    expect(await go("create", "d1", "--gear-profile", "small", "--capacity", "10", "--exists-ok")).toBe(5);
+    expect(t.err.join("\n")).toMatch(/exists with 6000 UIDs, not 10/);
+    expect(await go("create", "d1", "--gear-profile", "large", "--exists-ok")).toBe(5);
+    broker.state.unreported.n1 = 1;
+    broker.state.unreported.n2 = 100;
+    expect(await go("add-node", "d1", "n1", "--wait", "10")).toBe(0);
+    expect(await go("add-node", "d1", "n1", "--wait", "10")).toBe(0);
+    expect(broker.state.districts[0].nodes).toEqual([{ name: "n1", active: true }]);
+    expect(await go("add-node", "d1", "n2", "--wait", "0")).toBe(3);
+    expect(t.err.join("\n")).toMatch(/n2 has not reported facts after 0 s/);
+    expect(await go("delete", "d1")).toBe(5);
+    expect(await go("remove-node", "d1", "n1", "--if-present")).toBe(0);
+    expect(await go("remove-node", "d1", "n1", "--if-present")).toBe(0);
+    expect(broker.state.districts[0].nodes).toEqual([]);
+    expect(await go("delete", "d1")).toBe(0);
+    expect(broker.state.districts).toEqual([]);
+    expect(await go("delete", "d1")).toBe(4);
+    expect(await go("delete", "d1", "--missing-ok")).toBe(0);
+    expect(await go("remove-node", "d1", "n1", "--if-present")).toBe(0);
+    expect([...t.out, ...t.err].join("\n")).not.toContain("admin-pw");
+  });
 });
 
 function node(name: string, responsive = true) {
