@@ -1,6 +1,8 @@
 // The `geartrain` command line: a thin dispatcher to the command groups.
 // Each group module exports a `CommandGroup` (common/cli.ts): `run(argv): Promise<number>` and a summary.
 
+import * as fs from "fs";
+import * as path from "path";
 import type { CommandGroup } from "../../common/cli";
 
 /** Groups are loaded lazily so `geartrain --help` stays fast and one group's deps never slow another. */
@@ -22,6 +24,7 @@ const GROUPS: Record<string, () => Promise<CommandGroup>> = {
 const USAGE_HEAD = `geartrain: an OpenShift-Origin-v2-style PaaS as Pulumi code
 
 Usage: geartrain <group> <command> [options]
+       geartrain --version
 
 Groups:`;
 
@@ -35,8 +38,30 @@ async function usage(): Promise<string> {
   return lines.join("\n");
 }
 
+/**
+ * "geartrain <version> (release <key>)" in an installed release (its release.json beside package.json,
+ * components/release), "geartrain <version> (checkout <dir>)" in a checkout.
+ */
+export function versionLine(from: string = __dirname): string {
+  for (let dir = from; path.dirname(dir) !== dir; dir = path.dirname(dir)) {
+    const pkgFile = path.join(dir, "package.json");
+    if (!fs.existsSync(pkgFile)) continue;
+    const pkg = JSON.parse(fs.readFileSync(pkgFile, "utf8")) as { name?: string; version?: string };
+    if (pkg.name !== "geartrain") continue;
+    const manifest = path.join(dir, "release.json");
+    if (!fs.existsSync(manifest)) return `geartrain ${pkg.version} (checkout ${dir})`;
+    const r = JSON.parse(fs.readFileSync(manifest, "utf8")) as { key?: string };
+    return `geartrain ${pkg.version} (release ${r.key}, node ${process.version})`;
+  }
+  return "geartrain (unknown version)";
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === "--version" || name === "version") {
+    console.log(versionLine());
+    return 0;
+  }
   if (!name || name === "--help" || name === "-h" || name === "help") {
     console.log(await usage());
     return 0;

@@ -210,6 +210,41 @@ describe("two test hosts", () => {
     expect((await ssh(b, "test -e /work || test -e /root/.cache || echo clean")).stdout).toBe("clean\n");
   });
 
+  it("carry what the platform roles run: PostgreSQL, ActiveMQ and Java, BIND and its tools, runit, nginx, git", async () => {
+    const r = await ssh(
+      a,
+      [
+        "/usr/lib/postgresql/15/bin/postgres --version",
+        "/usr/lib/postgresql/15/bin/initdb --version",
+        "/usr/sbin/named -v",
+        "nsupdate -V 2>&1",
+        "dig -v 2>&1",
+        "test -f /usr/share/activemq/bin/activemq.jar && echo activemq.jar",
+        "java -version 2>&1 | head -n1",
+        "command -v runsvdir sv chpst",
+        "nginx -v 2>&1",
+        "git --version",
+        "command -v nft iptables fuser pg_isready setpriv flock",
+      ].join(" && "),
+    );
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const out = r.stdout;
+    expect(out).toMatch(/^postgres \(PostgreSQL\) 15\./m);
+    expect(out).toMatch(/^initdb \(PostgreSQL\) 15\./m);
+    expect(out).toMatch(/^BIND 9\.18\./m);
+    expect(out).toMatch(/^nsupdate 9\.18\./m);
+    expect(out).toMatch(/^DiG 9\.18\./m);
+    expect(out).toMatch(/^activemq\.jar$/m);
+    expect(out).toMatch(/^openjdk version "17\./m);
+    expect(out).toMatch(/^\/usr\/bin\/runsvdir\n\/usr\/bin\/sv\n\/usr\/bin\/chpst$/m);
+    expect(out).toMatch(/^nginx version: nginx\/1\.22/m);
+    expect(out).toMatch(/^git version 2\./m);
+    expect(out).toMatch(/\/fuser\n/);
+    // the daemons' postinst scripts ran in the image, but policy-rc.d kept every one of them from starting
+    expect((await ssh(a, "ps -eo comm")).stdout).not.toMatch(/^(postgres|java|named|runsvdir)$/m);
+  });
+
   it("exec runs inside the host without SSH", async () => {
     const r = await b.exec(["sh", "-c", "hostname; cat /etc/geartrain-test-host"]);
     expect(r.stdout).toMatch(/^beta\ntest hosts image /);

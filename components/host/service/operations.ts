@@ -1,107 +1,20 @@
 // A Service's operations on its host: status (read only), apply and remove, each one run of SERVICE_SCRIPT
-// through a transport: a local child process, or one SSH session (ssh2, the pinned host key, dial retries
-// with a delay). Only the provider (provider.ts) calls these. Values go as validated arguments; file
+// through the host transport (components/host/transport.ts: a local child process, or one SSH session with
+// the pinned host key). Only the provider (provider.ts) calls these. Values go as validated arguments; file
 // contents, secrets included, only on stdin.
-import { execFile } from "child_process";
 import * as crypto from "crypto";
-import { Client } from "ssh2";
+import { HostTransport, RunResult, runOn } from "../transport";
 import { SERVICE_SCRIPT } from "./host-script";
 import { parseStatus, servicePaths, ServiceSpec, ServiceStatus } from "./model";
-import { renderDefinition, renderEnvironmentFile, RenderedFile, shellQuote } from "./render";
+import { renderDefinition, renderEnvironmentFile, RenderedFile } from "./render";
 
-export type ServiceConnection =
-  | { readonly type: "local" }
-  | {
-      readonly type: "ssh";
-      readonly host: string;
-      readonly port: number;
-      readonly user: string;
-      readonly hostKey: string;
-      readonly privateKey: string;
-      readonly perDialTimeout: number;
-      /** Failed dials before giving up (-1 counts as the default budget: a Service never waits forever). */
-      readonly dialErrorLimit: number;
-    };
-
-export interface RunResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-const DEFAULT_DIALS = 10;
-
-function runLocal(argv: string[], stdin: string): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(argv[0], argv.slice(1), { maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
-      if (err && typeof err.code !== "number") reject(err);
-      else resolve({ code, stdout, stderr });
-    });
-    child.stdin?.end(stdin);
-  });
-}
-
-function dialOnce(c: Extract<ServiceConnection, { type: "ssh" }>): Promise<Client> {
-  const [keyType, keyBlob] = c.hostKey.trim().split(/\s+/);
-  const pinned = Buffer.from(keyBlob ?? "", "base64");
-  return new Promise((resolve, reject) => {
-    const client = new Client();
-    client
-      .on("ready", () => resolve(client))
-      .on("error", (err) => reject(err))
-      .connect({
-        host: c.host,
-        port: c.port,
-        username: c.user,
-        privateKey: c.privateKey,
-        readyTimeout: c.perDialTimeout * 1000,
-        algorithms: { serverHostKey: [keyType as never] },
-        hostVerifier: (key: Buffer) => key.equals(pinned),
-      });
-  });
-}
-
-async function dial(c: Extract<ServiceConnection, { type: "ssh" }>): Promise<Client> {
-  const budget = c.dialErrorLimit > 0 ? c.dialErrorLimit : DEFAULT_DIALS;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await dialOnce(c);
-    } catch (err) {
-      const message = (err as Error).message;
-      if (/authentication|verif/i.test(message) || attempt >= budget) {
-        throw new Error(
-          `could not connect to ${c.user}@${c.host}:${c.port} after ${attempt} attempt${attempt === 1 ? "" : "s"}: ${message}`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, Math.min(500 * 2 ** (attempt - 1), 5000)));
-    }
-  }
-}
-
-async function runSsh(c: Extract<ServiceConnection, { type: "ssh" }>, argv: string[], stdin: string) {
-  const client = await dial(c);
-  try {
-    return await new Promise<RunResult>((resolve, reject) => {
-      client.exec(argv.map(shellQuote).join(" "), (err, stream) => {
-        if (err) return reject(err);
-        let stdout = "";
-        let stderr = "";
-        stream.on("data", (d: Buffer) => (stdout += d.toString()));
-        stream.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-        stream.on("close", (code: number | null) => resolve({ code: code ?? -1, stdout, stderr }));
-        stream.end(stdin);
-      });
-    });
-  } finally {
-    client.end();
-  }
-}
+/** How a Service's provider reaches its host (components/host/transport.ts). */
+export type ServiceConnection = HostTransport;
+export type { RunResult } from "../transport";
 
 /** Runs one action of the host script on the service's host. */
 export function runAction(conn: ServiceConnection, args: string[], stdin: string): Promise<RunResult> {
-  const argv = ["/bin/bash", "-c", SERVICE_SCRIPT, "geartrain-service", ...args];
-  return conn.type === "local" ? runLocal(argv, stdin) : runSsh(conn, argv, stdin);
+  return runOn(conn, ["/bin/bash", "-c", SERVICE_SCRIPT, "geartrain-service", ...args], stdin);
 }
 
 function baseArgs(action: string, spec: ServiceSpec): string[] {
