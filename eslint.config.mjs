@@ -19,6 +19,8 @@ export const LAYER_ELEMENTS = [
   { type: "components", pattern: "components/**", partialMatch: false },
   { type: "services", pattern: "services/**", partialMatch: false },
   { type: "stacks", pattern: "stacks/**", partialMatch: false },
+  // The policy pack runs from its own folder with its own node_modules: it imports only itself.
+  { type: "policies", pattern: "policies/**", partialMatch: false },
 ];
 
 const to = (...types) => ({ to: { element: { types: { anyOf: types } } } });
@@ -58,6 +60,7 @@ export const LAYER_POLICIES = [
     allow: [to("services", "clients", "cartridges", "common"), nodeDoor("node-api", "node-cli")],
   },
   { from: { element: { type: "stacks" } }, allow: to("stacks", "components", "providers", "common") },
+  { from: { element: { type: "policies" } }, allow: to("policies") },
 ];
 
 export default tseslint.config(
@@ -77,7 +80,7 @@ export default tseslint.config(
   },
   {
     // Production code only: tests and benches may reach into any layer to test it.
-    files: ["{common,cartridges,node,plugins,clients,providers,components,services,stacks}/**/*.ts"],
+    files: ["{common,cartridges,node,plugins,clients,providers,components,services,stacks,policies}/**/*.ts"],
     plugins: { boundaries },
     settings: {
       "boundaries/elements": LAYER_ELEMENTS,

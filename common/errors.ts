@@ -4,8 +4,8 @@
 // `httpStatus`, and the node agent will reply with `kind` (and `exitCode`). No I/O here.
 
 /**
- * Exit codes of every geartrain CLI. OK and DRIFT are results (a command that ran and found drift or failed
- * checks); every other code is the `exitCode` of an error below.
+ * Exit codes of every geartrain CLI. OK, DRIFT, CHANGES and POLICY are results (a command that ran and found
+ * drift, failed checks, changes or policy violations); every other code is the `exitCode` of an error below.
  */
 export const EXIT = {
   OK: 0,
@@ -17,6 +17,10 @@ export const EXIT = {
   NOT_FOUND: 4,
   CONFLICT: 5,
   DRIFT: 6,
+  /** `geartrain review`: the preview has changes (and no mandatory policy failed) */
+  CHANGES: 7,
+  /** `geartrain review`: a mandatory policy of the policy pack failed */
+  POLICY: 8,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

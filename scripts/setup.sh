@@ -18,6 +18,17 @@ else
   log "compiling TypeScript"
   npm run --silent build >&2
 fi
+# The policy pack's own dependencies (@pulumi/policy and the SDK it runs on) in policies/node_modules, from
+# its lock, when that changed; no install scripts (the one in its tree, protobufjs's, is not needed).
+pstamp=policies/node_modules/.geartrain-lock.sha256
+pwant=$(sha256sum policies/package-lock.json | cut -d' ' -f1)
+if [ "$(cat "$pstamp" 2>/dev/null)" != "$pwant" ]; then
+  log "npm ci in policies/ (the policy pack's dependencies)"
+  (cd policies && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error) >&2
+  echo "$pwant" >"$pstamp"
+else
+  log "policy pack dependencies: up to date"
+fi
 bash scripts/setup-debian.sh
 bash scripts/toolchain.sh >/dev/null
 log "setup complete"

@@ -30,6 +30,8 @@ export interface StackConfiguration {
   readonly stack: string;
   readonly dryRun: boolean;
   readonly config: Readonly<Record<string, string>>;
+  /** the config keys whose values are secrets (AnalyzerStackConfigureRequest config_secret_keys) */
+  readonly configSecretKeys: readonly string[];
 }
 
 export interface PluginCommand {
@@ -72,6 +74,8 @@ export function stackConfigurationEnv(stack: StackConfiguration): Record<string,
   set("PULUMI_NODEJS_STACK", stack.stack);
   set("PULUMI_NODEJS_DRY_RUN", String(stack.dryRun));
   set("PULUMI_CONFIG", JSON.stringify(stack.config));
+  // As for programs (`Run`): which of those values are secrets, so the pack can tell plain config apart.
+  set("PULUMI_CONFIG_SECRET_KEYS", JSON.stringify(stack.configSecretKeys));
   return env;
 }
 

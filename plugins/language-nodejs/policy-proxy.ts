@@ -30,6 +30,7 @@ function toStackConfiguration(req: analyzerProto.AnalyzerStackConfigureRequest):
     stack: req.getStack(),
     dryRun: req.getDryRun(),
     config,
+    configSecretKeys: req.getConfigSecretKeysList(),
   };
 }
 

@@ -18,6 +18,7 @@ const GROUPS: Record<string, () => Promise<CommandGroup>> = {
   env: async () => (await import("./groups/env")).group,
   login: async () => (await import("./groups/login")).group,
   node: async () => (await import("../../node/cli/main")).group,
+  review: async () => (await import("./groups/review")).group,
   sshkey: async () => (await import("./groups/sshkey")).group,
 };
 

@@ -75,6 +75,11 @@ describe("a fresh clone", () => {
     if (cloned.status !== 0) throw new Error(`git clone failed: ${cloned.stderr}`);
     // The test's shortcut for `npm ci`: the checkout's dependencies (.gitignore covers the link).
     fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(clone, "node_modules"));
+    // and the policy pack's (policies/node_modules, installed by setup.sh from its own lock)
+    fs.symlinkSync(
+      path.join(PROJECT_ROOT, "policies/node_modules"),
+      path.join(clone, "policies/node_modules"),
+    );
   });
 
   afterAll(() => {

@@ -55,7 +55,17 @@ describe("error classes", () => {
   });
 
   it("exit codes are distinct per meaning, 0 and 6 being results", () => {
-    expect(EXIT).toEqual({ OK: 0, FAILED: 1, USAGE: 2, INVALID: 3, NOT_FOUND: 4, CONFLICT: 5, DRIFT: 6 });
+    expect(EXIT).toEqual({
+      OK: 0,
+      FAILED: 1,
+      USAGE: 2,
+      INVALID: 3,
+      NOT_FOUND: 4,
+      CONFLICT: 5,
+      DRIFT: 6,
+      CHANGES: 7,
+      POLICY: 8,
+    });
   });
 });
 

@@ -70,19 +70,21 @@ describe("envFromList", () => {
 });
 
 describe("stackConfigurationEnv", () => {
-  it("gives the policy pack runner the stack, project, preview flag and config", () => {
+  it("gives the policy pack runner the stack, project, preview flag, config and its secret keys", () => {
     const env = stackConfigurationEnv({
       organization: "",
       project: "geartrain",
       stack: "dev",
       dryRun: true,
-      config: { "geartrain:owner": "ops" },
+      config: { "geartrain:owner": "ops", "geartrain:token": "t0k3n" },
+      configSecretKeys: ["geartrain:token"],
     });
     expect(env).toEqual({
       PULUMI_NODEJS_PROJECT: "geartrain",
       PULUMI_NODEJS_STACK: "dev",
       PULUMI_NODEJS_DRY_RUN: "true",
-      PULUMI_CONFIG: '{"geartrain:owner":"ops"}',
+      PULUMI_CONFIG: '{"geartrain:owner":"ops","geartrain:token":"t0k3n"}',
+      PULUMI_CONFIG_SECRET_KEYS: '["geartrain:token"]',
     });
   });
 });

@@ -59,13 +59,16 @@ describe("PolicyProxy", () => {
     await call((cb) => engine.handshake(new analyzerProto.AnalyzerHandshakeRequest(), cb));
     const request = new analyzerProto.AnalyzerStackConfigureRequest().setStack("dev").setProject("geartrain");
     request.getConfigMap().set("geartrain:owner", "ops");
+    request.getConfigMap().set("geartrain:token", "t0k3n");
+    request.setConfigSecretKeysList(["geartrain:token"]);
     await call((cb) => engine.configureStack(request, cb));
     expect(await proxy.configuration()).toEqual({
       organization: "",
       project: "geartrain",
       stack: "dev",
       dryRun: false,
-      config: { "geartrain:owner": "ops" },
+      config: { "geartrain:owner": "ops", "geartrain:token": "t0k3n" },
+      configSecretKeys: ["geartrain:token"],
     });
 
     const info = call<analyzerProto.AnalyzerInfo>((cb) => engine.getAnalyzerInfo(new emptyProto.Empty(), cb));
