@@ -104,6 +104,8 @@ interface HostEntry {
 interface Topology {
   readonly hosts: readonly HostEntry[];
   readonly districts: readonly District[];
+  /** `bus.tls` of the topology, when it says */
+  readonly busTls?: boolean;
 }
 
 /** The topology of `geartrain:platform` (a JSON object in the config), if the stack has one. */
@@ -126,7 +128,7 @@ function districtOf(
   urn?: string,
 ): District | undefined {
   if (!isRecord(v)) return undefined;
-  const name = str(v.name) ?? fallbackName;
+  const name = str(v.name) ?? str(v.districtName) ?? fallbackName;
   if (name === undefined) return undefined;
   const profiles = [
     ...strs(v.profiles),
@@ -144,7 +146,8 @@ function topologyOf(v: Record<string, unknown>, source: string): Topology {
     const district = districtOf(d, undefined, source);
     return district ? [district] : [];
   });
-  return { hosts, districts };
+  const bus = isRecord(v.bus) ? v.bus : undefined;
+  return { hosts, districts, ...(typeof bus?.tls === "boolean" ? { busTls: bus.tls } : {}) };
 }
 
 /** Districts: District resources, a Platform resource's `districts`, and the stack config's. */
@@ -266,10 +269,21 @@ export function stagProdTopology(input: RuleInput): Violation[] {
         urn: bus.urn,
         message: `MessageBus ${bus.name} has no TLS (\`tls\` unset) in stage/prod stack ${input.stack}: set its key store`,
       });
-  if (buses.length === 0 && (brokers > 0 || platforms.length > 0))
+  // The topology's `bus.tls` (stack config, or a Platform's inputs): what the MessageBus is made from.
+  const topologies = [
+    ...(topology ? [{ where: `stack config ${PLATFORM_CONFIG_KEY}`, t: topology }] : []),
+    ...platforms.map((p) => ({ where: `Platform ${p.name}`, t: topologyOf(p.props, p.name), urn: p.urn })),
+  ];
+  for (const { where, t, ...rest } of topologies)
+    if (t.busTls !== true)
+      out.push({
+        rule: "stage-prod-topology",
+        ...("urn" in rest ? { urn: rest.urn } : {}),
+        message: `${where} has no TLS on the bus in stage/prod stack ${input.stack}: set \`bus: { tls: true }\``,
+      });
+  if (buses.length === 0 && topologies.length === 0 && brokers > 0)
     out.push({
       rule: "stage-prod-topology",
-      ...(platforms[0] ? { urn: platforms[0].urn } : {}),
       message: `stage/prod stack ${input.stack} declares no MessageBus with TLS`,
     });
   return out;

@@ -1,5 +1,8 @@
 // The policy pack's rules over fabricated resource inputs and stack config, and the pack's policies
 // (policies/policies.ts) driven as the engine drives them: each resource validated, then the stack.
+import { readFileSync } from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
 import {
   packPolicies,
   type PackEnvironment,
@@ -51,6 +54,7 @@ const TOPOLOGY = {
     { name: "b1", connection: { type: "local" }, roles: ["broker", "node"] },
     { name: "n2", connection: { type: "local" }, roles: ["node"] },
   ],
+  bus: { tls: true },
   districts: [{ name: "small", profile: "small", uidRange: { min: 1000, max: 6999 }, nodes: ["b1"] }],
 };
 
@@ -117,6 +121,48 @@ describe("stage-prod-topology", () => {
     expect(stagProdTopology(input({ stack: "stage", config, resources: withTls, minBrokers: 1 }))).toEqual(
       [],
     );
+  });
+});
+
+describe("the tracked topologies (platforms/*.yaml) as stack config", () => {
+  const configOf = (file: string) => ({
+    "geartrain:platform": JSON.stringify(
+      YAML.parse(readFileSync(path.join(__dirname, "../../../platforms", file), "utf8")),
+    ),
+  });
+
+  it("stage and prod pass every rule; dev is no stage/prod stack", () => {
+    for (const [stack, file] of [
+      ["stage", "stage.yaml"],
+      ["prod", "prod.yaml"],
+      ["dev", "dev.yaml"],
+    ]) {
+      const i = input({ stack, config: configOf(file) });
+      const found = [
+        stagProdTopology(i),
+        noPlainSecrets(i),
+        nodeInOneDistrict(i),
+        districtWithGears(i),
+      ].flat();
+      expect({ file, found }).toEqual({ file, found: [] });
+    }
+  });
+
+  it("the dev topology as a prod stack lacks a second broker and TLS on the bus", () => {
+    const v = stagProdTopology(input({ stack: "prod", config: configOf("dev.yaml") }));
+    expect(v.map((x) => x.message)).toEqual([
+      expect.stringContaining("has 1 broker; it needs at least 2"),
+      expect.stringContaining("stack config geartrain:platform has no TLS on the bus"),
+    ]);
+  });
+
+  it("reads a District component's districtName", () => {
+    const d = res("geartrain:platform:District", "d1", {
+      districtName: "small",
+      profile: "small",
+      nodes: [],
+    });
+    expect(gearProfileInDistrict(input({ resources: [d, app("a", "small", "large")] }))).toHaveLength(1);
   });
 });
 
