@@ -3,16 +3,18 @@
 // over https with the right SNI/Host, verified against that certificate, HTTP/2 by ALPN, HTTP still answering,
 // X-Forwarded-Proto/Port telling the gear the scheme, an unknown name 404 over TLS too, an alias outside the
 // wildcard failing verification; idle and unidle over https with the unidler; `syncGearFrontends` turning TLS
-// on for gears routed before, serving a certificate replaced at the same path, and refused (nginx -t: a missing
-// key) with every file restored and the old certificate still served.
+// on for gears routed before, serving a certificate replaced at the same path (one SelfSignedCertificate
+// makes), and refused (nginx -t: a missing key) with every file restored and the old certificate served.
 
 import { X509Certificate } from "crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import * as http from "http";
 import * as http2 from "http2";
 import * as https from "https";
 import * as path from "path";
 import * as tls from "tls";
+import { resolveSelfSignedCertificate } from "../../components/certificate";
+import { generateSelfSignedCertificate } from "../../components/certificate/generate";
 import { makeContext, type NodeContext } from "../../node/context";
 import {
   FrontendError,
@@ -279,7 +281,11 @@ test("idle over https: the unidler starts the gear once; unidled, https routes t
 
 test("a certificate replaced at the same path is served after sync; a refused sync restores every file", async () => {
   const before = readFileSync(gearFrontendPath(node.config, A.uuid), "utf8");
-  const rotated = await makeCertificate(crtFile, keyFile, "*.example.com rotated");
+  // the replacement is what the platform's SelfSignedCertificate makes (components/certificate): nginx takes it
+  const made = await generateSelfSignedCertificate(resolveSelfSignedCertificate({ domain: "example.com" }));
+  writeFileSync(keyFile, made.privateKey, { mode: 0o600 });
+  writeFileSync(crtFile, made.certificate);
+  const rotated = made.certificate;
   expect(await syncGearFrontends(tlsCtx)).toEqual({ rewritten: [], unchanged: [A.uuid], damaged: {} });
   const r = await httpsGet(nginx.tlsPort!, hostA, rotated);
   expect(r.fingerprint).toBe(new X509Certificate(rotated).fingerprint256);
