@@ -9,13 +9,18 @@
 // Config keys (see docs/configuration.md):
 //   geartrain:platform        structured object, validated against ./schema/platform.schema.json; only for
 //                             stacks without a platforms/<stack>.yaml
-//   geartrain:sshPrivateKey   SECRET: private key for every `ssh` host. Read where the SSH connection is
-//                             built with `config.requireSecret("sshPrivateKey")`, never here, so it stays an
-//                             Output<string> marked secret end to end.
+//   geartrain:sshPrivateKey   SECRET: private key for every `ssh` host, read with `requireSecret` (an
+//                             Output<string> marked secret end to end) only when a host connects by ssh.
+//   geartrain:tlsCertificate  the certificate chain (PEM) when certificate.source is `provided`
+//   geartrain:tlsPrivateKey   SECRET: its private key (PEM)
+//   geartrain:sshPublicKeys   optional list of public keys for the hosts' cloud-init user data
+//   geartrain:dataDir         root of Geartrain's state on every host (default in Pulumi.yaml)
+//   geartrain:configDir       Geartrain's configuration files on every host (default in Pulumi.yaml)
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
+import type { PlatformArgs } from "../components/platform";
 import { ConfigError, PLATFORM_CONFIG_KEY, validatePlatformConfig, type PlatformConfig } from "./validate";
 
 export * from "./validate";
@@ -67,6 +72,27 @@ export function loadPlatformConfig(source: PlatformSource = currentSource()): Pl
     if (err instanceof ConfigError) throw new pulumi.RunError(`${err.message}\n(read from ${where})`);
     throw err;
   }
+}
+
+/**
+ * What the Platform takes besides the topology, from the stack's Pulumi config: the SSH key (only when a
+ * host connects by ssh), the provided certificate (only when the topology says so), the directories.
+ */
+export function loadPlatformInputs(
+  topology: PlatformConfig,
+  config: pulumi.Config = new pulumi.Config("geartrain"),
+): Omit<PlatformArgs, "topology"> {
+  const ssh = topology.hosts.some((h) => h.connection.type === "ssh");
+  const provided = topology.certificate.source === "provided";
+  return {
+    sshPrivateKey: ssh ? config.requireSecret("sshPrivateKey") : undefined,
+    certificate: provided
+      ? { certificate: config.require("tlsCertificate"), privateKey: config.requireSecret("tlsPrivateKey") }
+      : undefined,
+    dataDirectory: config.get("dataDir"),
+    configDirectory: config.get("configDir"),
+    sshAuthorizedKeys: config.getObject<string[]>("sshPublicKeys"),
+  };
 }
 
 function currentSource(): PlatformSource {

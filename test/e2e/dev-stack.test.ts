@@ -1,67 +1,153 @@
-// The dev stack under the real engine: up, no-change preview, drift found and repaired, destroy.
+// The dev stack under the real engine, the way `npm run deploy:dev` runs it but in a sandbox: the program
+// of platforms/dev.yaml on this machine (connection: local), its state under a temp data directory, the
+// private runit there, free loopback ports. What the dev stack deploys today: the Host, PostgreSQL,
+// ActiveMQ, BIND (checked with dig), the brokers' admin password, the host's cloud-init user data. Then:
+// no changes on a second preview; a dead daemon is drift that `up` repairs; no secret in the clear;
+// destroy stops and removes everything.
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
+import * as YAML from "yaml";
 import { PROJECT_ROOT, PulumiSandbox, requireToolchain } from "../helpers/pulumi-cli";
+import { processesUnder } from "../helpers/processes";
+import { freePort } from "../helpers/sshd";
 
 jest.setTimeout(15 * 60 * 1000);
 
+interface Outputs {
+  domain: string;
+  brokerUrl: string;
+  brokerUrls: string[];
+  admin: { login: string; password: string };
+  dnsServer: { address: string; port: number; zone: string };
+  nodes: { name: string; address: string; publicHostname: string; district: string | null }[];
+  userData: Record<string, string>;
+}
+
 describe("dev stack", () => {
   let sandbox: PulumiSandbox;
+  let dataDir: string;
   let configDir: string;
+  let ports: Record<string, number>;
+  let out: Outputs;
+  const cli: string[] = [];
 
-  beforeAll(() => {
+  beforeAll(async () => {
     requireToolchain();
     sandbox = new PulumiSandbox("e2e");
-    sandbox.setPlatform(path.join(PROJECT_ROOT, "platforms/dev.yaml"));
-    configDir = path.join(sandbox.dir, "root");
+    // the daemons' own users (postgres, activemq, bind) must reach their directories
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "geartrain-e2e-dev-"));
+    fs.chmodSync(dataDir, 0o755);
+    configDir = path.join(dataDir, "etc");
+    ports = {
+      broker: await freePort(),
+      msgserver: await freePort(),
+      datastore: await freePort(),
+      nameserver: await freePort(),
+      nodeHttp: await freePort(),
+      nodeHttps: await freePort(),
+      nodeSsh: await freePort(),
+    };
+    // platforms/dev.yaml as it is, on ports free now (a real dev stack of this machine may hold the defaults)
+    const dev = YAML.parse(fs.readFileSync(path.join(PROJECT_ROOT, "platforms/dev.yaml"), "utf8"));
+    const platformFile = path.join(sandbox.dir, "dev.yaml");
+    fs.writeFileSync(platformFile, YAML.stringify({ ...dev, ports }));
+    sandbox.setPlatform(platformFile);
     sandbox.init();
+    sandbox.ok(["config", "set", "dataDir", dataDir]);
     sandbox.ok(["config", "set", "configDir", configDir]);
   });
 
   afterAll(() => {
-    if (!sandbox) return;
-    sandbox.run(["destroy", "--yes", "--skip-preview"]);
-    sandbox.cleanup();
+    if (sandbox) {
+      sandbox.run(["destroy", "--yes", "--skip-preview"]);
+      sandbox.cleanup();
+    }
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it("comes up with real commands, cloud-init output and a dynamic resource", () => {
-    sandbox.ok(["up", "--yes", "--skip-preview"]);
-    const summary = JSON.parse(fs.readFileSync(path.join(configDir, "platform.json"), "utf8"));
-    expect(summary).toEqual({
-      domain: "apps.dev.geartrain.test",
-      roles: ["broker", "datastore", "msgserver", "nameserver", "node"],
-    });
-    expect(fs.statSync(configDir).mode & 0o777).toBe(0o755);
+  it("comes up: the outputs say where the platform is", () => {
+    const up = sandbox.ok(["up", "--yes", "--skip-preview"]);
+    cli.push(up.stdout + up.stderr);
+    out = JSON.parse(sandbox.ok(["stack", "output", "--json", "--show-secrets"]).stdout);
+    expect(out.domain).toBe("apps.dev.geartrain.test");
+    expect(out.brokerUrl).toBe(`http://127.0.0.1:${ports.broker}`);
+    expect(out.brokerUrls).toEqual([out.brokerUrl]);
+    expect(out.admin.login).toBe("admin");
+    expect(out.admin.password).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(out.dnsServer).toEqual({ address: "127.0.0.1", port: ports.nameserver, zone: out.domain });
+    expect(out.nodes).toEqual([
+      {
+        name: "local",
+        address: "127.0.0.1",
+        publicHostname: "local.apps.dev.geartrain.test",
+        district: "dev-small",
+        profile: "small",
+      },
+    ]);
+    expect(out.userData.local).toMatch(/^#cloud-config\n/);
+    expect(out.userData.local).toContain("postgresql");
+    // the admin password is a secret output
+    const plain = JSON.parse(sandbox.ok(["stack", "output", "--json"]).stdout);
+    expect(plain.admin).toBe("[secret]");
+  });
 
-    const outputs = JSON.parse(sandbox.ok(["stack", "output", "--json", "--show-secrets"]).stdout);
-    const cgroupV2 = fs.existsSync("/sys/fs/cgroup/cgroup.controllers");
-    expect(outputs.hostFacts.local.cgroup).toBe(cgroupV2 ? "v2" : "v1");
-    expect(outputs.hostFacts.local.kernel).toMatch(/^Linux /);
-    expect(outputs.nodeCloudInit).toMatch(/^#cloud-config\n/);
-    expect(outputs.nodeCloudInit).toContain("openssh-server");
-    expect(outputs.configDirPath).toBe(configDir);
+  it("runs PostgreSQL, ActiveMQ and BIND, each answering on its port", () => {
+    const dig = execFileSync(
+      "dig",
+      ["+short", "-p", String(ports.nameserver), "@127.0.0.1", "local.apps.dev.geartrain.test", "A"],
+      { encoding: "utf8" },
+    );
+    expect(dig.trim()).toBe("127.0.0.1");
+    const ready = spawnSync("/usr/lib/postgresql/15/bin/pg_isready", [
+      "-h",
+      "127.0.0.1",
+      "-p",
+      String(ports.datastore),
+    ]);
+    expect(ready.status).toBe(0);
+    // the bus answers a STOMP CONNECT without credentials with an ERROR frame: it is ActiveMQ listening
+    const stomp = spawnSync(
+      "bash",
+      [
+        "-c",
+        'exec 3<>"/dev/tcp/127.0.0.1/$0"; printf "CONNECT\\naccept-version:1.2\\n\\n\\0" >&3; timeout 10 head -c 5 <&3',
+        String(ports.msgserver),
+      ],
+      { encoding: "utf8" },
+    );
+    expect(stomp.stdout).toBe("ERROR");
+    expect(processesUnder(path.join(dataDir, "services")).length).toBeGreaterThan(0);
   });
 
   it("shows no changes on a second preview", () => {
     const preview = sandbox.run(["preview", "--expect-no-changes", "--diff"]);
+    cli.push(preview.stdout + preview.stderr);
     expect(preview.stderr + preview.stdout).not.toMatch(/error/i);
     expect(preview.code).toBe(0);
   });
 
-  it("reports drift on the host in a refreshing preview and repairs it on up", () => {
-    fs.chmodSync(configDir, 0o700);
-    const drift = sandbox.run(["preview", "--refresh", "--expect-no-changes", "--diff"]);
+  it("finds a daemon stopped by hand, and up starts it again", () => {
+    const sv = path.join(dataDir, "services/runit/sv/geartrain-dns-named");
+    execFileSync("sv", ["down", sv]);
+    const drift = sandbox.run(["preview", "--expect-no-changes", "--diff"]);
     expect(drift.code).not.toBe(0);
-    expect(drift.stdout).toMatch(/mode[^\n]*"0700"[^\n]*"0755"/);
+    expect(drift.stdout + drift.stderr).toMatch(/geartrain-dns-named.*not running/);
+    sandbox.ok(["up", "--yes", "--skip-preview"]);
+    sandbox.ok(["preview", "--expect-no-changes"]);
+  });
 
-    sandbox.ok(["up", "--yes", "--skip-preview", "--refresh"]);
-    expect(fs.statSync(configDir).mode & 0o777).toBe(0o755);
+  it("keeps the generated secrets out of the state, the config and the CLI output", () => {
+    const exported = sandbox.ok(["stack", "export"]).stdout;
+    const config = fs.readFileSync(sandbox.configFile, "utf8");
+    for (const text of [exported, config, ...cli]) expect(text).not.toContain(out.admin.password);
   });
 
   it("leaves nothing behind on destroy", () => {
     sandbox.ok(["destroy", "--yes", "--skip-preview"]);
-    expect(fs.existsSync(path.join(configDir, "platform.json"))).toBe(false);
-    expect(fs.existsSync(configDir)).toBe(false);
+    expect(processesUnder(path.join(dataDir, "services"))).toEqual([]);
+    for (const dir of ["datastore", "bus", "dns"]) expect(fs.existsSync(path.join(dataDir, dir))).toBe(false);
     const exported = JSON.parse(sandbox.ok(["stack", "export"]).stdout);
     expect(exported.deployment.resources ?? []).toEqual([]);
   });
@@ -76,15 +162,15 @@ describe("invalid stack config", () => {
     );
     try {
       sandbox.init();
-      const configDir = path.join(sandbox.dir, "root");
-      sandbox.ok(["config", "set", "configDir", configDir]);
+      const dataDir = path.join(sandbox.dir, "data");
+      sandbox.ok(["config", "set", "dataDir", dataDir]);
       const up = sandbox.run(["up", "--yes", "--skip-preview"]);
       expect(up.code).not.toBe(0);
       const output = up.stdout + up.stderr;
       expect(output).toContain("geartrain:platform.hosts[0].name");
       expect(output).toContain("geartrain:platform.hosts[0].roles[1]");
       expect(output).not.toMatch(/at Object\.<anonymous>/); // a clean message, not a stack trace
-      expect(fs.existsSync(configDir)).toBe(false);
+      expect(fs.existsSync(dataDir)).toBe(false);
       // The engine registers the stack itself before the program runs; nothing else may exist.
       const exported = JSON.parse(sandbox.ok(["stack", "export"]).stdout);
       const types = (exported.deployment.resources ?? []).map((r: { type: string }) => r.type);

@@ -28,8 +28,14 @@ type RegisterResource = (
   callback: (err: unknown, response: unknown) => void,
 ) => Promise<void>;
 
-/** Installs mocks (before the code under test is imported) and returns the live list of resources. */
-export function recordResources(outputsFor: (r: RegisteredResource) => Record<string, unknown> = () => ({})) {
+/**
+ * Installs mocks (before the code under test is imported) and returns the live list of resources.
+ * @param stack the stack name the program sees (`pulumi.getStack()`). @default "unit"
+ */
+export function recordResources(
+  outputsFor: (r: RegisteredResource) => Record<string, unknown> = () => ({}),
+  stack = "unit",
+) {
   const resources: RegisteredResource[] = [];
   // The mocks' newResource sees only type, name and inputs; the options come from the request itself.
   const options = new Map<
@@ -55,7 +61,7 @@ export function recordResources(outputsFor: (r: RegisteredResource) => Record<st
       call: () => ({}),
     },
     "geartrain",
-    "unit",
+    stack,
     false,
   );
   const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource: RegisterResource };

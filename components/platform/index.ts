@@ -1,0 +1,210 @@
+// Platform: the whole deployment from the validated topology. It plans (pure, ./plan.ts) who listens where
+// and which component gets which arguments, then declares, in order: a Host per host, the Datastore, the
+// MessageBus (its TLS key store made from the platform certificate), the Dns with an A record per host, the
+// platform certificate, the brokers' shared admin password, and each host's cloud-init user data. Brokers,
+// node hosts and districts hang here as their components land. docs/platform.md, "Platform".
+import * as pulumi from "@pulumi/pulumi";
+import { UserData } from "../cloudinit";
+import { Datastore } from "../datastore";
+import { Dns } from "../dns";
+import { Host } from "../host";
+import { MessageBus } from "../messagebus";
+import { attributeErrors } from "../resource-error";
+import { GeneratedSecret } from "../secret";
+import { ValidationError } from "../../common/errors";
+import { PlatformArgs } from "./args";
+import { PlatformPlan, planPlatform } from "./plan";
+import { renderHostUserData } from "./render";
+
+export * from "./args";
+export { planPlatform, hostOf } from "./plan";
+export type { PlatformPlan, HostPlan, BrokerPlan, NodePlan, DistrictPlan } from "./plan";
+export { hostCloudConfig, renderHostUserData, ROLE_PACKAGES } from "./render";
+
+/** Makes the bus's PKCS12 key store from the certificate and key (values in the environment only). */
+export const KEYSTORE_SCRIPT = [
+  'install -d -m 0750 -o "$GT_USER" -g "$GT_USER" -- "$GT_DIR"',
+  "umask 077",
+  'tmp=$(mktemp -- "$GT_DIR/.keystore.XXXXXX")',
+  "trap 'rm -f -- \"$tmp\"' EXIT",
+  'openssl pkcs12 -export -name geartrain -in <(printf "%s\\n" "$GT_CERT") -inkey <(printf "%s\\n" "$GT_KEY") -passout env:GT_PASS -out "$tmp"',
+  'chown -- "$GT_USER:$GT_USER" "$tmp"',
+  'chmod 0640 -- "$tmp"',
+  'mv -f -- "$tmp" "$GT_DIR/keystore.p12"',
+  "trap - EXIT",
+].join("\n");
+
+/** A node of the platform, as the outputs list it. */
+export interface PlatformNodeOutput {
+  readonly name: string;
+  readonly address: string;
+  readonly publicHostname: string;
+  readonly district: string | null;
+  readonly profile: string;
+}
+
+export class Platform extends pulumi.ComponentResource {
+  /** Where clients reach the (first) broker's REST API. */
+  public readonly brokerUrl: pulumi.Output<string>;
+  /** Every broker's URL, in topology order. */
+  public readonly brokerUrls: pulumi.Output<string[]>;
+  /** The brokers' admin account: `{login, password}` (secret). */
+  public readonly admin: pulumi.Output<{ login: string; password: string }>;
+  /** The nameserver of the cloud domain: `{address, port, zone}`. */
+  public readonly dnsServer: pulumi.Output<{ address: string; port: number; zone: string }>;
+  /** The node hosts, their public names and districts. */
+  public readonly nodes: pulumi.Output<PlatformNodeOutput[]>;
+  /** cloud-init user data (`#cloud-config`) of each host, by host name: to create its VM from. */
+  public readonly userData: pulumi.Output<Record<string, string>>;
+
+  /** The plan the platform was built from (pure data). */
+  public readonly plan: PlatformPlan;
+  /** The Hosts, by host name. */
+  public readonly hosts: Readonly<Record<string, Host>>;
+  public readonly datastore: Datastore;
+  public readonly messageBus: MessageBus;
+  public readonly dns: Dns;
+
+  constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("geartrain:platform:Platform", name, {}, opts);
+    const plan = attributeErrors(this, () => {
+      const p = planPlatform(name, args.topology, {
+        dataDirectory: args.dataDirectory,
+        configDirectory: args.configDirectory,
+      });
+      if (p.certificate.source === "provided" && !args.certificate)
+        throw new ValidationError(
+          "certificate",
+          "the topology's certificate.source is provided: give the certificate and its private key " +
+            "(stack config geartrain:tlsCertificate and the secret geartrain:tlsPrivateKey)",
+        );
+      if (p.messageBus.tls && p.certificate.source === "self-signed")
+        throw new ValidationError(
+          "certificate",
+          "bus.tls needs the platform certificate, and a self-signed one is not generated yet " +
+            "(components/certificate): use certificate.source: provided",
+        );
+      return p;
+    });
+    this.plan = plan;
+    const parent = { parent: this };
+
+    // 1. Hosts
+    const hosts: Record<string, Host> = {};
+    for (const h of plan.hosts) {
+      hosts[h.name] = new Host(
+        h.resource,
+        {
+          connection: h.connection,
+          privateKey: h.connection.type === "ssh" ? args.sshPrivateKey : undefined,
+          serviceDirectory: plan.serviceDirectory,
+        },
+        parent,
+      );
+    }
+    this.hosts = hosts;
+
+    // 2. Datastore: listens where its host does, pg_hba lets in the broker hosts only
+    const db = plan.datastore;
+    this.datastore = new Datastore(
+      db.resource,
+      {
+        host: hosts[db.host]!,
+        directory: db.directory,
+        address: db.address,
+        port: db.port,
+        clients: db.clients,
+      },
+      parent,
+    );
+
+    // 3. MessageBus: an agent user per node; over TLS with a key store made from the certificate
+    const bus = plan.messageBus;
+    const busHost = hosts[bus.host]!;
+    let tls: { keyStore: string; keyStorePassword: pulumi.Output<string> } | undefined;
+    const busDependsOn: pulumi.Resource[] = [];
+    if (bus.tls && bus.keyStore && args.certificate) {
+      const password = new GeneratedSecret(`${bus.resource}-keystore-password`, { bytes: 24 }, parent);
+      const keyStore = busHost.commandFor(this, name, "bus-keystore", {
+        create: KEYSTORE_SCRIPT,
+        delete: 'rm -rf -- "$GT_DIR"',
+        environment: {
+          GT_DIR: bus.keyStore.replace(/\/[^/]+$/, ""),
+          GT_USER: "activemq",
+          GT_CERT: pulumi.output(args.certificate.certificate),
+          GT_KEY: pulumi.secret(args.certificate.privateKey),
+          GT_PASS: password.secret,
+        },
+        secret: true,
+      });
+      tls = { keyStore: bus.keyStore, keyStorePassword: password.secret };
+      busDependsOn.push(keyStore);
+    }
+    this.messageBus = new MessageBus(
+      bus.resource,
+      {
+        host: busHost,
+        directory: bus.directory,
+        address: bus.address,
+        port: bus.port,
+        nodes: bus.nodes,
+        tls,
+      },
+      { parent: this, dependsOn: busDependsOn },
+    );
+
+    // 4. Dns: authoritative for the cloud domain, an A record per host
+    const dns = plan.dns;
+    this.dns = new Dns(
+      dns.resource,
+      {
+        host: hosts[dns.host]!,
+        zone: dns.zone,
+        directory: dns.directory,
+        address: dns.address,
+        port: dns.port,
+        hosts: dns.records,
+      },
+      parent,
+    );
+
+    // 5. The brokers' one admin password (Broker components take it as they land)
+    const adminPassword = new GeneratedSecret(plan.adminPassword, { bytes: 24 }, parent);
+
+    // cloud-init user data of each host, for VMs made by a cloud provider
+    const userData: Record<string, pulumi.Output<string>> = {};
+    for (const h of plan.hosts) {
+      const rendered = renderHostUserData(plan, h, args.sshAuthorizedKeys ?? []);
+      userData[h.name] = new UserData(
+        `${h.resource}-userdata`,
+        { parts: [{ contentType: "text/cloud-config", filename: `${h.name}.yaml`, content: rendered }] },
+        parent,
+      ).rendered;
+    }
+
+    this.brokerUrl = pulumi.output(plan.brokerUrl);
+    this.brokerUrls = pulumi.output(plan.brokers.map((b) => b.url));
+    this.admin = pulumi.secret(
+      adminPassword.secret.apply((password) => ({ login: plan.adminLogin, password })),
+    );
+    this.dnsServer = pulumi.output({ address: dns.address, port: dns.port, zone: dns.zone });
+    this.nodes = pulumi.output(
+      plan.nodes.map((n) => ({
+        name: n.identity,
+        address: n.address,
+        publicHostname: n.publicHostname,
+        district: n.district,
+        profile: n.profile,
+      })),
+    );
+    this.userData = pulumi.all(userData);
+    this.registerOutputs({
+      brokerUrl: this.brokerUrl,
+      brokerUrls: this.brokerUrls,
+      admin: this.admin,
+      dnsServer: this.dnsServer,
+      nodes: this.nodes,
+      userData: this.userData,
+    });
+  }
+}
