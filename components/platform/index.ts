@@ -4,6 +4,7 @@
 // platform certificate, the brokers' shared admin password, and each host's cloud-init user data. Brokers,
 // node hosts and districts hang here as their components land. docs/platform.md, "Platform".
 import * as pulumi from "@pulumi/pulumi";
+import { Broker } from "../broker";
 import { UserData } from "../cloudinit";
 import { Datastore } from "../datastore";
 import { Dns } from "../dns";
@@ -11,9 +12,10 @@ import { Host } from "../host";
 import { MessageBus } from "../messagebus";
 import { attributeErrors } from "../resource-error";
 import { GeneratedSecret } from "../secret";
+import { localRelease, type GeartrainRelease } from "../release";
 import { ValidationError } from "../../common/errors";
 import { PlatformArgs } from "./args";
-import { PlatformPlan, planPlatform } from "./plan";
+import { PlatformPlan, planPlatform, topologyHost } from "./plan";
 import { renderHostUserData } from "./render";
 
 export * from "./args";
@@ -64,6 +66,8 @@ export class Platform extends pulumi.ComponentResource {
   public readonly datastore: Datastore;
   public readonly messageBus: MessageBus;
   public readonly dns: Dns;
+  /** The brokers, in topology order. */
+  public readonly brokers: readonly Broker[];
 
   constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super("geartrain:platform:Platform", name, {}, opts);
@@ -78,6 +82,12 @@ export class Platform extends pulumi.ComponentResource {
           "the topology's certificate.source is provided: give the certificate and its private key " +
             "(stack config geartrain:tlsCertificate and the secret geartrain:tlsPrivateKey)",
         );
+      if (p.messageBus.tls)
+        throw new ValidationError(
+          "topology.bus.tls",
+          "the brokers and the node agents speak plain STOMP only (services/bus has no TLS client yet), " +
+            "so a bus used across hosts (bus.tls: true) cannot be deployed until they do",
+        );
       if (p.messageBus.tls && p.certificate.source === "self-signed")
         throw new ValidationError(
           "certificate",
@@ -88,6 +98,31 @@ export class Platform extends pulumi.ComponentResource {
     });
     this.plan = plan;
     const parent = { parent: this };
+
+    // where the Geartrain programs are on each broker and node host: checked before any child is declared
+    const programHosts = [...new Set([...plan.brokers.map((b) => b.host), ...plan.nodes.map((n) => n.host)])];
+    attributeErrors(this, () => {
+      const ssh = plan.hosts.find((h) => h.connection.type === "ssh");
+      if (ssh && args.sshPrivateKey === undefined)
+        throw new ValidationError(
+          "sshPrivateKey",
+          `host "${ssh.name}" connects by ssh and needs the private key: ` +
+            "`pulumi config set --secret geartrain:sshPrivateKey < key`",
+        );
+      for (const name of programHosts)
+        if (!args.release && topologyHost(args.topology, name).connection.type !== "local")
+          throw new ValidationError(
+            "release",
+            `host "${name}" connects by ssh: give the Geartrain release installed there (PlatformArgs.release)`,
+          );
+    });
+    const releases = new Map<string, GeartrainRelease>(
+      programHosts.map((name) => {
+        const host = topologyHost(args.topology, name);
+        return [name, args.release ? args.release(host) : localRelease()];
+      }),
+    );
+    const releaseOf = (name: string): GeartrainRelease => releases.get(name)!;
 
     // 1. Hosts
     const hosts: Record<string, Host> = {};
@@ -168,8 +203,36 @@ export class Platform extends pulumi.ComponentResource {
       parent,
     );
 
-    // 5. The brokers' one admin password (Broker components take it as they land)
+    // 5. The brokers, sharing one datastore and one generated admin password
     const adminPassword = new GeneratedSecret(plan.adminPassword, { bytes: 24 }, parent);
+    const busUser = this.messageBus.users.broker!;
+    this.brokers = plan.brokers.map(
+      (b) =>
+        new Broker(
+          b.resource,
+          {
+            host: hosts[b.host]!,
+            release: releaseOf(b.host),
+            address: b.address,
+            port: b.port,
+            cloudDomain: plan.domain,
+            directory: `${plan.dataDirectory}/broker`,
+            datastore: this.datastore,
+            bus: {
+              host: this.messageBus.address,
+              port: this.messageBus.port,
+              user: busUser.name,
+              password: busUser.password,
+            },
+            dns: this.dns,
+            admin: { login: plan.adminLogin, password: adminPassword.secret },
+          },
+          {
+            parent: this,
+            dependsOn: [this.datastore.ready, this.messageBus.service, this.dns.service],
+          },
+        ),
+    );
 
     // cloud-init user data of each host, for VMs made by a cloud provider
     const userData: Record<string, pulumi.Output<string>> = {};
@@ -182,10 +245,12 @@ export class Platform extends pulumi.ComponentResource {
       ).rendered;
     }
 
-    this.brokerUrl = pulumi.output(plan.brokerUrl);
-    this.brokerUrls = pulumi.output(plan.brokers.map((b) => b.url));
+    this.brokerUrls = pulumi.all(this.brokers.map((b) => b.url));
+    this.brokerUrl = this.brokers[0]!.url;
     this.admin = pulumi.secret(
-      adminPassword.secret.apply((password) => ({ login: plan.adminLogin, password })),
+      pulumi
+        .all([this.brokers[0]!.adminLogin, this.brokers[0]!.adminPassword])
+        .apply(([login, password]) => ({ login, password })),
     );
     this.dnsServer = pulumi.output({ address: dns.address, port: dns.port, zone: dns.zone });
     this.nodes = pulumi.output(

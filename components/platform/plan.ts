@@ -74,9 +74,9 @@ export interface BrokerPlan {
   readonly host: string;
   readonly address: string;
   readonly port: number;
-  /** HTTPS with the platform certificate: when the topology crosses hosts. */
+  /** HTTPS with the platform certificate. Not yet: the Broker serves HTTP only. */
   readonly tls: boolean;
-  /** How clients reach it: `https://<host>.<domain>:<port>` with TLS, `http://<address>:<port>` without. */
+  /** How clients reach it: `http://<address>:<port>` (the Broker component's own URL). */
   readonly url: string;
 }
 
@@ -224,8 +224,8 @@ export function planPlatform(
     host: h.name,
     address: h.address,
     port: h.ports.broker,
-    tls: crossesHosts,
-    url: crossesHosts ? `https://${h.fqdn}:${h.ports.broker}` : `http://${h.address}:${h.ports.broker}`,
+    tls: false,
+    url: `http://${h.address}:${h.ports.broker}`,
   }));
 
   const districtOf = new Map<string, PlatformTopology["districts"][number]>();

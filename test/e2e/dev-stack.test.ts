@@ -1,7 +1,8 @@
 // The dev stack under the real engine, the way `npm run deploy:dev` runs it but in a sandbox: the program
 // of platforms/dev.yaml on this machine (connection: local), its state under a temp data directory, the
 // private runit there, free loopback ports. What the dev stack deploys today: the Host, PostgreSQL,
-// ActiveMQ, BIND (checked with dig), the brokers' admin password, the host's cloud-init user data. Then:
+// ActiveMQ, BIND (checked with dig), the broker (its REST API answers, the generated admin logs in), the
+// host's cloud-init user data. Then:
 // no changes on a second preview; a dead daemon is drift that `up` repairs; no secret in the clear;
 // destroy stops and removes everything.
 import { execFileSync, spawnSync } from "child_process";
@@ -121,6 +122,21 @@ describe("dev stack", () => {
     expect(processesUnder(path.join(dataDir, "services")).length).toBeGreaterThan(0);
   });
 
+  it("runs the broker: its REST API answers, and the generated admin logs in", async () => {
+    const api = await fetch(`${out.brokerUrl}/broker/rest/api`);
+    expect(api.status).toBe(200);
+    const auth = (password: string) =>
+      `Basic ${Buffer.from(`${out.admin.login}:${password}`).toString("base64")}`;
+    const user = await fetch(`${out.brokerUrl}/broker/rest/user`, {
+      headers: { authorization: auth(out.admin.password), accept: "application/json" },
+    });
+    expect(user.status).toBe(200);
+    const wrong = await fetch(`${out.brokerUrl}/broker/rest/user`, {
+      headers: { authorization: auth("wrong-password"), accept: "application/json" },
+    });
+    expect(wrong.status).toBe(401);
+  });
+
   it("shows no changes on a second preview", () => {
     const preview = sandbox.run(["preview", "--expect-no-changes", "--diff"]);
     cli.push(preview.stdout + preview.stderr);
@@ -147,7 +163,8 @@ describe("dev stack", () => {
   it("leaves nothing behind on destroy", () => {
     sandbox.ok(["destroy", "--yes", "--skip-preview"]);
     expect(processesUnder(path.join(dataDir, "services"))).toEqual([]);
-    for (const dir of ["datastore", "bus", "dns"]) expect(fs.existsSync(path.join(dataDir, dir))).toBe(false);
+    for (const dir of ["datastore", "bus", "dns", "broker"])
+      expect(fs.existsSync(path.join(dataDir, dir))).toBe(false);
     const exported = JSON.parse(sandbox.ok(["stack", "export"]).stdout);
     expect(exported.deployment.resources ?? []).toEqual([]);
   });

@@ -122,10 +122,7 @@ describe("planPlatform", () => {
       "node3.apps.stage.geartrain.test 192.0.2.23",
       "broker2.apps.stage.geartrain.test 192.0.2.12",
     ]);
-    expect(plan.brokers.map((b) => b.url)).toEqual([
-      "https://broker1.apps.stage.geartrain.test:8443",
-      "https://broker2.apps.stage.geartrain.test:8443",
-    ]);
+    expect(plan.brokers.map((b) => b.url)).toEqual(["http://192.0.2.10:8443", "http://192.0.2.12:8443"]);
     expect(plan.nodes.map((n) => [n.identity, n.district, n.profile, n.http, n.https, n.ssh])).toEqual([
       ["node1", "small-1", "small", 80, 443, 2222],
       ["node2", "small-1", "small", 80, 443, 2222],

@@ -1,0 +1,226 @@
+// The Platform component under the mocked engine on several hosts (a local one with the bus, the broker and
+// the node; an SSH one with the datastore and the nameserver): every component built where the plan puts
+// it, each child named after and parented to its component, no secret in a plain input, the outputs; and
+// the arguments it refuses, naming the field (the stage topology among them: its bus is used across hosts,
+// over TLS, which the brokers and agents cannot speak yet).
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
+import { recordResources, RegisteredResource, valueOf } from "../../../helpers/pulumi-mocks";
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SSH_KEY =
+  "-----BEGIN OPENSSH PRIVATE KEY-----\nSSHKEYSECRETxxxxxxxx\n-----END OPENSSH PRIVATE KEY-----";
+const TLS_KEY = "-----BEGIN PRIVATE KEY-----\nTLSKEYSECRETxxxxxxxx\n-----END PRIVATE KEY-----";
+const FACTS = JSON.stringify({
+  kernel: "Linux 6.1",
+  os: "debian 12",
+  cgroup: "v2",
+  selinux: "unavailable",
+  systemd: false,
+});
+const generated = (name: string) =>
+  Buffer.from(`GENSECRET:${name}:`.padEnd(32, "x").slice(0, 32)).toString("base64");
+const resources = recordResources((r) => {
+  if (r.name.endsWith("-facts")) return { stdout: FACTS, stderr: "" };
+  if (r.type.endsWith("GeneratedSecret")) return { value: generated(r.name) };
+  return { stdout: "", stderr: "" };
+});
+
+import type * as PlatformModule from "../../../../components/platform";
+import { validatePlatformConfig, type PlatformConfig } from "../../../../stacks/validate";
+
+function plainText(value: unknown): string {
+  const strip = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(strip);
+    if (v && typeof v === "object") {
+      if ((v as Record<string, unknown>)[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270")
+        return "[secret]";
+      return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, strip(x)]));
+    }
+    return v;
+  };
+  return JSON.stringify(strip(value));
+}
+
+const stage: PlatformConfig = validatePlatformConfig(
+  YAML.parse(fs.readFileSync(path.join(__dirname, "../../../../platforms/stage.yaml"), "utf8")),
+);
+/**
+ * Several hosts the Platform can deploy today: the brokers and agents speak plain STOMP only, so they share
+ * the bus's host (loopback); the datastore and the nameserver are on an SSH host of their own.
+ */
+const plainBus: PlatformConfig = validatePlatformConfig({
+  domain: "apps.stage.geartrain.test",
+  hosts: [
+    { name: "infra", connection: { type: "local" }, roles: ["msgserver", "broker", "node"] },
+    {
+      name: "db",
+      connection: {
+        type: "ssh",
+        address: "198.18.0.2",
+        hostKey: stage.hosts[1]!.connection.type === "ssh" ? stage.hosts[1]!.connection.hostKey : "",
+      },
+      roles: ["datastore", "nameserver"],
+    },
+  ],
+  certificate: { source: "provided" },
+  districts: [
+    { name: "stage-small", profile: "small", uidRange: { min: 1000, max: 6999 }, nodes: ["infra"] },
+  ],
+});
+const release = {
+  node: "/usr/local/bin/node",
+  entry: "/opt/geartrain/current/bin/geartrain",
+  version: "t",
+  dependsOn: [],
+};
+const certificate = {
+  certificate: "-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----",
+  privateKey: pulumi.secret(TLS_KEY),
+};
+
+/** Resolves once no resource has been registered for half a second. */
+async function settled(): Promise<void> {
+  for (let count = -1; count !== resources.length;) {
+    count = resources.length;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+describe("Platform on several hosts", () => {
+  let platform: typeof PlatformModule;
+  let built: PlatformModule.Platform;
+  beforeAll(async () => {
+    platform = await import("../../../../components/platform");
+    built = new platform.Platform("gt", {
+      topology: plainBus,
+      sshPrivateKey: pulumi.secret(SSH_KEY),
+      certificate,
+      release: () => release,
+    });
+    await valueOf(built.brokerUrls);
+    await valueOf(built.admin);
+    await settled();
+  }, 60_000);
+  // every registration (dynamic providers are serialized asynchronously) done before jest tears down
+  afterAll(() => settled(), 60_000);
+
+  const short = (urn: string) => (urn === "" ? "-" : urn.slice(urn.lastIndexOf("::") + 2));
+  const mine = () => resources.filter((r) => r.name === "gt" || r.name.startsWith("gt-"));
+
+  it("builds each component where the plan puts it", () => {
+    expect(
+      mine()
+        .map((r: RegisteredResource) => `${r.type} ${r.name} < ${short(r.parent)}`)
+        .sort(),
+    ).toMatchSnapshot();
+    const components = mine()
+      .filter((r) => r.parent.endsWith("::gt"))
+      .map((r) => `${r.type.split(":").pop()} ${r.name}`);
+    expect(components.sort()).toEqual(
+      [
+        "Host gt-infra",
+        "Host gt-db",
+        "Datastore gt-datastore",
+        "MessageBus gt-bus",
+        "Dns gt-dns",
+        "GeneratedSecret gt-admin-password",
+        "Broker gt-broker-infra",
+        "UserData gt-infra-userdata",
+        "UserData gt-db-userdata",
+      ].sort(),
+    );
+  });
+
+  it("names every child after its parent component", () => {
+    const bad = mine().filter((r) => r.name !== "gt" && !r.name.startsWith(`${short(r.parent)}-`));
+    expect(bad.map((r) => `${r.name} < ${short(r.parent)}`)).toEqual([]);
+  });
+
+  it("the broker reaches the datastore and DNS on the other host; pg_hba lets in only the broker's host", () => {
+    expect(mine().find((r) => r.name === "gt-datastore-cluster")!.type).toBe("command:remote:Command");
+    const config = mine().find((r) => r.name === "gt-broker-infra-config")!;
+    expect(config.type).toBe("command:local:Command");
+    const rendered = JSON.parse(String(config.inputs.stdin));
+    expect(rendered.listen).toEqual({ host: "127.0.0.1", port: 18080 });
+    expect(rendered.database).toMatchObject({ host: "198.18.0.2", port: 15432 });
+    expect(rendered.bus).toMatchObject({ host: "127.0.0.1", port: 16163, user: "broker" });
+    expect(rendered.dns).toMatchObject({
+      server: "198.18.0.2",
+      port: 10053,
+      zone: "apps.stage.geartrain.test",
+    });
+    const hba = String(mine().find((r) => r.name === "gt-datastore-pg-hba")!.inputs.stdin);
+    expect(hba).toContain("127.0.0.1/32");
+    expect(hba).not.toContain("198.18.0.2/32");
+    const zone = String(mine().find((r) => r.name === "gt-dns-zone-file")!.inputs.stdin);
+    expect(zone).toMatch(/^infra\s.*\sA\s+127\.0\.0\.1$/m);
+    expect(zone).toMatch(/^db\s.*\sA\s+198\.18\.0\.2$/m);
+  });
+
+  it("puts no secret value into any plain input", () => {
+    const secrets = [
+      SSH_KEY,
+      TLS_KEY,
+      ...mine()
+        .filter((r) => r.type.endsWith("GeneratedSecret"))
+        .map((r) => generated(r.name)),
+    ];
+    const leaks = mine().flatMap((r) =>
+      secrets.filter((s) => plainText(r.inputs).includes(JSON.stringify(s).slice(1, -1))).map(() => r.name),
+    );
+    expect(leaks).toEqual([]);
+  });
+
+  it("outputs the brokers' URLs, the shared admin (secret), the DNS server and the nodes", async () => {
+    expect(Object.values(await valueOf(built.brokerUrls))).toEqual(["http://127.0.0.1:18080"]);
+    expect(await pulumi.isSecret(built.admin)).toBe(true);
+    expect(await valueOf(built.admin)).toEqual({ login: "admin", password: generated("gt-admin-password") });
+    expect(await valueOf(built.dnsServer)).toEqual({
+      address: "198.18.0.2",
+      port: 10053,
+      zone: "apps.stage.geartrain.test",
+    });
+    const nodes = Object.values(await valueOf(built.nodes));
+    expect(nodes.map((n) => `${n.name} ${n.publicHostname} ${n.district}`)).toEqual([
+      "infra infra.apps.stage.geartrain.test stage-small",
+    ]);
+  });
+
+  it.each([
+    [
+      "a provided certificate missing",
+      { topology: plainBus, sshPrivateKey: "k", release: () => release },
+      /certificate/,
+    ],
+    [
+      "a broker on an ssh host without a release",
+      {
+        topology: {
+          ...plainBus,
+          hosts: [
+            { ...plainBus.hosts[0]!, roles: ["msgserver", "node"] },
+            { ...plainBus.hosts[1]!, roles: ["datastore", "nameserver", "broker"] },
+          ],
+        },
+        sshPrivateKey: "k",
+        certificate,
+      },
+      /release.*"db"/,
+    ],
+    [
+      "a bus over TLS (no TLS client yet)",
+      { topology: stage, sshPrivateKey: "k", certificate, release: () => release },
+      /bus\.tls/,
+    ],
+    [
+      "an ssh host without the private key",
+      { topology: plainBus, certificate, release: () => release },
+      /private key/,
+    ],
+  ])("refuses %s", (_title, args, message) => {
+    expect(() => new platform.Platform("bad", args as PlatformModule.PlatformArgs)).toThrow(message);
+  });
+});
