@@ -166,6 +166,7 @@ function crossFieldProblems(data: unknown): ConfigProblem[] {
     ...endpointClashes(hosts, data.ports),
     ...duplicateNames(districts, "districts", "district"),
     ...districtNodes(districts, hosts),
+    ...undistrictedNodes(districts, hosts),
     ...uidRanges(districts),
   ];
 }
@@ -421,6 +422,21 @@ function districtNodes(districts: readonly unknown[], hosts: readonly unknown[])
   return problems;
 }
 
+/** A node host takes its gears' UIDs and profile from its district: every node is in one. */
+function undistrictedNodes(districts: readonly unknown[], hosts: readonly unknown[]): ConfigProblem[] {
+  const named = new Set(districts.flatMap((d) => (isRecord(d) ? listOf(d.nodes) : [])));
+  const problems: ConfigProblem[] = [];
+  hosts.forEach((host, i) => {
+    const name = nameOf(host);
+    if (name === undefined || !NAME.test(name) || !rolesOf(host).includes("node") || named.has(name)) return;
+    problems.push({
+      path: fieldPath(["hosts", i, "roles"]),
+      message: `expected every host with role node in a district (its gears' UIDs and profile come from it), but "${name}" is in none; add it to the nodes of a district`,
+    });
+  });
+  return problems;
+}
+
 function uidRanges(districts: readonly unknown[]): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const accepted: { index: number; min: number; max: number }[] = [];
@@ -451,6 +467,7 @@ function uidRanges(districts: readonly unknown[]): ConfigProblem[] {
 // Small helpers
 
 const IPV4 = new RegExp(platformSchema.$defs.ipv4.pattern);
+const NAME = new RegExp(platformSchema.$defs.name.pattern);
 
 function isLoopbackAddress(address: string): boolean {
   return address.startsWith("127.");

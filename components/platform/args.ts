@@ -98,6 +98,4 @@ export const PLATFORM_DEFAULTS = {
   configDirectory: "/etc/geartrain",
   /** The admin account the brokers create at start-up. */
   adminLogin: "admin",
-  /** The profile of a node in no district. */
-  undistrictedProfile: "small",
 } as const;

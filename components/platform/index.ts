@@ -41,7 +41,7 @@ export interface PlatformNodeOutput {
   readonly name: string;
   readonly address: string;
   readonly publicHostname: string;
-  readonly district: string | null;
+  readonly district: string;
   readonly profile: string;
 }
 

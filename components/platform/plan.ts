@@ -88,8 +88,10 @@ export interface NodePlan {
   readonly address: string;
   /** `<host>.<domain>`: what app CNAMEs point to. */
   readonly publicHostname: string;
-  readonly district: string | null;
+  readonly district: string;
   readonly profile: string;
+  /** The district's UID range. */
+  readonly uidRange: { readonly min: number; readonly max: number };
   readonly http: number;
   readonly https: number;
   readonly ssh: number;
@@ -241,14 +243,20 @@ export function planPlatform(
   );
   const nodes: NodePlan[] = nodeHosts.map((h) => {
     const d = districtOf.get(h.name);
+    if (!d)
+      throw new ValidationError(
+        "topology.districts",
+        `node host "${h.name}" is in no district (its gears' UIDs and profile come from one)`,
+      );
     return {
       resource: child(`node-${h.name}`),
       host: h.name,
       identity: h.name,
       address: h.address,
       publicHostname: h.fqdn,
-      district: d?.name ?? null,
-      profile: d?.profile ?? PLATFORM_DEFAULTS.undistrictedProfile,
+      district: d.name,
+      profile: d.profile,
+      uidRange: { min: d.uidRange.min, max: d.uidRange.max },
       http: h.ports.nodeHttp,
       https: h.ports.nodeHttps,
       ssh: h.ports.nodeSsh,

@@ -72,7 +72,9 @@ describe("validatePlatformConfig: valid configs", () => {
       },
       bus: { tls: false },
       certificate: { source: "self-signed" },
-      districts: [],
+      districts: [
+        { name: "dev-small", profile: "small", uidRange: { min: 2000, max: 6999 }, nodes: ["local"] },
+      ],
     });
   });
 
@@ -159,6 +161,7 @@ describe("validatePlatformConfig: valid configs", () => {
     );
     raw.hosts[0].address = "192.0.2.30";
     raw.bus = { tls: true };
+    raw.districts[0].nodes = ["b1"];
     const config = validatePlatformConfig(raw);
     expect(config.hosts.filter((h) => h.roles.includes("broker")).map((h) => h.name)).toEqual(["b1", "b2"]);
     expect(config.hosts.map((h) => h.address)).toEqual(["192.0.2.30", "192.0.2.31", "192.0.2.32"]);
@@ -172,10 +175,14 @@ const minimalCases: Case[] = [
   ["missing domain", (r) => delete r.domain, [`${P}.domain`]],
   ["domain with one label", (r) => (r.domain = "localhost"), [`${P}.domain`]],
   ["domain in uppercase with a trailing dot", (r) => (r.domain = "Apps.Example.com."), [`${P}.domain`]],
-  ["host name with shell metacharacters", (r) => (r.hosts[0].name = "a;rm -rf /"), [`${P}.hosts[0].name`]],
+  [
+    "host name with shell metacharacters (the district names it no more)",
+    (r) => (r.hosts[0].name = "a;rm -rf /"),
+    [`${P}.hosts[0].name`, `${P}.districts[0].nodes[0]`],
+  ],
   ["unknown role", (r) => r.hosts[0].roles.push("webserver"), [`${P}.hosts[0].roles[5]`]],
   ["duplicate role", (r) => r.hosts[0].roles.push("node"), [`${P}.hosts[0].roles`]],
-  ["no hosts", (r) => (r.hosts = []), [`${P}.hosts`]],
+  ["no hosts", (r) => (r.hosts = []), [`${P}.hosts`, `${P}.districts[0].nodes[0]`]],
   ["unknown top-level field", (r) => (r.domian = "x"), [`${P}.domian`]],
   [
     "unknown field on a local connection",
@@ -192,12 +199,12 @@ const minimalCases: Case[] = [
   [
     "two local hosts (the second is taken for another machine: the bus is used across hosts)",
     (r) => r.hosts.push({ name: "other", connection: { type: "local" }, roles: ["node"] }),
-    [`${P}.hosts[1].connection.type`, `${P}.hosts[0].address`, `${P}.bus.tls`],
+    [`${P}.hosts[1].connection.type`, `${P}.hosts[0].address`, `${P}.bus.tls`, `${P}.hosts[1].roles`],
   ],
   [
     "no broker and no node",
     (r) => (r.hosts[0].roles = ["msgserver", "datastore", "nameserver"]),
-    [`${P}.hosts`, `${P}.hosts`],
+    [`${P}.hosts`, `${P}.hosts`, `${P}.districts[0].nodes[0]`],
   ],
   ["two roles on one port of one host", (r) => (r.ports = { datastore: 16163 }), [`${P}.ports.datastore`]],
   [
@@ -380,7 +387,7 @@ describe("the bad topologies of issue #11, all in one config", () => {
   it("lists each problem with its field in one ConfigError", () => {
     const raw = fixture("full");
     raw.hosts[0].roles = ["nameserver"]; // broker1 is no broker any more …
-    raw.hosts[5].roles = ["node"]; // … nor is broker2: no broker at all
+    raw.hosts[5].roles = ["node"]; // … nor is broker2: no broker at all, and broker2 is a node in no district
     raw.districts[2].nodes = ["node1"]; // node1 is in small-1 already
     raw.districts[1].profile = "huge";
     raw.hosts[4].name = "Node3";
@@ -393,6 +400,7 @@ describe("the bad topologies of issue #11, all in one config", () => {
       `${P}.hosts[1].ports.datastore`,
       `${P}.districts[1].nodes[0]`,
       `${P}.districts[2].nodes[0]`,
+      `${P}.hosts[5].roles`,
       `${P}.districts[2].uidRange`,
     ]);
   });
@@ -408,7 +416,7 @@ describe("error messages", () => {
   }
 
   it("says what was expected and what was found, in plain English", () => {
-    expect(messageFor("minimal", (r) => (r.hosts[0].name = "a;rm -rf /"))).toBe(
+    expect(messageFor("full", (r) => (r.hosts[0].name = "a;rm -rf /"))).toBe(
       `${P}.hosts[0].name: expected a name made of a lowercase letter, then up to 62 lowercase letters, digits or hyphens (e.g. node1) (got "a;rm -rf /")`,
     );
     expect(messageFor("full", (r) => (r.hosts[1].connection.port = 70000))).toBe(
@@ -616,7 +624,7 @@ describe("loadPlatformConfig", () => {
     writePlatform("dev", fixture("full"));
     writePlatform("stage", fixture("minimal"));
     expect(load("dev").hosts).toHaveLength(6);
-    expect(load("stage").districts).toEqual([]);
+    expect(load("stage").districts).toHaveLength(1);
   });
 
   it("reads the project's own dev topology", () => {

@@ -76,6 +76,7 @@ describe("planPlatform", () => {
         publicHostname: "local.apps.dev.geartrain.test",
         district: "dev-small",
         profile: "small",
+        uidRange: { min: 2000, max: 6999 },
         http: 10080,
         https: 10443,
         ssh: 10022,
@@ -135,14 +136,10 @@ describe("planPlatform", () => {
     ]);
   });
 
-  it("a node in no district gets the default profile and no district", () => {
-    const topology = { ...fixture("full"), districts: [] };
-    const plan = planPlatform("gt", topology);
-    expect(plan.nodes.map((n) => [n.district, n.profile])).toEqual([
-      [null, "small"],
-      [null, "small"],
-      [null, "small"],
-    ]);
+  it("refuses a node in no district, naming the field", () => {
+    expect(() => planPlatform("gt", { ...fixture("full"), districts: [] })).toThrow(
+      expect.objectContaining({ field: "topology.districts" }),
+    );
   });
 
   it.each([
