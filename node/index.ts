@@ -45,6 +45,8 @@ export { HookError } from "./cartridge/hooks";
 export { FrontendError } from "./frontend/nginx";
 export { DeployFailedError } from "./deploy/model";
 export { defaultConfig, loadConfig, resolveConfig, DEFAULT_CONFIG_PATH, CONFIG_ENV } from "./config";
+// the frontend's shared nginx file, for the NodeHost component that sets up the node's nginx
+export { renderBaseConf as renderFrontendBaseConf, BASE_FILE as FRONTEND_BASE_FILE } from "./frontend/render";
 
 // Gears
 export {

@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { GEAR_GIT_SSHD_OPTIONS } from "../../components/nodehost/render";
 import { freePort } from "./private-nginx";
 
 export { freePort };
@@ -107,21 +108,11 @@ export function waitForBanner(port: number, child: ChildProcess, timeoutMs: numb
   );
 }
 
-/** sshd_config of a node's gear git access, as the git deploy tests and benches run it. */
-export const GEAR_GIT_SSHD_CONFIG: readonly string[] = [
-  "AuthorizedKeysFile .ssh/authorized_keys",
-  "StrictModes yes",
-  "PermitUserEnvironment no",
-  "PubkeyAuthentication yes",
-  "PasswordAuthentication no",
-  "KbdInteractiveAuthentication no",
-  // gear accounts are locked (no password): with UsePAM no, sshd would refuse them
-  "UsePAM yes",
-  "PermitRootLogin no",
-  "AllowTcpForwarding no",
-  "X11Forwarding no",
-  "PrintMotd no",
-];
+/**
+ * sshd_config of a node's gear git access, as the git deploy tests and benches run it: the NodeHost
+ * component's own lines (components/nodehost/render.ts), so tests and deployed nodes agree.
+ */
+export const GEAR_GIT_SSHD_CONFIG: readonly string[] = GEAR_GIT_SSHD_OPTIONS;
 
 export interface TestSshd {
   readonly port: number;

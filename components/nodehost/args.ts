@@ -1,0 +1,157 @@
+// Types of the NodeHost component: one node host of a district. The host is prepared (packages checked,
+// cgroup hierarchy checked, directories), node.json and agent.json are rendered from the node layer's and
+// the agent's own types and validated with their own parsers, and the node's daemons run as Services: its
+// own nginx (the HTTP frontend), its own sshd (gear git access), the unidler and the agent.
+import * as pulumi from "@pulumi/pulumi";
+import type { Host, Service } from "../host";
+import type { GeartrainRelease } from "../release";
+
+/** How the agent reaches the message bus: the MessageBus's endpoint and its `users["agent:<identity>"]`. */
+export interface NodeHostBus {
+  /** Address of the bus's STOMP connector. @example "127.0.0.1" */
+  readonly host: pulumi.Input<string>;
+  /** Its port. @example 16163 */
+  readonly port: pulumi.Input<number>;
+  /** The agent's bus user (MessageBus `users["agent:<identity>"].name`). @example "agent-node1" */
+  readonly user: string;
+  /** Its password (a secret): written only to a 0600 file on the host. */
+  readonly password: pulumi.Input<string>;
+  /**
+   * STOMP over TLS. The agent does not speak TLS yet (services/bus has no TLS transport), so `true` is
+   * refused rather than silently ignored.
+   * @default false
+   */
+  readonly tls?: boolean;
+}
+
+/** TLS of the frontend (HTTPS); requires a node layer whose FrontendConfig has a `tls` section. */
+export interface NodeHostFrontendTls {
+  /** Where HTTPS listens, "address:port". @example "127.0.0.1:18443" */
+  readonly listen: string;
+  /** The certificate chain (PEM), e.g. the platform's wildcard certificate for `*.<cloudDomain>`. */
+  readonly certificate: pulumi.Input<string>;
+  /** Its private key (PEM, a secret): a 0600 file on the host. */
+  readonly key: pulumi.Input<string>;
+}
+
+/** The node's own nginx: its prefix, config and pid file under the NodeHost's directory, never the system's. */
+export interface NodeHostFrontend {
+  /** Where the gears' HTTP server blocks listen, "address:port". @default "127.0.0.1:18081" */
+  readonly listen?: string;
+  /** Where the unidler listens (nginx sends idle gears' requests there), "a.b.c.d:port". @default "127.0.0.1:18099" */
+  readonly idleStarter?: string;
+  /** The nginx binary. @default "/usr/sbin/nginx" */
+  readonly nginxBinary?: string;
+  /** HTTPS. Not wired yet (see docs/platform.md): giving it is refused. @default none */
+  readonly tls?: NodeHostFrontendTls;
+}
+
+/** The node's own sshd for gear git access (the forced command of node/deploy), never the system's sshd. */
+export interface NodeHostGitSsh {
+  /** Listen address. @default "127.0.0.1" */
+  readonly address?: string;
+  /** TCP port. @default 12222 */
+  readonly port?: number;
+  /** The sshd binary. @default "/usr/sbin/sshd" */
+  readonly sshd?: string;
+}
+
+/** Node settings passed on to node.json (docs/node-operations.md, Configuration); unset ones keep the node's defaults. */
+export interface NodeHostNodeSettings {
+  /** Node-private state (markers, locks, the cartridge repository). @default "<gearBaseDir>/.geartrain" */
+  readonly stateDir?: string;
+  /** GECOS of every gear account (how the node finds its gears). @default "Geartrain gear" */
+  readonly gecos?: string;
+  /** PAM limits directory. @default "/etc/security/limits.d" */
+  readonly limitsDir?: string;
+  /** Prefix of the gears' cgroup names. @default "geartrain" */
+  readonly cgroupRootName?: string;
+  /** Gear network isolation backend. @default "auto" */
+  readonly isolation?: "auto" | "nftables" | "iptables" | "none";
+  /** The netfilter table (nft) / chain (iptables) of the gear rules. @default "geartrain" */
+  readonly networkTable?: string;
+  /** Disk limit enforcement. @default "auto" */
+  readonly diskMode?: "auto" | "quota" | "loop" | "none";
+}
+
+export interface NodeHostArgs {
+  /** The host the node runs on. */
+  readonly host: Host;
+  /** Where the Geartrain programs are on that host (the dev stack: `localRelease()`). */
+  readonly release: GeartrainRelease;
+  /** The node's identity on the bus and in its district (its queue is `geartrain.node.<identity>`). */
+  readonly identity: string;
+  /** The district this node belongs to (reported in its facts; the District registers it). */
+  readonly district: string;
+  /** The gear profile of the district: the node's default profile, reported in its facts. */
+  readonly profile: string;
+  /** The district's UID range (inclusive): the only UIDs this node creates gears with. */
+  readonly uidRange: { readonly firstUid: number; readonly maxUid: number };
+  /** The node's public host name (what the broker's DNS records point gears' names at). */
+  readonly publicHostname: string;
+  /** The platform's cloud domain: gears are `<app>-<namespace>.<cloudDomain>`. */
+  readonly cloudDomain: string;
+  /** How many gears may be active on this node (reported in its facts). @default 100 */
+  readonly maxActiveGears?: number;
+  /** The message bus, as the agent reaches it. */
+  readonly bus: NodeHostBus;
+  /** Gear homes live in `<gearBaseDir>/<uuid>`. @default "/var/lib/geartrain" */
+  readonly gearBaseDir?: string;
+  /**
+   * Where node.json, agent.json and agent.password are written (a non-default one keeps a machine's own
+   * /etc/geartrain alone: the agent, the unidler and the forced command find node.json through
+   * GEARTRAIN_NODE_CONFIG / --config).
+   * @default "/etc/geartrain"
+   */
+  readonly configDirectory?: string;
+  /**
+   * The NodeHost's own directory: `nginx/` (prefix, conf, conf.d, pid, logs, temp), `sshd/` (config, host
+   * key, pid), `agent/` (the request journal). Removed on destroy.
+   * @default "/var/lib/geartrain/nodehost/<name>"
+   */
+  readonly directory?: string;
+  /** The HTTP frontend (nginx). @default {} */
+  readonly frontend?: NodeHostFrontend;
+  /** The gear git sshd. @default {} */
+  readonly gitSsh?: NodeHostGitSsh;
+  /** More node.json settings. @default {} */
+  readonly node?: NodeHostNodeSettings;
+  /**
+   * Cartridges of the release added to the node's cartridge repository (`geartrain node cartridge repo add`).
+   * @default ["cron", "nodejs", "postgresql", "python", "static"]
+   */
+  readonly cartridges?: readonly string[];
+  /**
+   * Where those cartridges are on the host.
+   * @default "<the release's checkout>/cartridges" (beside bin/ of `release.entry`)
+   */
+  readonly cartridgeDirectory?: string;
+  /** Seconds between two facts messages of the agent. @default 30 */
+  readonly factsIntervalSeconds?: number;
+  /** Requests the agent runs at once. @default 1 */
+  readonly agentConcurrency?: number;
+}
+
+export const NODEHOST_DEFAULTS = {
+  directoryRoot: "/var/lib/geartrain/nodehost",
+  configDirectory: "/etc/geartrain",
+  gearBaseDir: "/var/lib/geartrain",
+  maxActiveGears: 100,
+  listen: "127.0.0.1:18081",
+  idleStarter: "127.0.0.1:18099",
+  nginxBinary: "/usr/sbin/nginx",
+  sshAddress: "127.0.0.1",
+  sshPort: 12222,
+  sshd: "/usr/sbin/sshd",
+  cartridges: ["cron", "nodejs", "postgresql", "python", "static"],
+  factsIntervalSeconds: 30,
+  agentConcurrency: 1,
+} as const;
+
+/** The node host's Services, for a component that must start after one of them. */
+export interface NodeHostServices {
+  readonly nginx: Service;
+  readonly sshd: Service;
+  readonly unidler: Service;
+  readonly agent: Service;
+}
