@@ -24,14 +24,19 @@ export interface NodeHostBus {
   readonly tls?: boolean;
 }
 
-/** TLS of the frontend (HTTPS); requires a node layer whose FrontendConfig has a `tls` section. */
+/**
+ * HTTPS of the frontend (node/frontend `frontend.tls`): every gear's server block also listens here with
+ * this certificate, normally the platform's wildcard for `*.<cloudDomain>`; HTTP keeps answering.
+ */
 export interface NodeHostFrontendTls {
-  /** Where HTTPS listens, "address:port". @example "127.0.0.1:18443" */
+  /** Where HTTPS listens, "a.b.c.d:port" (not the HTTP port). @example "127.0.0.1:18443" */
   readonly listen: string;
-  /** The certificate chain (PEM), e.g. the platform's wildcard certificate for `*.<cloudDomain>`. */
+  /** The certificate chain (PEM, the leaf first). Written to `<directory>/nginx/tls/frontend.crt`. */
   readonly certificate: pulumi.Input<string>;
-  /** Its private key (PEM, a secret): a 0600 file on the host. */
+  /** Its private key (PEM, a secret). Written to `<directory>/nginx/tls/frontend.key`, 0600 root. */
   readonly key: pulumi.Input<string>;
+  /** Offer HTTP/2 by ALPN. @default true */
+  readonly http2?: boolean;
 }
 
 /** The node's own nginx: its prefix, config and pid file under the NodeHost's directory, never the system's. */
@@ -42,7 +47,7 @@ export interface NodeHostFrontend {
   readonly idleStarter?: string;
   /** The nginx binary. @default "/usr/sbin/nginx" */
   readonly nginxBinary?: string;
-  /** HTTPS. Not wired yet (see docs/platform.md): giving it is refused. @default none */
+  /** HTTPS beside HTTP. @default none (HTTP only) */
   readonly tls?: NodeHostFrontendTls;
 }
 

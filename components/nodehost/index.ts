@@ -15,6 +15,7 @@ import {
   agentConfigOf,
   CARTRIDGES_SCRIPT,
   CHECK_SCRIPT,
+  FRONTEND_SYNC_SCRIPT,
   HOST_KEY_SCRIPT,
   nodeHostServices,
   PREPARE_SCRIPT,
@@ -162,6 +163,44 @@ export class NodeHost extends pulumi.ComponentResource {
       host.fileFor(this, name, "nginx-conf", { path: paths.nginxConf, content: nginxConf }, after()),
       host.fileFor(this, name, "frontend-base", frontendBase, after()),
     ];
+    const nginxEnv: Record<string, pulumi.Input<string>> = {
+      GEARTRAIN_CONFIG_SHA256: sha256(nginxConf + frontendBase.content),
+    };
+    const tls = args.frontend?.tls;
+    if (spec.frontend.tls && tls) {
+      const pem = (field: string, what: RegExp) => (v: string) =>
+        attributeErrors(this, () => {
+          if (typeof v !== "string" || !what.test(v))
+            throw new ValidationError(`frontend.tls.${field}`, `must be PEM (${what.source})`);
+          return v.endsWith("\n") ? v : `${v}\n`;
+        });
+      const certificate = pulumi
+        .output(tls.certificate)
+        .apply(pem("certificate", /-----BEGIN CERTIFICATE-----/));
+      const key = pulumi.secret(
+        pulumi.output(tls.key).apply(pem("key", /-----BEGIN [A-Z ]*PRIVATE KEY-----/)),
+      );
+      nginxFiles.push(
+        host.fileFor(
+          this,
+          name,
+          "tls-certificate",
+          { path: paths.tlsCertificate, content: certificate },
+          after(),
+        ),
+        host.fileFor(
+          this,
+          name,
+          "tls-key",
+          { path: paths.tlsKey, content: key, mode: "0600", secret: true },
+          after(),
+        ),
+      );
+      // a new certificate or key restarts nginx (the hash is kept secret like the key)
+      nginxEnv.GEARTRAIN_TLS_SHA256 = pulumi.secret(
+        pulumi.all([certificate, key]).apply(([c, k]) => sha256(c + k)),
+      );
+    }
     const sshdFiles = [
       host.fileFor(this, name, "sshd-config", { path: paths.sshdConfig, content: sshdConfig }, after()),
       host.fileFor(this, name, "pam", { path: paths.pamFile, content: pam }, after()),
@@ -237,6 +276,14 @@ export class NodeHost extends pulumi.ComponentResource {
       [nginx, unidler],
     );
     this.services = { nginx, sshd, unidler, agent: this.agent };
+    // the gears' nginx files rendered again when node.json changed (TLS on or off, another listen)
+    const sync = host.commandFor(
+      this,
+      name,
+      "frontend-sync",
+      { create: FRONTEND_SYNC_SCRIPT, environment: { ...nodeEnv, GT_CONFIG_SHA256: sha256(nodeJson) } },
+      { dependsOn: [nginx.daemon, nodeFile] },
+    );
     const check = host.commandFor(
       this,
       name,
@@ -245,7 +292,9 @@ export class NodeHost extends pulumi.ComponentResource {
         create: CHECK_SCRIPT,
         environment: { ...nodeEnv, GT_CONFIG_SHA256: sha256(nodeJson), GT_RELEASE: release.version },
       },
-      { dependsOn: [nginx.daemon, sshd.daemon, unidler.daemon, this.agent.daemon, cartridges, selinux] },
+      {
+        dependsOn: [nginx.daemon, sshd.daemon, unidler.daemon, this.agent.daemon, cartridges, selinux, sync],
+      },
     );
     this.ready = check;
 
@@ -259,7 +308,8 @@ export class NodeHost extends pulumi.ComponentResource {
       publicHostname: spec.publicHostname,
     });
     this.httpEndpoint = pulumi.output(`http://${spec.frontend.address}:${spec.frontend.port}`);
-    this.httpsEndpoint = pulumi.output(undefined as string | undefined);
+    const https = spec.frontend.tls;
+    this.httpsEndpoint = pulumi.output(https ? `https://${https.address}:${https.port}` : undefined);
     this.gitSshHost = pulumi.output(spec.gitSsh.address);
     this.gitSshPort = pulumi.output(spec.gitSsh.port);
     this.gitSshHostKey = hostKey.stdout.apply((s) => s.trim());

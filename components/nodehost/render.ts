@@ -75,6 +75,14 @@ export function nodeConfigOf(spec: NodeHostSpec): NodeConfig {
       reloadCommand: null,
       listen: spec.frontend.listen,
       idleStarter: spec.frontend.idleStarter,
+      tls: spec.frontend.tls
+        ? {
+            listen: spec.frontend.tls.listen,
+            certificate: p.tlsCertificate,
+            key: p.tlsKey,
+            http2: spec.frontend.tls.http2,
+          }
+        : null,
     },
     network: {
       ...(n.isolation !== undefined ? { isolation: n.isolation } : {}),
@@ -251,6 +259,7 @@ export const PREPARE_SCRIPT = [
   // gear users run the forced command: node.json (0644) must be reachable
   'chmod o+x -- "$GT_CONFIG_DIR"',
   'for sub in nginx nginx/conf.d nginx/log nginx/tmp nginx/run sshd agent; do install -d -m 0755 -- "$GT_DIR/$sub"; done',
+  'install -d -m 0700 -- "$GT_DIR/nginx/tls"',
   'chmod 0700 -- "$GT_DIR/agent"',
   'ln -sfn -- "$GT_SSHD" "$GT_SSHD_PROGRAM"',
 ].join("\n");
@@ -320,6 +329,12 @@ export const REMOVE_SELINUX_SCRIPT = [
   "  done",
   "fi",
 ].join("\n");
+
+/**
+ * `geartrain node frontend sync`: every gear's nginx file rendered again under the current node.json (TLS
+ * turned on or off, another listen) and nginx reloaded, all or nothing. Run after nginx is up.
+ */
+export const FRONTEND_SYNC_SCRIPT = '"$GT_NODE" "$GT_ENTRY" node frontend sync';
 
 /** `geartrain node check` once everything runs: fails the up with the failed checks (cgroups, nginx -t, ...). */
 export const CHECK_SCRIPT = [

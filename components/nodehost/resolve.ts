@@ -42,6 +42,13 @@ export interface NodeHostSpec {
     readonly idleAddress: string;
     readonly idlePort: number;
     readonly nginxBinary: string;
+    /** HTTPS (the certificate and key are the class's: secrets) */
+    readonly tls: {
+      readonly listen: string;
+      readonly address: string;
+      readonly port: number;
+      readonly http2: boolean;
+    } | null;
   };
   readonly gitSsh: { readonly address: string; readonly port: number; readonly sshd: string };
   readonly node: NodeHostNodeSettings;
@@ -143,15 +150,22 @@ export function resolveNodeHost(name: string, args: NodeHostInput): NodeHostSpec
       `${gearBaseDir} must not be or be inside directory ${directory}`,
     );
   const fe = args.frontend ?? {};
-  if (fe.tls !== undefined)
-    throw new ValidationError(
-      "frontend.tls",
-      "HTTPS is not wired into the node frontend yet (node/frontend's FrontendConfig has no tls section)",
-    );
   const listen = fe.listen ?? d.listen;
   const http = endpoint("frontend.listen", listen);
   const idleStarter = fe.idleStarter ?? d.idleStarter;
   const idle = endpoint("frontend.idleStarter", idleStarter);
+  let tls: NodeHostSpec["frontend"]["tls"] = null;
+  if (fe.tls !== undefined) {
+    if (typeof fe.tls !== "object" || fe.tls === null)
+      throw new ValidationError("frontend.tls", "must be {listen, certificate, key, http2?}");
+    const t = endpoint("frontend.tls.listen", fe.tls.listen);
+    if (fe.tls.http2 !== undefined && typeof fe.tls.http2 !== "boolean")
+      throw new ValidationError("frontend.tls.http2", "must be a boolean");
+    for (const k of ["certificate", "key"] as const)
+      if (fe.tls[k] === undefined || fe.tls[k] === null || fe.tls[k] === "")
+        throw new ValidationError(`frontend.tls.${k}`, "is required (PEM)");
+    tls = { listen: fe.tls.listen, address: t.address, port: t.port, http2: fe.tls.http2 ?? true };
+  }
   const ssh = args.gitSsh ?? {};
   const gitSsh = {
     address: validateIpv4("gitSsh.address", ssh.address ?? d.sshAddress),
@@ -161,6 +175,7 @@ export function resolveNodeHost(name: string, args: NodeHostInput): NodeHostSpec
   const taken = new Map<string, string>();
   for (const [field, a, p] of [
     ["frontend.listen", http.address, http.port],
+    ...(tls ? [["frontend.tls.listen", tls.address, tls.port] as const] : []),
     ["frontend.idleStarter", idle.address, idle.port],
     ["gitSsh.port", gitSsh.address, gitSsh.port],
   ] as const) {
@@ -200,6 +215,7 @@ export function resolveNodeHost(name: string, args: NodeHostInput): NodeHostSpec
       idleAddress: idle.address,
       idlePort: idle.port,
       nginxBinary: file("frontend.nginxBinary", fe.nginxBinary ?? d.nginxBinary),
+      tls,
     },
     gitSsh,
     node: nodeSettings(args.node),
@@ -231,6 +247,8 @@ export function nodeHostPaths(spec: NodeHostSpec) {
     nginxPid: `${dir}/nginx/run/nginx.pid`,
     nginxLog: `${dir}/nginx/log`,
     nginxTmp: `${dir}/nginx/tmp`,
+    tlsCertificate: `${dir}/nginx/tls/frontend.crt`,
+    tlsKey: `${dir}/nginx/tls/frontend.key`,
     sshd: `${dir}/sshd`,
     sshdConfig: `${dir}/sshd/sshd_config`,
     sshdHostKey: `${dir}/sshd/ssh_host_ed25519_key`,

@@ -2,12 +2,15 @@
 // service directory), against a MessageBus of the same program, everything in a temp directory on free
 // loopback ports: `up` prepares the host and starts the node's own nginx, gear git sshd, unidler and agent;
 // the agent's facts (district, profile, gear limit, public host name from the args; the shipped cartridges)
-// arrive on the bus; nginx answers on its port; sshd answers with the pinned host key; node.json is what
-// the node layer's parser reads; a second preview shows no changes; the bus password is in no state,
+// arrive on the bus; node.check answers over the bus; nginx answers on its HTTP port, and on its HTTPS port
+// with the given certificate; sshd answers with the pinned host key; node.json is what the node layer's
+// parser reads; a second preview shows no changes; the bus password and the TLS key are in no state,
 // output, CLI text or argv; destroy stops every daemon and removes every file (the PAM service too).
-import { spawnSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
+import { X509Certificate } from "crypto";
 import * as fs from "fs";
 import * as http from "http";
+import * as https from "https";
 import * as os from "os";
 import * as path from "path";
 import { parseNodeJson } from "../../components/nodehost";
@@ -29,6 +32,7 @@ function requirePrograms(): void {
     "/usr/sbin/sshd": "openssh-server",
     "/usr/bin/ssh-keyscan": "openssh-client",
     "/usr/bin/runsvdir": "runit",
+    "/usr/bin/openssl": "openssl",
   };
   const missing = Object.entries(needed).filter(([f]) => !fs.existsSync(f));
   if (missing.length)
@@ -47,6 +51,7 @@ interface Outputs {
     publicHostname: string;
     facts: Record<string, unknown>;
     httpEndpoint: string;
+    httpsEndpoint: string;
     gitSshHost: string;
     gitSshPort: number;
     gitSshHostKey: string;
@@ -77,7 +82,8 @@ describe("NodeHost on this machine", () => {
   let sandbox: PulumiSandbox;
   let baseDir: string;
   let serviceDir: string;
-  let ports: { bus: number; http: number; idle: number; ssh: number };
+  let ports: { bus: number; http: number; https: number; idle: number; ssh: number };
+  let tls: { certificate: string; key: string };
   let out: Outputs;
   const cli: string[] = [];
 
@@ -90,7 +96,46 @@ describe("NodeHost on this machine", () => {
     // the daemons' own users (activemq, nginx's workers) must reach their directories
     baseDir = fs.mkdtempSync(path.join(os.tmpdir(), "geartrain-e2e-nodehost-"));
     fs.chmodSync(baseDir, 0o755);
-    ports = { bus: await freePort(), http: await freePort(), idle: await freePort(), ssh: await freePort() };
+    ports = {
+      bus: await freePort(),
+      http: await freePort(),
+      https: await freePort(),
+      idle: await freePort(),
+      ssh: await freePort(),
+    };
+    // a self-signed wildcard for the cloud domain (openssl, argv only), made in a 0700 directory
+    const tlsDir = fs.mkdtempSync(path.join(os.tmpdir(), "geartrain-e2e-nodehost-tls-"));
+    try {
+      execFileSync(
+        "openssl",
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "ec",
+          "-pkeyopt",
+          "ec_paramgen_curve:prime256v1",
+          "-nodes",
+          "-days",
+          "2",
+          "-subj",
+          "/CN=*.apps.e2e.test",
+          "-addext",
+          "subjectAltName=DNS:*.apps.e2e.test,DNS:apps.e2e.test",
+          "-keyout",
+          path.join(tlsDir, "key.pem"),
+          "-out",
+          path.join(tlsDir, "cert.pem"),
+        ],
+        { stdio: ["ignore", "ignore", "pipe"] },
+      );
+      tls = {
+        certificate: fs.readFileSync(path.join(tlsDir, "cert.pem"), "utf8"),
+        key: fs.readFileSync(path.join(tlsDir, "key.pem"), "utf8"),
+      };
+    } finally {
+      fs.rmSync(tlsDir, { recursive: true, force: true });
+    }
     sandbox.init();
     for (const [k, v] of Object.entries({
       baseDir,
@@ -99,8 +144,11 @@ describe("NodeHost on this machine", () => {
       httpPort: String(ports.http),
       idlePort: String(ports.idle),
       sshPort: String(ports.ssh),
+      httpsPort: String(ports.https),
+      tlsCertificate: Buffer.from(tls.certificate).toString("base64"),
     }))
       sandbox.ok(["config", "set", k, v]);
+    sandbox.ok(["config", "set", "--secret", "tlsKey", Buffer.from(tls.key).toString("base64")]);
   });
 
   afterAll(() => {
@@ -126,6 +174,7 @@ describe("NodeHost on this machine", () => {
         publicHostname: "n1.apps.e2e.test",
       },
       httpEndpoint: `http://127.0.0.1:${ports.http}`,
+      httpsEndpoint: `https://127.0.0.1:${ports.https}`,
       gitSshHost: "127.0.0.1",
       gitSshPort: ports.ssh,
       nodeConfigPath: `${baseDir}/etc/node.json`,
@@ -197,6 +246,31 @@ describe("NodeHost on this machine", () => {
     expect(fs.readFileSync(`/proc/${pid}/cmdline`, "utf8")).toContain(`-c ${baseDir}/node/nginx/nginx.conf`);
   });
 
+  it("HTTPS answers on its port with the given certificate (404 for a host no gear has)", async () => {
+    const got = await new Promise<{ status: number; fingerprint: string }>((resolve, reject) => {
+      const req = https.get(
+        `${out.nodeHost.httpsEndpoint}/`,
+        {
+          servername: "nothing.apps.e2e.test",
+          headers: { host: "nothing.apps.e2e.test" },
+          ca: tls.certificate,
+          checkServerIdentity: () => undefined,
+          agent: false,
+          timeout: 5000,
+        },
+        (res) => {
+          const fingerprint = (res.socket as import("tls").TLSSocket).getPeerCertificate().fingerprint256;
+          res.resume();
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, fingerprint }));
+        },
+      );
+      req.on("timeout", () => req.destroy(new Error("timeout")));
+      req.on("error", reject);
+    });
+    expect(got).toEqual({ status: 404, fingerprint: new X509Certificate(tls.certificate).fingerprint256 });
+    expect(fs.statSync(`${baseDir}/node/nginx/tls/frontend.key`).mode & 0o777).toBe(0o600);
+  });
+
   it("the gear git sshd answers with the pinned host key", () => {
     const scan = spawnSync(
       "ssh-keyscan",
@@ -237,7 +311,7 @@ describe("NodeHost on this machine", () => {
     );
   });
 
-  it("keeps the bus password out of state, outputs, CLI output and the daemons' argv", () => {
+  it("keeps the bus password and the TLS key out of state, outputs, CLI output and the daemons' argv", () => {
     const argv = [...processesUnder(baseDir), ...processesUnder(serviceDir)]
       .map((p) => {
         try {
@@ -255,8 +329,14 @@ describe("NodeHost on this machine", () => {
       argv,
       agentJson: fs.readFileSync(out.nodeHost.agentConfigPath, "utf8"),
     };
-    for (const [where, text] of Object.entries(texts))
-      expect({ where, leaks: text.includes(out.messageBus.agent.password) }).toEqual({ where, leaks: false });
+    const secrets = {
+      busPassword: out.messageBus.agent.password,
+      tlsKey: tls.key.split("\n")[1],
+      tlsKeyBase64: Buffer.from(tls.key).toString("base64"),
+    };
+    for (const [secret, value] of Object.entries(secrets))
+      for (const [where, text] of Object.entries(texts))
+        expect({ secret, where, leaks: text.includes(value) }).toEqual({ secret, where, leaks: false });
   });
 
   it("destroy stops nginx, sshd, the unidler and the agent and removes every file", async () => {

@@ -1,6 +1,6 @@
 // A NodeHost on this machine against a MessageBus of the same program: everything in directories under
 // `baseDir` (its config directory too, so the machine's own /etc/geartrain is untouched), on loopback
-// ports the test picked, supervised by the private runit under `serviceDirectory`; the node's gear names
+// ports the test picked (HTTPS with the test's self-signed certificate, its key a secret), supervised by the private runit under `serviceDirectory`; the node's gear names
 // (cgroups, netfilter table) and UIDs are the test's own.
 import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../../../components/host";
@@ -38,6 +38,11 @@ const node = new NodeHost("e2enode", {
   frontend: {
     listen: `127.0.0.1:${config.requireNumber("httpPort")}`,
     idleStarter: `127.0.0.1:${config.requireNumber("idlePort")}`,
+    tls: {
+      listen: `127.0.0.1:${config.requireNumber("httpsPort")}`,
+      certificate: Buffer.from(config.require("tlsCertificate"), "base64").toString(),
+      key: config.requireSecret("tlsKey").apply((k) => Buffer.from(k, "base64").toString()),
+    },
   },
   gitSsh: { port: config.requireNumber("sshPort") },
   node: {
@@ -53,6 +58,7 @@ export const nodeHost = {
   publicHostname: node.publicHostname,
   facts: node.facts,
   httpEndpoint: node.httpEndpoint,
+  httpsEndpoint: node.httpsEndpoint,
   gitSshHost: node.gitSshHost,
   gitSshPort: node.gitSshPort,
   gitSshHostKey: node.gitSshHostKey,

@@ -130,6 +130,7 @@ describe("NodeHost under the mocked engine", () => {
         "sshd",
         "unidler",
         "agent",
+        "frontend-sync",
         "check",
       ].sort(),
     );
@@ -178,6 +179,42 @@ describe("NodeHost under the mocked engine", () => {
       "/srv/gt/n1-etc/agent.json",
     ]);
     expect(spec.requires).toEqual(["n1-nginx", "n1-unidler"]);
+  });
+
+  it("HTTPS: the certificate and the secret key become files; the key is in no plain input", async () => {
+    const local = new hostMod.Host("local3", {
+      connection: { type: "local" },
+      serviceDirectory: "/srv/gt/sv",
+    });
+    const bus = new mb.MessageBus("bus3", { host: local, directory: "/srv/gt/bus3", nodes: ["n1"] });
+    const KEY = "-----BEGIN PRIVATE KEY-----\nTOPSECRETKEYMATERIAL\n-----END PRIVATE KEY-----\n";
+    const node = new nh.NodeHost(
+      "n3",
+      args(local, bus, {
+        frontend: {
+          tls: {
+            listen: "127.0.0.1:18443",
+            certificate: "-----BEGIN CERTIFICATE-----\nCERT\n-----END CERTIFICATE-----\n",
+            key: pulumi.secret(KEY),
+          },
+        },
+      }),
+    );
+    expect(await valueOf(node.httpsEndpoint)).toBe("https://127.0.0.1:18443");
+    await valueOf((node.ready as pulumi.CustomResource).urn);
+    const names = childrenOf("NodeHost", "n3").map((c) => c.name);
+    expect(names).toEqual(expect.arrayContaining(["n3-tls-certificate", "n3-tls-key", "n3-frontend-sync"]));
+    const keyFile = resources.find((r) => r.name === "n3-tls-key")!;
+    expect(keyFile.inputs.logging).toBe("none");
+    expect(keyFile.inputs.environment).toMatchObject({
+      GT_MODE: "0600",
+      GT_PATH: "/srv/gt/n1/nginx/tls/frontend.key",
+    });
+    for (const r of resources)
+      expect({ resource: r.name, leaked: plainText(r.inputs).includes("TOPSECRETKEYMATERIAL") }).toEqual({
+        resource: r.name,
+        leaked: false,
+      });
   });
 
   it("bad arguments fail naming the field, before any child exists", async () => {

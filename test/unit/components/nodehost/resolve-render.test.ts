@@ -58,7 +58,12 @@ const fullArgs: NodeHostInput = {
   gearBaseDir: "/srv/gears",
   configDirectory: "/srv/geartrain/etc",
   directory: "/srv/geartrain/node-east-n2",
-  frontend: { listen: "10.0.0.12:8080", idleStarter: "127.0.0.1:18199", nginxBinary: "/usr/sbin/nginx" },
+  frontend: {
+    listen: "10.0.0.12:8080",
+    idleStarter: "127.0.0.1:18199",
+    nginxBinary: "/usr/sbin/nginx",
+    tls: { listen: "10.0.0.12:8443", certificate: "PEM", key: "PEM", http2: false },
+  },
   gitSsh: { address: "10.0.0.12", port: 2222, sshd: "/usr/sbin/sshd" },
   node: {
     stateDir: "/srv/gears/.state",
@@ -120,7 +125,14 @@ describe("NodeHost resolve", () => {
     ["frontend.listen", { frontend: { listen: "127.0.0.1:80" } }],
     ["frontend.idleStarter", { frontend: { idleStarter: "127.0.0.1:18081" } }],
     ["frontend.nginxBinary", { frontend: { nginxBinary: "nginx" } }],
-    ["frontend.tls", { frontend: { tls: { listen: "127.0.0.1:18443", certificate: "c", key: "k" } } }],
+    ["frontend.tls", { frontend: { tls: null } }],
+    ["frontend.tls.listen", { frontend: { tls: { listen: "127.0.0.1:18081", certificate: "c", key: "k" } } }],
+    ["frontend.tls.listen", { frontend: { tls: { listen: "443", certificate: "c", key: "k" } } }],
+    ["frontend.tls.key", { frontend: { tls: { listen: "127.0.0.1:18443", certificate: "c" } } }],
+    [
+      "frontend.tls.http2",
+      { frontend: { tls: { listen: "127.0.0.1:18443", certificate: "c", key: "k", http2: "yes" } } },
+    ],
     ["gitSsh.address", { gitSsh: { address: "::1" } }],
     ["gitSsh.port", { gitSsh: { port: 22 } }],
     ["gitSsh.port", { gitSsh: { port: 18081 } }],
@@ -180,6 +192,16 @@ describe("NodeHost render", () => {
     expect(parsed.defaultProfile).toBe(spec.profile);
     expect(parsed.cloudDomain).toBe(spec.cloudDomain);
     expect(parsed.frontend.prefix).toBe(`${spec.directory}/nginx`);
+    expect(parsed.frontend.tls).toEqual(
+      spec.frontend.tls
+        ? {
+            listen: spec.frontend.tls.listen,
+            certificate: `${spec.directory}/nginx/tls/frontend.crt`,
+            key: `${spec.directory}/nginx/tls/frontend.key`,
+            http2: false,
+          }
+        : null,
+    );
     // never the system nginx's files
     expect(JSON.stringify(parsed.frontend)).not.toContain("/etc/nginx");
   });
@@ -205,6 +227,8 @@ describe("NodeHost render", () => {
     const base = renderFrontendBase(minimal);
     expect(base.path).toBe("/var/lib/geartrain/nodehost/node1/nginx/conf.d/00-geartrain-base.conf");
     expect(base.content).toBe(renderFrontendBaseConf({ listen: "127.0.0.1:18081" }));
+    // with TLS, the node frontend's TLS default server too
+    expect(renderFrontendBase(full).content).toContain("listen 10.0.0.12:8443 ssl default_server;");
   });
 
   test("sshd_config carries the gear git lines the tests' sshd runs with", () => {
