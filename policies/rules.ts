@@ -71,7 +71,7 @@ function lastSegment(type: string): string {
   return type.split(":").pop() ?? type;
 }
 
-/** Geartrain's own resources: `geartrain:<module>:<Name>`, or a dynamic resource typed `pulumi-nodejs:<module>:<Name>`. */
+/** Geartrain's own resources: `geartrain:<module>:<Name>`, or a dynamic resource typed `pulumi-nodejs:dynamic/<module>:<Name>`. */
 function isOurs(type: string): boolean {
   return type.startsWith("geartrain:") || type.startsWith("pulumi-nodejs:");
 }
