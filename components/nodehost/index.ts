@@ -276,12 +276,21 @@ export class NodeHost extends pulumi.ComponentResource {
       [nginx, unidler],
     );
     this.services = { nginx, sshd, unidler, agent: this.agent };
-    // the gears' nginx files rendered again when node.json changed (TLS on or off, another listen)
+    // the gears' nginx files rendered again when node.json changed (TLS on or off, another listen), and a
+    // reload after a new certificate (docs/frontend.md "HTTPS")
     const sync = host.commandFor(
       this,
       name,
       "frontend-sync",
-      { create: FRONTEND_SYNC_SCRIPT, environment: { ...nodeEnv, GT_CONFIG_SHA256: sha256(nodeJson) } },
+      {
+        create: FRONTEND_SYNC_SCRIPT,
+        environment: {
+          ...nodeEnv,
+          GT_CONFIG_SHA256: sha256(nodeJson),
+          // and after a new certificate or key (the hash secret like the key)
+          ...(nginxEnv.GEARTRAIN_TLS_SHA256 ? { GT_TLS_SHA256: nginxEnv.GEARTRAIN_TLS_SHA256 } : {}),
+        },
+      },
       { dependsOn: [nginx.daemon, nodeFile] },
     );
     const check = host.commandFor(
