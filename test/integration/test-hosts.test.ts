@@ -132,6 +132,13 @@ describe("two test hosts", () => {
       expect(uid).toBe("0");
       expect(addr).toContain(` inet ${h.address}/24 `);
     }
+    // the run's one client key is accepted by every host too (a stack's single geartrain:sshPrivateKey)
+    for (const h of [a, b]) {
+      expect(await ssh({ ...h, privateKey: th!.privateKey }, "hostname")).toMatchObject({
+        code: 0,
+        stdout: `${h.name}\n`,
+      });
+    }
     // the wrong pinned key is refused: b's key does not verify a
     await expect(ssh({ ...a, hostPublicKey: b.hostPublicKey }, "true")).rejects.toThrow(/ssh alpha/);
   });

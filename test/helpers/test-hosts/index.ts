@@ -74,6 +74,9 @@ export interface TestHosts {
   readonly hosts: readonly TestHost[];
   /** a known_hosts file listing every host's key */
   readonly knownHostsFile: string;
+  /** the run's client private key (OpenSSH), accepted by every host's root besides each host's own key */
+  readonly privateKey: string;
+  readonly privateKeyPath: string;
   /** removes everything of the run; safe to call twice; throws listing what it could not remove */
   destroy(): Promise<void>;
   /** throws if anything of this run is still on the machine */
@@ -414,6 +417,7 @@ async function startHost(
   names: readonly string[],
   port: number,
   binds: readonly ReadOnlyBind[],
+  runKeyPub: string,
 ): Promise<{ host: TestHost; child: ChildProcess }> {
   const address = plan.hosts[h.index];
   const name = names[h.index];
@@ -444,7 +448,10 @@ async function startHost(
   const privateKeyPath = path.join(h.dir, "id_ed25519");
   const clientPub = await keygen(privateKeyPath, `geartrain-test@${name}`);
   fs.mkdirSync(path.join(R, "root/.ssh"), { recursive: true, mode: 0o700 });
-  fs.writeFileSync(path.join(R, "root/.ssh/authorized_keys"), `${clientPub}\n`, { mode: 0o600 });
+  // the host's own client key, and the run's (one key for every host, as a stack's geartrain:sshPrivateKey)
+  fs.writeFileSync(path.join(R, "root/.ssh/authorized_keys"), `${clientPub}\n${runKeyPub}\n`, {
+    mode: 0o600,
+  });
   fs.writeFileSync(path.join(R, INIT_PATH.slice(1)), INIT, { mode: 0o755 });
 
   // its network: a namespace, a veth whose outer end is on the bridge and whose inner end is eth0
@@ -553,6 +560,8 @@ export async function createTestHosts(count: number, opts: TestHostsOptions = {}
     await run(["ip", "link", "add", r.bridge, "type", "bridge"]);
     await run(["ip", "addr", "add", `${plan.gateway}/${plan.prefixLength}`, "dev", r.bridge]);
     await run(["ip", "link", "set", r.bridge, "up"]);
+    const runKeyPath = path.join(r.dir, "id_ed25519");
+    const runKeyPub = await keygen(runKeyPath, `geartrain-test-run@${runId}`);
     const hosts: TestHost[] = [];
     for (let i = 0; i < o.count; i++) {
       const { host, child } = await startHost(
@@ -563,6 +572,7 @@ export async function createTestHosts(count: number, opts: TestHostsOptions = {}
         o.names,
         o.sshPort,
         o.readOnlyBinds,
+        runKeyPub,
       );
       children.push(child);
       hosts.push(host);
@@ -575,6 +585,8 @@ export async function createTestHosts(count: number, opts: TestHostsOptions = {}
       gateway: plan.gateway,
       hosts,
       knownHostsFile,
+      privateKey: fs.readFileSync(runKeyPath, "utf8"),
+      privateKeyPath: runKeyPath,
       destroy,
       assertNoLeftovers: () => assertNoLeftovers(runId),
     };
