@@ -88,7 +88,8 @@ export interface PlatformArgs {
   readonly sshAuthorizedKeys?: readonly string[];
   /**
    * Where the Geartrain programs are on a host (the brokers' and agents' services run them).
-   * @default localRelease() for a local host; an ssh host needs one (none is installed yet)
+   * @default an InstalledRelease of this checkout on each such host: in `<dataDirectory>/release` on a local
+   * host, `/opt/geartrain` on an ssh host
    */
   readonly release?: (host: PlatformHost) => GeartrainRelease;
 }

@@ -12,7 +12,7 @@ import { Host } from "../host";
 import { MessageBus } from "../messagebus";
 import { attributeErrors } from "../resource-error";
 import { GeneratedSecret } from "../secret";
-import { localRelease, type GeartrainRelease } from "../release";
+import { checkoutRoot, InstalledRelease, releaseBundle, type GeartrainRelease } from "../release";
 import { ValidationError } from "../../common/errors";
 import { PlatformArgs } from "./args";
 import { PlatformPlan, planPlatform, topologyHost } from "./plan";
@@ -99,7 +99,7 @@ export class Platform extends pulumi.ComponentResource {
     this.plan = plan;
     const parent = { parent: this };
 
-    // where the Geartrain programs are on each broker and node host: checked before any child is declared
+    // the hosts that run Geartrain programs (brokers, node agents)
     const programHosts = [...new Set([...plan.brokers.map((b) => b.host), ...plan.nodes.map((n) => n.host)])];
     attributeErrors(this, () => {
       const ssh = plan.hosts.find((h) => h.connection.type === "ssh");
@@ -109,20 +109,7 @@ export class Platform extends pulumi.ComponentResource {
           `host "${ssh.name}" connects by ssh and needs the private key: ` +
             "`pulumi config set --secret geartrain:sshPrivateKey < key`",
         );
-      for (const name of programHosts)
-        if (!args.release && topologyHost(args.topology, name).connection.type !== "local")
-          throw new ValidationError(
-            "release",
-            `host "${name}" connects by ssh: give the Geartrain release installed there (PlatformArgs.release)`,
-          );
     });
-    const releases = new Map<string, GeartrainRelease>(
-      programHosts.map((name) => {
-        const host = topologyHost(args.topology, name);
-        return [name, args.release ? args.release(host) : localRelease()];
-      }),
-    );
-    const releaseOf = (name: string): GeartrainRelease => releases.get(name)!;
 
     // 1. Hosts
     const hosts: Record<string, Host> = {};
@@ -138,6 +125,28 @@ export class Platform extends pulumi.ComponentResource {
       );
     }
     this.hosts = hosts;
+
+    // where the Geartrain programs are on each broker and node host: an installed copy of this checkout's
+    // release (the services' own OS users cannot read a checkout under a private home), or the caller's
+    const bundle = args.release ? undefined : releaseBundle(checkoutRoot());
+    const releases = new Map<string, GeartrainRelease>(
+      programHosts.map((hostName) => {
+        if (args.release) return [hostName, args.release(topologyHost(args.topology, hostName))];
+        const h = plan.hosts.find((p) => p.name === hostName)!;
+        const release = new InstalledRelease(
+          `${h.resource}-release`,
+          {
+            host: hosts[hostName]!,
+            bundle,
+            // a local host keeps it with the platform's data (several dev stacks can share a machine)
+            directory: h.connection.type === "local" ? `${plan.dataDirectory}/release` : undefined,
+          },
+          parent,
+        );
+        return [hostName, release];
+      }),
+    );
+    const releaseOf = (hostName: string): GeartrainRelease => releases.get(hostName)!;
 
     // 2. Datastore: listens where its host does, pg_hba lets in the broker hosts only
     const db = plan.datastore;

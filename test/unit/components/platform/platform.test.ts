@@ -196,21 +196,6 @@ describe("Platform on several hosts", () => {
       /certificate/,
     ],
     [
-      "a broker on an ssh host without a release",
-      {
-        topology: {
-          ...plainBus,
-          hosts: [
-            { ...plainBus.hosts[0]!, roles: ["msgserver", "node"] },
-            { ...plainBus.hosts[1]!, roles: ["datastore", "nameserver", "broker"] },
-          ],
-        },
-        sshPrivateKey: "k",
-        certificate,
-      },
-      /release.*"db"/,
-    ],
-    [
       "a bus over TLS (no TLS client yet)",
       { topology: stage, sshPrivateKey: "k", certificate, release: () => release },
       /bus\.tls/,
@@ -223,4 +208,26 @@ describe("Platform on several hosts", () => {
   ])("refuses %s", (_title, args, message) => {
     expect(() => new platform.Platform("bad", args as PlatformModule.PlatformArgs)).toThrow(message);
   });
+
+  it("installs this checkout's release on each host that runs programs unless given one", async () => {
+    const before = resources.length;
+    new platform.Platform("own", {
+      topology: plainBus,
+      sshPrivateKey: pulumi.secret(SSH_KEY),
+      certificate,
+      dataDirectory: "/srv/gt-own",
+    });
+    await settled();
+    const mine = resources.slice(before);
+    // brokers and the node are on "infra" (local) only: one Release there, none on "db"
+    expect(mine.filter((r) => r.type === "geartrain:platform:Release").map((r) => r.name)).toEqual([
+      "own-infra-release",
+    ]);
+    const installs = mine.filter((r) => r.name === "own-infra-release-install");
+    expect(installs).toHaveLength(1);
+    // a local host keeps it with the platform's data, not in /opt (several dev stacks on one machine)
+    expect(installs[0]!.inputs.directory).toBe("/srv/gt-own/release");
+    const broker = mine.find((r) => r.type === "geartrain:platform:Broker")!;
+    expect(broker).toBeDefined();
+  }, 60_000);
 });
