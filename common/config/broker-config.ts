@@ -15,7 +15,17 @@ import { createAjv } from "../ajv-errors";
 import { checkConfig } from "./check";
 
 export interface BrokerConfig {
-  readonly listen: { readonly host: string; readonly port: number };
+  /** With `tls`, the REST API is served over HTTPS only (a platform whose clients reach it across hosts). */
+  readonly listen: {
+    readonly host: string;
+    readonly port: number;
+    readonly tls?: {
+      /** PEM: the server certificate, then any intermediates */
+      readonly certificateFile: string;
+      /** PEM private key: a secret file (others may not read it) */
+      readonly keyFile: string;
+    };
+  };
   /** base of link hrefs (https://broker.example.com); default: the request's Host */
   readonly publicUrl?: string;
   readonly cloudDomain: string;
@@ -70,7 +80,16 @@ export const BROKER_CONFIG_SCHEMA = {
       type: "object",
       additionalProperties: false,
       required: ["host", "port"],
-      properties: { host: HOST, port: { type: "integer", minimum: 0, maximum: 65535 } },
+      properties: {
+        host: HOST,
+        port: { type: "integer", minimum: 0, maximum: 65535 },
+        tls: {
+          type: "object",
+          additionalProperties: false,
+          required: ["certificateFile", "keyFile"],
+          properties: { certificateFile: ABS, keyFile: ABS },
+        },
+      },
     },
     publicUrl: { type: "string", pattern: "^https?://[^/]+$", maxLength: 300 },
     cloudDomain: HOST,

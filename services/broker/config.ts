@@ -44,3 +44,17 @@ export function readSecretFile(file: string, field: string, whole = false): stri
   if (!value.trim()) throw new ValidationError(field, `${abs} is empty`);
   return value;
 }
+
+/** A PEM certificate file (not secret): its content, refused unless it holds a certificate. */
+export function readCertificateFile(file: string, field: string): string {
+  const abs = path.resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(abs, "utf8");
+  } catch (e) {
+    throw new UnavailableError(`cannot read ${field} ${abs}: ${(e as Error).message}`);
+  }
+  if (!text.includes("-----BEGIN CERTIFICATE-----"))
+    throw new ValidationError(field, `${abs} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  return text;
+}

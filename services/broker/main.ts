@@ -10,7 +10,7 @@ import { NodeBus } from "../bus/node-bus";
 import { NsupdateDnsUpdater, parseTsigKeyFile } from "./dns";
 import { BrokerService } from "./app/service";
 import type { ServiceLog } from "./app/ports";
-import { loadBrokerConfig, readSecretFile, type BrokerConfig } from "./config";
+import { loadBrokerConfig, readCertificateFile, readSecretFile, type BrokerConfig } from "./config";
 import { buildServer } from "./rest/server";
 import { nodes, openStore, users, type Db } from "./store";
 
@@ -44,6 +44,10 @@ export async function startBroker(cfg: BrokerConfig): Promise<RunningBroker> {
   const dbPassword = readSecretFile(cfg.database.passwordFile, "database.passwordFile");
   const busPassword = readSecretFile(cfg.bus.passwordFile, "bus.passwordFile");
   const key = parseTsigKeyFile(readSecretFile(cfg.dns.keyFile, "dns.keyFile", true), "dns.keyFile");
+  const https = cfg.listen.tls && {
+    cert: readCertificateFile(cfg.listen.tls.certificateFile, "listen.tls.certificateFile"),
+    key: readSecretFile(cfg.listen.tls.keyFile, "listen.tls.keyFile", true),
+  };
   const silenceMs = cfg.silenceMs ?? 90_000;
   const leaseMs = cfg.leaseMs ?? 60_000;
 
@@ -107,6 +111,7 @@ export async function startBroker(cfg: BrokerConfig): Promise<RunningBroker> {
       ...(cfg.publicUrl ? { publicUrl: cfg.publicUrl } : {}),
       ...(cfg.bodyLimit ? { bodyLimit: cfg.bodyLimit } : {}),
       ...(cfg.realm ? { realm: cfg.realm } : {}),
+      ...(https ? { https } : {}),
     });
     const url = await app.listen({ host: cfg.listen.host, port: cfg.listen.port });
     let resuming = false;

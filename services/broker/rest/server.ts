@@ -39,6 +39,8 @@ export interface ServerOptions {
   readonly bodyLimit?: number;
   /** fastify logger options; false for none. Credentials are always redacted. */
   readonly logger?: boolean | Record<string, unknown>;
+  /** Serve HTTPS (only) with this certificate chain and private key, both PEM. */
+  readonly https?: { readonly cert: string; readonly key: string };
 }
 
 declare module "fastify" {
@@ -76,6 +78,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
           redact: { paths: REDACT_PATHS, censor: "[redacted]" },
         };
   const app = Fastify({
+    ...(opts.https ? { https: { cert: opts.https.cert, key: opts.https.key } } : {}),
     logger,
     bodyLimit,
     ajv: {
