@@ -16,6 +16,8 @@
 //   geartrain:sshPublicKeys   optional list of public keys for the hosts' cloud-init user data
 //   geartrain:dataDir         root of Geartrain's state on every host (default in Pulumi.yaml)
 //   geartrain:configDir       Geartrain's configuration files on every host (default in Pulumi.yaml)
+//   geartrain:ports           optional object over the topology's top-level `ports` (per user: a machine whose
+//                             default ports are taken, e.g. by another dev stack), validated with it
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
@@ -66,8 +68,9 @@ export function loadPlatformConfig(source: PlatformSource = currentSource()): Pl
     );
   }
   const where = fromFile !== undefined ? file : `the stack config of ${source.stack}`;
+  const raw = withPortOverrides(fromFile ?? fromConfig, source.config.getObject<unknown>("ports"));
   try {
-    return validatePlatformConfig(fromFile ?? fromConfig);
+    return validatePlatformConfig(raw);
   } catch (err) {
     if (err instanceof ConfigError) throw new pulumi.RunError(`${err.message}\n(read from ${where})`);
     throw err;
@@ -93,6 +96,22 @@ export function loadPlatformInputs(
     configDirectory: config.get("configDir"),
     sshAuthorizedKeys: config.getObject<string[]>("sshPublicKeys"),
   };
+}
+
+/**
+ * The topology with `geartrain:ports` laid over its top-level `ports` (the validation that follows checks
+ * the result, naming `ports.<role>` for a bad value); anything but an object there is refused.
+ */
+function withPortOverrides(topology: unknown, ports: unknown): unknown {
+  if (ports === undefined) return topology;
+  if (ports === null || typeof ports !== "object" || Array.isArray(ports))
+    throw new pulumi.RunError(
+      `geartrain:ports must be an object of ports by role, e.g. {"broker": 18081}: got ${JSON.stringify(ports)}`,
+    );
+  if (topology === null || typeof topology !== "object" || Array.isArray(topology)) return topology;
+  const t = topology as Record<string, unknown>;
+  const own = t.ports && typeof t.ports === "object" ? (t.ports as Record<string, unknown>) : {};
+  return { ...t, ports: { ...own, ...(ports as Record<string, unknown>) } };
 }
 
 function currentSource(): PlatformSource {

@@ -1,7 +1,9 @@
 // The README's two commands as a new user types them, on a fresh clone under the real engine:
 // `npm run deploy:dev`, then the checks `npm test` starts with (eslint, prettier --check), then deploy
 // again. Deploying must leave the checkout exactly as cloned: the stack's config file (passphrase salt,
-// the user's settings and secrets) lives in the user's home, never in the tree.
+// the user's settings and secrets) lives in the user's home, never in the tree. The clone sits in a 0700
+// directory, as a clone in root's home does: the platform's own users (the broker's) cannot read it, so
+// what they run must be installed elsewhere.
 import { spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
@@ -9,6 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { PROJECT_ROOT, requireToolchain } from "../helpers/pulumi-cli";
+import { freePort } from "../helpers/sshd";
 
 jest.setTimeout(10 * 60 * 1000);
 
@@ -22,6 +25,9 @@ describe("a fresh clone", () => {
   let clone: string;
   let home: string;
   let configDir: string;
+  let dataDir: string;
+  /** The per-user flags of the first deploy: own directories and ports (this machine may run a dev stack). */
+  let userFlags: string[];
   let env: NodeJS.ProcessEnv;
 
   function run(command: string, args: string[]): Run {
@@ -55,13 +61,27 @@ describe("a fresh clone", () => {
   };
   const saltOf = (file: string): unknown => YAML.parse(fs.readFileSync(file, "utf8"))?.encryptionsalt;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     requireToolchain();
     requireInstalledDependencies();
     tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "gt-fresh-clone-")));
     clone = path.join(tmp, "clone");
     home = path.join(tmp, "home");
     configDir = path.join(tmp, "etc-geartrain");
+    // the daemons' own users (postgres, activemq, bind) must reach their directories: not under tmp (0700)
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "gt-fresh-clone-data-"));
+    fs.chmodSync(dataDir, 0o755);
+    const ports: Record<string, number> = {};
+    for (const role of ["broker", "msgserver", "datastore", "nameserver", "nodeHttp", "nodeHttps", "nodeSsh"])
+      ports[role] = await freePort();
+    userFlags = [
+      "--config",
+      `configDir=${configDir}`,
+      "--config",
+      `dataDir=${dataDir}`,
+      "--config",
+      `ports=${JSON.stringify(ports)}`,
+    ];
     fs.mkdirSync(home);
     env = {
       // No PULUMI_* or GEARTRAIN_* of the caller: the clone gets exactly what a new user gets.
@@ -87,14 +107,24 @@ describe("a fresh clone", () => {
     if (fs.existsSync(path.join(clone, ".state")))
       pulumi(["destroy", "--yes", "--skip-preview", "--stack", "dev"]);
     fs.rmSync(tmp, { recursive: true, force: true });
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it("deploys the dev stack without changing the checkout", () => {
-    // The one flag a new user would not pass: the dev stack's files go to a scratch directory, not /etc.
-    ok("npm", ["run", "--silent", "deploy:dev", "--", "--config", `configDir=${configDir}`]);
-    expect(JSON.parse(fs.readFileSync(path.join(configDir, "platform.json"), "utf8")).domain).toBe(
-      "apps.dev.geartrain.test",
+  it("deploys the dev stack without changing the checkout", async () => {
+    // The flags a new user would not pass: the dev stack's files go to scratch directories, on free ports.
+    ok("npm", ["run", "--silent", "deploy:dev", "--", ...userFlags]);
+    const outputs = spawnSync(
+      "bash",
+      ["-c", "source scripts/env.sh && exec pulumi stack output --json --stack dev"],
+      { cwd: clone, env, encoding: "utf8" },
     );
+    expect(outputs.status).toBe(0);
+    const { brokerUrl } = JSON.parse(outputs.stdout) as { brokerUrl: string };
+    // the broker runs, as its own user, from the release installed for it
+    const api = await fetch(`${brokerUrl}/broker/rest/api`, {
+      headers: { accept: "application/json;version=1.7" },
+    });
+    expect(api.status).toBe(200);
     expect(gitStatus()).toBe("");
     expect(saltOf(userStackConfig())).toMatch(/^v1:/);
     expect(fs.statSync(path.dirname(userStackConfig())).mode & 0o777).toBe(0o700);

@@ -636,6 +636,18 @@ describe("loadPlatformConfig", () => {
     expect(dev.hosts.map((h) => h.connection.type)).toEqual(["local"]);
   });
 
+  it("lays geartrain:ports over the topology's ports, validated with it", () => {
+    writePlatform("dev", fixture("minimal"));
+    const before = load("dev").ports;
+    pulumi.runtime.setAllConfig({ "geartrain:ports": JSON.stringify({ broker: 28080, nodeSsh: 28022 }) });
+    const after = load("dev").ports;
+    expect(after).toEqual({ ...before, broker: 28080, nodeSsh: 28022 });
+    pulumi.runtime.setAllConfig({ "geartrain:ports": JSON.stringify({ broker: 0 }) });
+    expect(errorOf(() => load("dev")).message).toMatch(/ports\.broker/);
+    pulumi.runtime.setAllConfig({ "geartrain:ports": JSON.stringify([1]) });
+    expect(errorOf(() => load("dev")).message).toMatch(/geartrain:ports must be an object/);
+  });
+
   it("falls back to geartrain:platform in the stack config when there is no tracked file", () => {
     pulumi.runtime.setAllConfig({ [P]: JSON.stringify(fixture("minimal")) });
     expect(load("sandbox-1").domain).toBe("apps.dev.geartrain.test");
