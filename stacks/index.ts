@@ -13,3 +13,5 @@ export const admin = platform.admin;
 export const dnsServer = platform.dnsServer;
 export const nodes = platform.nodes;
 export const userData = platform.userData;
+/** The platform's certificate (PEM; public): what clients trust for `https://<app>-<ns>.<domain>`. */
+export const certificate = platform.certificate.certificate;

@@ -1,10 +1,11 @@
 // Platform: the whole deployment from the validated topology. It plans (pure, ./plan.ts) who listens where
 // and which component gets which arguments, then declares, in order: a Host per host, the Datastore, the
-// MessageBus (its TLS key store made from the platform certificate), the Dns with an A record per host, the
-// platform certificate, the brokers' shared admin password, and each host's cloud-init user data. Brokers,
-// node hosts and districts hang here as their components land. docs/platform.md, "Platform".
+// platform certificate (self-signed, generated once, or the user's), the MessageBus (its TLS key store made
+// from that certificate), the Dns with an A record per host, the brokers' shared admin password and the
+// Brokers, and each host's cloud-init user data. docs/platform.md, "Platform".
 import * as pulumi from "@pulumi/pulumi";
 import { Broker } from "../broker";
+import { SelfSignedCertificate } from "../certificate";
 import { UserData } from "../cloudinit";
 import { Datastore } from "../datastore";
 import { Dns } from "../dns";
@@ -68,6 +69,16 @@ export class Platform extends pulumi.ComponentResource {
   public readonly dns: Dns;
   /** The brokers, in topology order. */
   public readonly brokers: readonly Broker[];
+  /**
+   * The platform's certificate for `*.<domain>` and `<domain>`: the certificate (PEM, plain) and its
+   * private key (PEM, secret), generated once (`certificate.source: self-signed`) or the user's (`provided`).
+   */
+  public readonly certificate: {
+    readonly certificate: pulumi.Output<string>;
+    readonly privateKey: pulumi.Output<string>;
+  };
+  /** The generated certificate's component (`certificate.source: self-signed` only). */
+  public readonly selfSignedCertificate: SelfSignedCertificate | undefined;
 
   constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super("geartrain:platform:Platform", name, {}, opts);
@@ -87,12 +98,6 @@ export class Platform extends pulumi.ComponentResource {
           "topology.bus.tls",
           "the brokers and the node agents speak plain STOMP only (services/bus has no TLS client yet), " +
             "so a bus used across hosts (bus.tls: true) cannot be deployed until they do",
-        );
-      if (p.messageBus.tls && p.certificate.source === "self-signed")
-        throw new ValidationError(
-          "certificate",
-          "bus.tls needs the platform certificate, and a self-signed one is not generated yet " +
-            "(components/certificate): use certificate.source: provided",
         );
       return p;
     });
@@ -148,6 +153,27 @@ export class Platform extends pulumi.ComponentResource {
     );
     const releaseOf = (hostName: string): GeartrainRelease => releases.get(hostName)!;
 
+    // the platform certificate: generated once by the stack, or the user's (from the stack config)
+    const cert = plan.certificate;
+    if (cert.source === "self-signed") {
+      this.selfSignedCertificate = new SelfSignedCertificate(
+        cert.resource,
+        { domain: plan.domain, commonName: cert.commonName, dnsNames: cert.dnsNames },
+        parent,
+      );
+      this.certificate = {
+        certificate: this.selfSignedCertificate.certificate,
+        privateKey: this.selfSignedCertificate.privateKey,
+      };
+    } else {
+      const provided = args.certificate!;
+      this.selfSignedCertificate = undefined;
+      this.certificate = {
+        certificate: pulumi.output(provided.certificate),
+        privateKey: pulumi.secret(provided.privateKey),
+      };
+    }
+
     // 2. Datastore: listens where its host does, pg_hba lets in the broker hosts only
     const db = plan.datastore;
     this.datastore = new Datastore(
@@ -167,7 +193,7 @@ export class Platform extends pulumi.ComponentResource {
     const busHost = hosts[bus.host]!;
     let tls: { keyStore: string; keyStorePassword: pulumi.Output<string> } | undefined;
     const busDependsOn: pulumi.Resource[] = [];
-    if (bus.tls && bus.keyStore && args.certificate) {
+    if (bus.tls && bus.keyStore) {
       const password = new GeneratedSecret(`${bus.resource}-keystore-password`, { bytes: 24 }, parent);
       const keyStore = busHost.commandFor(this, name, "bus-keystore", {
         create: KEYSTORE_SCRIPT,
@@ -175,8 +201,8 @@ export class Platform extends pulumi.ComponentResource {
         environment: {
           GT_DIR: bus.keyStore.replace(/\/[^/]+$/, ""),
           GT_USER: "activemq",
-          GT_CERT: pulumi.output(args.certificate.certificate),
-          GT_KEY: pulumi.secret(args.certificate.privateKey),
+          GT_CERT: this.certificate.certificate,
+          GT_KEY: this.certificate.privateKey,
           GT_PASS: password.secret,
         },
         secret: true,
@@ -279,6 +305,7 @@ export class Platform extends pulumi.ComponentResource {
       dnsServer: this.dnsServer,
       nodes: this.nodes,
       userData: this.userData,
+      certificate: this.certificate.certificate,
     });
   }
 }

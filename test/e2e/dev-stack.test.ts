@@ -24,6 +24,7 @@ interface Outputs {
   dnsServer: { address: string; port: number; zone: string };
   nodes: { name: string; address: string; publicHostname: string; district: string | null }[];
   userData: Record<string, string>;
+  certificate: string;
 }
 
 describe("dev stack", () => {
@@ -89,6 +90,8 @@ describe("dev stack", () => {
     ]);
     expect(out.userData.local).toMatch(/^#cloud-config\n/);
     expect(out.userData.local).toContain("postgresql");
+    // the generated certificate for the cloud domain (public; its key stays in the state, encrypted)
+    expect(out.certificate).toMatch(/^-----BEGIN CERTIFICATE-----\n/);
     // the admin password is a secret output
     const plain = JSON.parse(sandbox.ok(["stack", "output", "--json"]).stdout);
     expect(plain.admin).toBe("[secret]");

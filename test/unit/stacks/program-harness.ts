@@ -6,6 +6,7 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { recordResources, type RegisteredResource } from "../../helpers/pulumi-mocks";
+import type { GeneratedCertificate } from "../../../components/certificate/generate";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
@@ -41,6 +42,9 @@ interface Run {
   exports: Record<string, unknown>;
 }
 
+/** The self-signed certificate the mocked GeneratedCertificate returns: a real one, made at test time. */
+let made: GeneratedCertificate | undefined;
+
 /** Installs the mocks for `stack` with its config, then runs stacks/index.ts once. */
 export async function runProgram(
   stack: string,
@@ -49,8 +53,15 @@ export async function runProgram(
 ): Promise<Run> {
   // the program reads platforms/<stack>.yaml from the project root (the engine sets this variable)
   process.env.PULUMI_NODEJS_ROOT_DIRECTORY = path.join(__dirname, "../../..");
+  if (!made) {
+    const { generateSelfSignedCertificate } = await import("../../../components/certificate/generate");
+    const { resolveSelfSignedCertificate } = await import("../../../components/certificate/resolve");
+    made = await generateSelfSignedCertificate(resolveSelfSignedCertificate({ domain: "apps.unit.test" }));
+  }
+  const cert = made;
   const resources = recordResources((r) => {
     if (r.name.endsWith("-facts")) return { stdout: FACTS, stderr: "" };
+    if (r.type.endsWith("GeneratedCertificate")) return { ...cert };
     if (r.type.endsWith("GeneratedSecret")) return { value: generated(r.name) };
     return { stdout: "", stderr: "" };
   }, stack);
@@ -134,6 +145,7 @@ export function describeProgram(stack: string, refusedWith?: RegExp): void {
       const secrets = [
         SSH_KEY,
         TLS_KEY,
+        ...(made ? made.privateKey.split("\n").filter((l) => l.length > 40) : []),
         ...run.resources.filter((r) => r.type.endsWith("GeneratedSecret")).map((r) => generated(r.name)),
       ];
       const leaks: string[] = [];
@@ -150,7 +162,16 @@ export function describeProgram(stack: string, refusedWith?: RegExp): void {
       const { exports } = run;
       const value = <T>(o: unknown) => new Promise<T>((resolve) => (o as pulumi.Output<T>).apply(resolve));
       expect(Object.keys(exports).sort()).toEqual(
-        ["admin", "brokerUrl", "brokerUrls", "dnsServer", "domain", "nodes", "userData"].sort(),
+        [
+          "admin",
+          "brokerUrl",
+          "brokerUrls",
+          "certificate",
+          "dnsServer",
+          "domain",
+          "nodes",
+          "userData",
+        ].sort(),
       );
       expect(await pulumi.isSecret(exports.admin as pulumi.Output<unknown>)).toBe(true);
       const admin = await value<{ login: string; password: string }>(exports.admin);
@@ -163,6 +184,11 @@ export function describeProgram(stack: string, refusedWith?: RegExp): void {
       const userData = await value<Record<string, string>>(exports.userData);
       expect({ url, dns, nodes: nodes.map((n) => `${n.name}@${n.district}`) }).toMatchSnapshot();
       for (const text of Object.values(userData)) expect(text).toMatch(/^#cloud-config\n/);
+      // the platform certificate is public: a plain output, and no private key in it
+      expect(await pulumi.isSecret(exports.certificate as pulumi.Output<unknown>)).toBe(false);
+      const pem = await value<string>(exports.certificate);
+      expect(pem).toMatch(/^-----BEGIN CERTIFICATE-----\n/);
+      expect(pem).not.toMatch(/PRIVATE KEY/);
     });
   });
 }

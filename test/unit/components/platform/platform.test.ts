@@ -8,6 +8,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { recordResources, RegisteredResource, valueOf } from "../../../helpers/pulumi-mocks";
+import type { GeneratedCertificate } from "../../../../components/certificate/generate";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const SSH_KEY =
@@ -22,8 +23,11 @@ const FACTS = JSON.stringify({
 });
 const generated = (name: string) =>
   Buffer.from(`GENSECRET:${name}:`.padEnd(32, "x").slice(0, 32)).toString("base64");
+/** What the mocked GeneratedCertificate returns: a real certificate and key, made at test time. */
+let made: GeneratedCertificate;
 const resources = recordResources((r) => {
   if (r.name.endsWith("-facts")) return { stdout: FACTS, stderr: "" };
+  if (r.type.endsWith("GeneratedCertificate")) return { ...made };
   if (r.type.endsWith("GeneratedSecret")) return { value: generated(r.name) };
   return { stdout: "", stderr: "" };
 });
@@ -94,6 +98,9 @@ describe("Platform on several hosts", () => {
   let built: PlatformModule.Platform;
   beforeAll(async () => {
     platform = await import("../../../../components/platform");
+    const { generateSelfSignedCertificate } = await import("../../../../components/certificate/generate");
+    const { resolveSelfSignedCertificate } = await import("../../../../components/certificate");
+    made = await generateSelfSignedCertificate(resolveSelfSignedCertificate({ domain: "apps.unit.test" }));
     built = new platform.Platform("gt", {
       topology: plainBus,
       sshPrivateKey: pulumi.secret(SSH_KEY),
@@ -208,6 +215,42 @@ describe("Platform on several hosts", () => {
   ])("refuses %s", (_title, args, message) => {
     expect(() => new platform.Platform("bad", args as PlatformModule.PlatformArgs)).toThrow(message);
   });
+
+  it("hands on the provided certificate as the platform's, its key secret; generates none", async () => {
+    expect(built.selfSignedCertificate).toBeUndefined();
+    expect(await valueOf(built.certificate.certificate)).toBe(certificate.certificate);
+    expect(await pulumi.isSecret(built.certificate.privateKey)).toBe(true);
+    expect(await valueOf(built.certificate.privateKey)).toBe(TLS_KEY);
+    expect(mine().filter((r) => r.type.includes("Certificate"))).toEqual([]);
+  });
+
+  it("generates a self-signed certificate for *.<domain> and <domain> once, its key secret", async () => {
+    const before = resources.length;
+    const selfSigned = new platform.Platform("ss", {
+      topology: { ...plainBus, certificate: { source: "self-signed" } },
+      sshPrivateKey: pulumi.secret(SSH_KEY),
+      release: () => release,
+    });
+    expect(await valueOf(selfSigned.certificate.certificate)).toBe(made.certificate);
+    expect(await pulumi.isSecret(selfSigned.certificate.privateKey)).toBe(true);
+    expect(await valueOf(selfSigned.certificate.privateKey)).toBe(made.privateKey);
+    await settled();
+    const mine = resources.slice(before);
+    const component = mine.find((r) => r.type === "geartrain:platform:SelfSignedCertificate")!;
+    expect(component.name).toBe("ss-certificate");
+    expect(component.parent).toMatch(/::ss$/);
+    const pair = mine.find((r) => r.parent.endsWith("::ss-certificate"))!;
+    expect(pair.name).toBe("ss-certificate-keypair");
+    expect(pair.additionalSecretOutputs).toEqual(["privateKey"]);
+    expect(pair.inputs).toMatchObject({
+      domain: "apps.stage.geartrain.test",
+      commonName: "*.apps.stage.geartrain.test",
+      dnsNames: ["*.apps.stage.geartrain.test", "apps.stage.geartrain.test"],
+    });
+    const keyLines = made.privateKey.split("\n").filter((l) => l.length > 40);
+    const leaks = mine.filter((r) => keyLines.some((l) => plainText(r.inputs).includes(l)));
+    expect(leaks.map((r) => r.name)).toEqual([]);
+  }, 60_000);
 
   it("installs this checkout's release on each host that runs programs unless given one", async () => {
     const before = resources.length;
