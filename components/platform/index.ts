@@ -8,6 +8,7 @@ import { Broker } from "../broker";
 import { SelfSignedCertificate } from "../certificate";
 import { UserData } from "../cloudinit";
 import { Datastore } from "../datastore";
+import { District } from "../district";
 import { Dns } from "../dns";
 import { Host } from "../host";
 import { MessageBus } from "../messagebus";
@@ -69,6 +70,8 @@ export class Platform extends pulumi.ComponentResource {
   public readonly dns: Dns;
   /** The brokers, in topology order. */
   public readonly brokers: readonly Broker[];
+  /** The districts, in topology order, made through the first broker. */
+  public readonly districts: readonly District[];
   /**
    * The platform's certificate for `*.<domain>` and `<domain>`: the certificate (PEM, plain) and its
    * private key (PEM, secret), generated once (`certificate.source: self-signed`) or the user's (`provided`).
@@ -266,6 +269,25 @@ export class Platform extends pulumi.ComponentResource {
             parent: this,
             dependsOn: [this.datastore.ready, this.messageBus.service, this.dns.service],
           },
+        ),
+    );
+
+    // 6. The districts, made through the first broker's admin API by the CLI on its host
+    const first = plan.brokers[0]!;
+    this.districts = plan.districts.map(
+      (d) =>
+        new District(
+          d.resource,
+          {
+            host: hosts[first.host]!,
+            release: releaseOf(first.host),
+            broker: this.brokers[0]!,
+            districtName: d.name,
+            profile: d.profile as "small" | "medium" | "large",
+            firstUid: d.uidRange.min,
+            capacity: d.uidRange.max - d.uidRange.min + 1,
+          },
+          parent,
         ),
     );
 

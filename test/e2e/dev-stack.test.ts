@@ -10,11 +10,16 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
+import { BrokerClient } from "../../clients/broker";
 import { PROJECT_ROOT, PulumiSandbox, requireToolchain } from "../helpers/pulumi-cli";
 import { processesUnder } from "../helpers/processes";
 import { freePort } from "../helpers/sshd";
 
 jest.setTimeout(15 * 60 * 1000);
+
+/** This test's UID block (docs/node-operations.md), not the dev stack's 2000-6999. */
+const UID_MIN = 65450;
+const UID_MAX = 65499;
 
 interface Outputs {
   domain: string;
@@ -51,10 +56,12 @@ describe("dev stack", () => {
       nodeHttps: await freePort(),
       nodeSsh: await freePort(),
     };
-    // platforms/dev.yaml as it is, on ports free now (a real dev stack of this machine may hold the defaults)
+    // platforms/dev.yaml as it is, on ports free now (a real dev stack of this machine may hold the
+    // defaults), its district on this test's own UIDs (docs/node-operations.md: 65450-65499)
     const dev = YAML.parse(fs.readFileSync(path.join(PROJECT_ROOT, "platforms/dev.yaml"), "utf8"));
+    const districts = dev.districts.map((d: object) => ({ ...d, uidRange: { min: UID_MIN, max: UID_MAX } }));
     const platformFile = path.join(sandbox.dir, "dev.yaml");
-    fs.writeFileSync(platformFile, YAML.stringify({ ...dev, ports }));
+    fs.writeFileSync(platformFile, YAML.stringify({ ...dev, ports, districts }));
     sandbox.setPlatform(platformFile);
     sandbox.init();
     sandbox.ok(["config", "set", "dataDir", dataDir]);
@@ -138,6 +145,10 @@ describe("dev stack", () => {
       headers: { authorization: auth("wrong-password"), accept: "application/json" },
     });
     expect(wrong.status).toBe(401);
+    // the topology's district, made through the broker's admin API
+    const admin = new BrokerClient({ server: out.brokerUrl, credentials: out.admin });
+    const district = await admin.district("dev-small");
+    expect(district).toMatchObject({ gear_profile: "small", first_uid: UID_MIN, max_uid: UID_MAX });
   });
 
   it("shows no changes on a second preview", () => {

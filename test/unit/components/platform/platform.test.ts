@@ -135,6 +135,7 @@ describe("Platform on several hosts", () => {
         "Dns gt-dns",
         "GeneratedSecret gt-admin-password",
         "Broker gt-broker-infra",
+        "District gt-district-stage-small",
         "UserData gt-infra-userdata",
         "UserData gt-db-userdata",
       ].sort(),
@@ -165,6 +166,16 @@ describe("Platform on several hosts", () => {
     const zone = String(mine().find((r) => r.name === "gt-dns-zone-file")!.inputs.stdin);
     expect(zone).toMatch(/^infra\s.*\sA\s+127\.0\.0\.1$/m);
     expect(zone).toMatch(/^db\s.*\sA\s+198\.18\.0\.2$/m);
+  });
+
+  it("makes each district through the first broker, on its host, with the topology's profile and UIDs", () => {
+    const district = mine().find((r) => r.name === "gt-district-stage-small-district")!;
+    expect(district.type).toBe("command:local:Command");
+    const text = JSON.stringify(district.inputs);
+    for (const v of ['"GT_DISTRICT":"stage-small"', '"GT_FIRST_UID":"1000"', '"GT_CAPACITY":"6000"'])
+      expect(text).toContain(v);
+    expect(text).toContain('"GT_SERVER":"http://127.0.0.1:18080"');
+    expect(plainText(district.inputs)).not.toContain(generated("gt-admin-password"));
   });
 
   it("puts no secret value into any plain input", () => {
