@@ -18,11 +18,14 @@
 //   geartrain:configDir       Geartrain's configuration files on every host (default in Pulumi.yaml)
 //   geartrain:ports           optional object over the topology's top-level `ports` (per user: a machine whose
 //                             default ports are taken, e.g. by another dev stack), validated with it
+//   geartrain:node            optional object: settings of every node host that are the machine's
+//                             (idlePort, gecos, cgroupRootName, networkTable, limitsDir, maxActiveGears,
+//                             factsIntervalSeconds; PlatformNodeSettings)
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import type { PlatformArgs } from "../components/platform";
+import type { PlatformArgs, PlatformNodeSettings } from "../components/platform";
 import { ConfigError, PLATFORM_CONFIG_KEY, validatePlatformConfig, type PlatformConfig } from "./validate";
 
 export * from "./validate";
@@ -95,6 +98,7 @@ export function loadPlatformInputs(
     dataDirectory: config.get("dataDir"),
     configDirectory: config.get("configDir"),
     sshAuthorizedKeys: config.getObject<string[]>("sshPublicKeys"),
+    node: config.getObject<PlatformNodeSettings>("node"),
   };
 }
 

@@ -91,6 +91,11 @@ export interface BrokerArgs {
   readonly osUser?: string;
   /** The gear profile of a new application when its request names none. @default "small" */
   readonly defaultProfile?: string;
+  /**
+   * The port of the nodes' gear git sshd, in the apps' `git_url` and `ssh_url` (broker.json `sshPort`).
+   * @default 22 (no port in the URLs)
+   */
+  readonly gitSshPort?: number;
   /** @default "info" */
   readonly logLevel?: "fatal" | "error" | "warn" | "info" | "debug";
   /** Seconds `up` waits for `GET /broker/rest/api` to answer after (re)starting the broker. @default 120 */

@@ -66,6 +66,7 @@ export function renderBrokerConfig(spec: BrokerSpec, c: BrokerConnections): stri
     },
     admin: { login: spec.adminLogin, passwordFile: p.adminPassword },
     ...(spec.defaultProfile !== undefined ? { defaultProfile: spec.defaultProfile } : {}),
+    ...(spec.gitSshPort !== undefined ? { sshPort: spec.gitSshPort } : {}),
     ...(spec.logLevel !== undefined ? { logLevel: spec.logLevel } : {}),
   };
   return `${JSON.stringify(validateBrokerConfig(doc), null, 2)}\n`;

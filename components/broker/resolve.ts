@@ -36,6 +36,7 @@ export interface BrokerSpec {
   readonly adminLogin: string;
   readonly osUser: string;
   readonly defaultProfile?: string;
+  readonly gitSshPort?: number;
   readonly logLevel?: (typeof LOG_LEVELS)[number];
   readonly readinessSeconds: number;
   /** What clients use: publicUrl, else http://<address>:<port> */
@@ -93,6 +94,9 @@ export function resolveBroker(name: string, args: BrokerStaticArgs): BrokerSpec 
     adminLogin,
     osUser,
     ...(args.defaultProfile !== undefined ? { defaultProfile: args.defaultProfile } : {}),
+    ...(args.gitSshPort !== undefined
+      ? { gitSshPort: validateInteger("gitSshPort", args.gitSshPort, 1, 65535) }
+      : {}),
     ...(args.logLevel !== undefined ? { logLevel: args.logLevel } : {}),
     readinessSeconds: validateInteger(
       "readinessSeconds",

@@ -66,6 +66,28 @@ export interface ProvidedCertificate {
   readonly privateKey: pulumi.Input<string>;
 }
 
+/**
+ * Settings of every node host that belong to the machine rather than the topology (stack config
+ * `geartrain:node`): a second platform on the same machine (a test's) takes names of its own, so its gears,
+ * cgroups and netfilter rules never mix with the first one's.
+ */
+export interface PlatformNodeSettings {
+  /** Where each node's unidler listens, on 127.0.0.1 (nginx sends idle gears' requests there). @default 10099 */
+  readonly idlePort?: number;
+  /** GECOS of every gear account (how a node finds its gears). @default "Geartrain gear" */
+  readonly gecos?: string;
+  /** Prefix of the gears' cgroup names. @default "geartrain" */
+  readonly cgroupRootName?: string;
+  /** The netfilter table (nft) / chain (iptables) of the gear rules. @default "geartrain" */
+  readonly networkTable?: string;
+  /** PAM limits directory. @default "/etc/security/limits.d" */
+  readonly limitsDir?: string;
+  /** How many gears may be active on each node (reported in its facts). @default 100 */
+  readonly maxActiveGears?: number;
+  /** Seconds between two facts messages of each agent. @default 30 */
+  readonly factsIntervalSeconds?: number;
+}
+
 export interface PlatformArgs {
   /** Which hosts carry which roles, where they listen, districts: the validated stack config. */
   readonly topology: PlatformTopology;
@@ -86,6 +108,8 @@ export interface PlatformArgs {
    * Geartrain log in. @default []
    */
   readonly sshAuthorizedKeys?: readonly string[];
+  /** Settings of every node host (stack config `geartrain:node`). @default {} */
+  readonly node?: PlatformNodeSettings;
   /**
    * Where the Geartrain programs are on a host (the brokers' and agents' services run them).
    * @default an InstalledRelease of this checkout on each such host: in `<dataDirectory>/release` on a local
@@ -99,4 +123,6 @@ export const PLATFORM_DEFAULTS = {
   configDirectory: "/etc/geartrain",
   /** The admin account the brokers create at start-up. */
   adminLogin: "admin",
+  /** Each node's unidler, on 127.0.0.1. */
+  idlePort: 10099,
 } as const;

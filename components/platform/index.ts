@@ -12,6 +12,7 @@ import { District } from "../district";
 import { Dns } from "../dns";
 import { Host } from "../host";
 import { MessageBus } from "../messagebus";
+import { NodeHost } from "../nodehost";
 import { attributeErrors } from "../resource-error";
 import { GeneratedSecret } from "../secret";
 import { checkoutRoot, InstalledRelease, releaseBundle, type GeartrainRelease } from "../release";
@@ -45,6 +46,12 @@ export interface PlatformNodeOutput {
   readonly publicHostname: string;
   readonly district: string;
   readonly profile: string;
+  /** `http://<address>:<nodeHttp>`: its nginx, gears by Host header. */
+  readonly httpEndpoint: string;
+  /** `https://<address>:<nodeHttps>`, with the platform certificate. */
+  readonly httpsEndpoint: string | null;
+  /** Its gear git sshd and host key (for known_hosts). */
+  readonly gitSsh: { readonly host: string; readonly port: number; readonly hostKey: string };
 }
 
 export class Platform extends pulumi.ComponentResource {
@@ -72,6 +79,8 @@ export class Platform extends pulumi.ComponentResource {
   public readonly brokers: readonly Broker[];
   /** The districts, in topology order, made through the first broker. */
   public readonly districts: readonly District[];
+  /** The node hosts, in topology order. */
+  public readonly nodeHosts: readonly NodeHost[];
   /**
    * The platform's certificate for `*.<domain>` and `<domain>`: the certificate (PEM, plain) and its
    * private key (PEM, secret), generated once (`certificate.source: self-signed`) or the user's (`provided`).
@@ -89,6 +98,7 @@ export class Platform extends pulumi.ComponentResource {
       const p = planPlatform(name, args.topology, {
         dataDirectory: args.dataDirectory,
         configDirectory: args.configDirectory,
+        idlePort: args.node?.idlePort,
       });
       if (p.certificate.source === "provided" && !args.certificate)
         throw new ValidationError(
@@ -155,6 +165,11 @@ export class Platform extends pulumi.ComponentResource {
       }),
     );
     const releaseOf = (hostName: string): GeartrainRelease => releases.get(hostName)!;
+    /** The host's release, whose users also wait for `after`. */
+    const releaseAfter = (hostName: string, after: readonly pulumi.Resource[]): GeartrainRelease => {
+      const r = releaseOf(hostName);
+      return { node: r.node, entry: r.entry, version: r.version, dependsOn: [...r.dependsOn, ...after] };
+    };
 
     // the platform certificate: generated once by the stack, or the user's (from the stack config)
     const cert = plan.certificate;
@@ -244,6 +259,9 @@ export class Platform extends pulumi.ComponentResource {
     // 5. The brokers, sharing one datastore and one generated admin password
     const adminPassword = new GeneratedSecret(plan.adminPassword, { bytes: 24 }, parent);
     const busUser = this.messageBus.users.broker!;
+    // one port in the broker's git URLs: the nodes' (they share it unless a host says otherwise)
+    const sshPorts = [...new Set(plan.nodes.map((n) => n.ssh))];
+    const gitSshPort = sshPorts.length === 1 ? sshPorts[0] : undefined;
     this.brokers = plan.brokers.map(
       (b) =>
         new Broker(
@@ -264,6 +282,8 @@ export class Platform extends pulumi.ComponentResource {
             },
             dns: this.dns,
             admin: { login: plan.adminLogin, password: adminPassword.secret },
+            // the apps' git URLs name the nodes' gear git sshd port
+            ...(gitSshPort !== undefined ? { gitSshPort } : {}),
           },
           {
             parent: this,
@@ -272,24 +292,76 @@ export class Platform extends pulumi.ComponentResource {
         ),
     );
 
-    // 6. The districts, made through the first broker's admin API by the CLI on its host
-    const first = plan.brokers[0]!;
-    this.districts = plan.districts.map(
-      (d) =>
-        new District(
-          d.resource,
-          {
-            host: hosts[first.host]!,
-            release: releaseOf(first.host),
-            broker: this.brokers[0]!,
-            districtName: d.name,
-            profile: d.profile as "small" | "medium" | "large",
-            firstUid: d.uidRange.min,
-            capacity: d.uidRange.max - d.uidRange.min + 1,
+    // 6. The node hosts: started once the bus and the brokers run (the agent's first facts reach a broker),
+    // HTTPS with the platform certificate, each agent with its own bus user
+    const settings = args.node ?? {};
+    const afterControlPlane = [this.messageBus.service, ...this.brokers.map((b) => b.service)];
+    this.nodeHosts = plan.nodes.map((n) => {
+      const agent = this.messageBus.users[`agent:${n.identity}`]!;
+      return new NodeHost(
+        n.resource,
+        {
+          host: hosts[n.host]!,
+          release: releaseAfter(n.host, afterControlPlane),
+          identity: n.identity,
+          district: n.district,
+          profile: n.profile,
+          uidRange: { firstUid: n.uidRange.min, maxUid: n.uidRange.max },
+          publicHostname: n.publicHostname,
+          cloudDomain: plan.domain,
+          maxActiveGears: settings.maxActiveGears,
+          bus: {
+            host: this.messageBus.address,
+            port: this.messageBus.port,
+            user: agent.name,
+            password: agent.password,
           },
-          parent,
-        ),
-    );
+          gearBaseDir: n.gearBaseDir,
+          configDirectory: plan.configDirectory,
+          directory: n.directory,
+          frontend: {
+            listen: `${n.address}:${n.http}`,
+            idleStarter: n.idleStarter,
+            tls: {
+              listen: `${n.address}:${n.https}`,
+              certificate: this.certificate.certificate,
+              key: this.certificate.privateKey,
+            },
+          },
+          gitSsh: { address: n.address, port: n.ssh },
+          node: {
+            gecos: settings.gecos,
+            cgroupRootName: settings.cgroupRootName,
+            networkTable: settings.networkTable,
+            limitsDir: settings.limitsDir,
+          },
+          factsIntervalSeconds: settings.factsIntervalSeconds,
+        },
+        parent,
+      );
+    });
+    const nodeHostOf = new Map(plan.nodes.map((n, i) => [n.identity, this.nodeHosts[i]!]));
+
+    // 7. The districts, made through the first broker's admin API by the CLI on its host; each node is
+    // added once its NodeHost passed its check (and removed, on destroy, before the NodeHost goes)
+    const first = plan.brokers[0]!;
+    this.districts = plan.districts.map((d) => {
+      const members = d.nodes.map((identity) => nodeHostOf.get(identity)!.ready);
+      return new District(
+        d.resource,
+        {
+          host: hosts[first.host]!,
+          release: releaseAfter(first.host, members),
+          broker: this.brokers[0]!,
+          districtName: d.name,
+          profile: d.profile as "small" | "medium" | "large",
+          firstUid: d.uidRange.min,
+          capacity: d.uidRange.max - d.uidRange.min + 1,
+          nodes: d.nodes,
+        },
+        parent,
+      );
+    });
 
     // cloud-init user data of each host, for VMs made by a cloud provider
     const userData: Record<string, pulumi.Output<string>> = {};
@@ -310,14 +382,22 @@ export class Platform extends pulumi.ComponentResource {
         .apply(([login, password]) => ({ login, password })),
     );
     this.dnsServer = pulumi.output({ address: dns.address, port: dns.port, zone: dns.zone });
-    this.nodes = pulumi.output(
-      plan.nodes.map((n) => ({
-        name: n.identity,
-        address: n.address,
-        publicHostname: n.publicHostname,
-        district: n.district,
-        profile: n.profile,
-      })),
+    this.nodes = pulumi.all(
+      plan.nodes.map((n, i) => {
+        const node = this.nodeHosts[i]!;
+        return pulumi
+          .all([node.httpEndpoint, node.httpsEndpoint, node.gitSshHostKey])
+          .apply(([httpEndpoint, httpsEndpoint, gitSshHostKey]) => ({
+            name: n.identity,
+            address: n.address,
+            publicHostname: n.publicHostname,
+            district: n.district,
+            profile: n.profile,
+            httpEndpoint,
+            httpsEndpoint: httpsEndpoint ?? null,
+            gitSsh: { host: n.address, port: n.ssh, hostKey: gitSshHostKey },
+          }));
+      }),
     );
     this.userData = pulumi.all(userData);
     this.registerOutputs({

@@ -95,6 +95,12 @@ export interface NodePlan {
   readonly http: number;
   readonly https: number;
   readonly ssh: number;
+  /** The NodeHost's own directory: `<dataDirectory>/node`. */
+  readonly directory: string;
+  /** Gear homes: `<dataDirectory>/gears`. */
+  readonly gearBaseDir: string;
+  /** Where its unidler listens: `127.0.0.1:<idlePort>`. */
+  readonly idleStarter: string;
 }
 
 export interface DistrictPlan {
@@ -135,6 +141,8 @@ export interface PlanOptions {
   readonly dataDirectory?: string;
   /** @default "/etc/geartrain" */
   readonly configDirectory?: string;
+  /** Each node's unidler port on 127.0.0.1. @default 10099 */
+  readonly idlePort?: number;
 }
 
 /**
@@ -155,6 +163,9 @@ export function planPlatform(
     "configDirectory",
     options.configDirectory ?? PLATFORM_DEFAULTS.configDirectory,
   );
+  const idlePort = options.idlePort ?? PLATFORM_DEFAULTS.idlePort;
+  if (!Number.isInteger(idlePort) || idlePort < 1024 || idlePort > 65535)
+    throw new ValidationError("node.idlePort", `must be a TCP port from 1024 to 65535 (got ${idlePort})`);
   const domain = topology.domain;
   const child = (role: string) => childName(name, role);
   const names = new Set<string>();
@@ -248,6 +259,12 @@ export function planPlatform(
         "topology.districts",
         `node host "${h.name}" is in no district (its gears' UIDs and profile come from one)`,
       );
+    const clash = Object.entries(h.ports).find(([, port]) => port === idlePort);
+    if (clash)
+      throw new ValidationError(
+        "node.idlePort",
+        `${idlePort} is host "${h.name}"'s ${clash[0]} port too: give the unidler another one`,
+      );
     return {
       resource: child(`node-${h.name}`),
       host: h.name,
@@ -260,6 +277,9 @@ export function planPlatform(
       http: h.ports.nodeHttp,
       https: h.ports.nodeHttps,
       ssh: h.ports.nodeSsh,
+      directory: `${dataDirectory}/node`,
+      gearBaseDir: `${dataDirectory}/gears`,
+      idleStarter: `127.0.0.1:${idlePort}`,
     };
   });
   const districts: DistrictPlan[] = topology.districts.map((d) => ({

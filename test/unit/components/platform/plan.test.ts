@@ -80,6 +80,9 @@ describe("planPlatform", () => {
         http: 10080,
         https: 10443,
         ssh: 10022,
+        directory: "/var/lib/geartrain/node",
+        gearBaseDir: "/var/lib/geartrain/gears",
+        idleStarter: "127.0.0.1:10099",
       },
     ]);
     expect(plan.districts).toEqual([
@@ -134,6 +137,20 @@ describe("planPlatform", () => {
       ["gt-district-large-1", ["node3"]],
       ["gt-district-medium-1", []],
     ]);
+  });
+
+  it("puts each node's unidler on the idle port given, and refuses one a role of its host listens on", () => {
+    const dev = platformFile("dev");
+    const plan = planPlatform("gt", dev, { dataDirectory: "/srv/gt", idlePort: 12099 });
+    expect(plan.nodes.map((n) => [n.idleStarter, n.directory, n.gearBaseDir])).toEqual([
+      ["127.0.0.1:12099", "/srv/gt/node", "/srv/gt/gears"],
+    ]);
+    expect(() => planPlatform("gt", dev, { idlePort: 10080 })).toThrow(
+      expect.objectContaining({ field: "node.idlePort", message: expect.stringMatching(/nodeHttp/) }),
+    );
+    expect(() => planPlatform("gt", dev, { idlePort: 80 })).toThrow(
+      expect.objectContaining({ field: "node.idlePort" }),
+    );
   });
 
   it("refuses a node in no district, naming the field", () => {

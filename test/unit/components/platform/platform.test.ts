@@ -136,6 +136,7 @@ describe("Platform on several hosts", () => {
         "GeneratedSecret gt-admin-password",
         "Broker gt-broker-infra",
         "District gt-district-stage-small",
+        "NodeHost gt-node-infra",
         "UserData gt-infra-userdata",
         "UserData gt-db-userdata",
       ].sort(),
@@ -153,6 +154,8 @@ describe("Platform on several hosts", () => {
     expect(config.type).toBe("command:local:Command");
     const rendered = JSON.parse(String(config.inputs.stdin));
     expect(rendered.listen).toEqual({ host: "127.0.0.1", port: 18080 });
+    // the apps' git URLs name the node's gear git sshd port
+    expect(rendered.sshPort).toBe(10022);
     expect(rendered.database).toMatchObject({ host: "198.18.0.2", port: 15432 });
     expect(rendered.bus).toMatchObject({ host: "127.0.0.1", port: 16163, user: "broker" });
     expect(rendered.dns).toMatchObject({
@@ -176,6 +179,35 @@ describe("Platform on several hosts", () => {
       expect(text).toContain(v);
     expect(text).toContain('"GT_SERVER":"http://127.0.0.1:18080"');
     expect(plainText(district.inputs)).not.toContain(generated("gt-admin-password"));
+  });
+
+  it("each node host: its district's profile and UIDs, HTTPS with the platform certificate, its own bus user; registered once ready", () => {
+    const nodeJson = JSON.parse(
+      String(mine().find((r) => r.name === "gt-node-infra-node-json")!.inputs.stdin),
+    );
+    expect(nodeJson.district).toEqual({ firstUid: 1000, maxUid: 6999 });
+    expect(nodeJson.defaultProfile).toBe("small");
+    expect(nodeJson.gearBaseDir).toBe("/var/lib/geartrain/gears");
+    expect(nodeJson.frontend).toMatchObject({
+      listen: "127.0.0.1:10080",
+      idleStarter: "127.0.0.1:10099",
+      tls: { listen: "127.0.0.1:10443" },
+    });
+    const agentJson = JSON.parse(
+      String(mine().find((r) => r.name === "gt-node-infra-agent-json")!.inputs.stdin),
+    );
+    expect(agentJson).toMatchObject({ district: "stage-small", profile: "small" });
+    expect(JSON.stringify(agentJson)).toContain('"infra"');
+    expect(JSON.stringify(agentJson)).toContain("agent-infra");
+    const cert = mine().find((r) => r.name === "gt-node-infra-tls-certificate")!;
+    expect(String(cert.inputs.stdin)).toBe(`${certificate.certificate}\n`);
+    // the node joins its district after its check passed; it starts after the bus and the brokers
+    const urn = (name: string) => `::${name}`;
+    const member = mine().find((r) => r.name === "gt-district-stage-small-district")!;
+    expect(member.dependencies.some((d) => d.endsWith(urn("gt-node-infra-check")))).toBe(true);
+    const prepare = mine().find((r) => r.name === "gt-node-infra-prepare")!;
+    for (const after of ["gt-bus-service-daemon", "gt-broker-infra-service-daemon"])
+      expect(prepare.dependencies.some((d) => d.endsWith(urn(after)))).toBe(true);
   });
 
   it("puts no secret value into any plain input", () => {
