@@ -104,6 +104,9 @@ export class NodeHost extends pulumi.ComponentResource {
     const pam = renderPamService(spec);
     const defs = nodeHostServices(spec);
     const tool = { GT_NODE: spec.release.node, GT_ENTRY: spec.release.entry };
+    // the gears' netfilter table (node.json network.table, the node's default filled in): removed on
+    // destroy once no gear is left
+    const networkTable = String((JSON.parse(nodeJson) as { network: { table: string } }).network.table);
     const nodeEnv = { ...tool, GEARTRAIN_NODE_CONFIG: paths.nodeJson };
 
     const prepare = host.commandFor(
@@ -122,6 +125,8 @@ export class NodeHost extends pulumi.ComponentResource {
           GT_NGINX: spec.frontend.nginxBinary,
           GT_SSHD: spec.gitSsh.sshd,
           GT_SSHD_PROGRAM: paths.sshdProgram,
+          GT_NETWORK_TABLE: networkTable,
+          GT_NETWORK_CHAIN: networkTable.toUpperCase(),
         },
       },
       { dependsOn: [...release.dependsOn] },

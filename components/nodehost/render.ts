@@ -282,6 +282,16 @@ export const UNPREPARE_SCRIPT = [
   '    rmdir -- "$d" 2>/dev/null || echo "warning: $d is not empty; kept" >&2',
   '  done < <(sort -r "$GT_DIR/created")',
   "fi",
+  // no gear left: the gears' netfilter table (nft) or chain (iptables), which the node made with its first gear
+  'if ! find "$GT_GEAR_BASE" -mindepth 1 -maxdepth 1 -regextype posix-extended -regex ".*/[0-9a-f]{32}" 2>/dev/null | grep -q .; then',
+  '  if command -v nft >/dev/null && nft list table inet "$GT_NETWORK_TABLE" >/dev/null 2>&1; then',
+  '    nft delete table inet "$GT_NETWORK_TABLE"',
+  "  fi",
+  '  if command -v iptables >/dev/null && iptables -w -n -L "$GT_NETWORK_CHAIN" >/dev/null 2>&1; then',
+  '    while iptables -w -D OUTPUT -j "$GT_NETWORK_CHAIN" 2>/dev/null; do :; done',
+  '    iptables -w -F "$GT_NETWORK_CHAIN" && iptables -w -X "$GT_NETWORK_CHAIN"',
+  "  fi",
+  "fi",
   'rm -rf -- "$GT_DIR"',
 ].join("\n");
 
