@@ -1,16 +1,24 @@
 // The dev stack under the real engine, the way `npm run deploy:dev` runs it but in a sandbox: the program
 // of platforms/dev.yaml on this machine (connection: local), its state under a temp data directory, the
-// private runit there, free loopback ports. What the dev stack deploys today: the Host, PostgreSQL,
-// ActiveMQ, BIND (checked with dig), the broker (its REST API answers, the generated admin logs in), the
-// host's cloud-init user data. Then:
-// no changes on a second preview; a dead daemon is drift that `up` repairs; no secret in the clear;
-// destroy stops and removes everything.
+// private runit there, free loopback ports, its district on UIDs of its own and its node's gears, cgroups,
+// netfilter table and unidler port its own (geartrain:node), so it coexists with a dev stack deployed here.
+// What the dev stack deploys: PostgreSQL (psql logs in with the generated password), ActiveMQ (a STOMP
+// round trip through the node's agent), BIND (dig), the broker (its REST API, the generated admin), the
+// district with the node in it, the node (nginx over HTTP and HTTPS with the generated certificate, the
+// agent), the host's cloud-init user data. Then `geartrain app create` of a nodejs app through the broker,
+// served at its DNS name (resolved with dig against the stack's BIND) through the node's nginx; no changes
+// on a second preview; a dead daemon is drift that `up` repairs; no secret in the clear; the app deleted,
+// destroy leaves the host as it found it (users, groups, PAM files, netfilter tables, cgroups, files).
 import { execFileSync, spawnSync } from "child_process";
+import { X509Certificate } from "crypto";
 import * as fs from "fs";
+import * as http from "http";
+import * as https from "https";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { BrokerClient } from "../../clients/broker";
+import { NodeBus } from "../../services/bus/node-bus";
 import { PROJECT_ROOT, PulumiSandbox, requireToolchain } from "../helpers/pulumi-cli";
 import { processesUnder } from "../helpers/processes";
 import { freePort } from "../helpers/sshd";
@@ -20,6 +28,88 @@ jest.setTimeout(15 * 60 * 1000);
 /** This test's UID block (docs/node-operations.md), not the dev stack's 2000-6999. */
 const UID_MIN = 65450;
 const UID_MAX = 65499;
+/** The node's names of its own (a dev stack on this machine keeps "geartrain"). */
+const CGROUP_ROOT = "gt-e2e-devstack";
+const NETWORK_TABLE = "gt_e2e_devstack";
+const GECOS = "Geartrain e2e dev-stack gear";
+const PG_BIN = "/usr/lib/postgresql/15/bin";
+const GEARTRAIN = path.join(PROJECT_ROOT, "bin/geartrain");
+const APP = "web1";
+const NAMESPACE = "e2edev";
+const ZONE = "apps.dev.geartrain.test";
+const FQDN = `${APP}-${NAMESPACE}.${ZONE}`;
+
+/** A value of `stack export --show-secrets`: a secret is `{<sig>: ..., plaintext: "<JSON>"}`. */
+function plainValue(v: unknown): unknown {
+  if (v && typeof v === "object" && "plaintext" in v)
+    return JSON.parse(String((v as { plaintext: string }).plaintext));
+  return v;
+}
+
+/** What the test compares before `up` and after `destroy`: the host's accounts, PAM files, tables, cgroups. */
+function hostState(): Record<string, string[]> {
+  const names = (file: string) =>
+    fs
+      .readFileSync(file, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => l.split(":")[0]!)
+      .sort();
+  const nft = spawnSync("nft", ["list", "tables"], { encoding: "utf8" });
+  const cgroups = (dir: string): string[] => {
+    if (!fs.existsSync(dir)) return [];
+    return fs
+      .readdirSync(dir)
+      .filter((d) => d.startsWith(CGROUP_ROOT))
+      .map((d) => path.join(dir, d));
+  };
+  return {
+    users: names("/etc/passwd"),
+    groups: names("/etc/group"),
+    pam: fs.readdirSync("/etc/pam.d").sort(),
+    nft: (nft.stdout ?? "").split("\n").filter((l) => l.includes(NETWORK_TABLE)),
+    cgroups: [
+      ...cgroups("/sys/fs/cgroup"),
+      ...fs
+        .readdirSync("/sys/fs/cgroup")
+        .flatMap((c) =>
+          fs.statSync(`/sys/fs/cgroup/${c}`).isDirectory() ? cgroups(`/sys/fs/cgroup/${c}`) : [],
+        ),
+    ],
+  };
+}
+
+/** GET through the node's nginx with a Host header (http or https; https verified against `ca`). */
+function viaNginx(
+  endpoint: string,
+  hostname: string,
+  ca?: string,
+): Promise<{ status: number; body: string; peer?: string }> {
+  const url = new URL(endpoint);
+  const secure = url.protocol === "https:";
+  return new Promise((resolve, reject) => {
+    const options = {
+      host: url.hostname,
+      port: Number(url.port),
+      path: "/",
+      headers: { host: hostname },
+      timeout: 10000,
+      agent: false as const,
+      ...(secure ? { servername: hostname, ca } : {}),
+    };
+    const req = (secure ? https : http).get(options, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => (body += d));
+      res.on("end", () => {
+        const socket = res.socket as unknown as { getPeerCertificate?: () => { fingerprint256?: string } };
+        resolve({ status: res.statusCode ?? 0, body, peer: socket.getPeerCertificate?.()?.fingerprint256 });
+      });
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", reject);
+  });
+}
 
 interface Outputs {
   domain: string;
@@ -27,7 +117,16 @@ interface Outputs {
   brokerUrls: string[];
   admin: { login: string; password: string };
   dnsServer: { address: string; port: number; zone: string };
-  nodes: { name: string; address: string; publicHostname: string; district: string | null }[];
+  nodes: {
+    name: string;
+    address: string;
+    publicHostname: string;
+    district: string | null;
+    profile: string;
+    httpEndpoint: string;
+    httpsEndpoint: string | null;
+    gitSsh: { host: string; port: number; hostKey: string };
+  }[];
   userData: Record<string, string>;
   certificate: string;
 }
@@ -38,7 +137,23 @@ describe("dev stack", () => {
   let configDir: string;
   let ports: Record<string, number>;
   let out: Outputs;
+  let before: Record<string, string[]>;
+  /** the generated secrets, from the state (decrypted): the datastore's and the bus users' passwords */
+  let secrets: Record<string, string>;
+  let clientHome: string;
   const cli: string[] = [];
+  /** `geartrain <args>` as a user runs it, logged in under the test's own GEARTRAIN_HOME */
+  const geartrain = (args: string[], input?: string) => {
+    const r = spawnSync(GEARTRAIN, args, {
+      encoding: "utf8",
+      input,
+      env: { ...process.env, GEARTRAIN_HOME: clientHome, GEARTRAIN_LOGIN: "", GEARTRAIN_PASSWORD: "" },
+    });
+    cli.push(r.stdout + r.stderr);
+    if (r.status !== 0)
+      throw new Error(`geartrain ${args.join(" ")} exited ${r.status}\n${r.stdout}${r.stderr}`);
+    return r.stdout;
+  };
 
   beforeAll(async () => {
     requireToolchain();
@@ -56,6 +171,8 @@ describe("dev stack", () => {
       nodeHttps: await freePort(),
       nodeSsh: await freePort(),
     };
+    const idlePort = await freePort();
+    clientHome = path.join(dataDir, "client");
     // platforms/dev.yaml as it is, on ports free now (a real dev stack of this machine may hold the
     // defaults), its district on this test's own UIDs (docs/node-operations.md: 65450-65499)
     const dev = YAML.parse(fs.readFileSync(path.join(PROJECT_ROOT, "platforms/dev.yaml"), "utf8"));
@@ -66,6 +183,16 @@ describe("dev stack", () => {
     sandbox.init();
     sandbox.ok(["config", "set", "dataDir", dataDir]);
     sandbox.ok(["config", "set", "configDir", configDir]);
+    const node = {
+      idlePort,
+      gecos: GECOS,
+      cgroupRootName: CGROUP_ROOT,
+      networkTable: NETWORK_TABLE,
+      limitsDir: path.join(dataDir, "limits.d"),
+      factsIntervalSeconds: 5,
+    };
+    sandbox.ok(["config", "set", "node", JSON.stringify(node)]);
+    before = hostState();
   });
 
   afterAll(() => {
@@ -93,6 +220,9 @@ describe("dev stack", () => {
         publicHostname: "local.apps.dev.geartrain.test",
         district: "dev-small",
         profile: "small",
+        httpEndpoint: `http://127.0.0.1:${ports.nodeHttp}`,
+        httpsEndpoint: `https://127.0.0.1:${ports.nodeHttps}`,
+        gitSsh: { host: "127.0.0.1", port: ports.nodeSsh, hostKey: expect.stringMatching(/^ssh-ed25519 /) },
       },
     ]);
     expect(out.userData.local).toMatch(/^#cloud-config\n/);
@@ -102,22 +232,66 @@ describe("dev stack", () => {
     // the admin password is a secret output
     const plain = JSON.parse(sandbox.ok(["stack", "output", "--json"]).stdout);
     expect(plain.admin).toBe("[secret]");
+    const state = JSON.parse(sandbox.ok(["stack", "export", "--show-secrets"]).stdout);
+    secrets = {};
+    for (const r of state.deployment.resources as { urn: string; outputs?: { value?: unknown } }[]) {
+      const m = r.urn.match(/::geartrain-(datastore-password|bus-password-[a-z-]+)$/);
+      if (m && r.outputs?.value) secrets[m[1]!] = String(plainValue(r.outputs.value));
+    }
+    for (const v of Object.values(secrets)) expect(v).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+    expect(Object.keys(secrets).sort()).toEqual([
+      "bus-password-admin",
+      "bus-password-agent-local",
+      "bus-password-broker",
+      "datastore-password",
+    ]);
   });
 
-  it("runs PostgreSQL, ActiveMQ and BIND, each answering on its port", () => {
+  it("runs PostgreSQL, ActiveMQ and BIND, each answering a real client", async () => {
     const dig = execFileSync(
       "dig",
       ["+short", "-p", String(ports.nameserver), "@127.0.0.1", "local.apps.dev.geartrain.test", "A"],
       { encoding: "utf8" },
     );
     expect(dig.trim()).toBe("127.0.0.1");
-    const ready = spawnSync("/usr/lib/postgresql/15/bin/pg_isready", [
-      "-h",
-      "127.0.0.1",
-      "-p",
-      String(ports.datastore),
-    ]);
-    expect(ready.status).toBe(0);
+    // psql logs in with the generated password (and not with another)
+    const psql = (password: string) =>
+      spawnSync(
+        `${PG_BIN}/psql`,
+        [
+          "-X",
+          "-At",
+          "-h",
+          "127.0.0.1",
+          "-p",
+          String(ports.datastore),
+          "-U",
+          "geartrain",
+          "-d",
+          "geartrain",
+        ].concat(["-c", "SELECT current_user, current_database()"]),
+        { env: { ...process.env, PGPASSWORD: password }, encoding: "utf8" },
+      );
+    const pg = psql(secrets["datastore-password"]!);
+    expect([pg.stderr, pg.stdout.trim()]).toEqual(["", "geartrain|geartrain"]);
+    expect(psql("wrong-password").stderr).toMatch(/password authentication failed/);
+    // a STOMP round trip: the broker's bus user asks the node's agent over the bus, the agent answers
+    const bus = await NodeBus.connect({
+      host: "127.0.0.1",
+      port: ports.msgserver,
+      user: "broker",
+      password: secrets["bus-password-broker"]!,
+    });
+    try {
+      const report = (await bus.call("local", "node.check", {}, { timeoutMs: 60000 })) as {
+        ok: boolean;
+        node: { frontend: string };
+      };
+      expect(report.ok).toBe(true);
+      expect(report.node.frontend).toContain(path.join(dataDir, "node/nginx/conf.d"));
+    } finally {
+      await bus.close();
+    }
     // the bus answers a STOMP CONNECT without credentials with an ERROR frame: it is ActiveMQ listening
     const stomp = spawnSync(
       "bash",
@@ -149,6 +323,44 @@ describe("dev stack", () => {
     const admin = new BrokerClient({ server: out.brokerUrl, credentials: out.admin });
     const district = await admin.district("dev-small");
     expect(district).toMatchObject({ gear_profile: "small", first_uid: UID_MIN, max_uid: UID_MAX });
+    // with its node in it (the node's agent reported facts; the District added it)
+    expect(district.nodes).toEqual([{ name: "local", active: true }]);
+  });
+
+  it("runs the node's nginx over HTTP and over HTTPS with the generated certificate", async () => {
+    const node = out.nodes[0]!;
+    expect((await viaNginx(node.httpEndpoint, "nothing.apps.dev.geartrain.test")).status).toBe(404);
+    const tls = await viaNginx(node.httpsEndpoint!, `x.${ZONE}`, out.certificate);
+    expect(tls.status).toBe(404);
+    expect(tls.peer).toBe(new X509Certificate(out.certificate).fingerprint256);
+  });
+
+  it("creates a nodejs app through the broker with the geartrain CLI; its DNS name serves its page", async () => {
+    // as the README says: log in with the admin output (the password on stdin), a domain, an app
+    geartrain(["login", "--server", out.brokerUrl, "--login", out.admin.login], `${out.admin.password}\n`);
+    geartrain(["domain", "create", NAMESPACE]);
+    const created = JSON.parse(geartrain(["app", "create", APP, "nodejs-20", "-n", NAMESPACE, "--json"]));
+    expect(JSON.stringify(created)).toContain(FQDN);
+    // its DNS name, from the stack's BIND: a CNAME to the node's public name, which is the node's address
+    const dig = (name: string, type: string) =>
+      execFileSync("dig", ["+short", "-p", String(ports.nameserver), "@127.0.0.1", name, type], {
+        encoding: "utf8",
+      }).trim();
+    expect(dig(FQDN, "CNAME")).toBe("local.apps.dev.geartrain.test.");
+    expect(dig("local.apps.dev.geartrain.test", "A")).toBe("127.0.0.1");
+    const node = out.nodes.find((n) => `${n.publicHostname}.` === dig(FQDN, "CNAME"))!;
+    const page = await viaNginx(node.httpEndpoint, FQDN);
+    expect([page.status, page.body]).toEqual([200, expect.stringMatching(/Welcome to web1/)]);
+    const secure = await viaNginx(node.httpsEndpoint!, FQDN, out.certificate);
+    expect([secure.status, secure.body]).toEqual([200, expect.stringMatching(/Welcome to web1/)]);
+    // the gear is a user of this test's UID block
+    const gear = String(created.git_url).match(
+      /^ssh:\/\/([0-9a-f]{32})@local\.apps\.dev\.geartrain\.test:(\d+)\//,
+    );
+    expect(gear?.[2]).toBe(String(ports.nodeSsh));
+    const uid = Number(execFileSync("id", ["-u", gear![1]!]).toString());
+    expect(uid).toBeGreaterThanOrEqual(UID_MIN);
+    expect(uid).toBeLessThanOrEqual(UID_MAX);
   });
 
   it("shows no changes on a second preview", () => {
@@ -168,17 +380,30 @@ describe("dev stack", () => {
     sandbox.ok(["preview", "--expect-no-changes"]);
   });
 
-  it("keeps the generated secrets out of the state, the config and the CLI output", () => {
+  it("keeps the generated secrets out of the state, the outputs, the config and the CLI output", () => {
     const exported = sandbox.ok(["stack", "export"]).stdout;
+    const outputs = sandbox.ok(["stack", "output", "--json"]).stdout;
     const config = fs.readFileSync(sandbox.configFile, "utf8");
-    for (const text of [exported, config, ...cli]) expect(text).not.toContain(out.admin.password);
+    const keyOutput = JSON.parse(
+      sandbox.ok(["stack", "export", "--show-secrets"]).stdout,
+    ).deployment.resources.find((r: { urn: string }) => r.urn.endsWith("::geartrain-certificate-keypair"))
+      .outputs.privateKey;
+    const key = String(plainValue(keyOutput));
+    const keyLines = key.split("\n").filter((l) => l.length > 40);
+    expect(keyLines.length).toBeGreaterThan(0);
+    for (const secret of [out.admin.password, ...Object.values(secrets), ...keyLines])
+      for (const [what, text] of Object.entries({ exported, outputs, config, cli: cli.join("\n") }))
+        expect({ what, leaks: text.includes(secret) }).toEqual({ what, leaks: false });
   });
 
-  it("leaves nothing behind on destroy", () => {
+  it("deletes the app through the broker, then destroy leaves the host as it found it", () => {
+    geartrain(["app", "delete", APP, "-n", NAMESPACE, "--confirm"]);
+    geartrain(["domain", "delete", NAMESPACE, "--confirm"]);
+    fs.rmSync(clientHome, { recursive: true, force: true });
     sandbox.ok(["destroy", "--yes", "--skip-preview"]);
-    expect(processesUnder(path.join(dataDir, "services"))).toEqual([]);
-    for (const dir of ["datastore", "bus", "dns", "broker"])
-      expect(fs.existsSync(path.join(dataDir, dir))).toBe(false);
+    expect(processesUnder(dataDir)).toEqual([]);
+    expect(fs.readdirSync(dataDir)).toEqual([]);
+    expect(hostState()).toEqual(before);
     const exported = JSON.parse(sandbox.ok(["stack", "export"]).stdout);
     expect(exported.deployment.resources ?? []).toEqual([]);
   });

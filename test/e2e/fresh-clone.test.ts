@@ -81,6 +81,14 @@ describe("a fresh clone", () => {
       `dataDir=${dataDir}`,
       "--config",
       `ports=${JSON.stringify(ports)}`,
+      // the node's unidler port and gear names of its own (a dev stack here keeps the defaults)
+      "--config",
+      `node=${JSON.stringify({
+        idlePort: await freePort(),
+        gecos: "Geartrain e2e fresh-clone gear",
+        cgroupRootName: "gt-e2e-fresh",
+        networkTable: "gt_e2e_fresh",
+      })}`,
     ];
     fs.mkdirSync(home);
     env = {
