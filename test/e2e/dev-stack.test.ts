@@ -6,7 +6,8 @@
 // round trip through the node's agent), BIND (dig), the broker (its REST API, the generated admin), the
 // district with the node in it, the node (nginx over HTTP and HTTPS with the generated certificate, the
 // agent), the host's cloud-init user data. Then `geartrain app create` of a nodejs app through the broker,
-// served at its DNS name (resolved with dig against the stack's BIND) through the node's nginx; no changes
+// served at its DNS name (resolved with dig against the stack's BIND) through the node's nginx, and a
+// `git push` to its git_url through the node's gear git sshd deploys a change; no changes
 // on a second preview; a dead daemon is drift that `up` repairs; no secret in the clear; the app deleted,
 // destroy leaves the host as it found it (users, groups, PAM files, netfilter tables, cgroups, files).
 import { execFileSync, spawnSync } from "child_process";
@@ -361,6 +362,50 @@ describe("dev stack", () => {
     const uid = Number(execFileSync("id", ["-u", gear![1]!]).toString());
     expect(uid).toBeGreaterThanOrEqual(UID_MIN);
     expect(uid).toBeLessThanOrEqual(UID_MAX);
+  });
+
+  it("git push to the app's git_url through the node's gear git sshd deploys a change that is served", async () => {
+    const key = path.join(clientHome, "id_ed25519");
+    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "e2e-dev-stack", "-f", key]);
+    geartrain(["sshkey", "add", "e2e", `${key}.pub`]);
+    const app = JSON.parse(geartrain(["app", "show", APP, "-n", NAMESPACE, "--json"]));
+    const node = out.nodes[0]!;
+    // the pinned host key from the outputs; the git_url's host is the node's public name, at 127.0.0.1
+    const knownHosts = path.join(clientHome, "known_hosts");
+    fs.writeFileSync(knownHosts, `[127.0.0.1]:${node.gitSsh.port} ${node.gitSsh.hostKey}\n`);
+    const env = {
+      PATH: "/usr/bin:/bin",
+      HOME: clientHome,
+      LANG: "C.UTF-8",
+      GIT_SSH_COMMAND: `ssh -i ${key} -o IdentitiesOnly=yes -o BatchMode=yes -o HostName=127.0.0.1 -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${knownHosts}`,
+      GIT_AUTHOR_NAME: "E2E",
+      GIT_AUTHOR_EMAIL: "e2e@example.com",
+      GIT_COMMITTER_NAME: "E2E",
+      GIT_COMMITTER_EMAIL: "e2e@example.com",
+      GIT_CONFIG_NOSYSTEM: "1",
+    };
+    const git = (args: string[], cwd: string) => {
+      const r = spawnSync("git", args, { cwd, env, encoding: "utf8", timeout: 240_000 });
+      cli.push(r.stdout + r.stderr);
+      return { code: r.status, out: r.stdout + r.stderr };
+    };
+    const work = path.join(clientHome, "web1");
+    expect(git(["clone", app.git_url, work], clientHome)).toMatchObject({ code: 0 });
+    fs.writeFileSync(
+      path.join(work, "server.js"),
+      `const http = require("http");
+http
+  .createServer((req, res) => res.end("pushed to the dev stack\\n"))
+  .listen(Number(process.env.GEARTRAIN_NODEJS_PORT), process.env.GEARTRAIN_NODEJS_IP);
+`,
+    );
+    expect(git(["add", "-A"], work).code).toBe(0);
+    expect(git(["commit", "-q", "-m", "v2"], work).code).toBe(0);
+    const push = git(["push", "origin", "HEAD"], work);
+    expect(push.out).toMatch(/remote: geartrain: deployed/);
+    expect(push.code).toBe(0);
+    const page = await viaNginx(node.httpEndpoint, FQDN);
+    expect([page.status, page.body]).toEqual([200, "pushed to the dev stack\n"]);
   });
 
   it("shows no changes on a second preview", () => {
