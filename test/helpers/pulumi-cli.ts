@@ -5,8 +5,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
+import { REPO_ROOT } from "./repo-root";
 
-export const PROJECT_ROOT = path.resolve(__dirname, "../..");
+// the checkout, from test/helpers under jest and from dist/test/helpers when a benchmark runs the build
+export const PROJECT_ROOT = REPO_ROOT;
 
 export interface CliResult {
   readonly code: number;
