@@ -341,9 +341,13 @@ export class BrokerClient {
 
   /** What the nodes really have: each gear's limits, MCS label, drift, cartridge status and route. */
   async liveState(domain: string, name: string): Promise<ApplicationLiveState> {
-    const a = await this.application(domain, name);
+    return this.liveStateOf(await this.application(domain, name));
+  }
+
+  /** liveState of an application already fetched (its links): one request instead of two. */
+  async liveStateOf(a: Application): Promise<ApplicationLiveState> {
     return (
-      await this.follow<ApplicationLiveState>(this.link(a.links, "GET_LIVE_STATE", `application ${name}`))
+      await this.follow<ApplicationLiveState>(this.link(a.links, "GET_LIVE_STATE", `application ${a.name}`))
     ).data;
   }
 
@@ -390,8 +394,12 @@ export class BrokerClient {
   // --- environment variables
 
   async listEnv(domain: string, app: string): Promise<EnvironmentVariable[]> {
-    const a = await this.application(domain, app);
-    const link = this.link(a.links, "LIST_ENVIRONMENT_VARIABLES", `application ${app}`);
+    return this.listEnvOf(await this.application(domain, app));
+  }
+
+  /** listEnv of an application already fetched (its links): one request instead of two. */
+  async listEnvOf(a: Application): Promise<EnvironmentVariable[]> {
+    const link = this.link(a.links, "LIST_ENVIRONMENT_VARIABLES", `application ${a.name}`);
     return ((await this.follow<EnvironmentVariable[]>(link)).data ?? []).map((v) => ({
       name: v.name,
       value: v.value,

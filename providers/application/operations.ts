@@ -18,12 +18,25 @@ import {
   type BrokerConnection,
 } from "./model";
 
+/**
+ * One client per connection for the life of the provider process (one engine command), so the API's link
+ * map (`GET /api`) is fetched once, not once per call: a refresh of N applications made N more requests.
+ * Kept in memory only; the state never sees it.
+ */
+const clients = new Map<string, BrokerClient>();
+
 function client(c: BrokerConnection): BrokerClient {
   const credentials: Credentials =
     c.token !== undefined && c.token !== ""
       ? { token: c.token }
       : { login: c.login ?? "", password: c.password ?? "" };
-  return new BrokerClient({ server: c.server, credentials, userAgent: "geartrain-pulumi (API [1.7])" });
+  const key = JSON.stringify([c.server, credentials]);
+  let made = clients.get(key);
+  if (made === undefined) {
+    made = new BrokerClient({ server: c.server, credentials, userAgent: "geartrain-pulumi (API [1.7])" });
+    clients.set(key, made);
+  }
+  return made;
 }
 
 const gone = (err: unknown) => (err as { kind?: string }).kind === "not_found";
@@ -31,9 +44,10 @@ const gone = (err: unknown) => (err as { kind?: string }).kind === "not_found";
 /** The application and what its nodes report, as the resource's properties; null when it is gone. */
 async function live(c: BrokerClient, base: BrokerAppInputs): Promise<BrokerAppOutputs | null> {
   try {
+    // one GET of the application; its links give the live state and the variables, asked at once
     const app = await c.application(base.domain, base.name, { includeCartridges: true });
-    const state = await c.liveState(base.domain, base.name);
-    const env = Object.fromEntries((await c.listEnv(base.domain, base.name)).map((v) => [v.name, v.value]));
+    const [state, vars] = await Promise.all([c.liveStateOf(app), c.listEnvOf(app)]);
+    const env = Object.fromEntries(vars.map((v) => [v.name, v.value]));
     return outputsOf(base, app, state, env);
   } catch (err) {
     if (gone(err)) return null;

@@ -67,15 +67,13 @@ const isGone = (err: unknown) => (err as { kind?: string }).kind === "not_found"
 async function askNode(ctx: ServiceContext, rec: { uuid: string; uid: number; node: string }) {
   const opts = { timeoutMs: ctx.cfg.nodeTimeoutMs };
   try {
-    const inspect = (await ctx.bus
-      .call(rec.node, "gear.inspect", { uuid: rec.uuid }, opts)
-      .catch((e: unknown) => (isGone(e) ? null : Promise.reject(e)))) as InspectAnswer | null;
-    const route = (await ctx.bus.call(
-      rec.node,
-      "frontend.read",
-      { uuid: rec.uuid },
-      opts,
-    )) as RouteAnswer | null;
+    // both only read: asked at once (a refresh reads every application of a stack)
+    const [inspect, route] = (await Promise.all([
+      ctx.bus
+        .call(rec.node, "gear.inspect", { uuid: rec.uuid }, opts)
+        .catch((e: unknown) => (isGone(e) ? null : Promise.reject(e))),
+      ctx.bus.call(rec.node, "frontend.read", { uuid: rec.uuid }, opts),
+    ])) as [InspectAnswer | null, RouteAnswer | null];
     return liveGear(rec, inspect, route);
   } catch (err) {
     return liveGear(rec, null, null, (err as Error).message);
