@@ -14,7 +14,7 @@ import {
   nginxTest,
 } from "./frontend/operations";
 import { limitsDirExists } from "./host/pam-limits";
-import { policyStatus } from "./host/selinux/policy";
+import { LAUNCHER_TYPE, policyStatus } from "./host/selinux/policy";
 import { isolationSummary, listNetworkUids } from "./host/netfilter";
 import { listMarkers } from "./gear/marker";
 import { UUID_PATTERN } from "./validate";
@@ -97,13 +97,15 @@ export async function checkNode(ctx: NodeContext): Promise<CheckReport> {
   // of its inspect below)
   if (ctx.selinux !== "unavailable") {
     try {
-      const st = await policyStatus(config);
+      const st = await policyStatus(config, undefined, ctx.selinux);
       add(
         "selinux policy",
         st.current,
         st.current
           ? `module ${st.module} installed (${st.hash.slice(0, 12)})`
-          : `module ${st.module} ${st.installed ? `at ${st.installedHash?.slice(0, 12) ?? "an unknown version"}, not ${st.hash.slice(0, 12)}` : "not installed"}: run \`geartrain node selinux install\``,
+          : st.installed && st.installedHash === st.hash && st.launcher
+            ? `module ${st.module} installed, but the launcher ${st.launcher.path} is ${st.launcher.context ?? "unlabelled"}, not ${LAUNCHER_TYPE} (cron could not run the node's tooling): run \`geartrain node selinux install\``
+            : `module ${st.module} ${st.installed ? `at ${st.installedHash?.slice(0, 12) ?? "an unknown version"}, not ${st.hash.slice(0, 12)}` : "not installed"}: run \`geartrain node selinux install\``,
       );
     } catch (e) {
       add("selinux policy", false, (e as Error).message);

@@ -50,7 +50,7 @@ export const GEAR_GIT_SSHD_OPTIONS: readonly string[] = [
 ];
 
 /** Beyond the test sshd's lines: git protocol v2 negotiation (node/deploy/shell.ts passes GIT_PROTOCOL on). */
-const NODE_SSHD_EXTRA: readonly string[] = ["AcceptEnv GIT_PROTOCOL", "DisableForwarding yes"];
+export const NODE_SSHD_EXTRA: readonly string[] = ["AcceptEnv GIT_PROTOCOL", "DisableForwarding yes"];
 
 /** The node config the spec gives, as the node layer resolves it (every key explicit). */
 export function nodeConfigOf(spec: NodeHostSpec): NodeConfig {

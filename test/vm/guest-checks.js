@@ -14,11 +14,15 @@ const OUT = process.env.GT_RESULTS || "/run/results.json";
 const P = path.join(DATA, "project", "dist");
 const need = (m) => require(path.join(P, m));
 const node = need("node/index.js");
-const { policyStatus } = need("node/host/selinux/policy.js");
+const { ensurePolicy, policyStatus, launcherLabel, LAUNCHER_TYPE } = need("node/host/selinux/policy.js");
 const label = need("node/host/selinux/label.js");
 const { spawnInGear, runInGear } = need("node/gear/run-in-gear.js");
 const { addToRepository } = need("node/cartridge/repository.js");
 const { loopbackAddress } = need("node/host/addresses.js");
+const { initAppRepository } = need("node/deploy/repo.js");
+const { addSshKey } = need("node/deploy/ssh-keys.js");
+const { GEAR_GIT_SSHD_OPTIONS, NODE_SSHD_EXTRA } = need("components/nodehost/render.js");
+const LAUNCHER = path.join(DATA, "project", "bin", "geartrain");
 
 const results = [];
 function save() {
@@ -117,10 +121,23 @@ async function main() {
     eq(ctx.selinux, "enforcing", "selinux");
     eq(ctx.cgroup.version, "v2", "cgroup version");
     assert(!fs.readFileSync("/proc/mounts", "utf8").includes(" cgroup "), "a cgroup v1 hierarchy is mounted");
+    // the image has the modules at this version; the launcher of this run's project is not labelled yet
+    const before = await policyStatus(config);
+    eq(
+      [before.installed, before.installedHash === before.hash],
+      [true, true],
+      "modules installed at this version",
+    );
+    eq(before.launcher && before.launcher.labelled, false, "launcher labelled before the node labelled it");
+    assert(!before.current, "policy current with an unlabelled launcher");
+    const ensured = await ensurePolicy(config, ctx.selinux);
+    eq(ensured.action, "labelled", "ensurePolicy");
     const st = await policyStatus(config);
     assert(st.current, `gear module not current: ${JSON.stringify(st)}`);
+    eq(label.parseContext(st.launcher.context).type, LAUNCHER_TYPE, "launcher type");
     return {
       runner: await label.currentContext(),
+      launcher: st.launcher.context,
       policy: st.hash.slice(0, 12),
       kernel: fs.readFileSync("/proc/version", "utf8").trim(),
     };
@@ -314,7 +331,7 @@ async function main() {
   );
 
   await check(
-    "cron path: cron-run (the cron.d command, run by root) runs the gear's job in the gear domain",
+    "cron path: Debian's cron daemon runs the cron.d line; cron-run (geartrain_node_t) runs the gear's job in the gear domain",
     async () => {
       await addToRepository(config, path.join(DATA, "project", "cartridges", "cron"));
       const res = await node.installCartridge(ctx, A.uuid, { name: "cron" }, { frontend: null });
@@ -327,32 +344,219 @@ async function main() {
         `mkdir -p ${jobs} && printf '#!/bin/sh\\ncat /proc/self/attr/current > $HOME/app-root/data/cron-ctx\\n' > ${jobs}/tick && chmod 0700 ${jobs}/tick`,
       ]);
       eq(w.code, 0, `job written (stderr ${w.stderr})`);
-      // as /etc/cron.d runs it: root in system_cronjob_t
-      const argv = [
-        process.execPath,
-        path.join(DATA, "project", "bin", "geartrain"),
-        "node",
-        "cartridge",
-        "cron-run",
-        "minutely",
-        "--uuid",
-        A.uuid,
-      ];
-      // the command of the cron.d line (`geartrain node cartridge cron-file`), run by root here
-      const r = sh(argv, { timeout: 180_000 });
-      eq(r.code, 0, `cron-run (stdout ${r.stdout}, stderr ${r.stderr})`);
-      const got = fs
-        .readFileSync(path.join(home, "app-root", "data", "cron-ctx"), "utf8")
-        .replace(/\0/g, "")
-        .trim();
+      // the node's own /etc/cron.d file, and cron started as init starts it (initrc_t: it enters crond_t)
+      const file = sh([process.execPath, LAUNCHER, "node", "cartridge", "cron-file"]);
+      eq(file.code, 0, `cron-file (stderr ${file.stderr})`);
+      assert(file.stdout.includes(`root ${LAUNCHER} node cartridge cron-run minutely`), file.stdout);
+      fs.writeFileSync("/etc/cron.d/geartrain", file.stdout, { mode: 0o644 });
+      fs.writeFileSync("/etc/init.d/gt-vm-cron", "#!/bin/sh\nexec /usr/sbin/cron\n", { mode: 0o755 });
+      sh(["restorecon", "/etc/cron.d/geartrain", "/etc/init.d/gt-vm-cron"]);
+      // ten seconds before a minute (cron must be up by then, Node is slow here): cron runs the minutely
+      // line at the next one
+      const t = new Date();
+      t.setSeconds(50, 0);
+      t.setMinutes(t.getMinutes() + 1);
+      eq(sh(["date", "-s", t.toISOString()]).code, 0, "date -s");
+      const started = sh(["runcon", "system_u:system_r:initrc_t:s0-s0:c0.c1023", "/etc/init.d/gt-vm-cron"]);
+      eq(started.code, 0, `cron started (stderr ${started.stderr})`);
+      const out = path.join(home, "app-root", "data", "cron-ctx");
+      let crond = null;
+      try {
+        // the daemon writes its pid file after it forks
+        const pidOf = () => Number(fs.readFileSync("/run/crond.pid", "utf8").trim() || "0");
+        for (let i = 0; i < 100 && !crond; i++) {
+          crond = fs.existsSync("/run/crond.pid") && pidOf() > 0 ? await ctxOf(pidOf()) : null;
+          if (!crond) await sleep(100);
+        }
+        assert(crond, "cron did not start (no /run/crond.pid)");
+        eq(label.parseContext(crond).type, "crond_t", "cron's domain");
+        for (let i = 0; i < 900 && !fs.existsSync(out); i++) await sleep(100);
+        assert(fs.existsSync(out), `cron did not run the job within 90 s (cron ${crond})`);
+        await sleep(300);
+      } finally {
+        try {
+          process.kill(Number(fs.readFileSync("/run/crond.pid", "utf8")), "SIGTERM");
+        } catch {}
+        fs.rmSync("/etc/cron.d/geartrain", { force: true });
+      }
+      const got = fs.readFileSync(out, "utf8").replace(/\0/g, "").trim();
       const p = label.parseContext(got);
       eq([p.type, p.range], [label.GEAR_DOMAIN, LA], "the job's context");
-      return { job: got };
+      return { crond, launcher: (await launcherLabel(LAUNCHER)).context, job: got };
     },
   );
 
   await check(
-    "label drift by hand: inspect reports it, node check fails, update repairs, check clean",
+    "git push over sshd: the forced command's git, its hooks and the build run in the gear domain at the gear's level",
+    async () => {
+      // gear B's repository, a client key, the node's sshd lines and PAM service (components/nodehost)
+      const configPath = "/etc/geartrain/node.json";
+      const tmpl = path.join(DATA, "git-template");
+      fs.mkdirSync(tmpl, { recursive: true });
+      fs.writeFileSync(path.join(tmpl, "index.html"), "hello\n", { mode: 0o644 });
+      await initAppRepository(ctx, B.uuid, tmpl);
+      const cli = "/root/gt-vm-git";
+      fs.mkdirSync(cli, { recursive: true, mode: 0o700 });
+      const key = path.join(cli, "id");
+      eq(sh(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key]).code, 0, "ssh-keygen");
+      const k = await addSshKey(
+        ctx,
+        B.uuid,
+        { key: fs.readFileSync(`${key}.pub`, "utf8"), name: "vm" },
+        { configPath },
+      );
+      const service = "geartrain-vm-sshd";
+      fs.writeFileSync(
+        `/etc/pam.d/${service}`,
+        `@include sshd\nsession required pam_exec.so quiet ${process.execPath} ${LAUNCHER} node gear-pam-attach --config ${configPath}\n`,
+      );
+      // sshd_t may bind only ssh_port_t ports: 22 here (a node's own git port needs `semanage port -a -t
+      // ssh_port_t`; docs/node-operations.md)
+      const port = 22;
+      fs.writeFileSync(
+        "/etc/ssh/geartrain-vm-sshd_config",
+        [
+          `Port ${port}`,
+          "ListenAddress 127.0.0.1",
+          "HostKey /etc/ssh/ssh_host_ed25519_key",
+          "PidFile /run/geartrain-vm-sshd.pid",
+          "LogLevel VERBOSE",
+          ...GEAR_GIT_SSHD_OPTIONS,
+          ...NODE_SSHD_EXTRA,
+          "",
+        ].join("\n"),
+      );
+      // sshd under the PAM service's name (OpenSSH's PAM service is its program name), started as init
+      // starts a daemon: from initrc_t the exec of sshd_exec_t enters sshd_t
+      fs.mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
+      fs.rmSync(`/usr/local/sbin/${service}`, { force: true });
+      fs.symlinkSync("/usr/sbin/sshd", `/usr/local/sbin/${service}`);
+      fs.writeFileSync(
+        "/etc/init.d/geartrain-vm-sshd",
+        `#!/bin/sh\nexec /usr/local/sbin/${service} -E /run/geartrain-vm-sshd.log -f /etc/ssh/geartrain-vm-sshd_config\n`,
+        { mode: 0o755 },
+      );
+      sh([
+        "restorecon",
+        "-R",
+        "/etc/ssh",
+        `/etc/pam.d/${service}`,
+        "/etc/init.d/geartrain-vm-sshd",
+        "/run/sshd",
+      ]);
+      const started = sh([
+        "runcon",
+        "system_u:system_r:initrc_t:s0-s0:c0.c1023",
+        "/etc/init.d/geartrain-vm-sshd",
+      ]);
+      const sshdLog = () => sh(["cat", "/run/geartrain-vm-sshd.log"]).stdout;
+      eq(started.code, 0, `sshd started (stderr ${started.stderr})`);
+      for (let i = 0; i < 100 && !fs.existsSync("/run/geartrain-vm-sshd.pid"); i++) await sleep(100);
+      assert(fs.existsSync("/run/geartrain-vm-sshd.pid"), `sshd did not start: ${sshdLog()}`);
+      const sshdPid = Number(fs.readFileSync("/run/geartrain-vm-sshd.pid", "utf8"));
+      try {
+        const sshd = await ctxOf(sshdPid);
+        eq(label.parseContext(sshd).type, "sshd_t", "sshd's domain");
+        const hostKey = fs
+          .readFileSync("/etc/ssh/ssh_host_ed25519_key.pub", "utf8")
+          .trim()
+          .split(" ")
+          .slice(0, 2)
+          .join(" ");
+        fs.writeFileSync(path.join(cli, "known_hosts"), `127.0.0.1 ${hostKey}\n`);
+        const env = {
+          PATH: "/usr/bin:/bin",
+          HOME: cli,
+          GIT_CONFIG_NOSYSTEM: "1",
+          GIT_AUTHOR_NAME: "T",
+          GIT_AUTHOR_EMAIL: "t@example.com",
+          GIT_COMMITTER_NAME: "T",
+          GIT_COMMITTER_EMAIL: "t@example.com",
+          GIT_SSH_COMMAND: `ssh -i ${key} -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${cli}/known_hosts`,
+        };
+        const work = path.join(cli, "w");
+        const url = `ssh://${B.uuid}@127.0.0.1:${port}/~/git/${B.app}.git/`;
+        const clone = sh(["git", "clone", "-q", url, work], { env, cwd: cli, timeout: 120_000 });
+        eq(clone.code, 0, `clone over ssh (stderr ${clone.stderr}; sshd log ${sshdLog()})`);
+        // the build hook reports its uid and context, then waits for the check to look at the gear's processes
+        const hooks = path.join(work, ".geartrain", "action_hooks");
+        fs.mkdirSync(hooks, { recursive: true });
+        fs.writeFileSync(
+          path.join(hooks, "build"),
+          [
+            "#!/bin/sh",
+            "echo \"gt-build $(id -u) $(tr -d '\\000' < /proc/self/attr/current)\"",
+            'touch "$HOME/app-root/data/in-build"',
+            'n=0; while [ ! -e "$HOME/app-root/data/go" ] && [ $n -lt 300 ]; do sleep 0.2; n=$((n+1)); done',
+            "",
+          ].join("\n"),
+          { mode: 0o755 },
+        );
+        eq(sh(["git", "add", "-A"], { env, cwd: work }).code, 0, "git add");
+        eq(sh(["git", "commit", "-qm", "build hook"], { env, cwd: work }).code, 0, "git commit");
+        const push = require("child_process").spawn("git", ["push", "origin", "master"], {
+          env,
+          cwd: work,
+          stdio: ["ignore", "pipe", "pipe"],
+        });
+        let pushOut = "";
+        push.stdout.on("data", (d) => (pushOut += d));
+        push.stderr.on("data", (d) => (pushOut += d));
+        const pushed = new Promise((r) => push.on("exit", (code) => r(code)));
+        const home = path.join(config.gearBaseDir, B.uuid);
+        const marker = path.join(home, "app-root", "data", "in-build");
+        for (let i = 0; i < 600 && !fs.existsSync(marker) && push.exitCode === null; i++) await sleep(200);
+        // while the build runs: every process of the gear, by inspect
+        const during = (await node.inspectGear(ctx, B.uuid)).processes;
+        fs.writeFileSync(path.join(home, "app-root", "data", "go"), "");
+        const code = await pushed;
+        // the check's own file is not the gear's (it would be label drift)
+        fs.rmSync(path.join(home, "app-root", "data", "go"), { force: true });
+        eq(code, 0, `git push (output ${pushOut}; sshd log ${sshdLog()})`);
+        const m = /remote: gt-build (\d+) (\S+)/.exec(pushOut);
+        assert(m, `the build hook did not report: ${pushOut}`);
+        const p = label.parseContext(m[2]);
+        eq([m[1], p.type, p.range], [String(B.uid), label.GEAR_DOMAIN, LB], "the build's uid and context");
+        // git (receive-pack), the hooks and the build: the gear domain at B's level
+        const inGit = during.filter(
+          (x) => x.context !== null && (x.comm.startsWith("git") || x.comm === "sleep" || x.comm === "build"),
+        );
+        assert(
+          inGit.some((x) => x.comm.startsWith("git")),
+          `no git process during the push: ${JSON.stringify(during)}`,
+        );
+        for (const x of inGit)
+          eq(
+            [label.parseContext(x.context).type, label.rangeOf(x.context)],
+            [label.GEAR_DOMAIN, LB],
+            `${x.comm} ${x.pid}`,
+          );
+        assert(
+          /index\.html/.test(sh(["ls", path.join(home, "app-root", "runtime", "repo")]).stdout),
+          "deployed",
+        );
+        // (a process that exited before its context was read has none)
+        const seen = [
+          ...new Set(
+            during.map((x) =>
+              x.context === null
+                ? `${x.comm} (exited)`
+                : `${x.comm} ${label.parseContext(x.context).type}:${label.rangeOf(x.context)}`,
+            ),
+          ),
+        ];
+        console.log(`geartrain-vm: gear B's processes during the push: ${seen.join("; ")}`);
+        return { during: seen, build: m[2], sshd, forcedCommand: k.forcedCommand };
+      } finally {
+        try {
+          process.kill(sshdPid, "SIGTERM");
+        } catch {}
+      }
+    },
+  );
+
+  await check(
+    "label drift by hand: inspect reports it, node check fails, update repairs the files (a process in the wrong domain stays drift until killed), check clean",
     async () => {
       const before = await node.checkNode(ctx);
       assert(before.ok, `node check not clean before: ${JSON.stringify(before.failures)}`);
@@ -382,11 +586,18 @@ async function main() {
       );
       const failing = await node.checkNode(ctx);
       assert(!failing.ok, "node check passed with drift");
+      // update repairs the files; it does not move (cannot) nor kill the process: that stays drift
+      await node.updateGear(ctx, { uuid: A.uuid });
+      const repaired = await node.inspectGear(ctx, A.uuid);
+      eq(
+        repaired.drift.map((d) => d.field),
+        [`selinux.process:${rogue.pid}`],
+        "drift after update with the process still running",
+      );
       rogue.kill("SIGKILL");
       await sleep(200);
-      await node.updateGear(ctx, { uuid: A.uuid });
       const after = await node.inspectGear(ctx, A.uuid);
-      eq(after.drift, [], "drift after update");
+      eq(after.drift, [], "drift after update and the process gone");
       const clean = await node.checkNode(ctx);
       assert(clean.ok, `node check after update: ${JSON.stringify(clean.failures)}`);
       return {

@@ -24,7 +24,8 @@ if [ "$1" != stage2 ]; then
   restorecon -R /dev /run /tmp /dev/shm >/dev/null 2>&1
   ip link set lo up
   mkdir -p /opt/geartrain
-  mount -o context=system_u:object_r:usr_t:s0 /dev/nvme1n1 /opt/geartrain || echo "geartrain-vm: no data disk"
+  # the data disk carries its labels (usr_t, set by run-vm.sh on the host)
+  mount /dev/nvme1n1 /opt/geartrain || echo "geartrain-vm: no data disk"
   exec "$0" stage2
 fi
 echo "geartrain-vm: init stage 2 in $(cat /proc/self/attr/current)"

@@ -11,6 +11,15 @@ for t in qemu-system-x86_64 mkfs.ext4 debugfs flock; do
   command -v "$t" >/dev/null || { echo "run-vm: $t is missing: run \`bash test/vm/setup.sh\`" >&2; exit 1; }
 done
 mkdir -p "$OUT"
+# label the data disk's files from here (usr_t, as the guest's /opt; mkfs.ext4 -d copies the xattrs): the
+# guest mounts it with its labels, so the node can relabel its own launcher there (policy.ts)
+python3 - "$DATA" <<'PY'
+import os, sys
+ctx = b"system_u:object_r:usr_t:s0\0"
+for d, dirs, files in os.walk(sys.argv[1]):
+    for p in [d] + [os.path.join(d, n) for n in files + [x for x in dirs if os.path.islink(os.path.join(d, x))]]:
+        os.setxattr(p, "security.selinux", ctx, follow_symlinks=False)
+PY
 SIZE=$(($(du -sm "$DATA" | cut -f1) * 2 + 64))
 truncate -s "${SIZE}M" "$OUT/data.img"
 mkfs.ext4 -q -F -L gtdata -d "$DATA" "$OUT/data.img"

@@ -4,7 +4,8 @@
 // (nodesModuleCil). The version installed is tracked as a hash of the sources and the generated module in
 // <stateDir>/selinux/geartrain.sha256: when either changes (an upgrade of Geartrain, another district),
 // ensurePolicy reinstalls. The policy store says whether the modules are there at all (someone may have
-// removed them with semodule -r).
+// removed them with semodule -r). The node also labels its own launcher (bin/geartrain) geartrain_exec_t,
+// the entry of its tooling domain from cron (geartrain.te); a launcher at another type is not current either.
 
 import { createHash } from "crypto";
 import { existsSync, promises as fs, readFileSync } from "fs";
@@ -14,6 +15,7 @@ import { UnavailableError } from "../../../common/errors";
 import { gearAddresses } from "../addresses";
 import { CommandError, run } from "../exec";
 import { mcsCategories } from "../mcs";
+import { readLabel, selinuxStatus } from "./label";
 import type { NodeConfig, SelinuxStatus } from "../../types";
 
 export const MODULE_NAME = "geartrain";
@@ -32,6 +34,39 @@ export function policySourceDir(start = __dirname): string {
   }
   if (existsSync(path.join(start, `${MODULE_NAME}.te`))) return start;
   throw new Error(`the SELinux module sources (${MODULE_NAME}.te) are not installed with the project`);
+}
+
+/** The type of the launcher bin/geartrain (geartrain.te: a cron job executing it enters geartrain_node_t). */
+export const LAUNCHER_TYPE = "geartrain_exec_t";
+export const LAUNCHER_CONTEXT = `system_u:object_r:${LAUNCHER_TYPE}:s0`;
+
+/** The launcher of the installed project: bin/geartrain next to its package.json (also from dist/). */
+export function launcherPath(start = __dirname): string {
+  for (let d = start; path.dirname(d) !== d; d = path.dirname(d)) {
+    const candidate = path.join(d, "bin", "geartrain");
+    if (existsSync(path.join(d, "package.json")) && existsSync(candidate)) return candidate;
+  }
+  throw new Error(`cannot find bin/geartrain above ${start}`);
+}
+
+export interface LauncherLabel {
+  readonly path: string;
+  /** its context now (null: unreadable) */
+  readonly context: string | null;
+  /** its type is LAUNCHER_TYPE */
+  readonly labelled: boolean;
+}
+
+export async function launcherLabel(launcher = launcherPath()): Promise<LauncherLabel> {
+  const real = await fs.realpath(launcher).catch(() => launcher);
+  const context = await readLabel(real);
+  return { path: real, context, labelled: context?.split(":")[2] === LAUNCHER_TYPE };
+}
+
+/** Label the launcher (a root-owned file of the release, never a gear's): chcon, no dereference. */
+export async function labelLauncher(launcher = launcherPath()): Promise<void> {
+  const real = await fs.realpath(launcher).catch(() => launcher);
+  await mustRun(["chcon", "-h", "--", LAUNCHER_CONTEXT, real], {});
 }
 
 export interface PolicySources {
@@ -130,11 +165,19 @@ export interface PolicyStatus {
   readonly installed: boolean;
   /** the hash recorded at the last install (null: never installed by Geartrain) */
   readonly installedHash: string | null;
+  /** the launcher's label; null where SELinux is not enabled (nothing to label) */
+  readonly launcher: LauncherLabel | null;
+  /** both modules at this version, and the launcher labelled (where SELinux is enabled) */
   readonly current: boolean;
 }
 
-export async function policyStatus(config: PolicyConfig, store = policyStore()): Promise<PolicyStatus> {
+export async function policyStatus(
+  config: PolicyConfig,
+  store = policyStore(),
+  selinux?: SelinuxStatus,
+): Promise<PolicyStatus> {
   const hash = policyVersion(readPolicySources(), config);
+  const launcher = (selinux ?? (await selinuxStatus())) === "unavailable" ? null : await launcherLabel();
   const modules = await installedModules(store);
   const installed = modules.includes(MODULE_NAME) && modules.includes(NODES_MODULE_NAME);
   const installedHash = await fs
@@ -146,7 +189,8 @@ export async function policyStatus(config: PolicyConfig, store = policyStore()):
     hash,
     installed,
     installedHash,
-    current: installed && installedHash === hash,
+    launcher,
+    current: installed && installedHash === hash && (launcher === null || launcher.labelled),
   };
 }
 
@@ -170,15 +214,18 @@ export async function buildModule(src: PolicySources): Promise<{ dir: string; pp
 export interface PolicyInstall {
   readonly module: string;
   readonly hash: string;
-  /** "installed": built and installed now; "current": already installed at this version */
-  readonly action: "installed" | "current";
+  /**
+   * "installed": built and installed now; "labelled": the modules were current, the launcher is labelled
+   * now; "current": nothing to do
+   */
+  readonly action: "installed" | "labelled" | "current";
 }
 
 /**
  * Build the module and generate the node labels, install both in one semodule transaction, and record the
- * version, whatever is installed now.
+ * version, whatever is installed now; then, where SELinux is enabled, label the launcher.
  */
-export async function installPolicy(config: PolicyConfig): Promise<PolicyInstall> {
+export async function installPolicy(config: PolicyConfig, selinux?: SelinuxStatus): Promise<PolicyInstall> {
   const src = readPolicySources();
   const hash = policyVersion(src, config);
   const { dir, pp } = await buildModule(src);
@@ -193,6 +240,7 @@ export async function installPolicy(config: PolicyConfig): Promise<PolicyInstall
   const tmp = `${recordPath(config)}.tmp`;
   await fs.writeFile(tmp, `${hash}\n`, { mode: 0o644 });
   await fs.rename(tmp, recordPath(config));
+  if ((selinux ?? (await selinuxStatus())) !== "unavailable") await labelLauncher();
   return { module: MODULE_NAME, hash, action: "installed" };
 }
 
@@ -203,9 +251,13 @@ export async function ensurePolicy(
   store = policyStore(),
 ): Promise<PolicyInstall | null> {
   if (selinux === "unavailable") return null;
-  const st = await policyStatus(config, store);
+  const st = await policyStatus(config, store, selinux);
   if (st.current) return { module: MODULE_NAME, hash: st.hash, action: "current" };
-  return installPolicy(config);
+  if (st.installed && st.installedHash === st.hash) {
+    await labelLauncher();
+    return { module: MODULE_NAME, hash: st.hash, action: "labelled" };
+  }
+  return installPolicy(config, selinux);
 }
 
 const ensured = new Map<string, Promise<PolicyInstall | null>>();

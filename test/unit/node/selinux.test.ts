@@ -20,7 +20,10 @@ import {
   DEVEL_MAKEFILE,
   ensurePolicy,
   installedModules,
+  launcherPath,
+  LAUNCHER_CONTEXT,
   nodesModuleCil,
+  policyStatus,
   policySourceDir,
   policyVersion,
   readPolicySources,
@@ -158,6 +161,8 @@ describe("ensurePolicy tracks the installed version", () => {
   });
   afterEach(() => rmSync(stateDir, { recursive: true, force: true }));
 
+  // the launcher's context on the fake host (stat -c %C reads it, chcon sets it)
+  let launcherContext = "system_u:object_r:usr_t:s0";
   function fakeHost(listed: boolean) {
     const calls: string[][] = [];
     rmSync(store(), { recursive: true, force: true });
@@ -167,6 +172,13 @@ describe("ensurePolicy tracks the installed version", () => {
       calls.push([...argv]);
       if (argv[0] === "make") {
         await fs.writeFile(path.join(opts!.cwd!, "geartrain.pp"), "pp");
+        return { code: 0, stdout: "", stderr: "" };
+      }
+      if (argv[0] === "stat" && argv[1] === "-c" && argv[2] === "%C")
+        return { code: 0, stdout: `${launcherContext}\n`, stderr: "" };
+      if (argv[0] === "chcon") {
+        expect(argv.slice(1)).toEqual(["-h", "--", LAUNCHER_CONTEXT, launcherPath()]);
+        launcherContext = LAUNCHER_CONTEXT;
         return { code: 0, stdout: "", stderr: "" };
       }
       if (argv[0] === "semodule" && argv[1] === "-i") {
@@ -214,6 +226,33 @@ describe("ensurePolicy tracks the installed version", () => {
     const calls3 = fakeHost(false);
     expect(await ensurePolicy(cfg, "enforcing", store())).toMatchObject({ action: "installed" });
     expect(installs(calls3)).toBe(1);
+  });
+
+  test("the launcher: labelled at install; a launcher at another type is not current and is labelled again without a reinstall", async () => {
+    launcherContext = "system_u:object_r:usr_t:s0";
+    const calls = fakeHost(false);
+    await ensurePolicy(cfg, "enforcing", store());
+    expect(calls.filter((c) => c[0] === "chcon")).toHaveLength(1);
+    expect(launcherContext).toBe(LAUNCHER_CONTEXT);
+
+    jest.restoreAllMocks();
+    const calls2 = fakeHost(true);
+    expect(await policyStatus(cfg, store(), "enforcing")).toMatchObject({
+      current: true,
+      launcher: { path: launcherPath(), labelled: true },
+    });
+    // a copy or an unpack without the label (restorecon of another path, cp, tar)
+    launcherContext = "system_u:object_r:usr_t:s0";
+    expect(await policyStatus(cfg, store(), "enforcing")).toMatchObject({
+      installed: true,
+      current: false,
+      launcher: { labelled: false, context: "system_u:object_r:usr_t:s0" },
+    });
+    expect(await ensurePolicy(cfg, "enforcing", store())).toMatchObject({ action: "labelled" });
+    expect(installs(calls2)).toBe(0);
+    expect(await ensurePolicy(cfg, "enforcing", store())).toMatchObject({ action: "current" });
+    // where SELinux is absent there is no launcher label to check
+    expect((await policyStatus(cfg, store(), "unavailable")).launcher).toBeNull();
   });
 });
 
