@@ -10,7 +10,10 @@
 
 import { createAjv } from "../ajv-errors";
 import { NODE_ID_PATTERN } from "../node-id";
+import { BUS_TLS_SCHEMA, type BusTlsConfig } from "./bus-tls";
 import { checkConfig } from "./check";
+
+export type { BusTlsConfig } from "./bus-tls";
 
 export interface AgentConfig {
   readonly bus: {
@@ -18,6 +21,8 @@ export interface AgentConfig {
     readonly port: number;
     readonly user: string;
     readonly passwordFile: string;
+    /** STOMP over TLS (bus-tls.ts); absent: plain STOMP */
+    readonly tls?: BusTlsConfig;
   };
   readonly node: string;
   /** the node config file (default /etc/geartrain/node.json) */
@@ -51,6 +56,7 @@ export const AGENT_CONFIG_SCHEMA = {
         port: { type: "integer", minimum: 1, maximum: 65535 },
         user: { type: "string", pattern: NODE_ID_PATTERN },
         passwordFile: ABS,
+        tls: BUS_TLS_SCHEMA,
       },
     },
     node: { type: "string", pattern: NODE_ID_PATTERN },

@@ -12,7 +12,10 @@
 //    "admin": {"login": "admin", "passwordFile": "/etc/geartrain/admin.password"}}
 
 import { createAjv } from "../ajv-errors";
+import { BUS_TLS_SCHEMA, type BusTlsConfig } from "./bus-tls";
 import { checkConfig } from "./check";
+
+export type { BusTlsConfig } from "./bus-tls";
 
 export interface BrokerConfig {
   /** With `tls`, the REST API is served over HTTPS only (a platform whose clients reach it across hosts). */
@@ -45,6 +48,8 @@ export interface BrokerConfig {
     readonly user: string;
     readonly passwordFile: string;
     readonly prefix?: string;
+    /** STOMP over TLS (bus-tls.ts); absent: plain STOMP */
+    readonly tls?: BusTlsConfig;
   };
   readonly dns: {
     readonly server: string;
@@ -111,7 +116,7 @@ export const BROKER_CONFIG_SCHEMA = {
       type: "object",
       additionalProperties: false,
       required: ["host", "port", "user", "passwordFile"],
-      properties: { host: HOST, port: PORT, user: ID, passwordFile: ABS, prefix: ID },
+      properties: { host: HOST, port: PORT, user: ID, passwordFile: ABS, prefix: ID, tls: BUS_TLS_SCHEMA },
     },
     dns: {
       type: "object",

@@ -4,7 +4,7 @@
 // so a rendered file is validated by the very schema its program loads it with.
 
 import type { ValidateFunction } from "ajv/dist/2020";
-import { fieldPath, pointerSegments } from "../ajv-errors";
+import { EXPECTED_KEYWORD, fieldPath, pointerSegments } from "../ajv-errors";
 import { ValidationError } from "../errors";
 
 /** `doc` as T when `validate` accepts it; else a ValidationError naming the first bad field. */
@@ -15,12 +15,16 @@ export function checkConfig<T>(validate: ValidateFunction, doc: unknown): T {
     if (e.keyword === "required") segs.push((e.params as { missingProperty: string }).missingProperty);
     if (e.keyword === "additionalProperties")
       segs.push((e.params as { additionalProperty: string }).additionalProperty);
+    // a value's schema may say what it expects (x-expected) instead of ajv's "must match pattern ..."
+    const expected = (e.parentSchema as Record<string, unknown> | undefined)?.[EXPECTED_KEYWORD];
     const what =
       e.keyword === "required"
         ? "is missing"
         : e.keyword === "additionalProperties"
           ? "unknown key"
-          : e.message;
+          : typeof expected === "string"
+            ? `must be ${expected} (got ${JSON.stringify(e.data)})`
+            : e.message;
     throw new ValidationError(fieldPath(segs, "config"), what ?? "is invalid");
   }
   return doc as unknown as T;

@@ -19,7 +19,7 @@ import {
   type BusRequest,
   type NodeFacts,
 } from "../bus/actions";
-import { BusConnection, type BusLog, type BusMessage } from "../bus/connection";
+import { BusConnection, type BusLog, type BusMessage, type BusTlsOptions } from "../bus/connection";
 import { IdempotencyCache, isExpired } from "../bus/model";
 import { ACTION_TABLE, type ActionTable, type AgentEnv } from "./actions";
 import { collectFacts, type FactsConfig } from "./facts";
@@ -31,6 +31,8 @@ export interface AgentOptions {
     readonly port: number;
     readonly user: string;
     readonly password: string;
+    /** STOMP over TLS, the bus's certificate verified (default: plain STOMP) */
+    readonly tls?: BusTlsOptions;
   };
   readonly ctx: NodeContext;
   readonly facts: FactsConfig;

@@ -15,6 +15,8 @@ FILE is JSON (see docs/control-plane.md "Node agent"):
   {"bus": {"host": "127.0.0.1", "port": 61613, "user": "agent-node1", "passwordFile": "/etc/geartrain/agent.password"},
    "node": "node1", "nodeConfig": "/etc/geartrain/node.json", "district": "default", "profile": "small",
    "maxActiveGears": 100, "publicHostname": "node1.example.com"}
+STOMP over TLS: "bus": {..., "tls": {"caFile": "/etc/geartrain/bus-ca.crt", "serverName": "bus.example.com"}}
+(the bus's certificate must chain to the CA in caFile and name serverName, default bus.host).
 The password file (first line) must not be readable by others.`;
 
 async function run(argv: string[]): Promise<number> {

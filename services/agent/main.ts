@@ -5,6 +5,7 @@
 
 import * as path from "path";
 import { CONFIG_ENV, loadConfig, makeContext } from "../../node";
+import { busTlsOptions } from "../bus/ca-file";
 import { Agent } from "./agent";
 import { loadAgentConfig, readPasswordFile } from "./config";
 
@@ -16,10 +17,11 @@ function log(level: string, message: string): void {
 export async function startAgent(configFile: string): Promise<Agent> {
   const cfg = loadAgentConfig(configFile);
   const password = readPasswordFile(cfg.bus.passwordFile);
+  const tls = busTlsOptions(cfg.bus.tls);
   const nodeConfig = loadConfig(cfg.nodeConfig ? { [CONFIG_ENV]: cfg.nodeConfig } : {});
   const ctx = await makeContext(nodeConfig);
   const agent = new Agent({
-    bus: { host: cfg.bus.host, port: cfg.bus.port, user: cfg.bus.user, password },
+    bus: { host: cfg.bus.host, port: cfg.bus.port, user: cfg.bus.user, password, ...(tls ? { tls } : {}) },
     ctx,
     facts: {
       node: cfg.node,

@@ -17,6 +17,8 @@ FILE is JSON (see docs/control-plane.md "Application service", services/broker/c
    "bus": {"host": "127.0.0.1", "port": 61613, "user": "broker", "passwordFile": "/etc/geartrain/bus.password"},
    "dns": {"server": "127.0.0.1", "port": 53, "zone": "apps.example.com", "keyFile": "/etc/geartrain/tsig.key"},
    "admin": {"login": "admin", "passwordFile": "/etc/geartrain/admin.password"}}
+STOMP over TLS: "bus": {..., "tls": {"caFile": "/etc/geartrain/bus-ca.crt", "serverName": "bus.example.com"}}
+(the bus's certificate must chain to the CA in caFile and name serverName, default bus.host).
 Secret files must not be readable by others.`;
 
 async function run(argv: string[]): Promise<number> {

@@ -6,6 +6,7 @@
 
 import { randomBytes } from "crypto";
 import type { FastifyInstance } from "fastify";
+import { busTlsOptions } from "../bus/ca-file";
 import { NodeBus } from "../bus/node-bus";
 import { NsupdateDnsUpdater, parseTsigKeyFile } from "./dns";
 import { BrokerService } from "./app/service";
@@ -43,6 +44,7 @@ export async function startBroker(cfg: BrokerConfig): Promise<RunningBroker> {
   const brokerId = cfg.brokerId ?? `b-${randomBytes(6).toString("hex")}`;
   const dbPassword = readSecretFile(cfg.database.passwordFile, "database.passwordFile");
   const busPassword = readSecretFile(cfg.bus.passwordFile, "bus.passwordFile");
+  const busTls = busTlsOptions(cfg.bus.tls);
   const key = parseTsigKeyFile(readSecretFile(cfg.dns.keyFile, "dns.keyFile", true), "dns.keyFile");
   const https = cfg.listen.tls && {
     cert: readCertificateFile(cfg.listen.tls.certificateFile, "listen.tls.certificateFile"),
@@ -70,6 +72,7 @@ export async function startBroker(cfg: BrokerConfig): Promise<RunningBroker> {
       port: cfg.bus.port,
       user: cfg.bus.user,
       password: busPassword,
+      ...(busTls ? { tls: busTls } : {}),
       brokerId,
       ...(cfg.bus.prefix ? { prefix: cfg.bus.prefix } : {}),
       silenceMs,

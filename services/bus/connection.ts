@@ -1,12 +1,14 @@
-// The one module that talks to @stomp/stompjs: a STOMP 1.2 connection to ActiveMQ over our TCP socket
-// (socket.ts) that reconnects with exponential backoff and subscribes again after every (re)connect (stompjs
+// The one module that talks to @stomp/stompjs: a STOMP 1.2 connection to ActiveMQ over our TCP or TLS socket
+// (socket.ts; TLS with the server's certificate verified against a given CA and name) that reconnects with exponential backoff and subscribes again after every (re)connect (stompjs
 // restores no subscription). A publish while disconnected throws UnavailableError instead of being queued
 // or silently dropped: the caller decides (NodeBus fails the call; nothing assumes it arrived).
 // Passwords are only in the CONNECT frame; stompjs's debug output (which would print it) stays off.
 
 import { Client, ReconnectionTimeMode, type IMessage, type StompHeaders } from "@stomp/stompjs";
 import { UnavailableError } from "../../common/errors";
-import { TcpStompSocket } from "./socket";
+import { TcpStompSocket, type BusTlsOptions } from "./socket";
+
+export type { BusTlsOptions } from "./socket";
 
 export type BusLog = (level: "info" | "warn" | "error", message: string) => void;
 
@@ -17,6 +19,8 @@ export interface BusConnectionOptions {
   readonly password: string;
   /** who is connecting, for log lines ("agent node1", "broker b-1") */
   readonly name: string;
+  /** STOMP over TLS, the server's certificate verified (default: plain STOMP) */
+  readonly tls?: BusTlsOptions;
   /** TCP_NODELAY (default true; false only to measure it, bench/bus-roundtrip.ts) */
   readonly noDelay?: boolean;
   /** STOMP heart-beats both ways, ms (default 10000; the broker allows twice that) */
@@ -53,6 +57,7 @@ export class BusConnection {
   /** how many times a CONNECTED frame arrived (reconnects = connects - 1) */
   connects = 0;
   private lastError: string | null = null;
+  private loggedError: string | null = null;
 
   constructor(private readonly opts: BusConnectionOptions) {
     this.log = opts.log ?? (() => undefined);
@@ -63,6 +68,7 @@ export class BusConnection {
           host: opts.host,
           port: opts.port,
           noDelay: opts.noDelay ?? true,
+          ...(opts.tls ? { tls: opts.tls } : {}),
         })),
       connectHeaders: { login: opts.user, passcode: opts.password, host: "/" },
       heartbeatIncoming: hb,
@@ -80,7 +86,9 @@ export class BusConnection {
       this.isConnected = true;
       this.connects++;
       this.lastError = null;
-      this.log("info", `${opts.name}: connected to ${opts.host}:${opts.port} as ${opts.user}`);
+      this.loggedError = null;
+      const over = this.socket?.serverName ? ` over TLS (certificate of ${this.socket.serverName})` : "";
+      this.log("info", `${opts.name}: connected to ${opts.host}:${opts.port}${over} as ${opts.user}`);
       for (const s of this.subs) this.activate(s);
       for (const l of this.connectListeners) l();
     };
@@ -100,6 +108,11 @@ export class BusConnection {
     };
     this.client.onWebSocketError = (err: unknown) => {
       this.lastError = (err as Error)?.message ?? String(err);
+      // a refused certificate does not heal by retrying: say so once (until a connect succeeds)
+      if (this.lastError.startsWith("TLS: ") && this.lastError !== this.loggedError) {
+        this.loggedError = this.lastError;
+        this.log("error", `${opts.name}: ${opts.host}:${opts.port}: ${this.lastError}`);
+      }
     };
   }
 

@@ -29,7 +29,7 @@ import {
   type BusRequest,
   type NodeFacts,
 } from "./actions";
-import { BusConnection, type BusLog, type BusMessage } from "./connection";
+import { BusConnection, type BusLog, type BusMessage, type BusTlsOptions } from "./connection";
 import { errorFromReply } from "./errors";
 import { Liveness, replyProblem, type NodeResponsiveness } from "./model";
 
@@ -38,6 +38,8 @@ export interface NodeBusOptions {
   readonly port: number;
   readonly user: string;
   readonly password: string;
+  /** STOMP over TLS, the bus's certificate verified (default: plain STOMP) */
+  readonly tls?: BusTlsOptions;
   /** this broker process's id: its reply queue is <prefix>.reply.<brokerId> (default: a random one) */
   readonly brokerId?: string;
   readonly prefix?: string;
@@ -111,6 +113,7 @@ export class NodeBus {
       port: opts.port,
       user: opts.user,
       password: opts.password,
+      ...(opts.tls ? { tls: opts.tls } : {}),
       name: `broker ${this.brokerId}`,
       noDelay: opts.noDelay,
       heartbeatMs: opts.heartbeatMs,

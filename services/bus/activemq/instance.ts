@@ -1,5 +1,5 @@
 // Writes an ActiveMQ instance directory for scripts/services/activemq.sh: conf/activemq.xml (no secrets),
-// conf/credentials.properties (the passwords, 0600), conf/log4j.properties and conf/stomp.listen (the
+// conf/credentials.properties (the passwords and, over TLS, the key store's password, 0600), conf/log4j.properties and conf/stomp.listen (the
 // address and port the script waits for). The rendering is pure (render.ts); this only writes files.
 
 import { chmodSync, mkdirSync, writeFileSync } from "fs";
@@ -16,9 +16,11 @@ export function writeActiveMQInstance(
   dir: string,
   spec: ActiveMQSpec,
   passwords: Readonly<Record<string, string>>,
+  /** required when spec.tls is set (the key store itself is the caller's to put at spec.tls.keyStore) */
+  keyStorePassword?: string,
 ): void {
   const s = resolveActiveMQSpec(spec);
-  const credentials = renderCredentials(s, passwords); // validates before anything is written
+  const credentials = renderCredentials(s, passwords, keyStorePassword); // validates before anything is written
   const conf = path.join(dir, "conf");
   mkdirSync(conf, { recursive: true, mode: 0o750 });
   mkdirSync(path.join(dir, "data"), { recursive: true, mode: 0o750 });
