@@ -1,11 +1,34 @@
-// Validation shared by the platform components' pure resolve modules (Datastore, MessageBus, Dns): every
+// Validation shared by the platform components' pure resolve modules (Datastore, MessageBus, Dns, ...): every
 // error is a ValidationError naming the field. No Pulumi, no I/O.
-import { createHash } from "crypto";
+import { createHash, X509Certificate } from "crypto";
 import { ValidationError } from "../common/errors";
 
 const COMPONENT_NAME = /^[a-z][a-z0-9-]{0,29}$/;
 const PLAIN_PATH = /^\/[A-Za-z0-9._/-]+$/;
 const ACCOUNT = /^[a-z_][a-z0-9_-]{0,31}$/;
+
+/**
+ * A CA file of PEM certificates (a TLS client's CA: the Broker's and the NodeHost's `bus.tls.ca`): each block
+ * parsed, no private key; ends in a newline. Errors name `field`.
+ */
+export function renderCaFile(field: string, pem: unknown): string {
+  if (typeof pem !== "string") throw new ValidationError(field, "must be PEM certificates (a string)");
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem))
+    throw new ValidationError(field, "holds a private key: give the CA's certificate only");
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) throw new ValidationError(field, "must be PEM (-----BEGIN CERTIFICATE-----)");
+  blocks.forEach((b, i) => {
+    try {
+      new X509Certificate(b);
+    } catch (e) {
+      throw new ValidationError(
+        field,
+        `certificate ${i + 1} is not a valid X.509 certificate (${(e as Error).message})`,
+      );
+    }
+  });
+  return `${blocks.join("\n")}\n`;
+}
 
 /** A component's name: its children are `${name}-<role>` and its service `${name}-<daemon>`. */
 export function validateComponentName(name: unknown): string {

@@ -15,9 +15,26 @@ export interface BrokerDatastoreInput {
 }
 
 /**
- * The broker's STOMP login on the message bus: a MessageBus's `address`, `port` and `users.broker`. The
- * broker speaks plain STOMP only (services/bus has no TLS client yet), so the bus must be reachable without
- * TLS from the broker's host.
+ * STOMP over TLS to the bus (a MessageBus with `tls`): the broker verifies the bus's certificate against `ca`
+ * and the name `serverName`.
+ */
+export interface BrokerBusTls {
+  /**
+   * The CA certificate(s) the bus's certificate must chain to, PEM (not secret): written to
+   * `<directory>/bus-ca.crt`, broker.json `bus.tls.caFile`. For a self-signed bus certificate, the certificate
+   * itself.
+   */
+  readonly ca: pulumi.Input<string>;
+  /**
+   * The DNS name the bus's certificate must carry (broker.json `bus.tls.serverName`, also sent as SNI).
+   * @default `host` (then the certificate must list that address)
+   */
+  readonly serverName?: string;
+}
+
+/**
+ * The broker's STOMP login on the message bus: a MessageBus's `address`, `port` and `users.broker`; with `tls`
+ * over TLS (required when the bus is on another host).
  */
 export interface BrokerBusInput {
   readonly host: pulumi.Input<string>;
@@ -27,6 +44,8 @@ export interface BrokerBusInput {
   readonly password: pulumi.Input<string>;
   /** The bus's destination prefix (MessageBusArgs.prefix). @default "geartrain" */
   readonly prefix?: pulumi.Input<string>;
+  /** STOMP over TLS. @default none (plain STOMP: a bus on the broker's own host) */
+  readonly tls?: BrokerBusTls;
 }
 
 /** The DNS server and the TSIG key the broker updates the cloud domain with: a Dns's outputs (pass the Dns). */

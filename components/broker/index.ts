@@ -1,10 +1,12 @@
 // Broker: the Geartrain broker on a Host, run from a GeartrainRelease as a Service
 // (`geartrain broker run --config <dir>/broker.json`) under a dedicated system user. The config is rendered
 // and validated with the broker's own schema; the datastore and bus passwords, the TSIG key and the admin's
-// password are secret files (0640 root:<user>, written with logging off). The broker migrates its database
+// password are secret files (0640 root:<user>, written with logging off); over TLS the bus's CA is
+// `bus-ca.crt` beside them (not secret) and broker.json's `bus.tls` names it. The broker migrates its database
 // at start-up and creates the admin when missing; `up` waits until `GET /broker/rest/api` answers. A changed
 // config, secret or release restarts it. docs/platform.md, "Broker".
 import * as pulumi from "@pulumi/pulumi";
+import { validateDnsName } from "../../common/dns-names";
 import { Service } from "../host";
 import { sha256 } from "../platform-resolve";
 import { attributeErrors } from "../resource-error";
@@ -17,6 +19,7 @@ import {
   REMOVE_DIRECTORY_SCRIPT,
   REMOVE_OS_USER_SCRIPT,
   renderBrokerConfig,
+  renderCaFile,
   renderBrokerKeyFile,
   renderPasswordFile,
 } from "./render";
@@ -25,7 +28,7 @@ import { brokerPaths, resolveBroker } from "./resolve";
 export * from "./args";
 export { resolveBroker, brokerPaths } from "./resolve";
 export type { BrokerSpec, BrokerStaticArgs } from "./resolve";
-export { renderBrokerConfig, readinessCommand } from "./render";
+export { renderBrokerConfig, renderCaFile, readinessCommand } from "./render";
 export type { BrokerConnections } from "./render";
 
 function dependencies(d: pulumi.ComponentResourceOptions["dependsOn"]): pulumi.Input<pulumi.Resource>[] {
@@ -51,6 +54,10 @@ export class Broker extends pulumi.ComponentResource {
       resolveBroker(name, { ...rest, admin: { login: admin?.login } }),
     );
     const paths = brokerPaths(spec.directory);
+    // a bus server name is known now: checked now, before anything is declared
+    attributeErrors(this, () => {
+      if (bus?.tls?.serverName !== undefined) validateDnsName("bus.tls.serverName", bus.tls.serverName);
+    });
 
     const adminPassword: pulumi.Output<string> =
       admin?.password !== undefined
@@ -99,6 +106,7 @@ export class Broker extends pulumi.ComponentResource {
             port: c.bus.port,
             user: c.bus.user,
             ...(c.bus.prefix !== undefined ? { prefix: c.bus.prefix } : {}),
+            ...(bus.tls ? { tls: { serverName: bus.tls.serverName } } : {}),
           },
           dns: c.dns,
         }),
@@ -122,6 +130,13 @@ export class Broker extends pulumi.ComponentResource {
     const group = `root:${spec.osUser}`;
     const secretFile = (role: string, path: string, content: pulumi.Output<string>) =>
       host.fileFor(this, name, role, { path, content, mode: "0640", owner: group, secret: true }, after);
+    // over TLS: the bus's CA (public), and a new CA restarts the broker like a new config
+    const busCa = bus.tls
+      ? pulumi.output(bus.tls.ca).apply((pem) => attributeErrors(this, () => renderCaFile("bus.tls.ca", pem)))
+      : undefined;
+    const configHash = busCa
+      ? pulumi.all([config, busCa]).apply(([c, ca]) => sha256(c + ca))
+      : config.apply(sha256);
     const written = [
       host.fileFor(
         this,
@@ -134,6 +149,17 @@ export class Broker extends pulumi.ComponentResource {
       secretFile("bus-password-file", paths.busPassword, secrets.bus),
       secretFile("dns-key-file", paths.dnsKey, secrets.dnsKey),
       secretFile("admin-password-file", paths.adminPassword, secrets.admin),
+      ...(busCa
+        ? [
+            host.fileFor(
+              this,
+              name,
+              "bus-ca-file",
+              { path: paths.busCa, content: busCa, mode: "0640", owner: group },
+              after,
+            ),
+          ]
+        : []),
     ];
     const secretHash = pulumi.secret(
       pulumi
@@ -151,7 +177,7 @@ export class Broker extends pulumi.ComponentResource {
         environment: {
           HOME: spec.directory,
           // a changed config, secret or release restarts the broker
-          GEARTRAIN_CONFIG_SHA256: config.apply(sha256),
+          GEARTRAIN_CONFIG_SHA256: configHash,
           GEARTRAIN_SECRETS_SHA256: secretHash,
           GEARTRAIN_RELEASE: release.version,
         },

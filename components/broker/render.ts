@@ -2,15 +2,23 @@
 // common/config/broker-config.ts; keys in a fixed order, so the same inputs give the same bytes), the secret
 // files' content, the readiness command and the host scripts (values come as environment, never in the text).
 import { validateBrokerConfig, type BrokerConfig } from "../../common/config/broker-config";
-import { dnsNameProblem, validateIpv4 } from "../../common/dns-names";
+import { dnsNameProblem, validateDnsName, validateIpv4 } from "../../common/dns-names";
 import { ValidationError } from "../../common/errors";
 import { renderKeyFile } from "../dns/render";
+import { renderCaFile } from "../platform-resolve";
 import { brokerPaths, BrokerSpec } from "./resolve";
 
 /** The non-secret connection values of the datastore, bus and DNS server, once known. */
 export interface BrokerConnections {
   readonly datastore: { host: string; port: number; database: string; user: string };
-  readonly bus: { host: string; port: number; user: string; prefix?: string };
+  readonly bus: {
+    host: string;
+    port: number;
+    user: string;
+    prefix?: string;
+    /** over TLS: the name the bus's certificate is checked against (the CA is a file, busCa) */
+    tls?: { serverName?: string };
+  };
   readonly dns: { server: string; port: number; zone: string };
 }
 
@@ -57,6 +65,16 @@ export function renderBrokerConfig(spec: BrokerSpec, c: BrokerConnections): stri
       user: nonEmpty("bus.user", c.bus.user),
       passwordFile: p.busPassword,
       ...(c.bus.prefix !== undefined ? { prefix: c.bus.prefix } : {}),
+      ...(c.bus.tls !== undefined
+        ? {
+            tls: {
+              caFile: p.busCa,
+              ...(c.bus.tls.serverName !== undefined
+                ? { serverName: validateDnsName("bus.tls.serverName", c.bus.tls.serverName) }
+                : {}),
+            },
+          }
+        : {}),
     },
     dns: {
       server: hostName("dns.server", c.dns.server),
@@ -71,6 +89,8 @@ export function renderBrokerConfig(spec: BrokerSpec, c: BrokerConnections): stri
   };
   return `${JSON.stringify(validateBrokerConfig(doc), null, 2)}\n`;
 }
+
+export { renderCaFile };
 
 /** A password file: the value on the first line (the broker reads that line). */
 export function renderPasswordFile(field: string, password: string): string {

@@ -116,6 +116,8 @@ export function brokerPaths(directory: string) {
     config: `${directory}/broker.json`,
     databasePassword: `${directory}/database.password`,
     busPassword: `${directory}/bus.password`,
+    /** the bus's CA certificate (bus.tls) */
+    busCa: `${directory}/bus-ca.crt`,
     dnsKey: `${directory}/tsig.key`,
     adminPassword: `${directory}/admin.password`,
   };

@@ -17,11 +17,25 @@ export interface NodeHostBus {
   /** Its password (a secret): written only to a 0600 file on the host. */
   readonly password: pulumi.Input<string>;
   /**
-   * STOMP over TLS. The agent does not speak TLS yet (services/bus has no TLS transport), so `true` is
-   * refused rather than silently ignored.
-   * @default false
+   * STOMP over TLS (required when the bus is on another host): the agent verifies the bus's certificate.
+   * @default none (plain STOMP)
    */
-  readonly tls?: boolean;
+  readonly tls?: NodeHostBusTls;
+}
+
+/** The agent's TLS to the bus: agent.json `bus.tls` (the same shape as the Broker's `bus.tls`). */
+export interface NodeHostBusTls {
+  /**
+   * The CA certificate(s) the bus's certificate must chain to, PEM (not secret): written to
+   * `<configDirectory>/bus-ca.crt`, agent.json `bus.tls.caFile`. For a self-signed bus certificate, the
+   * certificate itself.
+   */
+  readonly ca: pulumi.Input<string>;
+  /**
+   * The DNS name the bus's certificate must carry (agent.json `bus.tls.serverName`, also sent as SNI).
+   * @default `host` (then the certificate must list that address)
+   */
+  readonly serverName?: string;
 }
 
 /**

@@ -8,9 +8,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ValidationError } from "../../common/errors";
 import { Service } from "../host";
-import { sha256 } from "../platform-resolve";
+import { renderCaFile, sha256 } from "../platform-resolve";
 import { attributeErrors } from "../resource-error";
-import { NodeHostArgs, NodeHostServices } from "./args";
+import { NodeHostArgs, NodeHostBusTls, NodeHostServices } from "./args";
 import {
   agentConfigOf,
   CARTRIDGES_SCRIPT,
@@ -37,6 +37,11 @@ export * from "./args";
 export { resolveNodeHost, nodeHostPaths } from "./resolve";
 export type { NodeHostSpec } from "./resolve";
 export { GEAR_GIT_SSHD_OPTIONS, parseNodeJson } from "./render";
+
+function busTlsShape(tls: NodeHostBusTls | undefined): { serverName?: string } | undefined {
+  if (typeof tls !== "object" || tls === null) return tls as undefined;
+  return tls.serverName === undefined ? {} : { serverName: tls.serverName };
+}
 
 export class NodeHost extends pulumi.ComponentResource {
   /** The node's identity (its bus queue `geartrain.node.<identity>`, its name in the district). */
@@ -76,7 +81,8 @@ export class NodeHost extends pulumi.ComponentResource {
       resolveNodeHost(name, {
         ...args,
         release: { node: release?.node, entry: release?.entry },
-        bus: { user: bus?.user, tls: bus?.tls },
+        // the CA is an Input (checked when known); anything but an object is resolve's to refuse
+        bus: { user: bus?.user, tls: busTlsShape(bus?.tls) },
       }),
     );
     const paths = nodeHostPaths(spec);
@@ -98,6 +104,12 @@ export class NodeHost extends pulumi.ComponentResource {
         }),
       ),
     );
+    // over TLS: the bus's CA (public); a new CA restarts the agent like a new agent.json
+    const busCa = spec.busTls
+      ? pulumi
+          .output(bus.tls!.ca)
+          .apply((pem) => attributeErrors(this, () => renderCaFile("bus.tls.ca", pem)))
+      : undefined;
     const nginxConf = renderNginxConf(spec);
     const frontendBase = renderFrontendBase(spec);
     const sshdConfig = renderSshdConfig(spec);
@@ -164,6 +176,9 @@ export class NodeHost extends pulumi.ComponentResource {
       { path: paths.agentPassword, content: password.apply((pw) => `${pw}\n`), mode: "0600", secret: true },
       after(),
     );
+    const busCaFile = busCa
+      ? [host.fileFor(this, name, "bus-ca", { path: paths.busCa, content: busCa }, after())]
+      : [];
     const nginxFiles = [
       host.fileFor(this, name, "nginx-conf", { path: paths.nginxConf, content: nginxConf }, after()),
       host.fileFor(this, name, "frontend-base", frontendBase, after()),
@@ -270,14 +285,16 @@ export class NodeHost extends pulumi.ComponentResource {
     this.agent = service(
       "agent",
       {
-        GEARTRAIN_CONFIG_SHA256: agentJson.apply((a) => sha256(nodeJson + a)),
+        GEARTRAIN_CONFIG_SHA256: busCa
+          ? pulumi.all([agentJson, busCa]).apply(([a, ca]) => sha256(nodeJson + a + ca))
+          : agentJson.apply((a) => sha256(nodeJson + a)),
         // sshkey.add writes the forced command with --config <node.json>
         GEARTRAIN_NODE_CONFIG: paths.nodeJson,
         GEARTRAIN_RELEASE: release.version,
         // a new password restarts the agent; the hash is kept secret like the password
         GEARTRAIN_SECRET_SHA256: pulumi.secret(password.apply(sha256)),
       },
-      [prepare, nodeFile, agentFile, passwordFile, cartridges, selinux, ...release.dependsOn],
+      [prepare, nodeFile, agentFile, passwordFile, ...busCaFile, cartridges, selinux, ...release.dependsOn],
       [nginx, unidler],
     );
     this.services = { nginx, sshd, unidler, agent: this.agent };

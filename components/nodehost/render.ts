@@ -111,7 +111,20 @@ export function agentConfigOf(spec: NodeHostSpec, bus: { host: string; port: num
       `${JSON.stringify(bus.host)} must be an IPv4 address or a DNS name`,
     );
   const doc: AgentConfig = {
-    bus: { host: bus.host, port: bus.port, user: spec.busUser, passwordFile: p.agentPassword },
+    bus: {
+      host: bus.host,
+      port: bus.port,
+      user: spec.busUser,
+      passwordFile: p.agentPassword,
+      ...(spec.busTls
+        ? {
+            tls: {
+              caFile: p.busCa,
+              ...(spec.busTls.serverName !== undefined ? { serverName: spec.busTls.serverName } : {}),
+            },
+          }
+        : {}),
+    },
     node: spec.identity,
     nodeConfig: p.nodeJson,
     district: spec.district,

@@ -17,7 +17,8 @@ const PLAIN_FILE = /^\/[A-Za-z0-9._/@+-]+$/;
 /** What resolve needs of the args: the plain values (the Host, secrets and bus endpoint are the class's). */
 export type NodeHostInput = Omit<NodeHostArgs, "host" | "release" | "bus"> & {
   readonly release: { readonly node: string; readonly entry: string };
-  readonly bus: { readonly user: string; readonly tls?: boolean };
+  /** `tls`: whether the agent speaks TLS, and the name it checks (the CA is the class's: an Input) */
+  readonly bus: { readonly user: string; readonly tls?: { readonly serverName?: string } };
 };
 
 export interface NodeHostSpec {
@@ -31,6 +32,8 @@ export interface NodeHostSpec {
   readonly cloudDomain: string;
   readonly maxActiveGears: number;
   readonly busUser: string;
+  /** STOMP over TLS: agent.json `bus.tls` (null: plain STOMP) */
+  readonly busTls: { readonly serverName?: string } | null;
   readonly gearBaseDir: string;
   readonly configDirectory: string;
   readonly directory: string;
@@ -129,11 +132,15 @@ export function resolveNodeHost(name: string, args: NodeHostInput): NodeHostSpec
   const cloudDomain = validateDnsName("cloudDomain", args.cloudDomain);
   if (args.bus === undefined || args.bus === null) throw new ValidationError("bus", "is missing");
   const busUser = pattern("bus.user", args.bus.user, NODE_ID);
-  if (args.bus.tls === true)
-    throw new ValidationError(
-      "bus.tls",
-      "the agent does not connect over TLS yet (services/bus has no TLS transport); use a loopback or private bus address",
-    );
+  let busTls: NodeHostSpec["busTls"] = null;
+  if (args.bus.tls !== undefined) {
+    const t = args.bus.tls as unknown;
+    if (typeof t !== "object" || t === null || Array.isArray(t))
+      throw new ValidationError("bus.tls", `must be {ca, serverName?} (got ${JSON.stringify(t)})`);
+    const serverName = (t as { serverName?: unknown }).serverName;
+    busTls =
+      serverName === undefined ? {} : { serverName: validateDnsName("bus.tls.serverName", serverName) };
+  }
   const gearBaseDir = validateDirectory("gearBaseDir", args.gearBaseDir ?? d.gearBaseDir);
   const configDirectory = validateDirectory("configDirectory", args.configDirectory ?? d.configDirectory);
   const directory = validateDirectory("directory", args.directory ?? `${d.directoryRoot}/${name}`);
@@ -204,6 +211,7 @@ export function resolveNodeHost(name: string, args: NodeHostInput): NodeHostSpec
     cloudDomain,
     maxActiveGears: validateInteger("maxActiveGears", args.maxActiveGears ?? d.maxActiveGears, 0, 1000000),
     busUser,
+    busTls,
     gearBaseDir,
     configDirectory,
     directory,
@@ -241,6 +249,8 @@ export function nodeHostPaths(spec: NodeHostSpec) {
     nodeJson: `${cfg}/node.json`,
     agentJson: `${cfg}/agent.json`,
     agentPassword: `${cfg}/agent.password`,
+    /** the bus's CA certificate (bus.tls) */
+    busCa: `${cfg}/bus-ca.crt`,
     nginx: `${dir}/nginx`,
     nginxConf: `${dir}/nginx/nginx.conf`,
     nginxConfD: `${dir}/nginx/conf.d`,

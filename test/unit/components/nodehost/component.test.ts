@@ -217,6 +217,58 @@ describe("NodeHost under the mocked engine", () => {
       });
   });
 
+  it("bus over TLS: the CA becomes a file beside agent.json, which names it and the server name", async () => {
+    const { generateSelfSignedCertificate } = await import("../../../../components/certificate/generate");
+    const { resolveSelfSignedCertificate } = await import("../../../../components/certificate/resolve");
+    const { certificate } = await generateSelfSignedCertificate(
+      resolveSelfSignedCertificate({ domain: "apps.example.test" }),
+    );
+    const local = new hostMod.Host("local4", {
+      connection: { type: "local" },
+      serviceDirectory: "/srv/gt/sv",
+    });
+    const bus = new mb.MessageBus("bus4", { host: local, directory: "/srv/gt/bus4", nodes: ["n1"] });
+    const plainNode = new nh.NodeHost(
+      "n5",
+      args(local, bus, { directory: "/srv/gt/n5", configDirectory: "/srv/gt/n5-etc" }),
+    );
+    const node = new nh.NodeHost(
+      "n4",
+      args(local, bus, {
+        directory: "/srv/gt/n4",
+        configDirectory: "/srv/gt/n4-etc",
+        bus: {
+          host: "10.0.0.7",
+          port: 16164,
+          user: "agent-n1",
+          password: pulumi.secret("GIVEN-agent-pw"),
+          tls: { ca: pulumi.output(certificate), serverName: "bus1.apps.example.test" },
+        },
+      }),
+    );
+    await valueOf((node.ready as pulumi.CustomResource).urn);
+    await valueOf((plainNode.ready as pulumi.CustomResource).urn);
+    const ca = resources.find((r) => r.name === "n4-bus-ca")!;
+    expect(ca.inputs.environment).toMatchObject({ GT_PATH: "/srv/gt/n4-etc/bus-ca.crt" });
+    expect(ca.inputs.stdin).toBe(certificate.endsWith("\n") ? certificate : `${certificate}\n`);
+    const doc = JSON.parse(resources.find((r) => r.name === "n4-agent-json")!.inputs.stdin as string);
+    expect(doc.bus).toEqual({
+      host: "10.0.0.7",
+      port: 16164,
+      user: "agent-n1",
+      passwordFile: "/srv/gt/n4-etc/agent.password",
+      tls: { caFile: "/srv/gt/n4-etc/bus-ca.crt", serverName: "bus1.apps.example.test" },
+    });
+    // the agent waits for the CA file; a plain node has none
+    const agent = resources.find((r) => r.name === "n4-agent")!;
+    expect(agent.dependencies.filter((d) => d.endsWith("::n4-bus-ca"))).toHaveLength(1);
+    expect(resources.filter((r) => r.name === "n5-bus-ca")).toEqual([]);
+    expect(
+      JSON.parse(resources.find((r) => r.name === "n5-agent-json")!.inputs.stdin as string).bus.tls,
+    ).toBe(undefined);
+    for (const r of resources) expect(plainText(r.inputs)).not.toContain("GIVEN-agent-pw");
+  });
+
   it("bad arguments fail naming the field, before any child exists", async () => {
     const local = new hostMod.Host("local2", { connection: { type: "local" } });
     const bus = new mb.MessageBus("bus2", { host: local, nodes: ["n1"] });
@@ -228,6 +280,18 @@ describe("NodeHost under the mocked engine", () => {
       [{ gitSsh: { port: 18081 } }, /invalid gitSsh\.port/],
       [{ bus: { host: "127.0.0.1", port: 70000, user: "agent-n1", password: "x" } }, /invalid bus\.port/],
       [{ release: { ...release, entry: "geartrain" } }, /invalid release\.entry/],
+      [
+        {
+          bus: {
+            host: "10.0.0.7",
+            port: 16164,
+            user: "agent-n1",
+            password: "x",
+            tls: { ca: "PEM", serverName: "b_1.test" },
+          },
+        },
+        /invalid bus\.tls\.serverName/,
+      ],
     ];
     for (const [extra, message] of bad)
       expect(() => new nh.NodeHost("n9", args(local, bus, extra))).toThrow(message);

@@ -54,7 +54,7 @@ const fullArgs: NodeHostInput = {
   publicHostname: "n2.east.example.net",
   cloudDomain: "cloud.example.net",
   maxActiveGears: 250,
-  bus: { user: "agent-east-n2", tls: false },
+  bus: { user: "agent-east-n2", tls: { serverName: "bus.cloud.example.net" } },
   gearBaseDir: "/srv/gears",
   configDirectory: "/srv/geartrain/etc",
   directory: "/srv/geartrain/node-east-n2",
@@ -116,6 +116,9 @@ describe("NodeHost resolve", () => {
     ["bus", { bus: undefined }],
     ["bus.user", { bus: { user: "agent.node1" } }],
     ["bus.tls", { bus: { user: "agent-node1", tls: true } }],
+    ["bus.tls", { bus: { user: "agent-node1", tls: null } }],
+    ["bus.tls.serverName", { bus: { user: "agent-node1", tls: { serverName: "bus_1.example.net" } } }],
+    ["bus.tls.serverName", { bus: { user: "agent-node1", tls: { serverName: "10.0.0.7." } } }],
     ["gearBaseDir", { gearBaseDir: "relative/gears" }],
     ["gearBaseDir", { gearBaseDir: "/var/lib/geartrain/nodehost/node1/gears" }],
     ["configDirectory", { configDirectory: "/etc/../etc/geartrain" }],
@@ -218,9 +221,18 @@ describe("NodeHost render", () => {
       profile: "large",
       maxActiveGears: 250,
       publicHostname: "n2.east.example.net",
-      bus: { user: "agent-east-n2", passwordFile: "/srv/geartrain/etc/agent.password" },
+      bus: {
+        user: "agent-east-n2",
+        passwordFile: "/srv/geartrain/etc/agent.password",
+        // over TLS: the CA beside agent.json, the name the bus's certificate must carry
+        tls: { caFile: "/srv/geartrain/etc/bus-ca.crt", serverName: "bus.cloud.example.net" },
+      },
     });
     expect(JSON.stringify(doc)).not.toMatch(/"password"/);
+    // plain STOMP without bus.tls; TLS without a server name checks the bus's host
+    expect(JSON.parse(renderAgentJson(minimal, bus)).bus.tls).toBeUndefined();
+    const noName = resolveNodeHost("node1", { ...minimalArgs, bus: { user: "agent-node1", tls: {} } });
+    expect(JSON.parse(renderAgentJson(noName, bus)).bus.tls).toEqual({ caFile: "/etc/geartrain/bus-ca.crt" });
   });
 
   test("the frontend's shared file is the node frontend's own", () => {

@@ -4,6 +4,7 @@ import { validateBrokerConfig } from "../../../../common/config/broker-config";
 import {
   readinessCommand,
   renderBrokerConfig,
+  renderCaFile,
   renderPasswordFile,
   type BrokerConnections,
 } from "../../../../components/broker/render";
@@ -37,7 +38,13 @@ const local: BrokerConnections = {
 };
 const remote: BrokerConnections = {
   datastore: { host: "db.infra.example.com", port: 5432, database: "broker", user: "broker_rw" },
-  bus: { host: "10.0.0.7", port: 61613, user: "broker", prefix: "gt" },
+  bus: {
+    host: "10.0.0.7",
+    port: 61613,
+    user: "broker",
+    prefix: "gt",
+    tls: { serverName: "bus.example.com" },
+  },
   dns: { server: "10.0.0.8", port: 53, zone: "example.com" },
 };
 
@@ -109,11 +116,32 @@ describe("Broker resolve and render", () => {
     [{ bus: { ...local.bus, user: "" } }, "bus.user"],
     [{ bus: { ...local.bus, user: "Broker!" } }, "config.bus.user"],
     [{ bus: { ...local.bus, prefix: "A.B" } }, "config.bus.prefix"],
+    [{ bus: { ...local.bus, tls: { serverName: "bus_1.example.com" } } }, "bus.tls.serverName"],
+    [{ bus: { ...local.bus, tls: { serverName: "10.0.0.7." } } }, "bus.tls.serverName"],
     [{ dns: { ...local.dns, server: "" } }, "dns.server"],
     [{ dns: { ...local.dns, port: -1 } }, "dns.port"],
     [{ dns: { ...local.dns, zone: "other.test" } }, "dns.zone"],
   ])("refuses connection values %j naming %s", (patch, field) => {
     invalid(() => renderBrokerConfig(minimal, { ...local, ...patch } as BrokerConnections), field);
+  });
+
+  it("a bus CA file is PEM certificates only, each parsed; else the error names bus.tls.ca", async () => {
+    const { generateSelfSignedCertificate } = await import("../../../../components/certificate/generate");
+    const { resolveSelfSignedCertificate } = await import("../../../../components/certificate/resolve");
+    const made = await generateSelfSignedCertificate(
+      resolveSelfSignedCertificate({ domain: "apps.example.test" }),
+    );
+    expect(renderCaFile("bus.tls.ca", made.certificate.trimEnd())).toBe(`${made.certificate.trimEnd()}\n`);
+    // two certificates (a chain) stay two
+    const two = renderCaFile("bus.tls.ca", `${made.certificate}\n${made.certificate}`);
+    expect(two.match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
+    invalid(() => renderCaFile("bus.tls.ca", undefined), "bus.tls.ca");
+    invalid(() => renderCaFile("bus.tls.ca", "not a certificate"), "bus.tls.ca");
+    invalid(
+      () => renderCaFile("bus.tls.ca", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"),
+      "bus.tls.ca",
+    );
+    invalid(() => renderCaFile("bus.tls.ca", `${made.certificate}${made.privateKey}`), "bus.tls.ca");
   });
 
   it("refuses an empty or multi-line password", () => {
@@ -132,6 +160,10 @@ describe("Broker resolve and render", () => {
     const p = brokerPaths(spec.directory);
     expect(doc.database.passwordFile).toBe(p.databasePassword);
     expect(doc.bus.passwordFile).toBe(p.busPassword);
+    // over TLS the CA file is beside broker.json; without, plain STOMP
+    expect(doc.bus.tls).toEqual(
+      conn.bus.tls ? { caFile: p.busCa, serverName: conn.bus.tls.serverName } : undefined,
+    );
     expect(doc.dns.keyFile).toBe(p.dnsKey);
     expect(doc.admin).toEqual({ login: spec.adminLogin, passwordFile: p.adminPassword });
     expect(text).not.toMatch(/password"\s*:/i);

@@ -233,6 +233,59 @@ describe("platform components under the mocked engine", () => {
     checkSecrets();
   });
 
+  it("Broker: bus over TLS writes the CA beside broker.json, which names it; a new CA restarts it", async () => {
+    const { generateSelfSignedCertificate } = await import("../../../../components/certificate/generate");
+    const { resolveSelfSignedCertificate } = await import("../../../../components/certificate/resolve");
+    const pem = async () =>
+      (await generateSelfSignedCertificate(resolveSelfSignedCertificate({ domain: "apps.example.test" })))
+        .certificate;
+    const [ca1, ca2] = [await pem(), await pem()];
+    const local = new host.Host("local8", { connection: { type: "local" }, serviceDirectory: "/srv/gt" });
+    const tlsArgs = (ca: string) => ({
+      ...brokerArgs(local),
+      bus: { ...brokerArgs(local).bus, host: "10.0.0.7", tls: { ca, serverName: "bus1.apps.example.test" } },
+    });
+    const b = new br.Broker("broker4", { ...tlsArgs(ca1), port: 28081 });
+    const c = new br.Broker("broker5", {
+      ...tlsArgs(ca2),
+      port: 28082,
+      directory: "/var/lib/geartrain/broker/broker4",
+    });
+    await valueOf(b.service.daemon.urn);
+    await valueOf(c.service.daemon.urn);
+    const caFile = resources.find((r) => r.name === "broker4-bus-ca-file")!;
+    expect(caFile.inputs.environment).toMatchObject({
+      GT_PATH: "/var/lib/geartrain/broker/broker4/bus-ca.crt",
+    });
+    expect(caFile.inputs.stdin).toBe(ca1);
+    const doc = JSON.parse(String(resources.find((r) => r.name === "broker4-config")!.inputs.stdin));
+    expect(doc.bus).toMatchObject({
+      host: "10.0.0.7",
+      tls: { caFile: "/var/lib/geartrain/broker/broker4/bus-ca.crt", serverName: "bus1.apps.example.test" },
+    });
+    // the CA is part of the config hash in the service's environment: a new CA restarts the broker
+    // (the environment is secret as a whole: it carries the secrets' hash)
+    const hash = (n: string) =>
+      (
+        resources.find((r) => r.name === `${n}-service-daemon`)!.inputs.environment as {
+          value: Record<string, string>;
+        }
+      ).value.GEARTRAIN_CONFIG_SHA256;
+    const docC = JSON.parse(String(resources.find((r) => r.name === "broker5-config")!.inputs.stdin));
+    expect({ ...docC, brokerId: "x", listen: 0 }).toEqual({ ...doc, brokerId: "x", listen: 0 });
+    const { sha256 } = await import("../../../../components/platform-resolve");
+    const config4 = String(resources.find((r) => r.name === "broker4-config")!.inputs.stdin);
+    expect(hash("broker4")).toBe(sha256(config4 + ca1));
+    expect(hash("broker4")).not.toBe(sha256(config4));
+    expect(
+      () =>
+        new br.Broker("broker6", {
+          ...brokerArgs(local),
+          bus: { ...brokerArgs(local).bus, tls: { ca: ca1, serverName: "bus_1.example" } },
+        }),
+    ).toThrow(/invalid bus\.tls\.serverName/);
+  });
+
   it("Broker: a given admin password makes no generated one", async () => {
     const local = new host.Host("local6", { connection: { type: "local" }, serviceDirectory: "/srv/gt" });
     const b = new br.Broker("broker3", {
