@@ -22,7 +22,7 @@ export interface BrokerBusTls {
   /**
    * The CA certificate(s) the bus's certificate must chain to, PEM (not secret): written to
    * `<directory>/bus-ca.crt`, broker.json `bus.tls.caFile`. For a self-signed bus certificate, the certificate
-   * itself.
+   * itself; for a CA-signed one, the root CA (a leaf or an intermediate is no trust anchor).
    */
   readonly ca: pulumi.Input<string>;
   /**

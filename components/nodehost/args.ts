@@ -28,7 +28,7 @@ export interface NodeHostBusTls {
   /**
    * The CA certificate(s) the bus's certificate must chain to, PEM (not secret): written to
    * `<configDirectory>/bus-ca.crt`, agent.json `bus.tls.caFile`. For a self-signed bus certificate, the
-   * certificate itself.
+   * certificate itself; for a CA-signed one, the root CA (a leaf or an intermediate is no trust anchor).
    */
   readonly ca: pulumi.Input<string>;
   /**
