@@ -73,6 +73,12 @@ export interface NodeHostGitSsh {
   readonly port?: number;
   /** The sshd binary. @default "/usr/sbin/sshd" */
   readonly sshd?: string;
+  /**
+   * Its PAM service: `/etc/pam.d/<pamService>`, and the name sshd runs under (OpenSSH takes its program
+   * name as the service). Two platforms on one machine need two names. `geartrain-` and lower-case letters,
+   * digits and `-`. @default "geartrain-<name>-sshd"
+   */
+  readonly pamService?: string;
 }
 
 /** Node settings passed on to node.json (docs/node-operations.md, Configuration); unset ones keep the node's defaults. */

@@ -53,7 +53,12 @@ export interface NodeHostSpec {
       readonly http2: boolean;
     } | null;
   };
-  readonly gitSsh: { readonly address: string; readonly port: number; readonly sshd: string };
+  readonly gitSsh: {
+    readonly address: string;
+    readonly port: number;
+    readonly sshd: string;
+    readonly pamService?: string;
+  };
   readonly node: NodeHostNodeSettings;
   /** sorted, unique */
   readonly cartridges: readonly string[];
@@ -178,6 +183,9 @@ export function resolveNodeHost(name: string, args: NodeHostInput): NodeHostSpec
     address: validateIpv4("gitSsh.address", ssh.address ?? d.sshAddress),
     port: validatePort("gitSsh.port", ssh.port ?? d.sshPort),
     sshd: file("gitSsh.sshd", ssh.sshd ?? d.sshd),
+    ...(ssh.pamService !== undefined
+      ? { pamService: pattern("gitSsh.pamService", ssh.pamService, /^geartrain-[a-z0-9][a-z0-9-]{0,120}$/) }
+      : {}),
   };
   const taken = new Map<string, string>();
   for (const [field, a, p] of [
@@ -244,7 +252,7 @@ export function resolveNodeHost(name: string, args: NodeHostInput): NodeHostSpec
 export function nodeHostPaths(spec: NodeHostSpec) {
   const dir = spec.directory;
   const cfg = spec.configDirectory;
-  const pamService = `geartrain-${spec.name}-sshd`;
+  const pamService = spec.gitSsh.pamService ?? `geartrain-${spec.name}-sshd`;
   return {
     nodeJson: `${cfg}/node.json`,
     agentJson: `${cfg}/agent.json`,

@@ -328,7 +328,9 @@ export class Platform extends pulumi.ComponentResource {
               key: this.certificate.privateKey,
             },
           },
-          gitSsh: { address: n.address, port: n.ssh },
+          // its PAM service named after the platform's data directory too: a second platform on the machine
+          // (a test's, another checkout's dev stack) has its own /etc/pam.d file
+          gitSsh: { address: n.address, port: n.ssh, pamService: n.pamService },
           node: {
             gecos: settings.gecos,
             cgroupRootName: settings.cgroupRootName,

@@ -3,7 +3,7 @@
 // is in which district, the broker URL, the children's names. No Pulumi, no I/O; unit-tested alone.
 import { ValidationError } from "../../common/errors";
 import { childName } from "../host/resolve";
-import { validateComponentName, validateDirectory } from "../platform-resolve";
+import { sha256, validateComponentName, validateDirectory } from "../platform-resolve";
 import type { HostConnection } from "../host";
 import {
   PLATFORM_DEFAULTS,
@@ -101,6 +101,8 @@ export interface NodePlan {
   readonly gearBaseDir: string;
   /** Where its unidler listens: `127.0.0.1:<idlePort>`. */
   readonly idleStarter: string;
+  /** Its gear git sshd's PAM service: `geartrain-<host>-<8 hex of sha256(dataDirectory)>-sshd`. */
+  readonly pamService: string;
 }
 
 export interface DistrictPlan {
@@ -280,6 +282,10 @@ export function planPlatform(
       directory: `${dataDirectory}/node`,
       gearBaseDir: `${dataDirectory}/gears`,
       idleStarter: `127.0.0.1:${idlePort}`,
+      pamService: `geartrain-${h.name
+        .toLowerCase()
+        .replace(/[^a-z0-9-]/g, "-")
+        .slice(0, 40)}-${sha256(dataDirectory).slice(0, 8)}-sshd`,
     };
   });
   const districts: DistrictPlan[] = topology.districts.map((d) => ({

@@ -2,6 +2,7 @@
 // nginx.conf, the frontend's shared file, sshd_config, the PAM service and each daemon's systemd unit and
 // runit service are snapshotted for a minimal and a full node host, each rendered twice (same bytes);
 // node.json is what the node layer's own parser reads back, agent.json what the agent's own schema accepts.
+import * as path from "path";
 import { AGENT_CONFIG_SCHEMA, validateAgentConfig } from "../../../../common/config/agent-config";
 import * as agentConfig from "../../../../services/agent/config";
 import { resolveService } from "../../../../components/host/service/model";
@@ -140,6 +141,8 @@ describe("NodeHost resolve", () => {
     ["gitSsh.port", { gitSsh: { port: 22 } }],
     ["gitSsh.port", { gitSsh: { port: 18081 } }],
     ["gitSsh.sshd", { gitSsh: { sshd: "/usr/sbin/ss hd" } }],
+    ["gitSsh.pamService", { gitSsh: { pamService: "sshd" } }],
+    ["gitSsh.pamService", { gitSsh: { pamService: "geartrain-../x" } }],
     ["node.stateDir", { node: { stateDir: "/" } }],
     ["node.gecos", { node: { gecos: "a;b" } }],
     ["node.limitsDir", { node: { limitsDir: "x" } }],
@@ -157,6 +160,20 @@ describe("NodeHost resolve", () => {
   ];
   test.each(bad)("refuses a bad %s", (field, patch) => {
     invalid(() => resolveNodeHost("node1", { ...minimalArgs, ...patch } as NodeHostInput), field);
+  });
+  test("names the PAM service and the sshd program after gitSsh.pamService when given", () => {
+    const spec = resolveNodeHost("node1", {
+      ...minimalArgs,
+      gitSsh: { pamService: "geartrain-n1-abc-sshd" },
+    });
+    const p = nodeHostPaths(spec);
+    expect([p.pamFile, path.basename(p.sshdProgram)]).toEqual([
+      "/etc/pam.d/geartrain-n1-abc-sshd",
+      "geartrain-n1-abc-sshd",
+    ]);
+    expect(nodeHostPaths(resolveNodeHost("node1", minimalArgs)).pamFile).toBe(
+      "/etc/pam.d/geartrain-node1-sshd",
+    );
   });
   test("refuses a bad component name", () => invalid(() => resolveNodeHost("Node1", minimalArgs), "name"));
   test("refuses a bad bus endpoint and names it", () => {

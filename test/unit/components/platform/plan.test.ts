@@ -83,6 +83,7 @@ describe("planPlatform", () => {
         directory: "/var/lib/geartrain/node",
         gearBaseDir: "/var/lib/geartrain/gears",
         idleStarter: "127.0.0.1:10099",
+        pamService: "geartrain-local-fd122fc6-sshd",
       },
     ]);
     expect(plan.districts).toEqual([
@@ -145,6 +146,9 @@ describe("planPlatform", () => {
     expect(plan.nodes.map((n) => [n.idleStarter, n.directory, n.gearBaseDir])).toEqual([
       ["127.0.0.1:12099", "/srv/gt/node", "/srv/gt/gears"],
     ]);
+    // another data directory, another PAM service (two platforms on one machine)
+    expect(plan.nodes[0]!.pamService).toMatch(/^geartrain-local-[0-9a-f]{8}-sshd$/);
+    expect(plan.nodes[0]!.pamService).not.toBe(planPlatform("gt", dev).nodes[0]!.pamService);
     expect(() => planPlatform("gt", dev, { idlePort: 10080 })).toThrow(
       expect.objectContaining({ field: "node.idlePort", message: expect.stringMatching(/nodeHttp/) }),
     );

@@ -199,6 +199,8 @@ describe("Platform on several hosts", () => {
     expect(agentJson).toMatchObject({ district: "stage-small", profile: "small" });
     expect(JSON.stringify(agentJson)).toContain('"infra"');
     expect(JSON.stringify(agentJson)).toContain("agent-infra");
+    const pam = mine().find((r) => r.name === "gt-node-infra-pam")!;
+    expect(JSON.stringify(pam.inputs)).toMatch(/\/etc\/pam\.d\/geartrain-infra-fd122fc6-sshd/);
     const cert = mine().find((r) => r.name === "gt-node-infra-tls-certificate")!;
     expect(String(cert.inputs.stdin)).toBe(`${certificate.certificate}\n`);
     // the node joins its district after its check passed; it starts after the bus and the brokers
