@@ -3,7 +3,9 @@
 import { createHash, X509Certificate } from "crypto";
 import { ValidationError } from "../common/errors";
 
-const COMPONENT_NAME = /^[a-z][a-z0-9-]{0,29}$/;
+/** Longest component name: its children and services add their roles to it. */
+export const COMPONENT_NAME_MAX = 30;
+const COMPONENT_NAME = new RegExp(`^[a-z][a-z0-9-]{0,${COMPONENT_NAME_MAX - 1}}$`);
 const PLAIN_PATH = /^\/[A-Za-z0-9._/-]+$/;
 const ACCOUNT = /^[a-z_][a-z0-9_-]{0,31}$/;
 

@@ -13,6 +13,7 @@
 //                             Output<string> marked secret end to end) only when a host connects by ssh.
 //   geartrain:tlsCertificate  the certificate chain (PEM) when certificate.source is `provided`
 //   geartrain:tlsPrivateKey   SECRET: its private key (PEM)
+//   geartrain:tlsCaCertificate  optional root CA (PEM) the bus's clients trust (default: tlsCertificate)
 //   geartrain:sshPublicKeys   optional list of public keys for the hosts' cloud-init user data
 //   geartrain:dataDir         root of Geartrain's state on every host (default in Pulumi.yaml)
 //   geartrain:configDir       Geartrain's configuration files on every host (default in Pulumi.yaml)
@@ -93,7 +94,11 @@ export function loadPlatformInputs(
   return {
     sshPrivateKey: ssh ? config.requireSecret("sshPrivateKey") : undefined,
     certificate: provided
-      ? { certificate: config.require("tlsCertificate"), privateKey: config.requireSecret("tlsPrivateKey") }
+      ? {
+          certificate: config.require("tlsCertificate"),
+          privateKey: config.requireSecret("tlsPrivateKey"),
+          ...(config.get("tlsCaCertificate") !== undefined ? { ca: config.get("tlsCaCertificate") } : {}),
+        }
       : undefined,
     dataDirectory: config.get("dataDir"),
     configDirectory: config.get("configDir"),

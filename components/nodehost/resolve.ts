@@ -83,11 +83,17 @@ function file(field: string, value: unknown): string {
   return value;
 }
 
-/** "a.b.c.d:port" with a port of 1024..65535. */
-function endpoint(field: string, value: unknown): { address: string; port: number } {
+/**
+ * "a.b.c.d:port" with a port of 1024..65535, or of 1..65535 where root binds it (`privileged`: nginx's master
+ * process, so a node can serve on 80 and 443).
+ */
+function endpoint(field: string, value: unknown, privileged = false): { address: string; port: number } {
   const m = typeof value === "string" ? /^([0-9.]+):([0-9]{1,5})$/.exec(value) : null;
   if (!m) throw new ValidationError(field, `${JSON.stringify(value)} must be "a.b.c.d:port"`);
-  return { address: validateIpv4(field, m[1]), port: validatePort(field, Number(m[2])) };
+  const port = privileged
+    ? validateInteger(field, Number(m[2]), 1, 65535)
+    : validatePort(field, Number(m[2]));
+  return { address: validateIpv4(field, m[1]), port };
 }
 
 function nodeSettings(v: NodeHostNodeSettings | undefined): NodeHostNodeSettings {
@@ -163,14 +169,14 @@ export function resolveNodeHost(name: string, args: NodeHostInput): NodeHostSpec
     );
   const fe = args.frontend ?? {};
   const listen = fe.listen ?? d.listen;
-  const http = endpoint("frontend.listen", listen);
+  const http = endpoint("frontend.listen", listen, true);
   const idleStarter = fe.idleStarter ?? d.idleStarter;
   const idle = endpoint("frontend.idleStarter", idleStarter);
   let tls: NodeHostSpec["frontend"]["tls"] = null;
   if (fe.tls !== undefined) {
     if (typeof fe.tls !== "object" || fe.tls === null)
       throw new ValidationError("frontend.tls", "must be {listen, certificate, key, http2?}");
-    const t = endpoint("frontend.tls.listen", fe.tls.listen);
+    const t = endpoint("frontend.tls.listen", fe.tls.listen, true);
     if (fe.tls.http2 !== undefined && typeof fe.tls.http2 !== "boolean")
       throw new ValidationError("frontend.tls.http2", "must be a boolean");
     for (const k of ["certificate", "key"] as const)

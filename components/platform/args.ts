@@ -64,6 +64,12 @@ export interface ProvidedCertificate {
   readonly certificate: pulumi.Input<string>;
   /** Its private key, PEM (a secret). */
   readonly privateKey: pulumi.Input<string>;
+  /**
+   * The root CA certificate (PEM) the bus's clients trust when `bus.tls` is on: Node takes only a trust
+   * anchor, never a CA-signed leaf or an intermediate (stack config `geartrain:tlsCaCertificate`).
+   * @default `certificate` itself (right for a self-signed certificate, or a chain that ends in its root)
+   */
+  readonly ca?: pulumi.Input<string>;
 }
 
 /**

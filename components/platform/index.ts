@@ -18,7 +18,7 @@ import { GeneratedSecret } from "../secret";
 import { checkoutRoot, InstalledRelease, releaseBundle, type GeartrainRelease } from "../release";
 import { ValidationError } from "../../common/errors";
 import { PlatformArgs } from "./args";
-import { PlatformPlan, planPlatform, topologyHost } from "./plan";
+import { hostOf, PlatformPlan, planPlatform, topologyHost } from "./plan";
 import { renderHostUserData } from "./render";
 
 export * from "./args";
@@ -105,12 +105,6 @@ export class Platform extends pulumi.ComponentResource {
           "certificate",
           "the topology's certificate.source is provided: give the certificate and its private key " +
             "(stack config geartrain:tlsCertificate and the secret geartrain:tlsPrivateKey)",
-        );
-      if (p.messageBus.tls)
-        throw new ValidationError(
-          "topology.bus.tls",
-          "the brokers and the node agents speak plain STOMP only (services/bus has no TLS client yet), " +
-            "so a bus used across hosts (bus.tls: true) cannot be deployed until they do",
         );
       return p;
     });
@@ -262,6 +256,14 @@ export class Platform extends pulumi.ComponentResource {
     // one port in the broker's git URLs: the nodes' (they share it unless a host says otherwise)
     const sshPorts = [...new Set(plan.nodes.map((n) => n.ssh))];
     const gitSshPort = sshPorts.length === 1 ? sshPorts[0] : undefined;
+    // STOMP over TLS where the bus is used across hosts: its key store holds the platform certificate
+    // (*.<domain>), so clients check it against the CA under the bus host's name, <bus host>.<domain>
+    const busTls = bus.tls
+      ? {
+          ca: args.certificate?.ca ?? this.certificate.certificate,
+          serverName: hostOf(plan, bus.host).fqdn,
+        }
+      : undefined;
     this.brokers = plan.brokers.map(
       (b) =>
         new Broker(
@@ -279,6 +281,7 @@ export class Platform extends pulumi.ComponentResource {
               port: this.messageBus.port,
               user: busUser.name,
               password: busUser.password,
+              ...(busTls ? { tls: busTls } : {}),
             },
             dns: this.dns,
             admin: { login: plan.adminLogin, password: adminPassword.secret },
@@ -315,6 +318,7 @@ export class Platform extends pulumi.ComponentResource {
             port: this.messageBus.port,
             user: agent.name,
             password: agent.password,
+            ...(busTls ? { tls: busTls } : {}),
           },
           gearBaseDir: n.gearBaseDir,
           configDirectory: plan.configDirectory,

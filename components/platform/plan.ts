@@ -3,7 +3,7 @@
 // is in which district, the broker URL, the children's names. No Pulumi, no I/O; unit-tested alone.
 import { ValidationError } from "../../common/errors";
 import { childName } from "../host/resolve";
-import { sha256, validateComponentName, validateDirectory } from "../platform-resolve";
+import { COMPONENT_NAME_MAX, sha256, validateComponentName, validateDirectory } from "../platform-resolve";
 import type { HostConnection } from "../host";
 import {
   PLATFORM_DEFAULTS,
@@ -170,6 +170,19 @@ export function planPlatform(
     throw new ValidationError("node.idlePort", `must be a TCP port from 1024 to 65535 (got ${idlePort})`);
   const domain = topology.domain;
   const child = (role: string) => childName(name, role);
+  // a child that is a component itself must have a component's name (at most 30 characters)
+  const component = (field: string, role: string): string => {
+    const resource = child(role);
+    try {
+      return validateComponentName(resource);
+    } catch {
+      throw new ValidationError(
+        field,
+        `makes the component name "${resource}", longer than a component name may be (${COMPONENT_NAME_MAX} ` +
+          "characters): shorten it, or the platform's name",
+      );
+    }
+  };
   const names = new Set<string>();
   const hosts: HostPlan[] = topology.hosts.map((h, i) => {
     if (names.has(h.name))
@@ -177,7 +190,7 @@ export function planPlatform(
     names.add(h.name);
     return {
       name: h.name,
-      resource: child(h.name),
+      resource: component(`topology.hosts[${i}].name`, h.name),
       connection: h.connection,
       address: h.address,
       fqdn: `${h.name}.${domain}`,
@@ -235,7 +248,10 @@ export function planPlatform(
     dnsNames: [`*.${domain}`, domain],
   };
   const brokers: BrokerPlan[] = brokerHosts.map((h) => ({
-    resource: child(`broker-${h.name}`),
+    resource: component(
+      `topology.hosts[${topology.hosts.findIndex((t) => t.name === h.name)}].name`,
+      `broker-${h.name}`,
+    ),
     host: h.name,
     address: h.address,
     port: h.ports.broker,
@@ -268,7 +284,10 @@ export function planPlatform(
         `${idlePort} is host "${h.name}"'s ${clash[0]} port too: give the unidler another one`,
       );
     return {
-      resource: child(`node-${h.name}`),
+      resource: component(
+        `topology.hosts[${topology.hosts.findIndex((t) => t.name === h.name)}].name`,
+        `node-${h.name}`,
+      ),
       host: h.name,
       identity: h.name,
       address: h.address,
@@ -288,8 +307,8 @@ export function planPlatform(
         .slice(0, 40)}-${sha256(dataDirectory).slice(0, 8)}-sshd`,
     };
   });
-  const districts: DistrictPlan[] = topology.districts.map((d) => ({
-    resource: child(`district-${d.name}`),
+  const districts: DistrictPlan[] = topology.districts.map((d, i) => ({
+    resource: component(`topology.districts[${i}].name`, `dist-${d.name}`),
     name: d.name,
     profile: d.profile,
     uidRange: { min: d.uidRange.min, max: d.uidRange.max },

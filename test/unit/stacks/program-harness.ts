@@ -59,6 +59,13 @@ export async function runProgram(
     made = await generateSelfSignedCertificate(resolveSelfSignedCertificate({ domain: "apps.unit.test" }));
   }
   const cert = made;
+  // the provided certificate of stage and prod: the same real one (the bus clients check it as their CA)
+  config = Object.fromEntries(
+    Object.entries(config).map(([k, v]) => [
+      k,
+      v === TLS_CERT ? cert.certificate : v === TLS_KEY ? cert.privateKey : v,
+    ]),
+  );
   const resources = recordResources((r) => {
     if (r.name.endsWith("-facts")) return { stdout: FACTS, stderr: "" };
     if (r.type.endsWith("GeneratedCertificate")) return { ...cert };
@@ -72,7 +79,11 @@ export async function runProgram(
     pulumi.Output.isInstance(v),
   ) as pulumi.Output<unknown>[];
   await Promise.all(outputs.map((o) => new Promise((resolve) => o.apply(resolve))));
-  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+  // and every registration (dynamic providers are serialized asynchronously) before jest tears down
+  for (let count = -1; count !== resources.length;) {
+    count = resources.length;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
   return { resources, exports };
 }
 
@@ -103,10 +114,7 @@ export const STACKS: Record<string, { config: Record<string, string>; secretKeys
   },
 };
 
-/**
- * The tests every stack's program passes; with `refusedWith`, the program must refuse to build (the
- * stage and prod topologies use the bus across hosts, over TLS, which the bus clients cannot do yet).
- */
+/** The tests every stack's program passes; with `refusedWith`, the program must refuse to build instead. */
 export function describeProgram(stack: string, refusedWith?: RegExp): void {
   if (refusedWith) {
     it(`the ${stack} program refuses to build, saying why`, async () => {

@@ -276,7 +276,7 @@ describe("NodeHost under the mocked engine", () => {
     const bad: [Partial<NodeHostModule.NodeHostArgs>, RegExp][] = [
       [{ identity: "N1" }, /invalid identity/],
       [{ profile: "huge" }, /invalid profile/],
-      [{ frontend: { listen: "127.0.0.1:80" } }, /invalid frontend\.listen/],
+      [{ frontend: { listen: "127.0.0.1:70000" } }, /invalid frontend\.listen/],
       [{ gitSsh: { port: 18081 } }, /invalid gitSsh\.port/],
       [{ bus: { host: "127.0.0.1", port: 70000, user: "agent-n1", password: "x" } }, /invalid bus\.port/],
       [{ release: { ...release, entry: "geartrain" } }, /invalid release\.entry/],

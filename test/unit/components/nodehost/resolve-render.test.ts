@@ -126,7 +126,7 @@ describe("NodeHost resolve", () => {
     ["configDirectory", { configDirectory: "/var/lib/geartrain/nodehost/node1/etc" }],
     ["directory", { directory: "/srv" }],
     ["frontend.listen", { frontend: { listen: "localhost:80" } }],
-    ["frontend.listen", { frontend: { listen: "127.0.0.1:80" } }],
+    ["frontend.listen", { frontend: { listen: "127.0.0.1:0" } }],
     ["frontend.idleStarter", { frontend: { idleStarter: "127.0.0.1:18081" } }],
     ["frontend.nginxBinary", { frontend: { nginxBinary: "nginx" } }],
     ["frontend.tls", { frontend: { tls: null } }],

@@ -88,7 +88,7 @@ describe("planPlatform", () => {
     ]);
     expect(plan.districts).toEqual([
       {
-        resource: "geartrain-district-dev-small",
+        resource: "geartrain-dist-dev-small",
         name: "dev-small",
         profile: "small",
         uidRange: { min: 2000, max: 6999 },
@@ -134,9 +134,9 @@ describe("planPlatform", () => {
       ["node3", "large-1", "large", 80, 443, 2222],
     ]);
     expect(plan.districts.map((d) => [d.resource, d.nodes])).toEqual([
-      ["gt-district-small-1", ["node1", "node2"]],
-      ["gt-district-large-1", ["node3"]],
-      ["gt-district-medium-1", []],
+      ["gt-dist-small-1", ["node1", "node2"]],
+      ["gt-dist-large-1", ["node3"]],
+      ["gt-dist-medium-1", []],
     ]);
   });
 
