@@ -67,6 +67,7 @@ export function defaultConfig(): NodeConfig {
     profiles: DEFAULT_PROFILES,
     frontend: DEFAULT_FRONTEND,
     network: { isolation: "auto", table: "geartrain" },
+    selinux: { gitSshPort: null },
   };
 }
 
@@ -200,6 +201,20 @@ function parseNetwork(v: unknown, d: NodeConfig["network"]): NodeConfig["network
   return { isolation: isolation as IsolationSetting, table };
 }
 
+function parseSelinux(v: unknown, d: NodeConfig["selinux"]): NodeConfig["selinux"] {
+  if (v === undefined) return d;
+  if (!isObj(v)) throw new ValidationError("config.selinux", "must be an object");
+  for (const k of Object.keys(v)) {
+    if (k !== "gitSshPort")
+      throw new ValidationError(`config.selinux.${k}`, "unknown key (allowed: gitSshPort)");
+  }
+  const port = v.gitSshPort ?? d.gitSshPort;
+  if (port !== null && (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535)) {
+    throw new ValidationError("config.selinux.gitSshPort", "must be null or an integer port 1..65535");
+  }
+  return { gitSshPort: port };
+}
+
 type Json = Record<string, unknown>;
 
 function isObj(v: unknown): v is Json {
@@ -263,6 +278,7 @@ const TOP_KEYS = [
   "profiles",
   "frontend",
   "network",
+  "selinux",
 ];
 
 /** Overlay a parsed JSON document on the defaults and validate the result. Pure. */
@@ -351,6 +367,7 @@ export function resolveConfig(doc: unknown): NodeConfig {
     profiles,
     frontend: parseFrontend(doc.frontend),
     network: parseNetwork(doc.network, d.network),
+    selinux: parseSelinux(doc.selinux, d.selinux),
   };
 }
 

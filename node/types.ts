@@ -89,6 +89,15 @@ export interface NodeConfig {
   readonly frontend: FrontendConfig;
   /** gear network isolation (node/host/netfilter.ts): backend and the netfilter table (nft) / chain (iptables) */
   readonly network: { readonly isolation: IsolationSetting; readonly table: string };
+  /** what the node's SELinux policy (node/host/selinux/policy.ts) needs to know beyond the district */
+  readonly selinux: {
+    /**
+     * the TCP port of the node's gear git sshd (NodeHost's gitSsh.port): labelled ssh_port_t in the generated
+     * module unless it is 22 (Debian's policy labels 22), since Debian's policy lets sshd_t bind only
+     * ssh_port_t ports; null = no port labelled
+     */
+    readonly gitSshPort: number | null;
+  };
 }
 
 /** What the caller asks for. */

@@ -88,6 +88,8 @@ export function nodeConfigOf(spec: NodeHostSpec): NodeConfig {
       ...(n.isolation !== undefined ? { isolation: n.isolation } : {}),
       ...(n.networkTable !== undefined ? { table: n.networkTable } : {}),
     },
+    // the gear git sshd's port, labelled ssh_port_t by the node's SELinux module (sshd_t binds no other)
+    selinux: { gitSshPort: spec.gitSsh.port },
   };
   return resolveConfig(doc);
 }

@@ -17,6 +17,8 @@ CACHE=${GEARTRAIN_VM_CACHE:-$HOME/.cache/geartrain/vm}
 MIRROR=${GEARTRAIN_VM_MIRROR:-http://deb.debian.org/debian}
 KERNEL_PKG=linux-image-cloud-amd64
 NODE_BIN=$(command -v node)
+# the guest's gear git sshd port (the dev stack's NodeHost gitSsh.port): not 22, which Debian labels ssh_port_t
+GIT_SSH_PORT=10022
 log() { echo "vm-image: $*" >&2; }
 die() { echo "vm-image: $*" >&2; exit 1; }
 
@@ -75,6 +77,10 @@ mkdir -p "$ROOT/tmp/gt"
 cp -a "$PROJECT"/. "$ROOT/tmp/gt/"
 mount -t proc proc "$ROOT/proc" && MOUNTS+=("$ROOT/proc")
 mkdir -p "$ROOT/var/lib/geartrain/.geartrain"
+# the image's node config: the gear git sshd on another port than 22, as a NodeHost runs it (its gitSsh.port);
+# the generated module labels that port ssh_port_t. guest-checks.js reads the port from this file.
+mkdir -p "$ROOT/etc/geartrain"
+printf '{"selinux": {"gitSshPort": %s}}\n' "$GIT_SSH_PORT" >"$ROOT/etc/geartrain/node.json"
 nice -n 10 chroot "$ROOT" /usr/local/bin/node /tmp/gt/bin/geartrain node selinux install --json >"$WORK/module.json" ||
   die "geartrain node selinux install failed in the chroot"
 umount "$ROOT/proc" && MOUNTS=()

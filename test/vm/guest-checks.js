@@ -93,7 +93,10 @@ const uuidOf = (n) => n.toString(16).padStart(32, "0");
 async function main() {
   const configPath = "/etc/geartrain/node.json";
   fs.mkdirSync(path.dirname(configPath), { recursive: true });
+  // the image's node config (build-image.sh) gives the gear git sshd's port, which its module labels
+  const imageDoc = JSON.parse(fs.readFileSync(configPath, "utf8"));
   const doc = {
+    selinux: imageDoc.selinux,
     disk: { mode: "none" },
     network: { isolation: "none" },
     profiles: {
@@ -389,7 +392,7 @@ async function main() {
   );
 
   await check(
-    "git push over sshd: the forced command's git, its hooks and the build run in the gear domain at the gear's level",
+    "git push over sshd on the node's git port (not 22, labelled ssh_port_t by the module): the forced command's git, its hooks and the build run in the gear domain at the gear's level",
     async () => {
       // gear B's repository, a client key, the node's sshd lines and PAM service (components/nodehost)
       const configPath = "/etc/geartrain/node.json";
@@ -412,9 +415,13 @@ async function main() {
         `/etc/pam.d/${service}`,
         `@include sshd\nsession required pam_exec.so quiet ${process.execPath} ${LAUNCHER} node gear-pam-attach --config ${configPath}\n`,
       );
-      // sshd_t may bind only ssh_port_t ports: 22 here (a node's own git port needs `semanage port -a -t
-      // ssh_port_t`; docs/node-operations.md)
-      const port = 22;
+      // sshd_t may bind only ssh_port_t ports: the node's git port (not 22, as a NodeHost's gitSsh.port) is
+      // one because the node's generated module labels it (selinux.gitSshPort); sshd could not bind it else
+      const port = config.selinux.gitSshPort;
+      assert(
+        Number.isInteger(port) && port !== 22,
+        `the image's gitSshPort ${port} is not a port other than 22`,
+      );
       fs.writeFileSync(
         "/etc/ssh/geartrain-vm-sshd_config",
         [
@@ -465,7 +472,7 @@ async function main() {
           .split(" ")
           .slice(0, 2)
           .join(" ");
-        fs.writeFileSync(path.join(cli, "known_hosts"), `127.0.0.1 ${hostKey}\n`);
+        fs.writeFileSync(path.join(cli, "known_hosts"), `[127.0.0.1]:${port} ${hostKey}\n`);
         const env = {
           PATH: "/usr/bin:/bin",
           HOME: cli,
@@ -548,7 +555,7 @@ async function main() {
           ),
         ];
         console.log(`geartrain-vm: gear B's processes during the push: ${seen.join("; ")}`);
-        return { during: seen, build: m[2], sshd, forcedCommand: k.forcedCommand };
+        return { port, during: seen, build: m[2], sshd, forcedCommand: k.forcedCommand };
       } finally {
         try {
           process.kill(sshdPid, "SIGTERM");
