@@ -32,6 +32,19 @@ test("file overlays defaults; profiles merge per key; stateDir follows gearBaseD
   expect(c.profiles.xl.pids).toBe(9);
 });
 
+test("selinux.gitSshPort: absent or null = none; an integer port 1..65535", () => {
+  expect(defaultConfig().selinux).toEqual({ gitSshPort: null });
+  expect(resolveConfig({}).selinux).toEqual({ gitSshPort: null });
+  expect(resolveConfig({ selinux: {} }).selinux).toEqual({ gitSshPort: null });
+  expect(resolveConfig({ selinux: { gitSshPort: null } }).selinux).toEqual({ gitSshPort: null });
+  expect(resolveConfig({ selinux: { gitSshPort: 10022 } }).selinux).toEqual({ gitSshPort: 10022 });
+  expect(resolveConfig({ selinux: { gitSshPort: 1 } }).selinux.gitSshPort).toBe(1);
+  expect(resolveConfig({ selinux: { gitSshPort: 65535 } }).selinux.gitSshPort).toBe(65535);
+  // the resolved config reads back as itself (node.json is rendered resolved)
+  const c = resolveConfig({ selinux: { gitSshPort: 10022 } });
+  expect(resolveConfig(JSON.parse(JSON.stringify(c)))).toEqual(c);
+});
+
 test.each([
   [{ gearBaseDir: "relative" }, "config.gearBaseDir"],
   [{ district: { firstUid: 10, maxUid: 20 } }, "config.district"],
@@ -44,6 +57,12 @@ test.each([
   [{ profiles: { small: { cpuWeight: 0 } } }, "config.profiles.small.cpuWeight"],
   [{ defaultProfile: "nope" }, "config.defaultProfile"],
   [{ typo: 1 }, "config.typo"],
+  [{ selinux: 10022 }, "config.selinux"],
+  [{ selinux: { sshPort: 10022 } }, "config.selinux.sshPort"],
+  [{ selinux: { gitSshPort: 0 } }, "config.selinux.gitSshPort"],
+  [{ selinux: { gitSshPort: 65536 } }, "config.selinux.gitSshPort"],
+  [{ selinux: { gitSshPort: 22.5 } }, "config.selinux.gitSshPort"],
+  [{ selinux: { gitSshPort: "10022" } }, "config.selinux.gitSshPort"],
 ])("bad config %j → %s", (doc, field) => {
   try {
     resolveConfig(doc);

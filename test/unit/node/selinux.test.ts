@@ -23,6 +23,7 @@ import {
   launcherPath,
   LAUNCHER_CONTEXT,
   nodesModuleCil,
+  nodesModuleOf,
   policyStatus,
   policySourceDir,
   policyVersion,
@@ -152,6 +153,30 @@ test("node labels: each gear's /25 at its level; the rest of loopback and the wi
   expect(new Set(all.map((l) => l.split(" ")[1])).size).toBe(6000);
 });
 
+test("the git sshd's port: labelled ssh_port_t unless it is 22 (Debian's); part of the tracked version", () => {
+  const district = { firstUid: 1000, maxUid: 1002 };
+  const portcon = "(portcon tcp 10022 (system_u object_r ssh_port_t ((s0) (s0))))";
+  const plain = nodesModuleCil(district);
+  expect(plain).not.toContain("portcon");
+  expect(nodesModuleCil(district, null)).toBe(plain);
+  expect(nodesModuleCil(district, 22)).toBe(plain);
+  const withPort = nodesModuleCil(district, 10022).trim().split("\n");
+  expect(withPort.filter((l) => l.startsWith("(portcon"))).toEqual([portcon]);
+  expect(withPort).toHaveLength(1 + 4 + 1 + 3);
+  expect(() => nodesModuleCil(district, 70000)).toThrow(/not a TCP port/);
+  const cfg = { stateDir: "/x", district };
+  expect(nodesModuleOf({ ...cfg, selinux: { gitSshPort: 10022 } })).toContain(portcon);
+  expect(nodesModuleOf(cfg)).toBe(plain);
+  const src = readPolicySources();
+  const v = policyVersion(src, cfg);
+  expect(policyVersion(src, { ...cfg, selinux: { gitSshPort: null } })).toBe(v);
+  expect(policyVersion(src, { ...cfg, selinux: { gitSshPort: 22 } })).toBe(v);
+  expect(policyVersion(src, { ...cfg, selinux: { gitSshPort: 10022 } })).not.toBe(v);
+  expect(policyVersion(src, { ...cfg, selinux: { gitSshPort: 10023 } })).not.toBe(
+    policyVersion(src, { ...cfg, selinux: { gitSshPort: 10022 } }),
+  );
+});
+
 describe("ensurePolicy tracks the installed version", () => {
   let stateDir: string;
   let cfg: { stateDir: string; district: { firstUid: number; maxUid: number } };
@@ -161,6 +186,8 @@ describe("ensurePolicy tracks the installed version", () => {
   });
   afterEach(() => rmSync(stateDir, { recursive: true, force: true }));
 
+  // the generated module given to the last semodule -i
+  let installedCil = "";
   // the launcher's context on the fake host (stat -c %C reads it, chcon sets it)
   let launcherContext = "system_u:object_r:usr_t:s0";
   function fakeHost(listed: boolean) {
@@ -187,6 +214,7 @@ describe("ensurePolicy tracks the installed version", () => {
           "-i",
           "geartrain_nodes.cil",
         ]);
+        installedCil = await fs.readFile(argv[4], "utf8");
         return { code: 0, stdout: "", stderr: "" };
       }
       throw new Error(`unexpected ${argv.join(" ")}`);
@@ -226,6 +254,20 @@ describe("ensurePolicy tracks the installed version", () => {
     const calls3 = fakeHost(false);
     expect(await ensurePolicy(cfg, "enforcing", store())).toMatchObject({ action: "installed" });
     expect(installs(calls3)).toBe(1);
+  });
+
+  test("another git sshd port reinstalls, with the port's label in the generated module", async () => {
+    const calls = fakeHost(false);
+    await ensurePolicy(cfg, "enforcing", store());
+    expect(installedCil).not.toContain("portcon");
+    jest.restoreAllMocks();
+    const calls2 = fakeHost(true);
+    const withPort = { ...cfg, selinux: { gitSshPort: 10022 } };
+    expect(await ensurePolicy(withPort, "enforcing", store())).toMatchObject({ action: "installed" });
+    expect(installs(calls) + installs(calls2)).toBe(2);
+    expect(installedCil).toContain("(portcon tcp 10022 (system_u object_r ssh_port_t ((s0) (s0))))");
+    expect(installedCil).toBe(nodesModuleOf(withPort));
+    expect(await ensurePolicy(withPort, "enforcing", store())).toMatchObject({ action: "current" });
   });
 
   test("the launcher: labelled at install; a launcher at another type is not current and is labelled again without a reinstall", async () => {

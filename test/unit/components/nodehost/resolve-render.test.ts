@@ -211,6 +211,8 @@ describe("NodeHost render", () => {
     expect(parsed.district).toEqual({ firstUid: spec.firstUid, maxUid: spec.maxUid });
     expect(parsed.defaultProfile).toBe(spec.profile);
     expect(parsed.cloudDomain).toBe(spec.cloudDomain);
+    // the gear git sshd's port, which the node's SELinux module labels ssh_port_t
+    expect(parsed.selinux).toEqual({ gitSshPort: spec.gitSsh.port });
     expect(parsed.frontend.prefix).toBe(`${spec.directory}/nginx`);
     expect(parsed.frontend.tls).toEqual(
       spec.frontend.tls
