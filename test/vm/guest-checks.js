@@ -442,7 +442,7 @@ async function main() {
       fs.symlinkSync("/usr/sbin/sshd", `/usr/local/sbin/${service}`);
       fs.writeFileSync(
         "/etc/init.d/geartrain-vm-sshd",
-        `#!/bin/sh\nexec /usr/local/sbin/${service} -E /run/geartrain-vm-sshd.log -f /etc/ssh/geartrain-vm-sshd_config\n`,
+        `#!/bin/sh\nexec /usr/local/sbin/${service} -E /run/geartrain-vm-sshd.log -f /etc/ssh/geartrain-vm-sshd_config "$@"\n`,
         { mode: 0o755 },
       );
       sh([
@@ -453,6 +453,33 @@ async function main() {
         "/etc/init.d/geartrain-vm-sshd",
         "/run/sshd",
       ]);
+      // the control: the same sshd on a port the module does not label (unreserved_port_t; -p replaces the
+      // config's Port) cannot bind it
+      const unlabelled = port + 1;
+      await freshAuditWindow();
+      const mark = kmsgMark();
+      const refused = sh(
+        [
+          "runcon",
+          "system_u:system_r:initrc_t:s0-s0:c0.c1023",
+          "/etc/init.d/geartrain-vm-sshd",
+          "-D",
+          "-p",
+          String(unlabelled),
+          "-o",
+          "PidFile /run/geartrain-vm-sshd-control.pid",
+          "-E",
+          "/run/geartrain-vm-sshd-control.log",
+        ],
+        { timeout: 20_000 },
+      );
+      const controlLog = sh(["cat", "/run/geartrain-vm-sshd-control.log"]).stdout;
+      assert(
+        refused.signal === null && refused.code !== 0 && /Cannot bind any address/.test(controlLog),
+        `sshd on the unlabelled port ${unlabelled}: exit ${refused.code} signal ${refused.signal}, log ${controlLog}`,
+      );
+      const bindAvc = avcsSince(mark).find((l) => l.includes("name_bind") && l.includes(`src=${unlabelled}`));
+      assert(bindAvc, `no name_bind AVC for port ${unlabelled}: ${avcsSince(mark).join("\n")}`);
       const started = sh([
         "runcon",
         "system_u:system_r:initrc_t:s0-s0:c0.c1023",
@@ -555,7 +582,14 @@ async function main() {
           ),
         ];
         console.log(`geartrain-vm: gear B's processes during the push: ${seen.join("; ")}`);
-        return { port, during: seen, build: m[2], sshd, forcedCommand: k.forcedCommand };
+        return {
+          port,
+          control: bindAvc.replace(/^.*avc:/, "avc:").slice(0, 200),
+          during: seen,
+          build: m[2],
+          sshd,
+          forcedCommand: k.forcedCommand,
+        };
       } finally {
         try {
           process.kill(sshdPid, "SIGTERM");
