@@ -453,8 +453,8 @@ async function main() {
         "/etc/init.d/geartrain-vm-sshd",
         "/run/sshd",
       ]);
-      // the control: the same sshd on a port the module does not label (unreserved_port_t; -p replaces the
-      // config's Port) cannot bind it
+      // the control: the same sshd on a port the module does not label (10023: Debian's postgrey_port_t; -p
+      // replaces the config's Port) cannot bind it
       const unlabelled = port + 1;
       await freshAuditWindow();
       const mark = kmsgMark();
