@@ -3,9 +3,10 @@
 // With it goes a generated CIL module, geartrain_nodes: the address labels of the district's gears, and the
 // port label of the node's gear git sshd (nodesModuleCil). The version installed is tracked as a hash of the
 // sources and the generated module in <stateDir>/selinux/geartrain.sha256: when either changes (an upgrade
-// of Geartrain, another district, another git sshd port), ensurePolicy reinstalls. The policy store says whether the modules are there at all (someone may have
-// removed them with semodule -r). The node also labels its own launcher (bin/geartrain) geartrain_exec_t,
-// the entry of its tooling domain from cron (geartrain.te); a launcher at another type is not current either.
+// of Geartrain, another district, another git sshd port), ensurePolicy reinstalls. The policy store says
+// whether the modules are there at all (someone may have removed them with semodule -r). The node also labels
+// its own launcher (bin/geartrain) geartrain_exec_t, the entry of its tooling domain from cron (geartrain.te);
+// a launcher at another type is not current either.
 
 import { createHash } from "crypto";
 import { existsSync, promises as fs, readFileSync } from "fs";
@@ -97,7 +98,7 @@ const SYSTEM_HIGH = "(s0 (range c0 c1023))";
  * (root, daemons) are not affected. Ports (name_bind) have no MCS constraint in this policy: see the docs.
  * When the node's gear git sshd listens on another port than 22 (selinux.gitSshPort), that TCP port is
  * labelled ssh_port_t: Debian's policy lets sshd_t bind only ssh_port_t ports (as `semanage port -a -t
- * ssh_port_t -p tcp <port>` would, without rebuilding the policy once more).
+ * ssh_port_t -p tcp <port>` would, in the same semodule transaction).
  */
 export function nodesModuleCil(
   district: { readonly firstUid: number; readonly maxUid: number },
