@@ -1,7 +1,8 @@
 // Validation shared by the platform components' pure resolve modules (Datastore, MessageBus, Dns, ...): every
 // error is a ValidationError naming the field. No Pulumi, no I/O.
-import { createHash, X509Certificate } from "crypto";
+import { createHash } from "crypto";
 import { ValidationError } from "../common/errors";
+import { parseCertificateChain } from "../common/pem";
 
 /** Longest component name: its children and services add their roles to it. */
 export const COMPONENT_NAME_MAX = 30;
@@ -11,25 +12,10 @@ const ACCOUNT = /^[a-z_][a-z0-9_-]{0,31}$/;
 
 /**
  * A CA file of PEM certificates (a TLS client's CA: the Broker's and the NodeHost's `bus.tls.ca`): each block
- * parsed, no private key; ends in a newline. Errors name `field`.
+ * parsed, no private key; ends in a newline. Errors name `field` (common/pem.ts).
  */
 export function renderCaFile(field: string, pem: unknown): string {
-  if (typeof pem !== "string") throw new ValidationError(field, "must be PEM certificates (a string)");
-  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem))
-    throw new ValidationError(field, "holds a private key: give the CA's certificate only");
-  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
-  if (blocks.length === 0) throw new ValidationError(field, "must be PEM (-----BEGIN CERTIFICATE-----)");
-  blocks.forEach((b, i) => {
-    try {
-      new X509Certificate(b);
-    } catch (e) {
-      throw new ValidationError(
-        field,
-        `certificate ${i + 1} is not a valid X.509 certificate (${(e as Error).message})`,
-      );
-    }
-  });
-  return `${blocks.join("\n")}\n`;
+  return parseCertificateChain(field, pem).pem;
 }
 
 /** A component's name: its children are `${name}-<role>` and its service `${name}-<daemon>`. */

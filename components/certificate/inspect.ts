@@ -1,7 +1,8 @@
 // What a PEM certificate says about itself, and whether it serves a cloud domain: for a certificate the
-// user provides (stage, prod), checked before anything uses it. No I/O: Node's X509Certificate parses it.
-import { createPrivateKey, X509Certificate } from "crypto";
+// user provides (stage, prod), checked before anything uses it. No I/O: common/pem.ts parses it.
+import type { X509Certificate } from "crypto";
 import { ValidationError } from "../../common/errors";
+import { keyMatchesCertificate, parseCertificateChain, parsePrivateKey } from "../../common/pem";
 
 export interface CertificateFacts {
   readonly subject: string;
@@ -15,17 +16,9 @@ export interface CertificateFacts {
   readonly selfSigned: boolean;
 }
 
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
-
-/** The leaf (the first certificate of a PEM chain). Throws a ValidationError naming `field`. */
+/** The leaf (the first certificate of a PEM chain, common/pem.ts). Throws a ValidationError naming `field`. */
 function leaf(pem: string, field: string): X509Certificate {
-  const first = typeof pem === "string" ? pem.match(PEM_CERTIFICATE)?.[0] : undefined;
-  if (!first) throw new ValidationError(field, "must be a PEM certificate (-----BEGIN CERTIFICATE-----)");
-  try {
-    return new X509Certificate(first);
-  } catch (e) {
-    throw new ValidationError(field, `is not a readable X.509 certificate: ${(e as Error).message}`);
-  }
+  return parseCertificateChain(field, pem).certificates[0]!;
 }
 
 /** Subject, issuer, DNS names, validity and fingerprint of a PEM certificate's leaf. */
@@ -81,14 +74,15 @@ export function certificateProblems(
   if (now > new Date(x.validTo).getTime())
     out.push(new ValidationError("certificate", `expired on ${new Date(x.validTo).toISOString()}`));
   if (opts.privateKey !== undefined) {
-    let matches = false;
+    let key;
     try {
-      matches = x.checkPrivateKey(createPrivateKey(opts.privateKey));
-    } catch {
-      out.push(new ValidationError("privateKey", "is not a readable PEM private key"));
+      key = parsePrivateKey("privateKey", opts.privateKey).key;
+    } catch (e) {
+      out.push(e as ValidationError);
       return out;
     }
-    if (!matches) out.push(new ValidationError("privateKey", "is not the key of the certificate"));
+    if (!keyMatchesCertificate(x, key))
+      out.push(new ValidationError("privateKey", "is not the key of the certificate"));
   }
   return out;
 }

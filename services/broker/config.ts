@@ -16,6 +16,8 @@ import { readFileSync, statSync } from "fs";
 import * as path from "path";
 import { validateBrokerConfig, type BrokerConfig } from "../../common/config/broker-config";
 import { UnavailableError, ValidationError } from "../../common/errors";
+import { parsePrivateKey } from "../../common/pem";
+import { readCertificatesFile } from "../bus/ca-file";
 import { loadConfigFile } from "../config-file";
 
 export {
@@ -45,16 +47,16 @@ export function readSecretFile(file: string, field: string, whole = false): stri
   return value;
 }
 
-/** A PEM certificate file (not secret): its content, refused unless it holds a certificate. */
+/**
+ * A PEM certificate file (not secret: listen.tls.certificateFile): the server's certificate, then any
+ * intermediates, each parsed, no private key (common/pem.ts); errors name `field` and the path.
+ */
 export function readCertificateFile(file: string, field: string): string {
+  return readCertificatesFile(file, field, "the certificate file");
+}
+
+/** A PEM private key in a secret file (listen.tls.keyFile): refused when others may read it or unreadable. */
+export function readPrivateKeyFile(file: string, field: string): string {
   const abs = path.resolve(file);
-  let text: string;
-  try {
-    text = readFileSync(abs, "utf8");
-  } catch (e) {
-    throw new UnavailableError(`cannot read ${field} ${abs}: ${(e as Error).message}`);
-  }
-  if (!text.includes("-----BEGIN CERTIFICATE-----"))
-    throw new ValidationError(field, `${abs} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
-  return text;
+  return parsePrivateKey(field, readSecretFile(abs, field, true), { source: abs }).pem;
 }

@@ -11,7 +11,13 @@ import { NodeBus } from "../bus/node-bus";
 import { NsupdateDnsUpdater, parseTsigKeyFile } from "./dns";
 import { BrokerService } from "./app/service";
 import type { ServiceLog } from "./app/ports";
-import { loadBrokerConfig, readCertificateFile, readSecretFile, type BrokerConfig } from "./config";
+import {
+  loadBrokerConfig,
+  readCertificateFile,
+  readPrivateKeyFile,
+  readSecretFile,
+  type BrokerConfig,
+} from "./config";
 import { buildServer } from "./rest/server";
 import { nodes, openStore, users, type Db } from "./store";
 
@@ -48,7 +54,7 @@ export async function startBroker(cfg: BrokerConfig): Promise<RunningBroker> {
   const key = parseTsigKeyFile(readSecretFile(cfg.dns.keyFile, "dns.keyFile", true), "dns.keyFile");
   const https = cfg.listen.tls && {
     cert: readCertificateFile(cfg.listen.tls.certificateFile, "listen.tls.certificateFile"),
-    key: readSecretFile(cfg.listen.tls.keyFile, "listen.tls.keyFile", true),
+    key: readPrivateKeyFile(cfg.listen.tls.keyFile, "listen.tls.keyFile"),
   };
   const silenceMs = cfg.silenceMs ?? 90_000;
   const leaseMs = cfg.leaseMs ?? 60_000;

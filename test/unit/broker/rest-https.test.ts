@@ -8,7 +8,11 @@ import * as os from "os";
 import * as path from "path";
 import type { FastifyInstance } from "fastify";
 import { buildServer } from "../../../services/broker/rest/server";
-import { readCertificateFile, validateBrokerConfig } from "../../../services/broker/config";
+import {
+  readCertificateFile,
+  readPrivateKeyFile,
+  validateBrokerConfig,
+} from "../../../services/broker/config";
 import { FakeService } from "./fake-service";
 
 let dir: string;
@@ -72,6 +76,25 @@ it("refuses a certificate file that holds no certificate, naming the field", () 
   fs.writeFileSync(path.join(dir, "not-a-cert.pem"), "hello\n");
   expect(() => readCertificateFile(path.join(dir, "not-a-cert.pem"), "listen.tls.certificateFile")).toThrow(
     /listen\.tls\.certificateFile.*no PEM certificate/,
+  );
+});
+
+it("reads the key file through the shared PEM check: a certificate or a key others may read is refused", () => {
+  const keyFile = path.join(dir, "key.pem");
+  fs.chmodSync(keyFile, 0o600);
+  expect(readPrivateKeyFile(keyFile, "listen.tls.keyFile")).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
+  const certAsKey = path.join(dir, "cert-as-key.pem");
+  fs.writeFileSync(certAsKey, cert, { mode: 0o600 });
+  expect(() => readPrivateKeyFile(certAsKey, "listen.tls.keyFile")).toThrow(
+    /^invalid listen\.tls\.keyFile: .*cert-as-key\.pem: holds a certificate, not a private key/,
+  );
+  fs.chmodSync(keyFile, 0o644);
+  expect(() => readPrivateKeyFile(keyFile, "listen.tls.keyFile")).toThrow(/readable by others/);
+  fs.chmodSync(keyFile, 0o600);
+  // a key beside the certificate is refused too (the certificate file is public)
+  fs.writeFileSync(path.join(dir, "both.pem"), `${cert}${fs.readFileSync(keyFile, "utf8")}`);
+  expect(() => readCertificateFile(path.join(dir, "both.pem"), "listen.tls.certificateFile")).toThrow(
+    /listen\.tls\.certificateFile: .*both\.pem: holds a private key/,
   );
 });
 

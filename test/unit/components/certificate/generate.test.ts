@@ -100,7 +100,7 @@ test("describeCertificate", () => {
   });
   // a chain: the leaf is the first one
   expect(describeCertificate(`${made.certificate}\n${made.certificate}`).fingerprint).toBe(made.fingerprint);
-  expect(() => describeCertificate("hello")).toThrow(/^invalid certificate: must be a PEM certificate/);
+  expect(() => describeCertificate("hello")).toThrow(/^invalid certificate: holds no PEM certificate/);
 });
 
 test("certificateProblems: a provided certificate must cover the domain, be valid now and match its key", async () => {
@@ -123,9 +123,14 @@ test("certificateProblems: a provided certificate must cover the domain, be vali
     "privateKey| invalid privateKey: is not the key of the certificate",
   ]);
   expect(messages(made.certificate, { domain, privateKey: "not a key" })).toEqual([
-    "privateKey| invalid privateKey: is not a readable PEM private key",
+    "privateKey| invalid privateKey: holds no PEM private key (-----BEGIN PRIVATE KEY-----)",
+  ]);
+  expect(messages(made.certificate, { domain, privateKey: made.certificate })).toEqual([
+    "privateKey| invalid privateKey: holds a certificate, not a private key (-----BEGIN PRIVATE KEY-----)",
   ]);
   expect(messages("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----", { domain })).toEqual([
-    expect.stringMatching(/^certificate| invalid certificate: is not a readable X\.509 certificate/),
+    expect.stringMatching(
+      /^certificate\| invalid certificate: certificate 1 of 1 is not a valid X\.509 certificate/,
+    ),
   ]);
 });

@@ -174,7 +174,7 @@ describe("the CA file", () => {
     ["missing", null, /cannot read the CA file .*missing: does not exist/],
     ["a directory", "dir", /cannot read the CA file .*: is a directory/],
     ["empty", "", /holds no PEM certificate/],
-    ["a key", "key", /holds a private key: give the CA's certificate only/],
+    ["a key", "key", /holds a private key: give the certificate\(s\) only/],
     [
       "a broken block",
       "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
