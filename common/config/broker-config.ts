@@ -28,6 +28,11 @@ export interface BrokerConfig {
       /** PEM private key: a secret file (others may not read it) */
       readonly keyFile: string;
     };
+    /**
+     * A second listener, plain HTTP on a loopback address, for tools on the broker's own host (the Broker
+     * component's readiness check, the District's CLI) while the public one is HTTPS.
+     */
+    readonly local?: { readonly host: string; readonly port: number };
   };
   /** base of link hrefs (https://broker.example.com); default: the request's Host */
   readonly publicUrl?: string;
@@ -93,6 +98,15 @@ export const BROKER_CONFIG_SCHEMA = {
           additionalProperties: false,
           required: ["certificateFile", "keyFile"],
           properties: { certificateFile: ABS, keyFile: ABS },
+        },
+        local: {
+          type: "object",
+          additionalProperties: false,
+          required: ["host", "port"],
+          properties: {
+            host: { type: "string", pattern: "^127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}$" },
+            port: { type: "integer", minimum: 0, maximum: 65535 },
+          },
         },
       },
     },

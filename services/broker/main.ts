@@ -2,7 +2,7 @@
 // application service and the REST API on fastify; abandoned pending operations are resumed at start-up and
 // then every lease period. `geartrain broker run --config FILE` (cli.ts) runs it until SIGTERM or SIGINT.
 // Logs are JSON lines on stderr (fastify's pino, credentials redacted); the first stdout line is
-// `{"listening": "<url>", "brokerId": "..."}` for supervisors and tests.
+// `{"listening": "<url>", "local"?: "<listen.local url>", "brokerId": "..."}` for supervisors and tests.
 
 import { randomBytes } from "crypto";
 import type { FastifyInstance } from "fastify";
@@ -23,6 +23,8 @@ import { nodes, openStore, users, type Db } from "./store";
 
 export interface RunningBroker {
   readonly url: string;
+  /** listen.local's plain HTTP URL on loopback, when configured */
+  readonly localUrl?: string;
   readonly brokerId: string;
   readonly service: BrokerService;
   stop(): Promise<void>;
@@ -70,6 +72,7 @@ export async function startBroker(cfg: BrokerConfig): Promise<RunningBroker> {
   });
   let bus: NodeBus | null = null;
   let app: FastifyInstance | null = null;
+  let localApp: FastifyInstance | null = null;
   let timer: NodeJS.Timeout | null = null;
   try {
     await ensureAdmin(db, cfg);
@@ -114,15 +117,22 @@ export async function startBroker(cfg: BrokerConfig): Promise<RunningBroker> {
         silenceMs,
       },
     });
-    app = await buildServer({
+    const serverOptions = {
       service,
       logger: { level: cfg.logLevel ?? "info", stream: process.stderr },
       ...(cfg.publicUrl ? { publicUrl: cfg.publicUrl } : {}),
       ...(cfg.bodyLimit ? { bodyLimit: cfg.bodyLimit } : {}),
       ...(cfg.realm ? { realm: cfg.realm } : {}),
-      ...(https ? { https } : {}),
-    });
+    };
+    app = await buildServer({ ...serverOptions, ...(https ? { https } : {}) });
     const url = await app.listen({ host: cfg.listen.host, port: cfg.listen.port });
+    // the same API in plain HTTP on loopback, for tools on this host (listen.local); the schema allows
+    // 127.0.0.0/8 addresses only
+    let localUrl: string | undefined;
+    if (cfg.listen.local) {
+      localApp = await buildServer(serverOptions);
+      localUrl = await localApp.listen({ host: cfg.listen.local.host, port: cfg.listen.local.port });
+    }
     let resuming = false;
     const resume = async () => {
       if (resuming) return;
@@ -144,13 +154,16 @@ export async function startBroker(cfg: BrokerConfig): Promise<RunningBroker> {
     timer = setInterval(() => void resume(), leaseMs);
     timer.unref();
     const stopApp = app;
+    const stopLocal = localApp;
     const stopBus = bus;
     return {
       url,
+      ...(localUrl !== undefined ? { localUrl } : {}),
       brokerId,
       service,
       async stop() {
         if (timer) clearInterval(timer);
+        await stopLocal?.close();
         await stopApp.close();
         await stopBus.close();
         await db.close();
@@ -158,6 +171,7 @@ export async function startBroker(cfg: BrokerConfig): Promise<RunningBroker> {
     };
   } catch (err) {
     if (timer) clearInterval(timer);
+    await localApp?.close().catch(() => undefined);
     await app?.close().catch(() => undefined);
     await bus?.close().catch(() => undefined);
     await db.close().catch(() => undefined);
@@ -168,7 +182,8 @@ export async function startBroker(cfg: BrokerConfig): Promise<RunningBroker> {
 /** Run the broker of `configFile` until SIGTERM or SIGINT; resolves with the exit code. */
 export async function runBroker(configFile: string): Promise<number> {
   const broker = await startBroker(loadBrokerConfig(configFile));
-  process.stdout.write(`${JSON.stringify({ listening: broker.url, brokerId: broker.brokerId })}\n`);
+  const local = broker.localUrl !== undefined ? { local: broker.localUrl } : {};
+  process.stdout.write(`${JSON.stringify({ listening: broker.url, ...local, brokerId: broker.brokerId })}\n`);
   await new Promise<void>((resolve) => {
     process.once("SIGTERM", resolve);
     process.once("SIGINT", resolve);

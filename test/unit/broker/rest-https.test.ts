@@ -112,6 +112,16 @@ describe("listen.tls in the broker config", () => {
     const tls = { certificateFile: "/etc/g/cert.pem", keyFile: "/etc/g/key.pem" };
     expect(validateBrokerConfig(withTls(tls)).listen.tls).toEqual(tls);
   });
+  it("listen.local: a plain-HTTP listener on a 127.0.0.0/8 address only", () => {
+    const tls = { certificateFile: "/etc/g/cert.pem", keyFile: "/etc/g/key.pem" };
+    const withLocal = (local: unknown) => ({ ...base, listen: { ...base.listen, tls, local } });
+    expect(validateBrokerConfig(withLocal({ host: "127.0.0.1", port: 8443 })).listen.local).toEqual({
+      host: "127.0.0.1",
+      port: 8443,
+    });
+    for (const local of [{ host: "0.0.0.0", port: 1 }, { host: "10.0.0.5", port: 1 }, { host: "127.0.0.1" }])
+      expect(() => validateBrokerConfig(withLocal(local))).toThrow(/listen\.local/);
+  });
   it.each([
     [{ certificateFile: "/etc/g/cert.pem" }, /listen\.tls/],
     [{ certificateFile: "cert.pem", keyFile: "/etc/g/key.pem" }, /listen\.tls\.certificateFile/],
