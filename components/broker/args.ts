@@ -72,6 +72,35 @@ export interface BrokerAdminInput {
   readonly password?: pulumi.Input<string>;
 }
 
+/**
+ * The REST API over HTTPS (a platform whose clients reach the broker from other hosts): the public listener
+ * `address:port` serves TLS only, and a second listener in plain HTTP on `127.0.0.1:localPort` answers the
+ * tools that run on the broker's own host (the readiness check, the District's CLI), which reach it over
+ * loopback.
+ */
+export interface BrokerTls {
+  /**
+   * The server's certificate, then any intermediates, PEM (not secret): `<directory>/tls.crt`. It must cover
+   * `serverName` and match `privateKey`.
+   */
+  readonly certificate: pulumi.Input<string>;
+  /** Its private key, PEM (a secret): `<directory>/tls.key`, 0600 owned by `osUser`. */
+  readonly privateKey: pulumi.Input<string>;
+  /**
+   * The DNS name clients reach the broker by (the certificate must cover it): the `url` output is
+   * `https://<serverName>:<port>`.
+   * @default `address`
+   * @example "broker1.apps.example.com"
+   */
+  readonly serverName?: string;
+  /**
+   * The port of the plain-HTTP loopback listener on `127.0.0.1` (the `localUrl` output). It may be `port`
+   * when `address` is not 127.0.0.1 or 0.0.0.0.
+   * @default `port`
+   */
+  readonly localPort?: number;
+}
+
 export interface BrokerArgs {
   /** The host the broker runs on. */
   readonly host: Host;
@@ -117,6 +146,8 @@ export interface BrokerArgs {
   readonly gitSshPort?: number;
   /** @default "info" */
   readonly logLevel?: "fatal" | "error" | "warn" | "info" | "debug";
+  /** HTTPS for the REST API. @default none (plain HTTP on `address:port`: clients on the broker's host) */
+  readonly tls?: BrokerTls;
   /** Seconds `up` waits for `GET /broker/rest/api` to answer after (re)starting the broker. @default 120 */
   readonly readinessSeconds?: number;
 }

@@ -2,7 +2,9 @@
 // (`geartrain broker run --config <dir>/broker.json`) under a dedicated system user. The config is rendered
 // and validated with the broker's own schema; the datastore and bus passwords, the TSIG key and the admin's
 // password are secret files (0640 root:<user>, written with logging off); over TLS the bus's CA is
-// `bus-ca.crt` beside them (not secret) and broker.json's `bus.tls` names it. The broker migrates its database
+// `bus-ca.crt` beside them (not secret) and broker.json's `bus.tls` names it. With `tls` the REST API is
+// HTTPS (`tls.crt`, and `tls.key` 0600 owned by the broker's user) and a plain-HTTP listener on 127.0.0.1
+// serves the host's own tools (readiness, the District's CLI). The broker migrates its database
 // at start-up and creates the admin when missing; `up` waits until `GET /broker/rest/api` answers. A changed
 // config, secret or release restarts it. docs/platform.md, "Broker".
 import * as pulumi from "@pulumi/pulumi";
@@ -18,7 +20,9 @@ import {
   readinessCommand,
   REMOVE_DIRECTORY_SCRIPT,
   REMOVE_OS_USER_SCRIPT,
+  renderBrokerCertificate,
   renderBrokerConfig,
+  renderBrokerKey,
   renderCaFile,
   renderBrokerKeyFile,
   renderPasswordFile,
@@ -27,8 +31,14 @@ import { brokerPaths, resolveBroker } from "./resolve";
 
 export * from "./args";
 export { resolveBroker, brokerPaths } from "./resolve";
-export type { BrokerSpec, BrokerStaticArgs } from "./resolve";
-export { renderBrokerConfig, renderCaFile, readinessCommand } from "./render";
+export type { BrokerSpec, BrokerStaticArgs, BrokerTlsSpec } from "./resolve";
+export {
+  renderBrokerCertificate,
+  renderBrokerConfig,
+  renderBrokerKey,
+  renderCaFile,
+  readinessCommand,
+} from "./render";
 export type { BrokerConnections } from "./render";
 
 function dependencies(d: pulumi.ComponentResourceOptions["dependsOn"]): pulumi.Input<pulumi.Resource>[] {
@@ -37,9 +47,15 @@ function dependencies(d: pulumi.ComponentResourceOptions["dependsOn"]): pulumi.I
 }
 
 export class Broker extends pulumi.ComponentResource {
-  /** The API's base URL (publicUrl, else http://<address>:<port>): `geartrain login --server <url>`. */
+  /**
+   * The API's base URL (publicUrl, else http://<address>:<port>, with tls https://<tls.serverName>:<port>):
+   * `geartrain login --server <url>`.
+   */
   public readonly url: pulumi.Output<string>;
-  /** http://<address>:<port> (loopback when listening on 0.0.0.0): what the broker's own host reaches. */
+  /**
+   * Plain HTTP on the broker's own host: http://<address>:<port> (loopback when listening on 0.0.0.0), with
+   * tls the loopback listener http://127.0.0.1:<tls.localPort>. What the District's CLI uses.
+   */
   public readonly localUrl: pulumi.Output<string>;
   public readonly adminLogin: pulumi.Output<string>;
   /** The admin's password (secret). */
@@ -49,9 +65,13 @@ export class Broker extends pulumi.ComponentResource {
 
   constructor(name: string, args: BrokerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("geartrain:platform:Broker", name, {}, opts);
-    const { host, release, datastore, bus, dns, admin, ...rest } = args;
+    const { host, release, datastore, bus, dns, admin, tls, ...rest } = args;
     const spec = attributeErrors(this, () =>
-      resolveBroker(name, { ...rest, admin: { login: admin?.login } }),
+      resolveBroker(name, {
+        ...rest,
+        admin: { login: admin?.login },
+        ...(tls !== undefined ? { tls: { serverName: tls.serverName, localPort: tls.localPort } } : {}),
+      }),
     );
     const paths = brokerPaths(spec.directory);
     // a bus server name is known now: checked now, before anything is declared
@@ -134,9 +154,26 @@ export class Broker extends pulumi.ComponentResource {
     const busCa = bus.tls
       ? pulumi.output(bus.tls.ca).apply((pem) => attributeErrors(this, () => renderCaFile("bus.tls.ca", pem)))
       : undefined;
-    const configHash = busCa
-      ? pulumi.all([config, busCa]).apply(([c, ca]) => sha256(c + ca))
-      : config.apply(sha256);
+    // HTTPS: the certificate (public) and its key (secret, 0600 owned by the broker's user, which reads it)
+    const apiTls =
+      tls && spec.tls
+        ? {
+            certificate: pulumi
+              .output(tls.certificate)
+              .apply((pem) =>
+                attributeErrors(this, () => renderBrokerCertificate(pem, spec.tls!.serverName)),
+              ),
+            key: pulumi.secret(
+              pulumi
+                .all([tls.certificate, tls.privateKey])
+                .apply(([pem, key]) => attributeErrors(this, () => renderBrokerKey(pem, key))),
+            ),
+          }
+        : undefined;
+    // a new CA or certificate restarts the broker like a new config
+    const configHash = pulumi
+      .all([config, busCa ?? "", apiTls?.certificate ?? ""])
+      .apply(([c, ca, crt]) => sha256(c + ca + crt));
     const written = [
       host.fileFor(
         this,
@@ -160,10 +197,28 @@ export class Broker extends pulumi.ComponentResource {
             ),
           ]
         : []),
+      ...(apiTls
+        ? [
+            host.fileFor(
+              this,
+              name,
+              "tls-certificate-file",
+              { path: paths.tlsCertificate, content: apiTls.certificate, mode: "0640", owner: group },
+              after,
+            ),
+            host.fileFor(
+              this,
+              name,
+              "tls-key-file",
+              { path: paths.tlsKey, content: apiTls.key, mode: "0600", owner: spec.osUser, secret: true },
+              after,
+            ),
+          ]
+        : []),
     ];
     const secretHash = pulumi.secret(
       pulumi
-        .all([secrets.database, secrets.bus, secrets.dnsKey, secrets.admin])
+        .all([secrets.database, secrets.bus, secrets.dnsKey, secrets.admin, apiTls?.key ?? ""])
         .apply((all) => sha256(all.join("\0"))),
     );
     this.service = new Service(

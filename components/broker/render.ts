@@ -1,9 +1,10 @@
 // The Broker's rendered files, pure: broker.json (validated with the very schema the broker loads it with,
 // common/config/broker-config.ts; keys in a fixed order, so the same inputs give the same bytes), the secret
-// files' content, the readiness command and the host scripts (values come as environment, never in the text).
+// files' content, the REST API's certificate and key files (tls), the readiness command and the host scripts (values come as environment, never in the text).
 import { validateBrokerConfig, type BrokerConfig } from "../../common/config/broker-config";
 import { dnsNameProblem, validateDnsName, validateIpv4 } from "../../common/dns-names";
 import { ValidationError } from "../../common/errors";
+import { keyMatchesCertificate, parseCertificateChain, parsePrivateKey } from "../../common/pem";
 import { renderKeyFile } from "../dns/render";
 import { renderCaFile } from "../platform-resolve";
 import { brokerPaths, BrokerSpec } from "./resolve";
@@ -48,7 +49,16 @@ export function renderBrokerConfig(spec: BrokerSpec, c: BrokerConnections): stri
   if (zone !== spec.cloudDomain && !spec.cloudDomain.endsWith(`.${zone}`))
     throw new ValidationError("dns.zone", `${zone} does not hold the cloud domain ${spec.cloudDomain}`);
   const doc: BrokerConfig = {
-    listen: { host: spec.address, port: spec.port },
+    listen: {
+      host: spec.address,
+      port: spec.port,
+      ...(spec.tls
+        ? {
+            tls: { certificateFile: p.tlsCertificate, keyFile: p.tlsKey },
+            local: { host: spec.tls.local.host, port: spec.tls.local.port },
+          }
+        : {}),
+    },
     ...(spec.publicUrl !== undefined ? { publicUrl: spec.publicUrl } : {}),
     cloudDomain: spec.cloudDomain,
     brokerId: spec.brokerId,
@@ -91,6 +101,36 @@ export function renderBrokerConfig(spec: BrokerSpec, c: BrokerConnections): stri
 }
 
 export { renderCaFile };
+
+/**
+ * The REST API's certificate file (`tls.crt`, not secret): the chain's certificates only (common/pem.ts),
+ * the leaf covering `serverName` (a DNS name, or an IP address in its IP names). Errors name `tls.certificate`.
+ */
+export function renderBrokerCertificate(pem: unknown, serverName: string): string {
+  const chain = parseCertificateChain("tls.certificate", pem);
+  const leaf = chain.certificates[0]!;
+  const covered = /^[0-9.]+$/.test(serverName)
+    ? leaf.checkIP(serverName) !== undefined
+    : leaf.checkHost(serverName) !== undefined;
+  if (!covered)
+    throw new ValidationError(
+      "tls.certificate",
+      `does not cover ${serverName}, the name clients reach the broker by (${leaf.subjectAltName ?? leaf.subject})`,
+    );
+  return chain.pem;
+}
+
+/**
+ * The REST API's key file (`tls.key`, secret): the one PEM private key, which must be the certificate's.
+ * Errors name `tls.privateKey` and never quote it.
+ */
+export function renderBrokerKey(certificatePem: unknown, keyPem: unknown): string {
+  const key = parsePrivateKey("tls.privateKey", keyPem);
+  const leaf = parseCertificateChain("tls.certificate", certificatePem).certificates[0]!;
+  if (!keyMatchesCertificate(leaf, key.key))
+    throw new ValidationError("tls.privateKey", "is not the key of tls.certificate");
+  return key.pem;
+}
 
 /** A password file: the value on the first line (the broker reads that line). */
 export function renderPasswordFile(field: string, password: string): string {

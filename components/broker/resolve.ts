@@ -10,20 +10,31 @@ import {
   validateInteger,
   validatePort,
 } from "../platform-resolve";
-import { BROKER_DEFAULTS, BrokerArgs } from "./args";
+import { BROKER_DEFAULTS, BrokerArgs, type BrokerTls } from "./args";
 
 const BROKER_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const LOGIN = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
 const PUBLIC_URL = /^https?:\/\/[^/\s]+$/;
 const PROFILE = /^[a-z][a-z0-9-]{0,31}$/;
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug"] as const;
+/** Where the plain-HTTP listener of a broker with tls is (the host's own tools). */
+const LOOPBACK = "127.0.0.1";
 
 export type BrokerStaticArgs = Omit<
   BrokerArgs,
-  "host" | "release" | "datastore" | "bus" | "dns" | "admin"
+  "host" | "release" | "datastore" | "bus" | "dns" | "admin" | "tls"
 > & {
   readonly admin?: { readonly login?: string };
+  /** `tls` without its certificate and key (they come from other resources). */
+  readonly tls?: Omit<BrokerTls, "certificate" | "privateKey">;
 };
+
+/** HTTPS on `address:port`; plain HTTP on loopback (`local`) for the broker host's own tools. */
+export interface BrokerTlsSpec {
+  /** The name in `url` (the certificate must cover it). */
+  readonly serverName: string;
+  readonly local: { readonly host: string; readonly port: number };
+}
 
 export interface BrokerSpec {
   readonly name: string;
@@ -39,9 +50,14 @@ export interface BrokerSpec {
   readonly gitSshPort?: number;
   readonly logLevel?: (typeof LOG_LEVELS)[number];
   readonly readinessSeconds: number;
-  /** What clients use: publicUrl, else http://<address>:<port> */
+  /** With HTTPS: the loopback listener and the name in `url`. */
+  readonly tls?: BrokerTlsSpec;
+  /** What clients use: publicUrl, else http://<address>:<port> (https://<tls.serverName>:<port> with tls) */
   readonly url: string;
-  /** http://<address>:<port>, loopback for 0.0.0.0: what the broker's own host reaches */
+  /**
+   * What the broker's own host reaches, in plain HTTP: http://<address>:<port> (loopback for 0.0.0.0), with
+   * tls the loopback listener http://127.0.0.1:<tls.localPort>
+   */
   readonly localUrl: string;
   /** What the readiness check asks (on the broker's host) */
   readonly apiUrl: string;
@@ -83,6 +99,9 @@ export function resolveBroker(name: string, args: BrokerStaticArgs): BrokerSpec 
   if (osUser === "root") throw new ValidationError("osUser", "must be a dedicated system user, not root");
   // the readiness check asks the API where it listens; 0.0.0.0 is answered on loopback
   const local = address === "0.0.0.0" ? "127.0.0.1" : address;
+  const tls = resolveTls(args.tls, address, port);
+  const localUrl = tls ? `http://${tls.local.host}:${tls.local.port}` : `http://${local}:${port}`;
+  const url = args.publicUrl ?? (tls ? `https://${tls.serverName}:${port}` : localUrl);
   return {
     name,
     directory: validateDirectory("directory", args.directory ?? `${d.directoryRoot}/${name}`),
@@ -104,10 +123,28 @@ export function resolveBroker(name: string, args: BrokerStaticArgs): BrokerSpec 
       5,
       3600,
     ),
-    url: args.publicUrl ?? `http://${local}:${port}`,
-    localUrl: `http://${local}:${port}`,
-    apiUrl: `http://${local}:${port}/broker/rest/api`,
+    ...(tls ? { tls } : {}),
+    url,
+    localUrl,
+    // on the loopback listener with tls: it is started after the public one, so its answer means both are up
+    apiUrl: `${localUrl}/broker/rest/api`,
   };
+}
+
+function resolveTls(tls: BrokerStaticArgs["tls"], address: string, port: number): BrokerTlsSpec | undefined {
+  if (tls === undefined) return undefined;
+  if (tls === null || typeof tls !== "object") throw new ValidationError("tls", "must be an object");
+  const serverName =
+    tls.serverName === undefined ? address : validateDnsName("tls.serverName", tls.serverName);
+  if (serverName === "0.0.0.0")
+    throw new ValidationError("tls.serverName", "is required when address is 0.0.0.0 (the name clients use)");
+  const localPort = tls.localPort === undefined ? port : validatePort("tls.localPort", tls.localPort);
+  if (localPort === port && (address === "0.0.0.0" || address === LOOPBACK))
+    throw new ValidationError(
+      "tls.localPort",
+      `the loopback listener ${LOOPBACK}:${localPort} would share ${address}:${port}: give it another port`,
+    );
+  return { serverName, local: { host: LOOPBACK, port: localPort } };
 }
 
 /** The broker's files under its directory. */
@@ -118,6 +155,9 @@ export function brokerPaths(directory: string) {
     busPassword: `${directory}/bus.password`,
     /** the bus's CA certificate (bus.tls) */
     busCa: `${directory}/bus-ca.crt`,
+    /** the REST API's certificate chain and key (tls) */
+    tlsCertificate: `${directory}/tls.crt`,
+    tlsKey: `${directory}/tls.key`,
     dnsKey: `${directory}/tsig.key`,
     adminPassword: `${directory}/admin.password`,
   };

@@ -287,6 +287,16 @@ export class Platform extends pulumi.ComponentResource {
             admin: { login: plan.adminLogin, password: adminPassword.secret },
             // the apps' git URLs name the nodes' gear git sshd port
             ...(gitSshPort !== undefined ? { gitSshPort } : {}),
+            // across hosts: HTTPS with the platform certificate under <host>.<domain>
+            ...(b.tls
+              ? {
+                  tls: {
+                    certificate: this.certificate.certificate,
+                    privateKey: this.certificate.privateKey,
+                    serverName: b.fqdn,
+                  },
+                }
+              : {}),
           },
           {
             parent: this,

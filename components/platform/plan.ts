@@ -3,7 +3,13 @@
 // is in which district, the broker URL, the children's names. No Pulumi, no I/O; unit-tested alone.
 import { ValidationError } from "../../common/errors";
 import { childName } from "../host/resolve";
-import { COMPONENT_NAME_MAX, sha256, validateComponentName, validateDirectory } from "../platform-resolve";
+import {
+  COMPONENT_NAME_MAX,
+  isLoopback,
+  sha256,
+  validateComponentName,
+  validateDirectory,
+} from "../platform-resolve";
 import type { HostConnection } from "../host";
 import {
   PLATFORM_DEFAULTS,
@@ -74,9 +80,15 @@ export interface BrokerPlan {
   readonly host: string;
   readonly address: string;
   readonly port: number;
-  /** HTTPS with the platform certificate. Not yet: the Broker serves HTTP only. */
+  /**
+   * HTTPS with the platform certificate under the name `fqdn` (the topology crosses hosts and the broker's
+   * address is not loopback), a plain-HTTP listener on `127.0.0.1:<port>` for the host's own tools; else
+   * plain HTTP on `address:port`.
+   */
   readonly tls: boolean;
-  /** How clients reach it: `http://<address>:<port>` (the Broker component's own URL). */
+  /** `<host>.<domain>`: the name in its URL with tls, which the wildcard certificate covers. */
+  readonly fqdn: string;
+  /** How clients reach it: `https://<fqdn>:<port>` with tls, else `http://<address>:<port>`. */
   readonly url: string;
 }
 
@@ -247,17 +259,21 @@ export function planPlatform(
     commonName: `*.${domain}`,
     dnsNames: [`*.${domain}`, domain],
   };
-  const brokers: BrokerPlan[] = brokerHosts.map((h) => ({
-    resource: component(
-      `topology.hosts[${topology.hosts.findIndex((t) => t.name === h.name)}].name`,
-      `broker-${h.name}`,
-    ),
-    host: h.name,
-    address: h.address,
-    port: h.ports.broker,
-    tls: false,
-    url: `http://${h.address}:${h.ports.broker}`,
-  }));
+  const brokers: BrokerPlan[] = brokerHosts.map((h) => {
+    const index = topology.hosts.findIndex((t) => t.name === h.name);
+    // reached from other hosts: HTTPS on the host's address, plain HTTP on its loopback (same port); a
+    // broker on a loopback address is reached from its own host only, in plain HTTP
+    const tls = crossesHosts && !isLoopback(h.address);
+    return {
+      resource: component(`topology.hosts[${index}].name`, `broker-${h.name}`),
+      host: h.name,
+      address: h.address,
+      port: h.ports.broker,
+      tls,
+      fqdn: h.fqdn,
+      url: tls ? `https://${h.fqdn}:${h.ports.broker}` : `http://${h.address}:${h.ports.broker}`,
+    };
+  });
 
   const districtOf = new Map<string, PlatformTopology["districts"][number]>();
   topology.districts.forEach((d, i) =>

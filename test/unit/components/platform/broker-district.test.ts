@@ -3,7 +3,9 @@
 import { validateBrokerConfig } from "../../../../common/config/broker-config";
 import {
   readinessCommand,
+  renderBrokerCertificate,
   renderBrokerConfig,
+  renderBrokerKey,
   renderCaFile,
   renderPasswordFile,
   type BrokerConnections,
@@ -63,6 +65,13 @@ describe("Broker resolve and render", () => {
     logLevel: "debug",
     readinessSeconds: 300,
   });
+  // across hosts: HTTPS on the host's address under its DNS name, plain HTTP on its loopback
+  const tls = resolveBroker("broker3", {
+    cloudDomain: "apps.example.com",
+    address: "10.0.0.5",
+    port: 8443,
+    tls: { serverName: "broker1.apps.example.com" },
+  });
 
   it("applies defaults: its own directory, loopback, port 18080, the component's name as broker id", () => {
     expect(minimal).toMatchObject({
@@ -81,6 +90,61 @@ describe("Broker resolve and render", () => {
       url: "https://broker.example.com",
       apiUrl: "http://127.0.0.1:28080/broker/rest/api",
     });
+  });
+
+  it("with tls: an https URL under the server name; localUrl and the readiness check on loopback", () => {
+    expect(tls).toMatchObject({
+      tls: { serverName: "broker1.apps.example.com", local: { host: "127.0.0.1", port: 8443 } },
+      url: "https://broker1.apps.example.com:8443",
+      localUrl: "http://127.0.0.1:8443",
+      apiUrl: "http://127.0.0.1:8443/broker/rest/api",
+    });
+    expect(readinessCommand("/usr/bin/node", tls).at(-1)).toBe("http://127.0.0.1:8443/broker/rest/api");
+    // on every address, the loopback listener needs a port of its own
+    expect(
+      resolveBroker("b", {
+        cloudDomain: "apps.example.com",
+        address: "0.0.0.0",
+        tls: { serverName: "b.apps.example.com", localPort: 18081 },
+      }),
+    ).toMatchObject({ url: "https://b.apps.example.com:18080", localUrl: "http://127.0.0.1:18081" });
+    // without a server name, the address
+    expect(resolveBroker("b", { cloudDomain: "apps.example.com", address: "10.0.0.5", tls: {} }).url).toBe(
+      "https://10.0.0.5:18080",
+    );
+  });
+
+  it.each([
+    [{ address: "10.0.0.5", tls: { serverName: "bad_name.example.com" } }, "tls.serverName"],
+    [{ address: "0.0.0.0", tls: {} }, "tls.serverName"],
+    [{ address: "0.0.0.0", tls: { serverName: "b.example.com" } }, "tls.localPort"],
+    [{ tls: { serverName: "b.example.com" } }, "tls.localPort"],
+    [{ address: "10.0.0.5", tls: { localPort: 80 } }, "tls.localPort"],
+    [{ tls: null }, "tls"],
+  ])("refuses tls %j naming %s", (args, field) => {
+    invalid(() => resolveBroker("broker", { cloudDomain: "apps.example.test", ...args } as never), field);
+  });
+
+  it("the API's certificate must cover the server name, and the key must be its own", async () => {
+    const { generateSelfSignedCertificate } = await import("../../../../components/certificate/generate");
+    const { resolveSelfSignedCertificate } = await import("../../../../components/certificate/resolve");
+    const make = (domain: string) => generateSelfSignedCertificate(resolveSelfSignedCertificate({ domain }));
+    const [made, other] = await Promise.all([make("apps.example.com"), make("apps.example.com")]);
+    expect(renderBrokerCertificate(made.certificate, "broker1.apps.example.com")).toBe(
+      `${made.certificate.trimEnd()}\n`,
+    );
+    expect(renderBrokerKey(made.certificate, made.privateKey)).toBe(`${made.privateKey.trimEnd()}\n`);
+    invalid(() => renderBrokerCertificate(made.certificate, "broker1.elsewhere.test"), "tls.certificate");
+    invalid(() => renderBrokerCertificate(made.certificate, "10.0.0.5"), "tls.certificate");
+    invalid(() => renderBrokerCertificate(made.privateKey, "broker1.apps.example.com"), "tls.certificate");
+    invalid(() => renderBrokerKey(made.certificate, made.certificate), "tls.privateKey");
+    let message = "";
+    try {
+      renderBrokerKey(made.certificate, other.privateKey);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toBe("invalid tls.privateKey: is not the key of tls.certificate");
   });
 
   it.each([
@@ -153,6 +217,7 @@ describe("Broker resolve and render", () => {
   it.each([
     ["minimal", minimal, local],
     ["full", full, remote],
+    ["tls", tls, remote],
   ] as const)("renders broker.json the broker's own schema accepts (%s)", (_label, spec, conn) => {
     const text = renderBrokerConfig(spec, conn);
     expect(renderBrokerConfig(spec, conn)).toBe(text);
@@ -163,6 +228,17 @@ describe("Broker resolve and render", () => {
     // over TLS the CA file is beside broker.json; without, plain STOMP
     expect(doc.bus.tls).toEqual(
       conn.bus.tls ? { caFile: p.busCa, serverName: conn.bus.tls.serverName } : undefined,
+    );
+    // with tls: HTTPS with the files beside broker.json, plain HTTP on loopback for the host's own tools
+    expect(doc.listen).toEqual(
+      spec.tls
+        ? {
+            host: spec.address,
+            port: spec.port,
+            tls: { certificateFile: p.tlsCertificate, keyFile: p.tlsKey },
+            local: spec.tls.local,
+          }
+        : { host: spec.address, port: spec.port },
     );
     expect(doc.dns.keyFile).toBe(p.dnsKey);
     expect(doc.admin).toEqual({ login: spec.adminLogin, passwordFile: p.adminPassword });

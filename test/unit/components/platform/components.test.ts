@@ -286,6 +286,77 @@ describe("platform components under the mocked engine", () => {
     ).toThrow(/invalid bus\.tls\.serverName/);
   });
 
+  it("Broker: tls writes tls.crt (public) and tls.key (0600, the broker's user, secret); https URL, loopback localUrl", async () => {
+    const { generateSelfSignedCertificate } = await import("../../../../components/certificate/generate");
+    const { resolveSelfSignedCertificate } = await import("../../../../components/certificate/resolve");
+    const made = await generateSelfSignedCertificate(
+      resolveSelfSignedCertificate({ domain: "apps.example.test" }),
+    );
+    const local = new host.Host("local9", { connection: { type: "local" }, serviceDirectory: "/srv/gt" });
+    const b = new br.Broker("broker7", {
+      ...brokerArgs(local),
+      address: "10.0.0.5",
+      port: 28443,
+      tls: {
+        certificate: made.certificate,
+        privateKey: pulumi.secret(made.privateKey),
+        serverName: "broker1.apps.example.test",
+      },
+    });
+    expect(await valueOf(b.url)).toBe("https://broker1.apps.example.test:28443");
+    expect(await valueOf(b.localUrl)).toBe("http://127.0.0.1:28443");
+    checkChildren("Broker", "broker7", [
+      "admin-password",
+      "os-user",
+      "directory",
+      "config",
+      "database-password-file",
+      "bus-password-file",
+      "dns-key-file",
+      "admin-password-file",
+      "tls-certificate-file",
+      "tls-key-file",
+      "service",
+    ]);
+    const file = (role: string) => resources.find((r) => r.name === `broker7-${role}`)!;
+    expect(file("tls-certificate-file").inputs.stdin).toBe(made.certificate);
+    expect(file("tls-certificate-file").inputs.environment).toMatchObject({
+      GT_PATH: "/var/lib/geartrain/broker/broker7/tls.crt",
+      GT_MODE: "0640",
+      GT_OWNER: "root:geartrain-broker",
+    });
+    const key = file("tls-key-file");
+    expect(key.inputs.logging).toBe("none");
+    expect(plainText(key.inputs.stdin)).toBe('"[secret]"');
+    expect(key.additionalSecretOutputs).toEqual(expect.arrayContaining(["stdout", "stderr"]));
+    expect(key.inputs.environment).toMatchObject({
+      GT_PATH: "/var/lib/geartrain/broker/broker7/tls.key",
+      GT_MODE: "0600",
+      GT_OWNER: "geartrain-broker",
+    });
+    const doc = JSON.parse(String(file("config").inputs.stdin));
+    expect(doc.listen).toEqual({
+      host: "10.0.0.5",
+      port: 28443,
+      tls: {
+        certificateFile: "/var/lib/geartrain/broker/broker7/tls.crt",
+        keyFile: "/var/lib/geartrain/broker/broker7/tls.key",
+      },
+      local: { host: "127.0.0.1", port: 28443 },
+    });
+    // the readiness check asks the loopback listener
+    const daemon = resources.find((r) => r.name === "broker7-service-daemon")!;
+    expect(JSON.stringify(daemon.inputs)).toContain("http://127.0.0.1:28443/broker/rest/api");
+    // no line of the key in any plain input (an EC key's last line can be its public point, which the
+    // certificate carries too: only the lines the certificate does not hold are secret)
+    const lines = made.privateKey.split("\n").filter((l) => l.length > 40 && !made.certificate.includes(l));
+    expect(lines.length).toBeGreaterThan(0);
+    for (const r of resources)
+      for (const l of lines)
+        expect({ r: r.name, leaked: plainText(r.inputs).includes(l) }).toEqual({ r: r.name, leaked: false });
+    // (a certificate that does not cover the server name: broker-district.test.ts, renderBrokerCertificate)
+  });
+
   it("Broker: a given admin password makes no generated one", async () => {
     const local = new host.Host("local6", { connection: { type: "local" }, serviceDirectory: "/srv/gt" });
     const b = new br.Broker("broker3", {

@@ -60,6 +60,7 @@ describe("planPlatform", () => {
       {
         resource: "geartrain-broker-local",
         host: "local",
+        fqdn: "local.apps.dev.geartrain.test",
         address: "127.0.0.1",
         port: 18080,
         tls: false,
@@ -127,7 +128,11 @@ describe("planPlatform", () => {
       "node3.apps.stage.geartrain.test 192.0.2.23",
       "broker2.apps.stage.geartrain.test 192.0.2.12",
     ]);
-    expect(plan.brokers.map((b) => b.url)).toEqual(["http://192.0.2.10:8443", "http://192.0.2.12:8443"]);
+    // reached from other hosts: HTTPS under <host>.<domain>, which the wildcard certificate covers
+    expect(plan.brokers.map((b) => [b.tls, b.url])).toEqual([
+      [true, "https://broker1.apps.stage.geartrain.test:8443"],
+      [true, "https://broker2.apps.stage.geartrain.test:8443"],
+    ]);
     expect(plan.nodes.map((n) => [n.identity, n.district, n.profile, n.http, n.https, n.ssh])).toEqual([
       ["node1", "small-1", "small", 80, 443, 2222],
       ["node2", "small-1", "small", 80, 443, 2222],
