@@ -145,6 +145,30 @@ describe("planPlatform", () => {
     ]);
   });
 
+  it("brokers over HTTPS only where other hosts reach them: stage yes; a broker on loopback of a topology of several hosts no", () => {
+    const stage = planPlatform("geartrain", platformFile("stage"));
+    expect(stage.brokers.map((b) => [b.host, b.tls, b.url])).toEqual([
+      ["broker1", true, "https://broker1.apps.stage.geartrain.test:18080"],
+      ["broker2", true, "https://broker2.apps.stage.geartrain.test:18080"],
+    ]);
+    expect(stage.brokerUrl).toBe("https://broker1.apps.stage.geartrain.test:18080");
+    // the local host carries the broker on 127.0.0.1, a node is elsewhere: only that host reaches it
+    const topology = platformFile("stage");
+    const mixed = {
+      ...topology,
+      hosts: topology.hosts.map((h) =>
+        h.name === "infra"
+          ? { ...h, address: "127.0.0.1", roles: [...h.roles, "broker" as const] }
+          : { ...h, roles: h.roles.filter((r) => r !== "broker") },
+      ),
+    };
+    const plan = planPlatform("geartrain", mixed);
+    expect(plan.crossesHosts).toBe(true);
+    expect(plan.brokers.map((b) => [b.host, b.tls, b.url])).toEqual([
+      ["infra", false, "http://127.0.0.1:18080"],
+    ]);
+  });
+
   it("puts each node's unidler on the idle port given, and refuses one a role of its host listens on", () => {
     const dev = platformFile("dev");
     const plan = planPlatform("gt", dev, { dataDirectory: "/srv/gt", idlePort: 12099 });
