@@ -8,9 +8,16 @@
 //      gear-pam-attach` has already put the whole session there),
 //   3. sets umask 077,
 //   4. allows exactly git-receive-pack / git-upload-pack of the gear's own repository (command.ts), and
-//   5. runs git with an argv array (no shell) and a fixed environment (under SELinux through runcon, in the
-//      gear domain at the gear's level); for a push it holds the gear's deploy
+//   5. runs git with an argv array (no shell) and a fixed environment; for a push it holds the gear's deploy
 //      lock until git is done, so the pre-receive hook's deploy and git's ref update happen together.
+// Under SELinux it runs in two stages (docs/node-operations.md, "git push"). sshd starts the session in the
+// domain its login mapping gives (Debian: unconfined_t at s0-s0:c0.c1023), and the session's stdin, stdout and
+// stderr are sockets sshd made at its own range, which no process at a gear's level may read or write (MCS).
+// So the first stage (the relay) checks steps 1-4, makes socket pairs at s0 and starts this same command
+// again with --in-gear-domain through runcon, in geartrain_gear_t at the gear's level; it only copies bytes
+// between sshd and that second stage and passes on its exit status and signals. The second stage checks that
+// it really is in the gear domain at the gear's level (else it refuses), takes the lock and runs git, which
+// inherits its stdio; git's hooks and the build inherit the domain. Without SELinux there is one stage.
 // Anything else is refused with a message on stderr and exit status 1. stdout belongs to the git protocol:
 // nothing is ever written to it here.
 
@@ -25,7 +32,17 @@ import { requireDeploymentsDir, withDeployLock } from "./deploy-lock";
 import { gearSelf, gearSideConfig, geartrainLauncher, HOOK_ENV } from "./self";
 import type { CgroupDriver } from "../host/cgroups/driver";
 import { mcsLabel } from "../host/mcs";
-import { currentContext, gearExecContext, withSocketsAtS0 } from "../host/selinux/label";
+import {
+  currentContext,
+  GEAR_DOMAIN,
+  gearExecContext,
+  parseContext,
+  withSocketsAtS0,
+} from "../host/selinux/label";
+import type { SelinuxStatus } from "../types";
+
+/** The option of the second stage (started by the relay stage in the gear domain). */
+export const IN_GEAR_DOMAIN = "in-gear-domain";
 
 function say(message: string): void {
   process.stderr.write(`geartrain: ${message}\n`);
@@ -51,12 +68,13 @@ export async function joinGearCgroup(cgroup: CgroupDriver, uuid: string, pid = p
 }
 
 /**
- * Run git. Without SELinux it inherits the session's stdio. Under SELinux (`relayFrom`: this process's context)
- * git runs at the gear's level, which may not use sshd's sockets (made at sshd's range: MCS), so git gets
- * socket pairs made at s0 and this process relays them to and from the session.
+ * Run `argv`. With `relayFrom` null it inherits this process's stdio. Otherwise (`relayFrom`: this process's
+ * SELinux context) it gets socket pairs made at s0 (which a process at a gear's level may use), and this
+ * process copies its own stdin to the child and the child's stdout and stderr back, until the child has exited
+ * and closed them. The child's exit status is returned; SIGTERM, SIGHUP and SIGINT are passed on to it.
  */
-function runGit(
-  argv: string[],
+export function runChild(
+  argv: readonly string[],
   cwd: string,
   env: Record<string, string>,
   relayFrom: string | null = null,
@@ -88,7 +106,7 @@ function runGit(
       return [s, h] as const;
     });
     child.on("error", (e) => {
-      say(`cannot run git: ${e.message}`);
+      say(`cannot run ${argv[0]}: ${e.message}`);
       resolve(1);
     });
     child.on("exit", (code, signal) => {
@@ -99,9 +117,41 @@ function runGit(
   });
 }
 
+/**
+ * Which stage this process is (see the header): "plain" without SELinux; "relay" outside the gear domain
+ * (it starts the second stage); "in-domain" in the gear domain at exactly `label`. Started as the second stage
+ * (`inner`) anywhere else, or in the gear domain at another level, it refuses: the transition did not happen.
+ * `readContext` gives this process's context (its own /proc/self/attr/current, readable in any domain).
+ */
+export async function sessionStage(
+  selinux: SelinuxStatus,
+  inner: boolean,
+  label: string,
+  readContext: () => Promise<string> = currentContext,
+): Promise<{ stage: "plain" } | { stage: "relay" | "in-domain"; context: string }> {
+  // the second stage does not trust the status it reads (the gear domain may not read selinuxfs)
+  if (selinux === "unavailable" && !inner) return { stage: "plain" };
+  const context = await readContext();
+  const c = parseContext(context);
+  if (c?.type === GEAR_DOMAIN) {
+    if (c.range !== label)
+      throw new Error(`running in ${GEAR_DOMAIN} at ${c.range}, not at this gear's level ${label}`);
+    return { stage: "in-domain", context };
+  }
+  if (inner)
+    throw new Error(
+      `started as the gear-domain stage in ${JSON.stringify(context)}, not in ${GEAR_DOMAIN} at ${label}`,
+    );
+  return { stage: "relay", context };
+}
+
 export async function runGearShell(argv: string[]): Promise<number> {
   try {
-    const { values } = parseArgs({ args: argv, options: { config: { type: "string" } }, strict: true });
+    const { values } = parseArgs({
+      args: argv,
+      options: { config: { type: "string" }, [IN_GEAR_DOMAIN]: { type: "boolean" } },
+      strict: true,
+    });
     const { config, configPath } = gearSideConfig(values.config);
     const self = await gearSelf(config, configPath);
     const ctx = await makeContext(config);
@@ -109,39 +159,47 @@ export async function runGearShell(argv: string[]): Promise<number> {
     process.umask(0o077);
     const req = parseSshCommand(process.env.SSH_ORIGINAL_COMMAND);
     const repo = resolveGearRepo(req.path, self.home, self.app);
-    const env: Record<string, string> = {
+    const label = mcsLabel(self.uid);
+    const stage = await sessionStage(ctx.selinux, values[IN_GEAR_DOMAIN] === true, label);
+    const base: Record<string, string> = {
       PATH: GEAR_PATH,
       HOME: self.home,
       USER: self.uuid,
       LOGNAME: self.uuid,
       SHELL: "/bin/sh",
       LANG: "C.UTF-8",
+    };
+    // protocol v2 negotiation, when the node's sshd accepts it (AcceptEnv GIT_PROTOCOL)
+    const proto = process.env.GIT_PROTOCOL;
+    if (proto && /^version=[0-9]$/.test(proto)) base.GIT_PROTOCOL = proto;
+    if (stage.stage === "relay") {
+      // this same command again, in the gear domain at the gear's level, with the checked request
+      const second = [
+        "/usr/bin/runcon",
+        gearExecContext(stage.context, label),
+        process.execPath,
+        geartrainLauncher(),
+        "node",
+        "gear-shell",
+        `--${IN_GEAR_DOMAIN}`,
+        ...(configPath ? ["--config", configPath] : []),
+      ];
+      const env = { ...base, SSH_ORIGINAL_COMMAND: process.env.SSH_ORIGINAL_COMMAND ?? "" };
+      return await runChild(second, self.home, env, stage.context);
+    }
+    const env: Record<string, string> = {
+      ...base,
       [HOOK_ENV.node]: process.execPath,
       [HOOK_ENV.script]: geartrainLauncher(),
     };
     if (configPath) env.GEARTRAIN_NODE_CONFIG = configPath;
-    // protocol v2 negotiation, when the node's sshd accepts it (AcceptEnv GIT_PROTOCOL)
-    const proto = process.env.GIT_PROTOCOL;
-    if (proto && /^version=[0-9]$/.test(proto)) env.GIT_PROTOCOL = proto;
-    // under SELinux git (and the hooks and build it runs) starts in the gear domain at the gear's level
-    const current = ctx.selinux === "unavailable" ? null : await currentContext();
-    const secon = current === null ? [] : ["/usr/bin/runcon", gearExecContext(current, mcsLabel(self.uid))];
+    // git (and the hooks and build it runs) inherits this process's stdio and, under SELinux, its domain
     if (req.service === "git-upload-pack") {
-      return await runGit(
-        [...secon, "/usr/bin/git", "upload-pack", "--strict", repo],
-        self.home,
-        env,
-        current,
-      );
+      return await runChild(["/usr/bin/git", "upload-pack", "--strict", repo], self.home, env);
     }
     await requireDeploymentsDir(self);
     return await withDeployLock(self, say, () =>
-      runGit(
-        [...secon, "/usr/bin/git", "receive-pack", repo],
-        self.home,
-        { ...env, [HOOK_ENV.locked]: "1" },
-        current,
-      ),
+      runChild(["/usr/bin/git", "receive-pack", repo], self.home, { ...env, [HOOK_ENV.locked]: "1" }),
     );
   } catch (e) {
     if (e instanceof RefusedError) say(e.message);

@@ -88,6 +88,26 @@ function httpGet(ip, port, urlPath = "/") {
     req.on("timeout", () => req.destroy(new Error("timeout")));
   });
 }
+// every process of `uid`: pid, parent, command line and SELinux context, from /proc (read by root)
+function uidProcesses(uid) {
+  const out = [];
+  for (const d of fs.readdirSync("/proc")) {
+    if (!/^[0-9]+$/.test(d)) continue;
+    try {
+      const st = fs.readFileSync(`/proc/${d}/status`, "utf8");
+      if (Number(/^Uid:\s+(\d+)/m.exec(st)[1]) !== uid) continue;
+      out.push({
+        pid: Number(d),
+        ppid: Number(/^PPid:\s+(\d+)/m.exec(st)[1]),
+        cmdline: fs.readFileSync(`/proc/${d}/cmdline`, "utf8").replace(/\0+$/, "").replace(/\0/g, " "),
+        context: fs.readFileSync(`/proc/${d}/attr/current`, "utf8").replace(/\0+$/, "").trim(),
+      });
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
 const uuidOf = (n) => n.toString(16).padStart(32, "0");
 
 async function main() {
@@ -392,7 +412,7 @@ async function main() {
   );
 
   await check(
-    "git push over sshd on the node's git port (not 22, labelled ssh_port_t by the module): the forced command's git, its hooks and the build run in the gear domain at the gear's level",
+    "git push over sshd on the node's git port (not 22, labelled ssh_port_t by the module): the forced command's gear-domain stage, git, its hooks and the build run in the gear domain at the gear's level; from the session B cannot read A's 0777 file (AVC), A cannot read what the session wrote",
     async () => {
       // gear B's repository, a client key, the node's sshd lines and PAM service (components/nodehost)
       const configPath = "/etc/geartrain/node.json";
@@ -517,11 +537,30 @@ async function main() {
         // the build hook reports its uid and context, then waits for the check to look at the gear's processes
         const hooks = path.join(work, ".geartrain", "action_hooks");
         fs.mkdirSync(hooks, { recursive: true });
+        // the negative check from inside the session: a 0777 file of gear A's file type at A's level and, the
+        // control, one at B's own level, both in 0777 directories (DAC lets B through; only MCS decides)
+        const aDir = "/tmp/gt-vm-push-a";
+        const bDir = "/tmp/gt-vm-push-b";
+        const made = "/tmp/gt-vm-push-made";
+        for (const [d, l] of [
+          [aDir, LA],
+          [bDir, LB],
+        ]) {
+          fs.mkdirSync(d, { recursive: true });
+          fs.writeFileSync(`${d}/f`, `file at ${l}\n`);
+          fs.chmodSync(d, 0o777);
+          fs.chmodSync(`${d}/f`, 0o777);
+          execFileSync("chcon", ["-R", label.gearFileContext(l), d]);
+        }
+        fs.rmSync(made, { force: true });
         fs.writeFileSync(
           path.join(hooks, "build"),
           [
             "#!/bin/sh",
             "echo \"gt-build $(id -u) $(tr -d '\\000' < /proc/self/attr/current)\"",
+            `if cat ${aDir}/f >/dev/null 2>&1; then echo gt-read-a read; else echo gt-read-a denied; fi`,
+            `if cat ${bDir}/f >/dev/null 2>&1; then echo gt-read-b read; else echo gt-read-b denied; fi`,
+            `echo made-in-the-push > ${made} && chmod 0777 ${made}`,
             'touch "$HOME/app-root/data/in-build"',
             'n=0; while [ ! -e "$HOME/app-root/data/go" ] && [ $n -lt 300 ]; do sleep 0.2; n=$((n+1)); done',
             "",
@@ -530,6 +569,8 @@ async function main() {
         );
         eq(sh(["git", "add", "-A"], { env, cwd: work }).code, 0, "git add");
         eq(sh(["git", "commit", "-qm", "build hook"], { env, cwd: work }).code, 0, "git commit");
+        await freshAuditWindow();
+        const pushMark = kmsgMark();
         const push = require("child_process").spawn("git", ["push", "origin", "master"], {
           env,
           cwd: work,
@@ -544,6 +585,8 @@ async function main() {
         for (let i = 0; i < 600 && !fs.existsSync(marker) && push.exitCode === null; i++) await sleep(200);
         // while the build runs: every process of the gear, by inspect
         const during = (await node.inspectGear(ctx, B.uuid)).processes;
+        // and every process of B's uid, with its parent and command line (/proc, read by root)
+        const session = uidProcesses(B.uid);
         fs.writeFileSync(path.join(home, "app-root", "data", "go"), "");
         const code = await pushed;
         // the check's own file is not the gear's (it would be label drift)
@@ -553,6 +596,82 @@ async function main() {
         assert(m, `the build hook did not report: ${pushOut}`);
         const p = label.parseContext(m[2]);
         eq([m[1], p.type, p.range], [String(B.uid), label.GEAR_DOMAIN, LB], "the build's uid and context");
+        // the session: the forced command's relay stage (outside, it holds sshd's sockets) started the
+        // gear-domain stage; that stage and everything below it (git receive-pack, the hooks, the build) are
+        // the gear domain at B's level; the only processes of B's uid outside it are the stage's ancestors
+        // (the relay, a login shell if one stays, sshd's session process)
+        const stage2 = session.filter(
+          (x) => x.cmdline.includes("gear-shell") && x.cmdline.includes("--in-gear-domain"),
+        );
+        eq(stage2.length, 1, `gear-domain stages of gear-shell: ${JSON.stringify(session)}`);
+        const byPid = new Map(session.map((x) => [x.pid, x]));
+        const ancestors = [];
+        for (let x = byPid.get(stage2[0].ppid); x; x = byPid.get(x.ppid)) ancestors.push(x);
+        const relay = ancestors[0];
+        assert(
+          relay && relay.cmdline.includes("gear-shell") && !relay.cmdline.includes("--in-gear-domain"),
+          `the gear-domain stage's parent is not the relay stage: ${JSON.stringify(session)}`,
+        );
+        assert(
+          ancestors.some((x) => x.cmdline.startsWith("sshd:")),
+          `no sshd session process above the forced command: ${JSON.stringify(session)}`,
+        );
+        const below = (x) => {
+          for (let y = x; y; y = byPid.get(y.ppid)) if (y.pid === stage2[0].pid) return true;
+          return false;
+        };
+        const inside = session.filter(below);
+        for (const x of session) {
+          const p = label.parseContext(x.context || "");
+          const ok = p && p.type === label.GEAR_DOMAIN && p.range === LB;
+          if (below(x)) assert(ok, `session process ${x.pid} ${x.cmdline} is ${x.context}`);
+          else
+            assert(
+              ancestors.includes(x),
+              `process ${x.pid} ${x.cmdline} of B's uid is neither the session nor its ancestors (${x.context})`,
+            );
+        }
+        for (const [what, re] of [
+          ["git receive-pack", /^(\/usr\/bin\/)?git(-receive-pack| receive-pack)/],
+          ["the pre-receive hook", /gear-hook/],
+          ["the build", /action_hooks\/build|\/build$/],
+        ])
+          assert(
+            inside.some((x) => re.test(x.cmdline)),
+            `no ${what} process in the session: ${JSON.stringify(inside)}`,
+          );
+        const outside = ancestors.map((x) => `${x.cmdline.split(" ").slice(0, 4).join(" ")} ${x.context}`);
+        const sessionSeen = inside.map((x) => `${x.cmdline.split(" ").slice(0, 4).join(" ")} ${x.context}`);
+        // the negative check, in the session: B's build could not read A's file (MCS, with the AVC), read its own
+        eq(
+          [/gt-read-a (\w+)/.exec(pushOut)?.[1], /gt-read-b (\w+)/.exec(pushOut)?.[1]],
+          ["denied", "read"],
+          `the build's reads of A's and its own 0777 files (output ${pushOut})`,
+        );
+        await sleep(200);
+        const sessionAvc = avcsSince(pushMark).find(
+          (l) =>
+            /denied\s+\{ (read|open|search) \}/.test(l) &&
+            l.includes(`${label.GEAR_DOMAIN}:${LB}`) &&
+            l.includes(LA),
+        );
+        assert(
+          sessionAvc,
+          `no AVC of the session (${LB}) on A's file (${LA}): ${avcsSince(pushMark).join("\n")}`,
+        );
+        // and the other way: what the session wrote (at B's level, 0777) gear A cannot read; B can
+        eq(label.rangeOf(await label.readLabel(made)), LB, "the level of the file the push made");
+        const aReads = await runInGear(ctx, A.uuid, ["/bin/cat", made]);
+        const bReads = await runInGear(ctx, B.uuid, ["/bin/cat", made]);
+        assert(
+          aReads.code !== 0 && /Permission denied/.test(aReads.stderr),
+          `A read the push's file: ${JSON.stringify(aReads)}`,
+        );
+        eq([bReads.code, bReads.stdout.trim()], [0, "made-in-the-push"], "B reads the push's file");
+        for (const f of [aDir, bDir, made]) fs.rmSync(f, { recursive: true, force: true });
+        console.log(
+          `geartrain-vm: the push session: ${sessionSeen.join("; ")}; outside: ${outside.join("; ")}`,
+        );
         // git (receive-pack), the hooks and the build: the gear domain at B's level
         const inGit = during.filter(
           (x) => x.context !== null && (x.comm.startsWith("git") || x.comm === "sleep" || x.comm === "build"),
@@ -589,6 +708,9 @@ async function main() {
           build: m[2],
           sshd,
           forcedCommand: k.forcedCommand,
+          session: sessionSeen,
+          outside,
+          avc: sessionAvc.replace(/^.*avc:/, "avc:").slice(0, 240),
         };
       } finally {
         try {

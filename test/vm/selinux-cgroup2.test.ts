@@ -22,7 +22,7 @@ const CHECKS = [
   "binding: a gear binds only its own loopback block (SELinux node_bind), root binds anywhere",
   "cartridge static installed and served under enforcing; hook and app processes in the gear domain",
   "cron path: Debian's cron daemon runs the cron.d line; cron-run (geartrain_node_t) runs the gear's job in the gear domain",
-  "git push over sshd on the node's git port (not 22, labelled ssh_port_t by the module): the forced command's git, its hooks and the build run in the gear domain at the gear's level",
+  "git push over sshd on the node's git port (not 22, labelled ssh_port_t by the module): the forced command's gear-domain stage, git, its hooks and the build run in the gear domain at the gear's level; from the session B cannot read A's 0777 file (AVC), A cannot read what the session wrote",
   "label drift by hand: inspect reports it, node check fails, update repairs the files (a process in the wrong domain stays drift until killed), check clean",
   "cgroup v2: memory.max OOM-kills only the gear's process",
   "cgroup v2: pids.max stops a fork bomb",
