@@ -613,7 +613,7 @@ async function main() {
           `the gear-domain stage's parent is not the relay stage: ${JSON.stringify(session)}`,
         );
         assert(
-          ancestors.some((x) => x.cmdline.startsWith("sshd:")),
+          ancestors.some((x) => /^\S*sshd: \S+@notty/.test(x.cmdline)),
           `no sshd session process above the forced command: ${JSON.stringify(session)}`,
         );
         const below = (x) => {
@@ -670,7 +670,7 @@ async function main() {
         eq([bReads.code, bReads.stdout.trim()], [0, "made-in-the-push"], "B reads the push's file");
         for (const f of [aDir, bDir, made]) fs.rmSync(f, { recursive: true, force: true });
         console.log(
-          `geartrain-vm: the push session: ${sessionSeen.join("; ")}; outside: ${outside.join("; ")}`,
+          `geartrain-vm: the push session: ${sessionSeen.join("; ")}; outside: ${outside.join("; ")}; ${sessionAvc.replace(/^.*avc:/, "avc:")}`,
         );
         // git (receive-pack), the hooks and the build: the gear domain at B's level
         const inGit = during.filter(

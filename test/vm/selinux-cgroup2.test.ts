@@ -116,6 +116,9 @@ beforeAll(() => {
   );
   for (const r of results)
     say(`${r.ok ? "ok  " : "FAIL"} ${r.name} (${r.ms} ms)${r.ok ? `: ${r.detail.slice(0, 300)}` : ""}`);
+  // the processes of the git push session, with their contexts, as the guest saw them (in full)
+  for (const l of consoleLog.split("\n"))
+    if (l.startsWith("geartrain-vm: the push session:")) say(l.slice(14));
 }, 45 * 60_000);
 
 afterAll(() => {
