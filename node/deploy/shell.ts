@@ -12,7 +12,8 @@
 //      lock until git is done, so the pre-receive hook's deploy and git's ref update happen together.
 // Under SELinux it runs in two stages (docs/node-operations.md, "git push"). sshd starts the session in the
 // domain its login mapping gives (Debian: unconfined_t at s0-s0:c0.c1023), and the session's stdin, stdout and
-// stderr are sockets sshd made at its own range, which no process at a gear's level may read or write (MCS).
+// stderr are pipes or sockets sshd made at its own range, which no process at a gear's level may read or
+// write (MCS).
 // So the first stage (the relay) checks steps 1-4, makes socket pairs at s0 and starts this same command
 // again with --in-gear-domain through runcon, in geartrain_gear_t at the gear's level; it only copies bytes
 // between sshd and that second stage and passes on its exit status and signals. The second stage checks that

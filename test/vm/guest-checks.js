@@ -640,8 +640,8 @@ async function main() {
             inside.some((x) => re.test(x.cmdline)),
             `no ${what} process in the session: ${JSON.stringify(inside)}`,
           );
-        const outside = ancestors.map((x) => `${x.cmdline.split(" ").slice(0, 4).join(" ")} ${x.context}`);
-        const sessionSeen = inside.map((x) => `${x.cmdline.split(" ").slice(0, 4).join(" ")} ${x.context}`);
+        const outside = ancestors.map((x) => `${x.cmdline.split(" ").slice(0, 6).join(" ")} ${x.context}`);
+        const sessionSeen = inside.map((x) => `${x.cmdline.split(" ").slice(0, 6).join(" ")} ${x.context}`);
         // the negative check, in the session: B's build could not read A's file (MCS, with the AVC), read its own
         eq(
           [/gt-read-a (\w+)/.exec(pushOut)?.[1], /gt-read-b (\w+)/.exec(pushOut)?.[1]],
