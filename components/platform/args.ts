@@ -92,7 +92,15 @@ export interface PlatformNodeSettings {
   readonly maxActiveGears?: number;
   /** Seconds between two facts messages of each agent. @default 30 */
   readonly factsIntervalSeconds?: number;
+  /**
+   * Settings of one node host over the others, by host name (a host with role node): e.g. gear cgroup
+   * names of its own where node hosts share one cgroup tree (test hosts on one machine). @default {}
+   */
+  readonly hosts?: Readonly<Record<string, PlatformNodeHostSettings>>;
 }
+
+/** What {@link PlatformNodeSettings.hosts} may set for one node host. */
+export type PlatformNodeHostSettings = Omit<PlatformNodeSettings, "hosts" | "idlePort">;
 
 export interface PlatformArgs {
   /** Which hosts carry which roles, where they listen, districts: the validated stack config. */

@@ -17,7 +17,7 @@ import { attributeErrors } from "../resource-error";
 import { GeneratedSecret } from "../secret";
 import { checkoutRoot, InstalledRelease, releaseBundle, type GeartrainRelease } from "../release";
 import { ValidationError } from "../../common/errors";
-import { PlatformArgs } from "./args";
+import { PlatformArgs, type PlatformNodeHostSettings, type PlatformNodeSettings } from "./args";
 import { hostOf, PlatformPlan, planPlatform, topologyHost } from "./plan";
 import { renderHostUserData } from "./render";
 
@@ -38,6 +38,23 @@ export const KEYSTORE_SCRIPT = [
   'mv -f -- "$tmp" "$GT_DIR/keystore.p12"',
   "trap - EXIT",
 ].join("\n");
+
+/** `node.hosts` may only name node hosts, and may not set what is the platform's (`idlePort`). */
+function validateNodeHostSettings(plan: PlatformPlan, node: PlatformNodeSettings | undefined): void {
+  const hosts = node?.hosts;
+  if (hosts === undefined) return;
+  if (hosts === null || typeof hosts !== "object" || Array.isArray(hosts))
+    throw new ValidationError("node.hosts", "must be an object of settings by node host name");
+  for (const [host, own] of Object.entries(hosts)) {
+    if (!plan.nodes.some((n) => n.host === host))
+      throw new ValidationError(`node.hosts.${host}`, `"${host}" is no host with role node`);
+    if (own === null || typeof own !== "object" || Array.isArray(own))
+      throw new ValidationError(`node.hosts.${host}`, "must be an object of node settings");
+    for (const key of ["hosts", "idlePort"])
+      if (key in own)
+        throw new ValidationError(`node.hosts.${host}.${key}`, "is the platform's, not one host's");
+  }
+}
 
 /** A node of the platform, as the outputs list it. */
 export interface PlatformNodeOutput {
@@ -100,6 +117,7 @@ export class Platform extends pulumi.ComponentResource {
         configDirectory: args.configDirectory,
         idlePort: args.node?.idlePort,
       });
+      validateNodeHostSettings(p, args.node);
       if (p.certificate.source === "provided" && !args.certificate)
         throw new ValidationError(
           "certificate",
@@ -310,6 +328,7 @@ export class Platform extends pulumi.ComponentResource {
     const settings = args.node ?? {};
     const afterControlPlane = [this.messageBus.service, ...this.brokers.map((b) => b.service)];
     this.nodeHosts = plan.nodes.map((n) => {
+      const own: PlatformNodeHostSettings = { ...settings, ...settings.hosts?.[n.host] };
       const agent = this.messageBus.users[`agent:${n.identity}`]!;
       return new NodeHost(
         n.resource,
@@ -322,7 +341,7 @@ export class Platform extends pulumi.ComponentResource {
           uidRange: { firstUid: n.uidRange.min, maxUid: n.uidRange.max },
           publicHostname: n.publicHostname,
           cloudDomain: plan.domain,
-          maxActiveGears: settings.maxActiveGears,
+          maxActiveGears: own.maxActiveGears,
           bus: {
             host: this.messageBus.address,
             port: this.messageBus.port,
@@ -346,12 +365,12 @@ export class Platform extends pulumi.ComponentResource {
           // (a test's, another checkout's dev stack) has its own /etc/pam.d file
           gitSsh: { address: n.address, port: n.ssh, pamService: n.pamService },
           node: {
-            gecos: settings.gecos,
-            cgroupRootName: settings.cgroupRootName,
-            networkTable: settings.networkTable,
-            limitsDir: settings.limitsDir,
+            gecos: own.gecos,
+            cgroupRootName: own.cgroupRootName,
+            networkTable: own.networkTable,
+            limitsDir: own.limitsDir,
           },
-          factsIntervalSeconds: settings.factsIntervalSeconds,
+          factsIntervalSeconds: own.factsIntervalSeconds,
         },
         parent,
       );

@@ -313,4 +313,47 @@ describe("Platform on several hosts", () => {
     const broker = mine.find((r) => r.type === "geartrain:platform:Broker")!;
     expect(broker).toBeDefined();
   }, 60_000);
+  it("takes one node host's settings over the others' (geartrain:node hosts)", async () => {
+    const before = resources.length;
+    new platform.Platform("per", {
+      topology: stage,
+      sshPrivateKey: pulumi.secret(SSH_KEY),
+      // the stage bus is over TLS: its clients check a real certificate
+      certificate: { certificate: made.certificate, privateKey: pulumi.secret(made.privateKey) },
+      release: () => release,
+      node: {
+        cgroupRootName: "gt-all",
+        gecos: "All gears",
+        hosts: { node2: { cgroupRootName: "gt-two", factsIntervalSeconds: 7 } },
+      },
+    });
+    await settled();
+    const mine = resources.slice(before);
+    const stdin = (name: string) => String(mine.find((r) => r.name === name)!.inputs.stdin);
+    const nodeJson = (h: string) => JSON.parse(stdin(`per-node-${h}-node-json`));
+    expect([nodeJson("node1").cgroup.rootName, nodeJson("node1").gecos]).toEqual(["gt-all", "All gears"]);
+    expect([nodeJson("node2").cgroup.rootName, nodeJson("node2").gecos]).toEqual(["gt-two", "All gears"]);
+    const facts = (h: string) => JSON.parse(stdin(`per-node-${h}-agent-json`)).factsIntervalMs;
+    expect([facts("node1"), facts("node2")]).toEqual([30000, 7000]);
+  }, 60_000);
+
+  it("refuses node settings of a host that is no node host, or one host's idlePort", () => {
+    const args = {
+      topology: stage,
+      sshPrivateKey: pulumi.secret(SSH_KEY),
+      certificate,
+      release: () => release,
+    };
+    expect(() => new platform.Platform("bad1", { ...args, node: { hosts: { broker1: {} } } })).toThrow(
+      /node\.hosts\.broker1: "broker1" is no host with role node/,
+    );
+    expect(
+      () =>
+        new platform.Platform("bad2", { ...args, node: { hosts: { node1: { idlePort: 10199 } as object } } }),
+    ).toThrow(/node\.hosts\.node1\.idlePort: is the platform's/);
+    expect(
+      () =>
+        new platform.Platform("bad3", { ...args, node: { hosts: [] as unknown as Record<string, object> } }),
+    ).toThrow(/node\.hosts: must be an object/);
+  });
 });
