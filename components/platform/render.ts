@@ -22,6 +22,8 @@ export const ROLE_PACKAGES: Readonly<Record<PlatformRole, readonly string[]>> = 
     "iptables",
     "nftables",
     "nginx",
+    // the nodejs cartridge runs the host's own Node.js (18 or later: Debian 12's nodejs is 18)
+    "nodejs",
     "openssh-server",
     "python3",
     "quota",

@@ -246,6 +246,7 @@ describe("cloud-init user data per host", () => {
       "iptables",
       "nftables",
       "nginx",
+      "nodejs",
       "openssh-server",
       "openssl",
       "postgresql",
