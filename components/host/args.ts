@@ -48,6 +48,13 @@ export interface HostArgs {
    * @default "/var/lib/geartrain/services"
    */
   readonly serviceDirectory?: string;
+  /**
+   * The directory the host's components keep their state under (the Platform's data directory). Made
+   * (0755 root) before any command of the host when it is missing; on destroy, after every other command
+   * of the host, removed if this Host made it and it is empty (else kept, with a warning on stderr). Absolute.
+   * @default none (each component makes and removes its own directories only)
+   */
+  readonly dataDirectory?: string;
 }
 
 export interface HostCommandArgs {

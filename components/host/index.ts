@@ -6,9 +6,11 @@ import { attributeErrors } from "../resource-error";
 import { DEFAULTS, HostArgs, HostCommandArgs, HostConnection, HostFacts, HostFileArgs } from "./args";
 import {
   childName,
+  DATA_DIRECTORY_SCRIPT,
   FACTS_SCRIPT,
   fileEnvironment,
   parseFacts,
+  REMOVE_DATA_DIRECTORY_SCRIPT,
   REMOVE_FILE_SCRIPT,
   strictScript,
   validateConnection,
@@ -47,6 +49,8 @@ export class Host extends pulumi.ComponentResource {
       validateConnection(name, args.connection, args.privateKey !== undefined);
       validateWaitAttempts(name, args.sshWaitAttempts ?? DEFAULTS.sshWaitAttempts);
       validateServiceDirectory(name, args.serviceDirectory ?? DEFAULTS.serviceDirectory);
+      if (args.dataDirectory !== undefined)
+        validateServiceDirectory(name, args.dataDirectory, "dataDirectory");
     });
     this.hostName = name;
     this.serviceDirectory = args.serviceDirectory ?? DEFAULTS.serviceDirectory;
@@ -81,6 +85,15 @@ export class Host extends pulumi.ComponentResource {
       this.ready = [wait];
     } else {
       this.ready = [];
+    }
+    // the data directory, before every other command of the host (and so removed after them all)
+    if (args.dataDirectory !== undefined) {
+      const dataDirectory = this.command("data-directory", {
+        create: DATA_DIRECTORY_SCRIPT,
+        delete: REMOVE_DATA_DIRECTORY_SCRIPT,
+        environment: { GT_DIR: args.dataDirectory },
+      });
+      this.ready = [...this.ready, dataDirectory];
     }
 
     const facts = this.command("facts", { create: FACTS_SCRIPT });
@@ -175,7 +188,9 @@ export class Host extends pulumi.ComponentResource {
     return new command.remote.Command(
       name,
       { ...common, connection: this.sshConnection! },
-      { ...resourceOpts, deletedWith: this },
+      // not deletedWith the Host: destroying a stack runs every delete script on every host, local or SSH
+      // (the Host component is not the machine, which outlives the stack)
+      resourceOpts,
     );
   }
 

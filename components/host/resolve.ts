@@ -52,14 +52,26 @@ export function validateWaitAttempts(name: string, attempts: number): void {
   }
 }
 
-export function validateServiceDirectory(name: string, dir: string): void {
+export function validateServiceDirectory(name: string, dir: string, field = "serviceDirectory"): void {
   if (!ABSOLUTE_PATH.test(dir) || dir.split("/").includes("..") || dir === "/") {
     throw new ValidationError(
-      "serviceDirectory",
-      `host '${name}': serviceDirectory '${dir}' must be an absolute path of [A-Za-z0-9._/@+-], not /, with no '..'`,
+      field,
+      `host '${name}': ${field} '${dir}' must be an absolute path of [A-Za-z0-9._/@+-], not /, with no '..'`,
     );
   }
 }
+
+/** Makes the data directory when missing; prints `created` when it did (delete removes only that one). */
+export const DATA_DIRECTORY_SCRIPT = [
+  'if [ -d "$GT_DIR" ]; then echo existing; else install -d -m 0755 -- "$GT_DIR"; echo created; fi',
+].join("\n");
+
+/** Removes the data directory if this Host made it and nothing is left in it. */
+export const REMOVE_DATA_DIRECTORY_SCRIPT = [
+  'if [ "${PULUMI_COMMAND_STDOUT:-}" = created ] && [ -d "$GT_DIR" ]; then',
+  '  rmdir -- "$GT_DIR" 2>/dev/null || echo "geartrain: $GT_DIR is not empty: kept" >&2',
+  "fi",
+].join("\n");
 
 export function validateFile(file: HostFileArgs): void {
   if (!ABSOLUTE_PATH.test(file.path)) {

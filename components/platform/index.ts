@@ -150,6 +150,8 @@ export class Platform extends pulumi.ComponentResource {
           connection: h.connection,
           privateKey: h.connection.type === "ssh" ? args.sshPrivateKey : undefined,
           serviceDirectory: plan.serviceDirectory,
+          // made when missing, and removed on destroy when the stack made it
+          dataDirectory: plan.dataDirectory,
         },
         parent,
       );

@@ -12,6 +12,8 @@ export interface RegisteredResource {
   readonly additionalSecretOutputs: readonly string[];
   /** URN of its parent ("" for none). */
   readonly parent: string;
+  /** URN of the resource it is `deletedWith` ("" for none): its delete is skipped when that one goes too. */
+  readonly deletedWith: string;
 }
 
 /** The part of the RegisterResourceRequest (protobuf) the recorder reads. */
@@ -21,6 +23,7 @@ interface RegisterRequest {
   getDependenciesList(): string[];
   getAdditionalsecretoutputsList(): string[];
   getParent(): string;
+  getDeletedwith(): string;
 }
 
 type RegisterResource = (
@@ -40,7 +43,7 @@ export function recordResources(
   // The mocks' newResource sees only type, name and inputs; the options come from the request itself.
   const options = new Map<
     string,
-    Pick<RegisteredResource, "dependencies" | "additionalSecretOutputs" | "parent">
+    Pick<RegisteredResource, "dependencies" | "additionalSecretOutputs" | "parent" | "deletedWith">
   >();
   const key = (type: string, name: string) => `${type}::${name}`;
   void pulumi.runtime.setMocks(
@@ -53,6 +56,7 @@ export function recordResources(
           dependencies: [],
           additionalSecretOutputs: [],
           parent: "",
+          deletedWith: "",
           ...options.get(key(args.type, args.name)),
         };
         resources.push(resource);
@@ -71,6 +75,7 @@ export function recordResources(
       dependencies: req.getDependenciesList(),
       additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
       parent: req.getParent(),
+      deletedWith: req.getDeletedwith(),
     });
     return register(req, callback);
   };

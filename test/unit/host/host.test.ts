@@ -52,6 +52,31 @@ describe("Host", () => {
     }
   });
 
+  it("makes its data directory before every other command, and every remote command deletes on destroy", async () => {
+    const ssh = new host.Host("node4", {
+      connection: { type: "ssh", address: "127.0.0.1", hostKey: "ssh-ed25519 AAAAC3" },
+      privateKey: "PRIVATE",
+      dataDirectory: "/srv/gt",
+    });
+    const marker = ssh.command("marker", { create: "true" });
+    await Promise.all([valueOf(marker.stdout), valueOf(ssh.facts)]);
+    const prefix = "urn:pulumi:unit::geartrain::geartrain:host:Host$command:remote:Command::";
+    const data = resources.find((r) => r.name === "node4-data-directory")!;
+    expect(data.dependencies).toEqual([`${prefix}node4-wait-ssh`]);
+    expect(data.inputs.environment).toEqual({ GT_DIR: "/srv/gt" });
+    expect(String(data.inputs.delete)).toContain("rmdir");
+    for (const role of ["facts", "marker"])
+      expect([role, [...resources.find((r) => r.name === `node4-${role}`)!.dependencies].sort()]).toEqual([
+        role,
+        [`${prefix}node4-data-directory`, `${prefix}node4-wait-ssh`],
+      ]);
+    // a remote command is not deletedWith the Host: destroy runs its delete script on the host
+    expect(resources.find((r) => r.name === "node4-marker")!.deletedWith).toBe("");
+    expect(
+      () => new host.Host("node5", { connection: { type: "local" }, dataDirectory: "relative/dir" }),
+    ).toThrow(/dataDirectory 'relative\/dir' must be an absolute path/);
+  });
+
   it("keeps a caller's dependsOn beside the wait for ssh", async () => {
     const ssh = new host.Host("node3", {
       connection: { type: "ssh", address: "127.0.0.1", hostKey: "ssh-ed25519 AAAAC3" },

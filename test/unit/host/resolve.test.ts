@@ -1,8 +1,14 @@
 import { ValidationError } from "../../../common/errors";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import {
   childName,
+  DATA_DIRECTORY_SCRIPT,
   fileEnvironment,
   parseFacts,
+  REMOVE_DATA_DIRECTORY_SCRIPT,
   strictScript,
   validateConnection,
   validateFile,
@@ -128,5 +134,42 @@ describe("host scripts", () => {
       parseFacts('{"kernel":"L","os":"d","cgroup":"v2","selinux":"unavailable","systemd":true}').systemd,
     ).toBe(true);
     expect(() => parseFacts('{"cgroup":"v3"}')).toThrow(/unexpected/);
+  });
+});
+
+describe("the data directory scripts (bash, for real)", () => {
+  const run = (script: string, env: Record<string, string>) =>
+    spawnSync("/bin/bash", ["--noprofile", "--norc", "-c", strictScript(script)], {
+      env: { PATH: "/usr/bin:/bin", ...env },
+      encoding: "utf8",
+    });
+
+  it("make the directory when missing and say so; remove only one they made, and only when empty", () => {
+    const top = fs.mkdtempSync(path.join(os.tmpdir(), "gt-unit-datadir-"));
+    try {
+      const dir = path.join(top, "data");
+      const made = run(DATA_DIRECTORY_SCRIPT, { GT_DIR: dir });
+      expect([made.status, made.stdout]).toEqual([0, "created\n"]);
+      expect(fs.statSync(dir).mode & 0o777).toBe(0o755);
+      expect(run(DATA_DIRECTORY_SCRIPT, { GT_DIR: dir }).stdout).toBe("existing\n");
+      // one it found is kept
+      run(REMOVE_DATA_DIRECTORY_SCRIPT, { GT_DIR: dir, PULUMI_COMMAND_STDOUT: "existing\n" });
+      expect(fs.existsSync(dir)).toBe(true);
+      // one it made, with something left in it, is kept with a warning
+      fs.writeFileSync(path.join(dir, "left"), "");
+      const kept = run(REMOVE_DATA_DIRECTORY_SCRIPT, { GT_DIR: dir, PULUMI_COMMAND_STDOUT: "created" });
+      expect([kept.status, kept.stderr]).toEqual([0, `geartrain: ${dir} is not empty: kept\n`]);
+      fs.rmSync(path.join(dir, "left"));
+      expect(
+        run(REMOVE_DATA_DIRECTORY_SCRIPT, { GT_DIR: dir, PULUMI_COMMAND_STDOUT: "created" }).status,
+      ).toBe(0);
+      expect(fs.existsSync(dir)).toBe(false);
+      // and a second delete of one already gone succeeds
+      expect(
+        run(REMOVE_DATA_DIRECTORY_SCRIPT, { GT_DIR: dir, PULUMI_COMMAND_STDOUT: "created" }).status,
+      ).toBe(0);
+    } finally {
+      fs.rmSync(top, { recursive: true, force: true });
+    }
   });
 });
