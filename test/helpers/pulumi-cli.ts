@@ -38,6 +38,8 @@ export interface RunOptions {
   readonly stackArgs?: boolean;
   /** More environment variables for this command. */
   readonly env?: Readonly<Record<string, string>>;
+  /** Standard input of the command (`pulumi config set --secret KEY` reads a value from it: never argv). */
+  readonly input?: string;
 }
 
 export class PulumiSandbox {
@@ -96,6 +98,7 @@ export class PulumiSandbox {
         env: { ...this.env, ...options.env, GEARTRAIN_ENV_SH: path.join(PROJECT_ROOT, "scripts/env.sh") },
         encoding: "utf8",
         maxBuffer: 64 * 1024 * 1024,
+        ...(options.input !== undefined ? { input: options.input } : {}),
       },
     );
     return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
