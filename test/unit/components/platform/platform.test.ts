@@ -314,12 +314,17 @@ describe("Platform on several hosts", () => {
     expect(broker).toBeDefined();
   }, 60_000);
   it("takes one node host's settings over the others' (geartrain:node hosts)", async () => {
+    const { generateSelfSignedCertificate } = await import("../../../../components/certificate/generate");
+    const { resolveSelfSignedCertificate } = await import("../../../../components/certificate");
+    const stageCert = await generateSelfSignedCertificate(
+      resolveSelfSignedCertificate({ domain: "apps.stage.geartrain.test" }),
+    );
     const before = resources.length;
     new platform.Platform("per", {
       topology: stage,
       sshPrivateKey: pulumi.secret(SSH_KEY),
-      // the stage bus is over TLS: its clients check a real certificate
-      certificate: { certificate: made.certificate, privateKey: pulumi.secret(made.privateKey) },
+      // the stage bus and brokers are over TLS: a real certificate for the stage domain
+      certificate: { certificate: stageCert.certificate, privateKey: pulumi.secret(stageCert.privateKey) },
       release: () => release,
       node: {
         cgroupRootName: "gt-all",
