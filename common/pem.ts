@@ -5,7 +5,8 @@
 //
 // Used by: the components' CA files (components/platform-resolve.ts renderCaFile), the bus clients' CA file
 // (services/bus/ca-file.ts), the broker's listen.tls files (services/broker/config.ts), the platform
-// certificate's facts and checks (components/certificate/inspect.ts) and the Broker component's TLS args.
+// certificate's facts and checks (components/certificate/inspect.ts), the Broker component's TLS args and
+// the NodeHost frontend's TLS files (components/nodehost/render.ts).
 import { createPrivateKey, X509Certificate, type KeyObject } from "crypto";
 import { ValidationError } from "./errors";
 

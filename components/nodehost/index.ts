@@ -24,6 +24,8 @@ import {
   REMOVE_SELINUX_SCRIPT,
   renderAgentJson,
   renderFrontendBase,
+  renderFrontendCertificate,
+  renderFrontendKey,
   renderNginxConf,
   renderNodeJson,
   renderPamService,
@@ -188,17 +190,13 @@ export class NodeHost extends pulumi.ComponentResource {
     };
     const tls = args.frontend?.tls;
     if (spec.frontend.tls && tls) {
-      const pem = (field: string, what: RegExp) => (v: string) =>
-        attributeErrors(this, () => {
-          if (typeof v !== "string" || !what.test(v))
-            throw new ValidationError(`frontend.tls.${field}`, `must be PEM (${what.source})`);
-          return v.endsWith("\n") ? v : `${v}\n`;
-        });
       const certificate = pulumi
         .output(tls.certificate)
-        .apply(pem("certificate", /-----BEGIN CERTIFICATE-----/));
+        .apply((pem) => attributeErrors(this, () => renderFrontendCertificate(pem)));
       const key = pulumi.secret(
-        pulumi.output(tls.key).apply(pem("key", /-----BEGIN [A-Z ]*PRIVATE KEY-----/)),
+        pulumi
+          .all([tls.certificate, tls.key])
+          .apply(([pem, keyPem]) => attributeErrors(this, () => renderFrontendKey(pem, keyPem))),
       );
       nginxFiles.push(
         host.fileFor(

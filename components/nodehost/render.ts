@@ -9,6 +9,7 @@ import * as path from "path";
 import { validateAgentConfig, type AgentConfig } from "../../common/config/agent-config";
 import { dnsNameProblem } from "../../common/dns-names";
 import { ValidationError } from "../../common/errors";
+import { keyMatchesCertificate, parseCertificateChain, parsePrivateKey } from "../../common/pem";
 import { templateDir } from "../../common/template-dir";
 import { FRONTEND_BASE_FILE, renderFrontendBaseConf, resolveConfig, type NodeConfig } from "../../node";
 import type { ServiceArgs } from "../host/service";
@@ -160,6 +161,27 @@ export function renderNginxConf(spec: NodeHostSpec): string {
 export function renderFrontendBase(spec: NodeHostSpec): { path: string; content: string } {
   const fe = nodeConfigOf(spec).frontend;
   return { path: `${fe.confDir}/${FRONTEND_BASE_FILE}`, content: renderFrontendBaseConf(fe) };
+}
+
+/**
+ * The frontend's certificate file (`frontend.crt`, not secret): the chain's certificates only (common/pem.ts).
+ * Errors name `frontend.tls.certificate`.
+ */
+export function renderFrontendCertificate(pem: unknown): string {
+  return parseCertificateChain("frontend.tls.certificate", pem).pem;
+}
+
+/**
+ * The frontend's key file (`frontend.key`, secret): the one PEM private key, which must be the certificate's
+ * (nginx would refuse the pair at reload, after the files were written). Errors name `frontend.tls.key` and
+ * never quote it.
+ */
+export function renderFrontendKey(certificatePem: unknown, keyPem: unknown): string {
+  const key = parsePrivateKey("frontend.tls.key", keyPem);
+  const leaf = parseCertificateChain("frontend.tls.certificate", certificatePem).certificates[0]!;
+  if (!keyMatchesCertificate(leaf, key.key))
+    throw new ValidationError("frontend.tls.key", "is not the key of frontend.tls.certificate");
+  return key.pem;
 }
 
 export function renderSshdConfig(spec: NodeHostSpec): string {

@@ -187,15 +187,21 @@ describe("NodeHost under the mocked engine", () => {
       serviceDirectory: "/srv/gt/sv",
     });
     const bus = new mb.MessageBus("bus3", { host: local, directory: "/srv/gt/bus3", nodes: ["n1"] });
-    const KEY = "-----BEGIN PRIVATE KEY-----\nTOPSECRETKEYMATERIAL\n-----END PRIVATE KEY-----\n";
+    const { generateSelfSignedCertificate } = await import("../../../../components/certificate/generate");
+    const { resolveSelfSignedCertificate } = await import("../../../../components/certificate/resolve");
+    const made = await generateSelfSignedCertificate(
+      resolveSelfSignedCertificate({ domain: "apps.example.test" }),
+    );
+    // a line of the key's base64 body: what a leak would show
+    const keyLine = made.privateKey.split("\n")[1]!;
     const node = new nh.NodeHost(
       "n3",
       args(local, bus, {
         frontend: {
           tls: {
             listen: "127.0.0.1:18443",
-            certificate: "-----BEGIN CERTIFICATE-----\nCERT\n-----END CERTIFICATE-----\n",
-            key: pulumi.secret(KEY),
+            certificate: made.certificate,
+            key: pulumi.secret(made.privateKey),
           },
         },
       }),
@@ -211,7 +217,7 @@ describe("NodeHost under the mocked engine", () => {
       GT_PATH: "/srv/gt/n1/nginx/tls/frontend.key",
     });
     for (const r of resources)
-      expect({ resource: r.name, leaked: plainText(r.inputs).includes("TOPSECRETKEYMATERIAL") }).toEqual({
+      expect({ resource: r.name, leaked: plainText(r.inputs).includes(keyLine) }).toEqual({
         resource: r.name,
         leaked: false,
       });

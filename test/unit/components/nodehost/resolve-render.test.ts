@@ -14,6 +14,8 @@ import {
   parseNodeJson,
   renderAgentJson,
   renderFrontendBase,
+  renderFrontendCertificate,
+  renderFrontendKey,
   renderNginxConf,
   renderNodeJson,
   renderPamService,
@@ -292,5 +294,31 @@ describe("NodeHost render", () => {
       }
     }
     expect(out).toMatchSnapshot();
+  });
+});
+
+describe("the frontend's TLS files", () => {
+  it("are the certificates only and the certificate's own key; errors name the field, never the key", async () => {
+    const { generateSelfSignedCertificate } = await import("../../../../components/certificate/generate");
+    const { resolveSelfSignedCertificate } = await import("../../../../components/certificate/resolve");
+    const make = () =>
+      generateSelfSignedCertificate(resolveSelfSignedCertificate({ domain: "apps.example.test" }));
+    const [made, other] = await Promise.all([make(), make()]);
+    expect(renderFrontendCertificate(`text before\n${made.certificate}`)).toBe(
+      `${made.certificate.trimEnd()}\n`,
+    );
+    expect(renderFrontendKey(made.certificate, made.privateKey)).toBe(`${made.privateKey.trimEnd()}\n`);
+    invalid(() => renderFrontendCertificate("CERT"), "frontend.tls.certificate");
+    invalid(() => renderFrontendCertificate(made.certificate + made.privateKey), "frontend.tls.certificate");
+    invalid(() => renderFrontendKey(made.certificate, made.certificate), "frontend.tls.key");
+    invalid(() => renderFrontendKey("CERT", made.privateKey), "frontend.tls.certificate");
+    let message = "";
+    try {
+      renderFrontendKey(made.certificate, other.privateKey);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toBe("invalid frontend.tls.key: is not the key of frontend.tls.certificate");
+    expect(message).not.toContain(other.privateKey.split("\n")[1]);
   });
 });

@@ -13,7 +13,8 @@ import type { GeneratedCertificate } from "../../../../components/certificate/ge
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const SSH_KEY =
   "-----BEGIN OPENSSH PRIVATE KEY-----\nSSHKEYSECRETxxxxxxxx\n-----END OPENSSH PRIVATE KEY-----";
-const TLS_KEY = "-----BEGIN PRIVATE KEY-----\nTLSKEYSECRETxxxxxxxx\n-----END PRIVATE KEY-----";
+/** The provided certificate's key (a real one, made in beforeAll: NodeHost checks the pair). */
+let TLS_KEY = "";
 const FACTS = JSON.stringify({
   kernel: "Linux 6.1",
   os: "debian 12",
@@ -80,10 +81,21 @@ const release = {
   version: "t",
   dependsOn: [],
 };
+/** The stack's provided certificate and key (`certificate: {source: provided}`), made in beforeAll. */
 const certificate = {
-  certificate: "-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----",
-  privateKey: pulumi.secret(TLS_KEY),
+  certificate: "",
+  privateKey: pulumi.output(""),
 };
+beforeAll(async () => {
+  const { generateSelfSignedCertificate } = await import("../../../../components/certificate/generate");
+  const { resolveSelfSignedCertificate } = await import("../../../../components/certificate");
+  const provided = await generateSelfSignedCertificate(
+    resolveSelfSignedCertificate({ domain: "apps.stage.geartrain.test" }),
+  );
+  TLS_KEY = provided.privateKey;
+  certificate.certificate = provided.certificate;
+  certificate.privateKey = pulumi.secret(TLS_KEY);
+});
 
 /** Resolves once no resource has been registered for half a second. */
 async function settled(): Promise<void> {
@@ -202,7 +214,7 @@ describe("Platform on several hosts", () => {
     const pam = mine().find((r) => r.name === "gt-node-infra-pam")!;
     expect(JSON.stringify(pam.inputs)).toMatch(/\/etc\/pam\.d\/geartrain-infra-fd122fc6-sshd/);
     const cert = mine().find((r) => r.name === "gt-node-infra-tls-certificate")!;
-    expect(String(cert.inputs.stdin)).toBe(`${certificate.certificate}\n`);
+    expect(String(cert.inputs.stdin)).toBe(`${certificate.certificate.trimEnd()}\n`);
     // the node joins its district after its check passed; it starts after the bus and the brokers
     const urn = (name: string) => `::${name}`;
     const member = mine().find((r) => r.name === "gt-dist-stage-small-district")!;
