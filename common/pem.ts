@@ -90,3 +90,22 @@ export function parsePrivateKey(field: string, text: unknown, opts: PemSource = 
 export function keyMatchesCertificate(certificate: X509Certificate, key: KeyObject): boolean {
   return certificate.checkPrivateKey(key);
 }
+
+/** The two fields of a server's certificate and key, as the caller names them in its errors. */
+export interface KeyPairFields {
+  readonly certificate: string;
+  readonly key: string;
+}
+
+/**
+ * The one PEM private key of `keyText`, which must be the key of the leaf of `certificateText` (a server
+ * would refuse the pair only when it loads them, after the files were written). Errors name `fields.key` (or
+ * `fields.certificate` for a bad chain) and never quote the key.
+ */
+export function parseKeyPair(fields: KeyPairFields, certificateText: unknown, keyText: unknown): PrivateKey {
+  const key = parsePrivateKey(fields.key, keyText);
+  const leaf = parseCertificateChain(fields.certificate, certificateText).certificates[0]!;
+  if (!keyMatchesCertificate(leaf, key.key))
+    throw new ValidationError(fields.key, `is not the key of ${fields.certificate}`);
+  return key;
+}

@@ -4,7 +4,7 @@
 import { validateBrokerConfig, type BrokerConfig } from "../../common/config/broker-config";
 import { dnsNameProblem, validateDnsName, validateIpv4 } from "../../common/dns-names";
 import { ValidationError } from "../../common/errors";
-import { keyMatchesCertificate, parseCertificateChain, parsePrivateKey } from "../../common/pem";
+import { parseCertificateChain, parseKeyPair } from "../../common/pem";
 import { renderKeyFile } from "../dns/render";
 import { renderCaFile } from "../platform-resolve";
 import { brokerPaths, BrokerSpec } from "./resolve";
@@ -125,11 +125,7 @@ export function renderBrokerCertificate(pem: unknown, serverName: string): strin
  * Errors name `tls.privateKey` and never quote it.
  */
 export function renderBrokerKey(certificatePem: unknown, keyPem: unknown): string {
-  const key = parsePrivateKey("tls.privateKey", keyPem);
-  const leaf = parseCertificateChain("tls.certificate", certificatePem).certificates[0]!;
-  if (!keyMatchesCertificate(leaf, key.key))
-    throw new ValidationError("tls.privateKey", "is not the key of tls.certificate");
-  return key.pem;
+  return parseKeyPair({ certificate: "tls.certificate", key: "tls.privateKey" }, certificatePem, keyPem).pem;
 }
 
 /** A password file: the value on the first line (the broker reads that line). */

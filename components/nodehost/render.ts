@@ -9,7 +9,7 @@ import * as path from "path";
 import { validateAgentConfig, type AgentConfig } from "../../common/config/agent-config";
 import { dnsNameProblem } from "../../common/dns-names";
 import { ValidationError } from "../../common/errors";
-import { keyMatchesCertificate, parseCertificateChain, parsePrivateKey } from "../../common/pem";
+import { parseCertificateChain, parseKeyPair } from "../../common/pem";
 import { templateDir } from "../../common/template-dir";
 import { FRONTEND_BASE_FILE, renderFrontendBaseConf, resolveConfig, type NodeConfig } from "../../node";
 import type { ServiceArgs } from "../host/service";
@@ -177,11 +177,11 @@ export function renderFrontendCertificate(pem: unknown): string {
  * never quote it.
  */
 export function renderFrontendKey(certificatePem: unknown, keyPem: unknown): string {
-  const key = parsePrivateKey("frontend.tls.key", keyPem);
-  const leaf = parseCertificateChain("frontend.tls.certificate", certificatePem).certificates[0]!;
-  if (!keyMatchesCertificate(leaf, key.key))
-    throw new ValidationError("frontend.tls.key", "is not the key of frontend.tls.certificate");
-  return key.pem;
+  return parseKeyPair(
+    { certificate: "frontend.tls.certificate", key: "frontend.tls.key" },
+    certificatePem,
+    keyPem,
+  ).pem;
 }
 
 export function renderSshdConfig(spec: NodeHostSpec): string {

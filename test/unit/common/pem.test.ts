@@ -1,5 +1,5 @@
 // common/pem.ts: the one PEM check (certificate chains and private keys) behind the CA files, the broker's
-// listen.tls files, the platform certificate's checks and the Broker component's TLS args. Certificates and
+// listen.tls files, the platform certificate's checks, the Broker component's TLS args and NodeHost's frontend.tls. Certificates and
 // keys are made with openssl in a temporary directory.
 import { execFileSync } from "child_process";
 import * as fs from "fs";
