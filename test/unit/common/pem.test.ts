@@ -6,7 +6,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ValidationError } from "../../../common/errors";
-import { keyMatchesCertificate, parseCertificateChain, parsePrivateKey } from "../../../common/pem";
+import {
+  keyMatchesCertificate,
+  parseCertificateChain,
+  parseKeyPair,
+  parsePrivateKey,
+} from "../../../common/pem";
 
 let dir: string;
 const made = (name: string, extra: string[] = []) => {
@@ -126,4 +131,23 @@ it("keyMatchesCertificate: its own key only", () => {
   const cert = parseCertificateChain("c", a.certificate).certificates[0]!;
   expect(keyMatchesCertificate(cert, parsePrivateKey("k", a.privateKey).key)).toBe(true);
   expect(keyMatchesCertificate(cert, parsePrivateKey("k", b.privateKey).key)).toBe(false);
+});
+
+describe("parseKeyPair", () => {
+  const fields = { certificate: "x.certificate", key: "x.key" };
+  it("gives the key of the chain's leaf", () => {
+    expect(parseKeyPair(fields, `${a.certificate}${b.certificate}`, a.privateKey).pem).toBe(
+      `${a.privateKey.trimEnd()}\n`,
+    );
+  });
+
+  it("refuses another certificate's key, naming the key's field and not quoting it", () => {
+    const p = problem(() => parseKeyPair(fields, a.certificate, b.privateKey));
+    expect(p).toEqual({ field: "x.key", message: "invalid x.key: is not the key of x.certificate" });
+  });
+
+  it("names the certificate's field for a bad chain, the key's for a bad key", () => {
+    expect(problem(() => parseKeyPair(fields, "CERT", a.privateKey)).field).toBe("x.certificate");
+    expect(problem(() => parseKeyPair(fields, a.certificate, a.certificate)).field).toBe("x.key");
+  });
 });
