@@ -2,7 +2,7 @@
 // openssl (Node cannot issue one by itself), the key handed to openssl on its stdin only: never on argv,
 // in the environment or in a file. The config file openssl reads holds no secret (the names and
 // extensions); it lives in a 0700 temp directory and is removed afterwards.
-import { spawn } from "child_process";
+import { runProgram } from "../../common/exec";
 import { createPrivateKey, generateKeyPair, X509Certificate } from "crypto";
 import { existsSync, promises as fs } from "fs";
 import * as os from "os";
@@ -48,25 +48,15 @@ function newKey(spec: CertificateSpec): Promise<string> {
 const PIPE_RELAY = 'cat | "$@"';
 
 /** Runs argv with `input` on stdin (through a pipe: PIPE_RELAY); resolves with stdout, rejects with stderr. */
-function runWithStdin(argv: readonly string[], input: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("/bin/sh", ["-c", PIPE_RELAY, "sh", ...argv], {
-      stdio: ["pipe", "pipe", "pipe"],
-      env: { PATH: "/usr/bin:/bin", LANG: "C" },
-    });
-    let out = "";
-    let err = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
-    child.on("error", reject);
-    child.on("close", (code) =>
-      code === 0
-        ? resolve(out)
-        : reject(new Error(`${path.basename(argv[0])} exited ${code}: ${err.trim().split("\n")[0]}`)),
-    );
-    child.stdin.on("error", () => undefined); // openssl failing early closes its stdin: the exit says why
-    child.stdin.end(input);
+async function runWithStdin(argv: readonly string[], input: string): Promise<string> {
+  const r = await runProgram(["/bin/sh", "-c", PIPE_RELAY, "sh", ...argv], {
+    input,
+    env: { PATH: "/usr/bin:/bin", LANG: "C" },
   });
+  if (r.code === 0) return r.stdout;
+  throw new Error(
+    `${path.basename(argv[0]!)} exited ${r.code ?? r.signal}: ${r.stderr.trim().split("\n")[0]}`,
+  );
 }
 
 /** Makes a new key and a self-signed certificate for `spec` (resolved: resolveSelfSignedCertificate). */

@@ -2,9 +2,9 @@
 // a local child process, or one SSH session (ssh2, the pinned host key, dial retries with a delay) that runs
 // one argv (each word quoted) or uploads one file over SFTP. Values travel as argv words and stdin, never
 // pasted into a script.
-import { execFile } from "child_process";
 import * as fs from "fs";
 import { Client } from "ssh2";
+import { runProgram } from "../../common/exec";
 import { shellQuote } from "./service/render";
 
 /** What a dynamic resource needs to reach its host (the SSH form carries the private key: keep it secret). */
@@ -32,15 +32,9 @@ export interface RunResult {
 
 const DEFAULT_DIALS = 10;
 
-function runLocal(argv: readonly string[], stdin: string): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(argv[0], argv.slice(1), { maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
-      if (err && typeof err.code !== "number") reject(err);
-      else resolve({ code, stdout, stderr });
-    });
-    child.stdin?.end(stdin);
-  });
+async function runLocal(argv: readonly string[], stdin: string): Promise<RunResult> {
+  const r = await runProgram(argv, { input: stdin });
+  return { code: r.code ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 function dialOnce(c: SshTransport): Promise<Client> {

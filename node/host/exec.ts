@@ -1,7 +1,8 @@
-// The only way this layer runs host commands: execFile with an argument array, never a shell.
+// The only way this layer runs host commands: common/exec.ts (an argument array, never a shell) with the
+// node's fixed PATH and C locale.
 
-import { execFile } from "child_process";
 import { OperationFailedError } from "../../common/errors";
+import { runProgram } from "../../common/exec";
 
 export interface ExecResult {
   readonly code: number;
@@ -25,8 +26,8 @@ export class CommandError extends OperationFailedError {
 /** PATH used for host tools, independent of the caller's environment. */
 export const HOST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-/** Run a command; resolve with its exit code (never rejects for a non-zero exit). */
-export function run(
+/** Run a command; resolve with its exit code (never rejects for a non-zero exit; 128 when a signal ended it). */
+export async function run(
   argv: readonly string[],
   opts: {
     input?: string;
@@ -37,31 +38,14 @@ export function run(
     cwd?: string;
   } = {},
 ): Promise<ExecResult> {
-  const [cmd, ...args] = argv;
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      cmd,
-      args,
-      {
-        env: { PATH: HOST_PATH, LC_ALL: "C" },
-        timeout: opts.timeoutMs ?? 120_000,
-        maxBuffer: 16 * 1024 * 1024,
-        encoding: "utf8",
-        ...(opts.user ? { uid: opts.user.uid, gid: opts.user.gid, cwd: "/" } : {}),
-        ...(opts.cwd ? { cwd: opts.cwd } : {}),
-      },
-      (err, stdout, stderr) => {
-        if (err && typeof (err as NodeJS.ErrnoException).code === "string") {
-          // spawn failure (ENOENT, EACCES): the tool is missing
-          reject(new Error(`cannot run ${cmd}: ${(err as NodeJS.ErrnoException).code}`));
-          return;
-        }
-        const code = err ? (typeof err.code === "number" ? err.code : 128) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-    if (opts.input !== undefined) child.stdin?.end(opts.input);
+  const r = await runProgram(argv, {
+    env: { PATH: HOST_PATH, LC_ALL: "C" },
+    timeoutMs: opts.timeoutMs ?? 120_000,
+    ...(opts.input !== undefined ? { input: opts.input } : {}),
+    ...(opts.user ? { user: opts.user, cwd: "/" } : {}),
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
   });
+  return { code: r.code ?? 128, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Run a command; reject with CommandError unless its exit code is in `ok` (default [0]). */

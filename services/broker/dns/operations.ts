@@ -1,10 +1,10 @@
 // The DnsUpdater over Debian's nsupdate (bind9-dnsutils): TSIG-signed dynamic updates (RFC 2136) to the
-// cloud domain's BIND server. nsupdate runs with execFile and a fixed argument array (`-v -t <s>`, TCP and
+// cloud domain's BIND server. nsupdate runs through common/exec.ts with a fixed argument array (`-v -t <s>`, TCP and
 // an overall timeout); the whole script, key statement included, goes on its stdin, so neither the secret
 // nor any record value is ever on a command line (argv is visible to every user in ps) or in a shell string.
 // Errors never contain the secret.
 
-import { spawn } from "child_process";
+import { runProgram, type ProgramResult } from "../../../common/exec";
 import { OperationFailedError, UnavailableError } from "../../../common/errors";
 import {
   classifyFailure,
@@ -21,35 +21,6 @@ import {
 } from "./model";
 
 export const NSUPDATE = "/usr/bin/nsupdate";
-
-/** What one nsupdate run gave back. */
-interface RunResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `program args` with `input` on stdin; ENOENT rejects with the spawn error. */
-function runWithStdin(program: string, args: string[], input: string, timeoutMs: number): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(program, args, {
-      stdio: ["pipe", "pipe", "pipe"],
-      timeout: timeoutMs,
-      killSignal: "SIGKILL",
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => void (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => void (stderr += d));
-    child.once("error", reject);
-    child.once("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
-    child.stdin.on("error", () => {
-      /* nsupdate exited before reading all of stdin: its exit status says why */
-    });
-    child.stdin.end(input);
-  });
-}
 
 export interface NsupdateOptions {
   /** the nsupdate program; default /usr/bin/nsupdate */
@@ -90,9 +61,13 @@ export class NsupdateDnsUpdater implements DnsUpdater {
     const timeoutMs = c.timeoutMs ?? 10_000;
     const where = `zone ${c.zone} at ${c.server}:${c.port}`;
     const seconds = Math.max(1, Math.floor(timeoutMs / 1000) - 1);
-    let r: RunResult;
+    let r: ProgramResult;
     try {
-      r = await runWithStdin(this.program, ["-v", "-t", String(seconds)], script, timeoutMs);
+      r = await runProgram([this.program, "-v", "-t", String(seconds)], {
+        input: script,
+        timeoutMs,
+        killSignal: "SIGKILL",
+      });
     } catch (err) {
       const code = (err as { code?: unknown }).code;
       if (code === "ENOENT")
