@@ -27,7 +27,13 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import type { PlatformArgs, PlatformNodeSettings } from "../components/platform";
-import { ConfigError, PLATFORM_CONFIG_KEY, validatePlatformConfig, type PlatformConfig } from "./validate";
+import {
+  ConfigError,
+  PLATFORM_CONFIG_KEY,
+  validatePlatformConfig,
+  type ConfigProblem,
+  type PlatformConfig,
+} from "./validate";
 
 export * from "./validate";
 
@@ -74,11 +80,48 @@ export function loadPlatformConfig(source: PlatformSource = currentSource()): Pl
   const where = fromFile !== undefined ? file : `the stack config of ${source.stack}`;
   const raw = withPortOverrides(fromFile ?? fromConfig, source.config.getObject<unknown>("ports"));
   try {
-    return validatePlatformConfig(raw);
+    const topology = validatePlatformConfig(raw);
+    const missing = missingSources(source.rootDirectory, topology);
+    if (missing.length > 0) throw new ConfigError(missing);
+    return topology;
   } catch (err) {
     if (err instanceof ConfigError) throw new pulumi.RunError(`${err.message}\n(read from ${where})`);
     throw err;
   }
+}
+
+/**
+ * Each app's `source` must be a directory of the checkout (the validation has already refused absolute
+ * paths and `..`; a link out of the project root is refused here), so a typo fails before anything is made.
+ */
+function missingSources(root: string, topology: PlatformConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const realRoot = fs.realpathSync(root);
+  topology.apps.forEach((app, i) => {
+    if (app.source === undefined) return;
+    const at = `${PLATFORM_CONFIG_KEY}.apps[${i}].source`;
+    let real: string;
+    try {
+      real = fs.realpathSync(path.join(root, app.source));
+    } catch {
+      problems.push({
+        path: at,
+        message: `expected a directory of the project, but ${app.source} does not exist`,
+      });
+      return;
+    }
+    if (!fs.statSync(real).isDirectory())
+      problems.push({
+        path: at,
+        message: `expected a directory of the project, but ${app.source} is no directory`,
+      });
+    else if (path.relative(realRoot, real).startsWith(".."))
+      problems.push({
+        path: at,
+        message: `expected a directory inside the project, but ${app.source} leads out of it`,
+      });
+  });
+  return problems;
 }
 
 /**
@@ -123,9 +166,14 @@ function withPortOverrides(topology: unknown, ports: unknown): unknown {
   return { ...t, ports: { ...own, ...(ports as Record<string, unknown>) } };
 }
 
+/** The project root (where Pulumi.yaml is): the topology's files and the apps' `source` are relative to it. */
+export function projectRoot(): string {
+  return pulumi.runtime.getRootDirectory() || process.cwd();
+}
+
 function currentSource(): PlatformSource {
   return {
-    rootDirectory: pulumi.runtime.getRootDirectory() || process.cwd(),
+    rootDirectory: projectRoot(),
     stack: pulumi.getStack(),
     config: new pulumi.Config("geartrain"),
   };

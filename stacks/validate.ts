@@ -17,6 +17,7 @@ import { deepFreeze } from "../common/deep-freeze";
 import { EXIT, GeartrainError } from "../common/errors";
 import platformSchema from "./schema/platform.schema.json";
 import {
+  GEAR_PROFILES,
   HOST_ROLES,
   PLATFORM_CONFIG_KEY,
   PORTS_OF_ROLE,
@@ -102,6 +103,9 @@ function schemaProblems(errors: readonly ErrorObject[], data: unknown): ConfigPr
       case "discriminator":
         // Reported by the `enum`/`required` on the same `type` field.
         continue;
+      case "propertyNames":
+        // Reported by the name's own `pattern` error, which says what a name must be and shows it.
+        continue;
       case "required": {
         const field = String(error.params.missingProperty);
         const expected = expectedOf(propertySchema(schema, field));
@@ -168,6 +172,8 @@ function crossFieldProblems(data: unknown): ConfigProblem[] {
     ...districtNodes(districts, hosts),
     ...undistrictedNodes(districts, hosts),
     ...uidRanges(districts),
+    ...duplicateApps(listOf(data.apps)),
+    ...appProfiles(listOf(data.apps), districts),
   ];
 }
 
@@ -459,6 +465,50 @@ function uidRanges(districts: readonly unknown[]): ConfigProblem[] {
         message: `expected a UID range that overlaps no other district, but ${min}..${max} overlaps districts[${clash.index}] (${clash.min}..${clash.max}); choose a range outside it`,
       });
     else accepted.push({ index: d, min, max });
+  });
+  return problems;
+}
+
+/** An application is one per name in its domain (the broker's rule); its web cartridge is not embedded too. */
+function duplicateApps(apps: readonly unknown[]): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const firstIndex = new Map<string, number>();
+  apps.forEach((app, i) => {
+    if (!isRecord(app)) return;
+    if (typeof app.webCartridge === "string" && listOf(app.cartridges).includes(app.webCartridge))
+      problems.push({
+        path: fieldPath(["apps", i, "cartridges"]),
+        message: `expected embedded cartridges only, but the web cartridge ${app.webCartridge} is listed too; remove it here`,
+      });
+    if (typeof app.name !== "string" || typeof app.domain !== "string") return;
+    const key = `${app.domain}/${app.name}`;
+    const first = firstIndex.get(key);
+    if (first === undefined) firstIndex.set(key, i);
+    else
+      problems.push({
+        path: fieldPath(["apps", i, "name"]),
+        message: `expected a unique application name in its domain, but "${app.name}" in domain "${app.domain}" is already apps[${first}]; rename one of them`,
+      });
+  });
+  return problems;
+}
+
+/** A gear is placed in a district of its profile: some district with a node must offer it. */
+function appProfiles(apps: readonly unknown[], districts: readonly unknown[]): ConfigProblem[] {
+  const offered = new Set(
+    districts
+      .filter((d) => isRecord(d) && listOf(d.nodes).length > 0)
+      .map((d) => (d as Record<string, unknown>).profile),
+  );
+  const problems: ConfigProblem[] = [];
+  apps.forEach((app, i) => {
+    if (!isRecord(app) || typeof app.gearProfile !== "string" || offered.has(app.gearProfile)) return;
+    if (!(GEAR_PROFILES as readonly string[]).includes(app.gearProfile)) return; // the schema reported it
+    const choices = offered.size > 0 ? [...offered].join(", ") : "none: no district has a node";
+    problems.push({
+      path: fieldPath(["apps", i, "gearProfile"]),
+      message: `expected a gear profile a district with nodes offers (${choices}), but no such district has ${app.gearProfile}; add a district of that profile or choose another`,
+    });
   });
   return problems;
 }

@@ -136,6 +136,28 @@ export interface DistrictConfig {
   readonly nodes: readonly string[];
 }
 
+/**
+ * An application the stack declares on its platform (`apps[]`): a BrokerDomain for its domain and an
+ * Application, made as the admin user once the platform is up; with `source`, an AppSource pushes that
+ * directory of the checkout to it.
+ */
+export interface AppConfig {
+  /** The broker's application name: `^[a-z][a-z0-9]{0,31}$`. */
+  readonly name: string;
+  /** The namespace: `^[a-z][a-z0-9]{0,15}$`. */
+  readonly domain: string;
+  /** `<name>-<version>`, e.g. `nodejs-20`. */
+  readonly webCartridge: string;
+  /** Embedded cartridges, e.g. `postgresql-15`. @default [] */
+  readonly cartridges: readonly string[];
+  /** @default "small" */
+  readonly gearProfile: GearProfile;
+  /** Plain variables (the file is tracked: no secrets). @default {} */
+  readonly env: Readonly<Record<string, string>>;
+  /** A directory of the checkout, relative to the project root, pushed to the app's git repository. */
+  readonly source?: string;
+}
+
 /** The validated value of `geartrain:platform`. */
 export interface PlatformConfig {
   readonly domain: string;
@@ -145,4 +167,6 @@ export interface PlatformConfig {
   readonly certificate: CertificateConfig;
   /** @default [] */
   readonly districts: readonly DistrictConfig[];
+  /** @default [] */
+  readonly apps: readonly AppConfig[];
 }

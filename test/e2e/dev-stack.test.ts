@@ -39,6 +39,9 @@ const APP = "web1";
 const NAMESPACE = "e2edev";
 const ZONE = "apps.dev.geartrain.test";
 const FQDN = `${APP}-${NAMESPACE}.${ZONE}`;
+/** The application platforms/dev.yaml declares (`apps[]`), by its DNS label. */
+const GUESTBOOK = "guestbook-demo";
+const GUESTBOOK_FQDN = `${GUESTBOOK}.${ZONE}`;
 
 /** A value of `stack export --show-secrets`: a secret is `{<sig>: ..., plaintext: "<JSON>"}`. */
 function plainValue(v: unknown): unknown {
@@ -80,25 +83,36 @@ function hostState(): Record<string, string[]> {
   };
 }
 
-/** GET through the node's nginx with a Host header (http or https; https verified against `ca`). */
+/**
+ * A request through the node's nginx with a Host header (http or https; https verified against `ca`): GET /
+ * unless `send` says otherwise (a JSON body).
+ */
 function viaNginx(
   endpoint: string,
   hostname: string,
   ca?: string,
+  send?: { method: string; path: string; json?: unknown },
 ): Promise<{ status: number; body: string; peer?: string }> {
   const url = new URL(endpoint);
   const secure = url.protocol === "https:";
+  const body = send?.json === undefined ? undefined : JSON.stringify(send.json);
   return new Promise((resolve, reject) => {
     const options = {
       host: url.hostname,
       port: Number(url.port),
-      path: "/",
-      headers: { host: hostname },
+      method: send?.method ?? "GET",
+      path: send?.path ?? "/",
+      headers: {
+        host: hostname,
+        ...(body !== undefined
+          ? { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) }
+          : {}),
+      },
       timeout: 10000,
       agent: false as const,
       ...(secure ? { servername: hostname, ca } : {}),
     };
-    const req = (secure ? https : http).get(options, (res) => {
+    const req = (secure ? https : http).request(options, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (d) => (body += d));
@@ -109,6 +123,7 @@ function viaNginx(
     });
     req.on("timeout", () => req.destroy(new Error("timeout")));
     req.on("error", reject);
+    req.end(body);
   });
 }
 
@@ -130,6 +145,7 @@ interface Outputs {
   }[];
   userData: Record<string, string>;
   certificate: string;
+  apps: Record<string, { url: string; gitUrl: string; commit: string | null }>;
 }
 
 describe("dev stack", () => {
@@ -226,6 +242,18 @@ describe("dev stack", () => {
         gitSsh: { host: "127.0.0.1", port: ports.nodeSsh, hostKey: expect.stringMatching(/^ssh-ed25519 /) },
       },
     ]);
+    // the guestbook of platforms/dev.yaml, made through the broker and its code pushed
+    expect(out.apps).toEqual({
+      [GUESTBOOK]: {
+        url: `http://${GUESTBOOK_FQDN}/`,
+        gitUrl: expect.stringMatching(
+          new RegExp(
+            `^ssh://[0-9a-f]{32}@local\\.apps\\.dev\\.geartrain\\.test:${ports.nodeSsh}/~/git/guestbook\\.git/$`,
+          ),
+        ),
+        commit: expect.stringMatching(/^[0-9a-f]{40}$/),
+      },
+    });
     expect(out.userData.local).toMatch(/^#cloud-config\n/);
     expect(out.userData.local).toContain("postgresql");
     // the generated certificate for the cloud domain (public; its key stays in the state, encrypted)
@@ -338,6 +366,65 @@ describe("dev stack", () => {
     const tls = await viaNginx(node.httpsEndpoint!, `x.${ZONE}`, out.certificate);
     expect(tls.status).toBe(404);
     expect(tls.peer).toBe(new X509Certificate(out.certificate).fingerprint256);
+  });
+
+  it("serves the stack's guestbook (platforms/dev.yaml apps[]) at its DNS name, storing entries in its gear's PostgreSQL", async () => {
+    const node = out.nodes[0]!;
+    const dig = (name: string, type: string) =>
+      execFileSync("dig", ["+short", "-p", String(ports.nameserver), "@127.0.0.1", name, type], {
+        encoding: "utf8",
+      }).trim();
+    expect(dig(GUESTBOOK_FQDN, "CNAME")).toBe("local.apps.dev.geartrain.test.");
+    // the page of quickstarts/guestbook (pushed by the AppSource), over HTTP and HTTPS with the certificate
+    const page = await viaNginx(node.httpEndpoint, GUESTBOOK_FQDN);
+    expect([page.status, page.body]).toEqual([200, expect.stringContaining("<h1>guestbook guestbook</h1>")]);
+    expect(page.body).toContain("stored in PostgreSQL");
+    const secure = await viaNginx(node.httpsEndpoint!, GUESTBOOK_FQDN, out.certificate);
+    expect([secure.status, secure.body]).toEqual([
+      200,
+      expect.stringContaining("<h1>guestbook guestbook</h1>"),
+    ]);
+    expect(secure.peer).toBe(new X509Certificate(out.certificate).fingerprint256);
+    // an entry POSTed is read back: from the page, the JSON, and the gear's own PostgreSQL
+    const message = `signed by the dev-stack test ${process.pid}`;
+    const posted = await viaNginx(node.httpsEndpoint!, GUESTBOOK_FQDN, out.certificate, {
+      method: "POST",
+      path: "/entries",
+      json: { name: "e2e", message },
+    });
+    expect(posted.status).toBe(201);
+    expect((await viaNginx(node.httpEndpoint, GUESTBOOK_FQDN)).body).toContain(
+      `<strong>e2e</strong>: ${message}`,
+    );
+    const json = await viaNginx(node.httpEndpoint, GUESTBOOK_FQDN, undefined, {
+      method: "GET",
+      path: "/entries.json",
+    });
+    expect(JSON.parse(json.body)).toEqual([expect.objectContaining({ name: "e2e", message })]);
+    const gear = out.apps[GUESTBOOK]!.gitUrl.match(/^ssh:\/\/([0-9a-f]{32})@/)![1]!;
+    const home = execFileSync("getent", ["passwd", gear], { encoding: "utf8" }).trim().split(":")[5]!;
+    const db = new URL(
+      fs.readFileSync(path.join(home, "postgresql/env/GEARTRAIN_POSTGRESQL_DB_URL"), "utf8"),
+    );
+    const sql = spawnSync(
+      "runuser",
+      ["-u", gear, "--", "/usr/bin/psql", "-XAt", "-c", "SELECT name, message FROM guestbook_entries"],
+      {
+        encoding: "utf8",
+        env: {
+          PATH: "/usr/bin:/bin",
+          PGHOST: db.hostname,
+          PGPORT: db.port,
+          PGUSER: decodeURIComponent(db.username),
+          PGPASSWORD: decodeURIComponent(db.password),
+          PGDATABASE: db.pathname.slice(1),
+        },
+      },
+    );
+    expect([sql.stderr, sql.stdout.trim()]).toEqual(["", `e2e|${message}`]);
+    // the push key lived for the push only: the admin has no key left
+    const admin = new BrokerClient({ server: out.brokerUrl, credentials: out.admin });
+    expect(await admin.listKeys()).toEqual([]);
   });
 
   it("creates a nodejs app through the broker with the geartrain CLI; its DNS name serves its page", async () => {

@@ -67,10 +67,11 @@ describe("a fresh clone", () => {
     tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "gt-fresh-clone-")));
     clone = path.join(tmp, "clone");
     home = path.join(tmp, "home");
-    configDir = path.join(tmp, "etc-geartrain");
-    // the daemons' own users (postgres, activemq, bind) must reach their directories: not under tmp (0700)
+    // the daemons' own users (postgres, activemq, bind) must reach their directories, and the guestbook's
+    // gear the node config (its push deploys as the gear): not under tmp (0700)
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "gt-fresh-clone-data-"));
     fs.chmodSync(dataDir, 0o755);
+    configDir = path.join(dataDir, "etc");
     const ports: Record<string, number> = {};
     for (const role of ["broker", "msgserver", "datastore", "nameserver", "nodeHttp", "nodeHttps", "nodeSsh"])
       ports[role] = await freePort();

@@ -5,6 +5,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import platformSchema from "../../../stacks/schema/platform.schema.json";
 import {
+  type AppConfig,
   CERTIFICATE_SOURCES,
   ConfigError,
   GEAR_PROFILES,
@@ -75,6 +76,7 @@ describe("validatePlatformConfig: valid configs", () => {
       districts: [
         { name: "dev-small", profile: "small", uidRange: { min: 2000, max: 6999 }, nodes: ["local"] },
       ],
+      apps: [],
     });
   });
 
@@ -127,6 +129,25 @@ describe("validatePlatformConfig: valid configs", () => {
       { name: "small-1", profile: "small", uidRange: { min: 1000, max: 6999 }, nodes: ["node1", "node2"] },
       { name: "large-1", profile: "large", uidRange: { min: 7000, max: 7999 }, nodes: ["node3"] },
       { name: "medium-1", profile: "medium", uidRange: { min: 10000, max: 10999 }, nodes: [] },
+    ]);
+    expect(config.apps).toEqual([
+      {
+        name: "shop",
+        domain: "team1",
+        webCartridge: "nodejs-20",
+        cartridges: ["postgresql-15"],
+        gearProfile: "large",
+        env: { SHOP_MODE: "demo" },
+        source: "quickstarts/guestbook",
+      },
+      {
+        name: "docs",
+        domain: "team1",
+        webCartridge: "static-1.0",
+        cartridges: [],
+        gearProfile: "small",
+        env: {},
+      },
     ]);
   });
 
@@ -285,7 +306,7 @@ const fullCases: Case[] = [
       r.hosts = r.hosts.slice(0, 2);
       r.districts = [];
     },
-    [`${P}.hosts`],
+    [`${P}.hosts`, `${P}.apps[0].gearProfile`, `${P}.apps[1].gearProfile`],
   ],
   [
     "district referencing an unknown host",
@@ -299,7 +320,11 @@ const fullCases: Case[] = [
   ],
   ["node in two districts", (r) => (r.districts[2].nodes = ["node1"]), [`${P}.districts[2].nodes[0]`]],
   ["duplicate district names", (r) => (r.districts[2].name = "small-1"), [`${P}.districts[2].name`]],
-  ["unknown profile", (r) => (r.districts[0].profile = "xlarge"), [`${P}.districts[0].profile`]],
+  [
+    "unknown profile (and so no district of small for an app)",
+    (r) => (r.districts[0].profile = "xlarge"),
+    [`${P}.districts[0].profile`, `${P}.apps[1].gearProfile`],
+  ],
   [
     "overlapping uid ranges",
     (r) => (r.districts[1].uidRange = { min: 6000, max: 7999 }),
@@ -336,6 +361,48 @@ const fullCases: Case[] = [
     [`${P}.districts[0].uidRange.min`, `${P}.districts[0].uidRange.max`],
   ],
   ["uid range without max", (r) => delete r.districts[0].uidRange.max, [`${P}.districts[0].uidRange.max`]],
+  ["an app without a name", (r) => delete r.apps[0].name, [`${P}.apps[0].name`]],
+  [
+    "an app name with a hyphen (the broker's rule)",
+    (r) => (r.apps[0].name = "my-shop"),
+    [`${P}.apps[0].name`],
+  ],
+  ["an app name in uppercase", (r) => (r.apps[1].name = "Docs"), [`${P}.apps[1].name`]],
+  ["an app without a domain", (r) => delete r.apps[1].domain, [`${P}.apps[1].domain`]],
+  ["a domain longer than 16", (r) => (r.apps[0].domain = "a".repeat(17)), [`${P}.apps[0].domain`]],
+  ["an app without a web cartridge", (r) => delete r.apps[0].webCartridge, [`${P}.apps[0].webCartridge`]],
+  [
+    "a web cartridge without a version",
+    (r) => (r.apps[0].webCartridge = "nodejs"),
+    [`${P}.apps[0].webCartridge`],
+  ],
+  [
+    "an embedded cartridge with shell characters",
+    (r) => (r.apps[0].cartridges = ["postgresql-15; id"]),
+    [`${P}.apps[0].cartridges[0]`],
+  ],
+  [
+    "an embedded cartridge twice",
+    (r) => r.apps[0].cartridges.push("postgresql-15"),
+    [`${P}.apps[0].cartridges`],
+  ],
+  [
+    "the web cartridge embedded too",
+    (r) => r.apps[0].cartridges.push("nodejs-20"),
+    [`${P}.apps[0].cartridges`],
+  ],
+  ["an unknown gear profile", (r) => (r.apps[0].gearProfile = "huge"), [`${P}.apps[0].gearProfile`]],
+  [
+    "a gear profile only a district without nodes offers",
+    (r) => (r.apps[0].gearProfile = "medium"),
+    [`${P}.apps[0].gearProfile`],
+  ],
+  ["a variable name with a dot", (r) => (r.apps[0].env = { "A.B": "x" }), [`${P}.apps[0].env`]],
+  ["a variable that is not a string", (r) => (r.apps[0].env = { PORT: 80 }), [`${P}.apps[0].env.PORT`]],
+  ["an absolute source", (r) => (r.apps[0].source = "/etc"), [`${P}.apps[0].source`]],
+  ["a source leaving the project", (r) => (r.apps[0].source = "quickstarts/../.."), [`${P}.apps[0].source`]],
+  ["an unknown app field", (r) => (r.apps[0].replicas = 2), [`${P}.apps[0].replicas`]],
+  ["two apps of one name in one domain", (r) => (r.apps[1].name = "shop"), [`${P}.apps[1].name`]],
   [
     "several problems at once, all reported",
     (r) => {
@@ -402,6 +469,7 @@ describe("the bad topologies of issue #11, all in one config", () => {
       `${P}.districts[2].nodes[0]`,
       `${P}.hosts[5].roles`,
       `${P}.districts[2].uidRange`,
+      `${P}.apps[0].gearProfile`, // no district of large left
     ]);
   });
 });
@@ -424,6 +492,21 @@ describe("error messages", () => {
     );
     expect(messageFor("minimal", (r) => r.hosts[0].roles.push("webserver"))).toBe(
       `${P}.hosts[0].roles[5]: expected one of broker, msgserver, datastore, nameserver, node (got "webserver")`,
+    );
+  });
+
+  it("names the app's field and says what it must be", () => {
+    expect(messageFor("full", (r) => (r.apps[0].name = "my-shop"))).toBe(
+      `${P}.apps[0].name: expected an application name: a lowercase letter, then up to 31 lowercase letters or digits (e.g. guestbook) (got "my-shop")`,
+    );
+    expect(messageFor("full", (r) => (r.apps[0].env = { "A.B": "x" }))).toBe(
+      `${P}.apps[0].env: expected a variable name: a letter or underscore, then up to 127 letters, digits or underscores (got "A.B")`,
+    );
+    expect(messageFor("full", (r) => (r.apps[0].gearProfile = "medium"))).toBe(
+      `${P}.apps[0].gearProfile: expected a gear profile a district with nodes offers (small, large), but no such district has medium; add a district of that profile or choose another`,
+    );
+    expect(messageFor("full", (r) => (r.apps[1].name = "shop"))).toMatch(
+      /apps\[1\]\.name: expected a unique application name in its domain, but "shop" in domain "team1" is already apps\[0\]/,
     );
   });
 
@@ -493,6 +576,7 @@ describe("schema and TypeScript types stay in sync", () => {
 
   // Record<keyof T, true> literals fail to compile when a field is added to or removed from T.
   const platformFields: Record<keyof PlatformConfig, true> = {
+    apps: true,
     domain: true,
     hosts: true,
     ports: true,
@@ -535,6 +619,15 @@ describe("schema and TypeScript types stay in sync", () => {
     nodes: true,
   };
   const uidRangeFields: Record<keyof UidRange, true> = { min: true, max: true };
+  const appFields: Record<keyof AppConfig, true> = {
+    name: true,
+    domain: true,
+    webCartridge: true,
+    cartridges: true,
+    gearProfile: true,
+    env: true,
+    source: true,
+  };
   const connectionTypes: Record<HostConnection["type"], true> = { local: true, ssh: true };
 
   it.each([
@@ -544,6 +637,7 @@ describe("schema and TypeScript types stay in sync", () => {
     ["sshConnection", defs.sshConnection!, sshFields],
     ["district", defs.district!, districtFields],
     ["uidRange", defs.uidRange!, uidRangeFields],
+    ["app", defs.app!, appFields],
     ["ports", defs.ports!, portFields],
     ["portOverrides", defs.portOverrides!, portFields],
     ["bus", defs.bus!, busFields],
@@ -555,6 +649,7 @@ describe("schema and TypeScript types stay in sync", () => {
   it("enums match", () => {
     expect(defs.role!.enum).toEqual([...HOST_ROLES]);
     expect((defs.district!.properties!.profile as Schema).enum).toEqual([...GEAR_PROFILES]);
+    expect((defs.app!.properties!.gearProfile as Schema).enum).toEqual([...GEAR_PROFILES]);
     expect((defs.certificate!.properties!.source as Schema).enum).toEqual([...CERTIFICATE_SOURCES]);
     expect(Object.keys(defs.ports!.properties!)).toEqual([...PORT_ROLES]);
     expect(((defs.connection!.properties as Record<string, Schema>).type!.enum ?? []).slice().sort()).toEqual(
@@ -600,6 +695,7 @@ describe("loadPlatformConfig", () => {
   beforeEach(() => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), "gt-platform-"));
     fs.mkdirSync(path.join(root, "platforms"));
+    fs.mkdirSync(path.join(root, "quickstarts/guestbook"), { recursive: true }); // the full fixture's app source
   });
   afterEach(() => {
     pulumi.runtime.setAllConfig({});
@@ -674,6 +770,31 @@ describe("loadPlatformConfig", () => {
     expect(message).toContain(`${P}.domain: missing`);
     expect(message).toContain(`${P}.hosts[0].name: expected a name`);
     expect(message).toContain("(read from platforms/dev.yaml)");
+  });
+
+  it("refuses an app source that is no directory of the project, naming the field", () => {
+    const app = { name: "web", domain: "demo", webCartridge: "nodejs-20" };
+    fs.mkdirSync(path.join(root, "apps/web"), { recursive: true });
+    fs.writeFileSync(path.join(root, "apps/file"), "x");
+    fs.symlinkSync(os.tmpdir(), path.join(root, "apps/out"));
+    const sources = ["apps/web", "apps/missing", "apps/file", "apps/out"];
+    writePlatform("dev", {
+      ...fixture("minimal"),
+      apps: sources.map((source, i) => ({ ...app, name: `web${i}`, source })),
+    });
+    const message = errorOf(() => load("dev")).message;
+    expect(message).not.toContain("apps[0]");
+    expect(message).toContain(
+      `${P}.apps[1].source: expected a directory of the project, but apps/missing does not exist`,
+    );
+    expect(message).toContain(
+      `${P}.apps[2].source: expected a directory of the project, but apps/file is no directory`,
+    );
+    expect(message).toContain(
+      `${P}.apps[3].source: expected a directory inside the project, but apps/out leads out of it`,
+    );
+    writePlatform("dev", { ...fixture("minimal"), apps: [{ ...app, source: "apps/web" }] });
+    expect(load("dev").apps[0]?.source).toBe("apps/web");
   });
 
   it("names the file that is not YAML", () => {

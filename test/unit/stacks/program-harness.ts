@@ -38,7 +38,7 @@ function plainText(value: unknown): string {
   return JSON.stringify(strip(value));
 }
 
-interface Run {
+export interface Run {
   resources: RegisteredResource[];
   exports: Record<string, unknown>;
 }
@@ -80,6 +80,17 @@ export async function runProgram(
       return outs;
     }
     if (r.type.endsWith("GeneratedSecret")) return { value: generated(r.name) };
+    // an application as the broker makes it: on the one node of the dev topology
+    if (r.type.endsWith(":BrokerApp")) {
+      const fqdn = `${String(r.inputs.name)}-${String(r.inputs.domain)}.${domain}`;
+      return {
+        appId: "0123456789abcdef0123456789abcdef",
+        fqdn,
+        appUrl: `http://${fqdn}/`,
+        gitUrl: `ssh://0123456789abcdef0123456789abcdef@local.${domain}:10022/~/git/${String(r.inputs.name)}.git/`,
+      };
+    }
+    if (r.type.endsWith(":AppSource")) return { commit: "c0ffee".padEnd(40, "0") };
     return { stdout: "", stderr: "" };
   }, stack);
   pulumi.runtime.setAllConfig(config, secretKeys);
@@ -125,7 +136,7 @@ export const STACKS: Record<string, { config: Record<string, string>; secretKeys
 };
 
 /** The tests every stack's program passes; with `refusedWith`, the program must refuse to build instead. */
-export function describeProgram(stack: string, refusedWith?: RegExp): void {
+export function describeProgram(stack: string, refusedWith?: RegExp, more?: (run: () => Run) => void): void {
   if (refusedWith) {
     it(`the ${stack} program refuses to build, saying why`, async () => {
       await expect(runProgram(stack)).rejects.toThrow(refusedWith);
@@ -149,7 +160,8 @@ export function describeProgram(stack: string, refusedWith?: RegExp): void {
         if (r.type === "pulumi:pulumi:Stack") continue;
         const parent = shortUrn(r.parent);
         if (r.parent === "" || typeOfUrn(r.parent) === "pulumi:pulumi:Stack") {
-          if (r.name !== "geartrain") problems.push(`${r.name}: only the Platform hangs from the stack`);
+          if (r.name !== "geartrain" && r.name !== "geartrain-apps")
+            problems.push(`${r.name}: only the Platform and its PlatformApps hang from the stack`);
           continue;
         }
         // Host commands of a component are named after the component; a Host's own after the host
@@ -185,6 +197,7 @@ export function describeProgram(stack: string, refusedWith?: RegExp): void {
       expect(Object.keys(exports).sort()).toEqual(
         [
           "admin",
+          "apps",
           "brokerUrl",
           "brokerUrls",
           "certificate",
@@ -204,6 +217,9 @@ export function describeProgram(stack: string, refusedWith?: RegExp): void {
       const nodes = Object.values(await value<{ name: string; district: string | null }[]>(exports.nodes));
       const userData = await value<Record<string, string>>(exports.userData);
       expect({ url, dns, nodes: nodes.map((n) => `${n.name}@${n.district}`) }).toMatchSnapshot();
+      // the topology's applications, by DNS label (none: a plain {})
+      const apps = pulumi.Output.isInstance(exports.apps) ? await value(exports.apps) : exports.apps;
+      expect({ apps }).toMatchSnapshot();
       for (const text of Object.values(userData)) expect(text).toMatch(/^#cloud-config\n/);
       // the platform certificate is public: a plain output, and no private key in it
       expect(await pulumi.isSecret(exports.certificate as pulumi.Output<unknown>)).toBe(false);
@@ -211,5 +227,7 @@ export function describeProgram(stack: string, refusedWith?: RegExp): void {
       expect(pem).toMatch(/^-----BEGIN CERTIFICATE-----\n/);
       expect(pem).not.toMatch(/PRIVATE KEY/);
     });
+
+    more?.(() => run);
   });
 }
