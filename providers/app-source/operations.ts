@@ -7,12 +7,12 @@
 // when they differ. Every program runs from an argument array; git's ssh command is a constant that takes
 // its configuration file from the environment. Nothing of this reaches the state but the commit's id.
 
-import { execFile } from "child_process";
 import { randomBytes } from "crypto";
 import { promises as fs } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { BrokerClient } from "../../clients/broker";
+import { runProgram } from "../../common/exec";
 import type { BrokerConnection } from "../application/model";
 import {
   APP_SOURCE_PROVIDER_VERSION,
@@ -40,20 +40,17 @@ function client(c: BrokerConnection): BrokerClient {
   });
 }
 
-/** Runs `file` with `args` (no shell); rejects with its output when it fails. */
-function run(file: string, args: readonly string[], opts: { cwd: string; env: NodeJS.ProcessEnv }) {
-  return new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
-    execFile(
-      file,
-      [...args],
-      { cwd: opts.cwd, env: opts.env, timeout: PUSH_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        if (err)
-          reject(new Error(`${file} ${args[0]} failed: ${err.message.split("\n")[0]}\n${stderr}`.trim()));
-        else resolve({ stdout, stderr });
-      },
-    );
+/** Runs `file` with `args` (common/exec.ts: an argument array, no shell); rejects with its output when it fails. */
+async function run(file: string, args: readonly string[], opts: { cwd: string; env: NodeJS.ProcessEnv }) {
+  const r = await runProgram([file, ...args], {
+    cwd: opts.cwd,
+    env: opts.env,
+    timeoutMs: PUSH_TIMEOUT_MS,
+    input: "",
   });
+  if (r.code !== 0)
+    throw new Error(`${file} ${args[0]} failed (${r.code ?? r.signal}):\n${r.stderr}${r.stdout}`.trim());
+  return r;
 }
 
 /** git's environment: no system or user configuration, no prompt, ssh configured by our file only. */
