@@ -407,7 +407,7 @@ describe("dev stack", () => {
       fs.readFileSync(path.join(home, "postgresql/env/GEARTRAIN_POSTGRESQL_DB_URL"), "utf8"),
     );
     const sql = spawnSync(
-      "runuser",
+      "/usr/sbin/runuser",
       ["-u", gear, "--", "/usr/bin/psql", "-XAt", "-c", "SELECT name, message FROM guestbook_entries"],
       {
         encoding: "utf8",
@@ -421,7 +421,7 @@ describe("dev stack", () => {
         },
       },
     );
-    expect([sql.stderr, sql.stdout.trim()]).toEqual(["", `e2e|${message}`]);
+    expect([sql.error, sql.stderr, sql.stdout.trim()]).toEqual([undefined, "", `e2e|${message}`]);
     // the push key lived for the push only: the admin has no key left
     const admin = new BrokerClient({ server: out.brokerUrl, credentials: out.admin });
     expect(await admin.listKeys()).toEqual([]);
