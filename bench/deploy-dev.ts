@@ -71,7 +71,9 @@ async function main(): Promise<void> {
   try {
     const dev = YAML.parse(fs.readFileSync(path.join(PROJECT_ROOT, "platforms/dev.yaml"), "utf8"));
     const platformFile = path.join(sandbox.dir, "dev.yaml");
-    fs.writeFileSync(platformFile, YAML.stringify({ ...dev, ports }));
+    // its district on UIDs of its own (docs/node-operations.md: 60600-60649): the dev stack's guestbook is a gear
+    const districts = dev.districts.map((d: object) => ({ ...d, uidRange: { min: 60600, max: 60649 } }));
+    fs.writeFileSync(platformFile, YAML.stringify({ ...dev, ports, districts }));
     sandbox.setPlatform(platformFile);
     sandbox.init();
     sandbox.ok(["config", "set", "dataDir", dataDir]);
