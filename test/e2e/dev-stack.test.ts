@@ -536,7 +536,12 @@ http
     geartrain(["app", "delete", APP, "-n", NAMESPACE, "--confirm"]);
     geartrain(["domain", "delete", NAMESPACE, "--confirm"]);
     fs.rmSync(clientHome, { recursive: true, force: true });
-    sandbox.ok(["destroy", "--yes", "--skip-preview"]);
+    // the stack's own guestbook is destroy's to delete, before the platform goes: its gear goes with it
+    const guestbookGear = out.apps[GUESTBOOK]!.gitUrl.match(/^ssh:\/\/([0-9a-f]{32})@/)![1]!;
+    expect(spawnSync("getent", ["passwd", guestbookGear]).status).toBe(0);
+    const destroy = sandbox.ok(["destroy", "--yes", "--skip-preview"]);
+    expect(destroy.stdout).toMatch(/geartrain-apps-demo-guestbook-app\s+deleted/);
+    expect(spawnSync("getent", ["passwd", guestbookGear]).status).toBe(2);
     expect(processesUnder(dataDir)).toEqual([]);
     expect(fs.readdirSync(dataDir)).toEqual([]);
     expect(hostState()).toEqual(before);
