@@ -1,6 +1,6 @@
-// `geartrain node gear-shell`: the forced command of every key in a gear's ~/.ssh/authorized_keys. sshd runs
-// it as the gear user (through the gear's login shell, with SSH_ORIGINAL_COMMAND set to what the client
-// asked for). It
+// `geartrain node gear-shell`: the forced command of every key in a gear's ~/.ssh/authorized_keys (through
+// bin/gear-shell, ssh-keys.ts). sshd runs it as the gear user (through the gear's login shell, with
+// SSH_ORIGINAL_COMMAND set to what the client asked for). It
 //   1. finds its gear from its own uid (never from input),
 //   2. moves itself into the gear's cgroup before anything else runs, and refuses to go on outside it
 //      (cgroup v1: the gear's cgroup.procs files are delegated to the gear at create; cgroup v2, where the
@@ -13,7 +13,8 @@
 // Under SELinux it runs in two stages (docs/node-operations.md, "git push"). sshd starts the session in the
 // domain its login mapping gives (Debian: unconfined_t at s0-s0:c0.c1023), and the session's stdin, stdout and
 // stderr are pipes or sockets sshd made at its own range, which no process at a gear's level may read or
-// write (MCS).
+// write (MCS). Executing bin/gear-shell (geartrain_relay_exec_t) from there enters geartrain_relay_t, the relay's
+// own confined domain (geartrain.te: only what this stage does, and the gear domain cannot signal or trace it).
 // So the first stage (the relay) checks steps 1-4, makes socket pairs at s0 and starts this same command
 // again with --in-gear-domain through runcon, in geartrain_gear_t at the gear's level; it only copies bytes
 // between sshd and that second stage and passes on its exit status and signals. The second stage checks that
@@ -120,7 +121,8 @@ export function runChild(
 
 /**
  * Which stage this process is (see the header): "plain" without SELinux; "relay" outside the gear domain
- * (it starts the second stage); "in-domain" in the gear domain at exactly `label`. Started as the second stage
+ * (it starts the second stage; geartrain_relay_t when started through bin/gear-shell, the login's domain for a
+ * forced command written before it); "in-domain" in the gear domain at exactly `label`. Started as the second stage
  * (`inner`) anywhere else, or in the gear domain at another level, it refuses: the transition did not happen.
  * `readContext` gives this process's context (its own /proc/self/attr/current, readable in any domain).
  */

@@ -1,7 +1,8 @@
 // `geartrain node gear ssh-key add|remove|list`: the gear's ~/.ssh/authorized_keys (reference §1.3: owned
 // root:<gear gid>, mode 0440, in the root-owned ~/.ssh, so the gear can read but never change it). The file
 // is the only record of the keys; every change re-renders it whole from validated keys (ssh-keys-model.ts), each
-// with the forced command `<node> <bin/geartrain> node gear-shell [--config <file>]`.
+// with the forced command `<bin/gear-shell> <node> [--config <file>]`, which runs `<node> <bin/geartrain> node
+// gear-shell [--config <file>]` (bin/gear-shell is the entrypoint of the relay stage's SELinux domain: shell.ts).
 
 import { promises as fs } from "fs";
 import * as path from "path";
@@ -43,23 +44,28 @@ export interface SshKeysResult {
 export function forcedCommandArgv(opts: SshKeyOptions = {}): string[] {
   const configPath = opts.configPath !== undefined ? opts.configPath : process.env[CONFIG_ENV] || null;
   return [
+    gearShellEntry(geartrainLauncher()),
     process.execPath,
-    geartrainLauncher(),
-    "node",
-    "gear-shell",
     ...(configPath ? ["--config", path.resolve(configPath)] : []),
   ];
 }
 
+/** bin/gear-shell beside the launcher bin/geartrain (it runs `<node> <launcher> node gear-shell …`). */
+export function gearShellEntry(launcher: string): string {
+  return path.join(path.dirname(launcher), "gear-shell");
+}
+
 /**
- * The forced command runs as the gear: its node binary, bin/geartrain and the node config must be reachable
- * by any user (every directory o+x, the file o+r; the binary o+x). Checked when a key is added, so a node
- * installed under /root (or a 0600 config) fails here with the fix instead of at the developer's push.
+ * The forced command runs as the gear: bin/gear-shell (a script: read and run), its node binary, bin/geartrain
+ * and the node config must be reachable by any user (every directory o+x, the file o+r; the binaries o+x).
+ * Checked when a key is added, so a node installed under /root (or a 0600 config) fails here with the fix
+ * instead of at the developer's push.
  */
 export async function checkGearAccess(argv: readonly string[]): Promise<void> {
   const files: [string, number][] = [
     [argv[0], 0o005],
-    [argv[1], 0o004],
+    [argv[1], 0o005],
+    [path.join(path.dirname(argv[0]), "geartrain"), 0o004],
   ];
   const i = argv.indexOf("--config");
   if (i > 0 && argv[i + 1]) files.push([argv[i + 1], 0o004]);

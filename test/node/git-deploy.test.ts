@@ -192,7 +192,7 @@ test("initAppRepository is idempotent; authorized_keys is root:gear 0440 with th
   const line = readFileSync(file, "utf8");
   expect(line).toMatch(
     new RegExp(
-      `^command="${process.execPath} ${REPO}/bin/geartrain node gear-shell --config ${node.configPath}",restrict,no-port-forwarding,no-X11-forwarding,no-agent-forwarding,no-pty ssh-ed25519 AAAA\\S+ GEARTRAIN-${gear.uuid}-alice@laptop\\n$`,
+      `^command="${REPO}/bin/gear-shell ${process.execPath} --config ${node.configPath}",restrict,no-port-forwarding,no-X11-forwarding,no-agent-forwarding,no-pty ssh-ed25519 AAAA\\S+ GEARTRAIN-${gear.uuid}-alice@laptop\\n$`,
     ),
   );
   // a forced command the gear could not run is refused when the key is added, with the fix

@@ -5,8 +5,9 @@
 // sources and the generated module in <stateDir>/selinux/geartrain.sha256: when either changes (an upgrade
 // of Geartrain, another district, another git sshd port), ensurePolicy reinstalls. The policy store says
 // whether the modules are there at all (someone may have removed them with semodule -r). The node also labels
-// its own launcher (bin/geartrain) geartrain_exec_t, the entry of its tooling domain from cron (geartrain.te);
-// a launcher at another type is not current either.
+// its own launcher (bin/geartrain) geartrain_exec_t, the entry of its tooling domain from cron (geartrain.te),
+// and the git forced command beside it (bin/gear-shell) geartrain_relay_exec_t, the entry of the relay stage's
+// domain; either at another type is not current either.
 
 import { createHash } from "crypto";
 import { existsSync, promises as fs, readFileSync } from "fs";
@@ -41,6 +42,10 @@ export function policySourceDir(start = __dirname): string {
 export const LAUNCHER_TYPE = "geartrain_exec_t";
 export const LAUNCHER_CONTEXT = `system_u:object_r:${LAUNCHER_TYPE}:s0`;
 
+/** The type of bin/gear-shell, the forced command (geartrain.te: executing it from a login enters the relay). */
+export const RELAY_ENTRY_TYPE = "geartrain_relay_exec_t";
+export const RELAY_ENTRY_CONTEXT = `system_u:object_r:${RELAY_ENTRY_TYPE}:s0`;
+
 /** The launcher of the installed project: bin/geartrain next to its package.json (also from dist/). */
 export function launcherPath(start = __dirname): string {
   for (let d = start; path.dirname(d) !== d; d = path.dirname(d)) {
@@ -58,16 +63,37 @@ export interface LauncherLabel {
   readonly labelled: boolean;
 }
 
-export async function launcherLabel(launcher = launcherPath()): Promise<LauncherLabel> {
-  const real = await fs.realpath(launcher).catch(() => launcher);
+async function fileLabel(file: string, type: string): Promise<LauncherLabel> {
+  const real = await fs.realpath(file).catch(() => file);
   const context = await readLabel(real);
-  return { path: real, context, labelled: context?.split(":")[2] === LAUNCHER_TYPE };
+  return { path: real, context, labelled: context?.split(":")[2] === type };
 }
 
-/** Label the launcher (a root-owned file of the release, never a gear's): chcon, no dereference. */
+export function launcherLabel(launcher = launcherPath()): Promise<LauncherLabel> {
+  return fileLabel(launcher, LAUNCHER_TYPE);
+}
+
+/** bin/gear-shell beside the launcher. */
+export function relayEntryPath(launcher = launcherPath()): string {
+  return path.join(path.dirname(launcher), "gear-shell");
+}
+
+export function relayEntryLabel(launcher = launcherPath()): Promise<LauncherLabel> {
+  return fileLabel(relayEntryPath(launcher), RELAY_ENTRY_TYPE);
+}
+
+/**
+ * Label the launcher and the forced command beside it (root-owned files of the release, never a gear's):
+ * chcon, no dereference.
+ */
 export async function labelLauncher(launcher = launcherPath()): Promise<void> {
-  const real = await fs.realpath(launcher).catch(() => launcher);
-  await mustRun(["chcon", "-h", "--", LAUNCHER_CONTEXT, real], {});
+  for (const [file, context] of [
+    [launcher, LAUNCHER_CONTEXT],
+    [relayEntryPath(launcher), RELAY_ENTRY_CONTEXT],
+  ]) {
+    const real = await fs.realpath(file).catch(() => file);
+    await mustRun(["chcon", "-h", "--", context, real], {});
+  }
 }
 
 export interface PolicySources {
@@ -189,7 +215,9 @@ export interface PolicyStatus {
   readonly installedHash: string | null;
   /** the launcher's label; null where SELinux is not enabled (nothing to label) */
   readonly launcher: LauncherLabel | null;
-  /** both modules at this version, and the launcher labelled (where SELinux is enabled) */
+  /** bin/gear-shell's label (the relay's entrypoint); null where SELinux is not enabled */
+  readonly relayEntry: LauncherLabel | null;
+  /** both modules at this version, and the launcher and bin/gear-shell labelled (where SELinux is enabled) */
   readonly current: boolean;
 }
 
@@ -199,7 +227,9 @@ export async function policyStatus(
   selinux?: SelinuxStatus,
 ): Promise<PolicyStatus> {
   const hash = policyVersion(readPolicySources(), config);
-  const launcher = (selinux ?? (await selinuxStatus())) === "unavailable" ? null : await launcherLabel();
+  const enabled = (selinux ?? (await selinuxStatus())) !== "unavailable";
+  const launcher = enabled ? await launcherLabel() : null;
+  const relayEntry = enabled ? await relayEntryLabel() : null;
   const modules = await installedModules(store);
   const installed = modules.includes(MODULE_NAME) && modules.includes(NODES_MODULE_NAME);
   const installedHash = await fs
@@ -212,7 +242,12 @@ export async function policyStatus(
     installed,
     installedHash,
     launcher,
-    current: installed && installedHash === hash && (launcher === null || launcher.labelled),
+    relayEntry,
+    current:
+      installed &&
+      installedHash === hash &&
+      (launcher === null || launcher.labelled) &&
+      (relayEntry === null || relayEntry.labelled),
   };
 }
 

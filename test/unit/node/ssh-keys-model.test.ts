@@ -14,7 +14,7 @@ import {
 } from "../../../node/deploy/ssh-keys-model";
 
 const UUID = "0123456789abcdef0123456789abcdef";
-const CMD = ["/usr/bin/node", "/opt/geartrain/bin/geartrain", "node", "gear-shell"];
+const CMD = ["/opt/geartrain/bin/gear-shell", "/usr/bin/node"];
 
 const ED = "AAAAC3NzaC1lZDI1NTE5AAAAIJ+I1AVeG2XuaTSVvp9Q8vCbVnQidrbMpeB73r+RuvUN";
 const EC256 =
@@ -92,7 +92,7 @@ describe("authorized_keys", () => {
 
   test("one line per key: forced command, restrictions, GEARTRAIN-<uuid>-<name>", () => {
     expect(renderKeyLine(alice, UUID, CMD)).toBe(
-      `command="/usr/bin/node /opt/geartrain/bin/geartrain node gear-shell",restrict,no-port-forwarding,` +
+      `command="/opt/geartrain/bin/gear-shell /usr/bin/node",restrict,no-port-forwarding,` +
         `no-X11-forwarding,no-agent-forwarding,no-pty ssh-ed25519 ${ED} GEARTRAIN-${UUID}-alice@laptop`,
     );
   });
