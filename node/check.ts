@@ -1,5 +1,6 @@
 // `geartrain node check`: like oo-accept-node. Every gear inspects clean, every gear process sits in its
-// cgroup, nothing in the gear cgroups belongs to someone else, and nothing is left over without a user.
+// cgroup, nothing in the gear cgroups belongs to someone else (but sshd's privileged process of a push's
+// session, host/ssh-session.ts), and nothing is left over without a user.
 
 import { promises as fs } from "fs";
 import * as path from "path";
@@ -14,7 +15,10 @@ import {
   nginxTest,
 } from "./frontend/operations";
 import { limitsDirExists } from "./host/pam-limits";
-import { LAUNCHER_TYPE, policyStatus } from "./host/selinux/policy";
+import { LAUNCHER_TYPE, policyStatus, RELAY_ENTRY_TYPE } from "./host/selinux/policy";
+import { parseContext, processContext } from "./host/selinux/label";
+import { processExe } from "./host/procs";
+import { isSshdPrivilegedSession } from "./host/ssh-session";
 import { isolationSummary, listNetworkUids } from "./host/netfilter";
 import { listMarkers } from "./gear/marker";
 import { UUID_PATTERN } from "./validate";
@@ -103,9 +107,11 @@ export async function checkNode(ctx: NodeContext): Promise<CheckReport> {
         st.current,
         st.current
           ? `module ${st.module} installed (${st.hash.slice(0, 12)})`
-          : st.installed && st.installedHash === st.hash && st.launcher
+          : st.installed && st.installedHash === st.hash && st.launcher && !st.launcher.labelled
             ? `module ${st.module} installed, but the launcher ${st.launcher.path} is ${st.launcher.context ?? "unlabelled"}, not ${LAUNCHER_TYPE} (cron could not run the node's tooling): run \`geartrain node selinux install\``
-            : `module ${st.module} ${st.installed ? `at ${st.installedHash?.slice(0, 12) ?? "an unknown version"}, not ${st.hash.slice(0, 12)}` : "not installed"}: run \`geartrain node selinux install\``,
+            : st.installed && st.installedHash === st.hash && st.relayEntry
+              ? `module ${st.module} installed, but the forced command ${st.relayEntry.path} is ${st.relayEntry.context ?? "unlabelled"}, not ${RELAY_ENTRY_TYPE} (a git push's relay would run unconfined): run \`geartrain node selinux install\``
+              : `module ${st.module} ${st.installed ? `at ${st.installedHash?.slice(0, 12) ?? "an unknown version"}, not ${st.hash.slice(0, 12)}` : "not installed"}: run \`geartrain node selinux install\``,
       );
     } catch (e) {
       add("selinux policy", false, (e as Error).message);
@@ -139,8 +145,19 @@ export async function checkNode(ctx: NodeContext): Promise<CheckReport> {
     for (const pid of await cgroup.pids(name)) {
       const status = await fs.readFile(`/proc/${pid}/status`, "utf8").catch(() => null);
       const uid = status ? Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]) : null;
-      if (uid !== null && uid !== user.uid)
-        add(`cgroup ${name} pid ${pid}`, false, `process of uid ${uid} inside the gear's cgroup`);
+      if (uid === null || uid === user.uid) continue;
+      // sshd's privileged session process of a push (cgroup v2: gear-pam-attach moved it in) belongs there
+      const type =
+        ctx.selinux === "unavailable"
+          ? undefined
+          : (parseContext((await processContext(pid)) ?? "")?.type ?? null);
+      if (isSshdPrivilegedSession(uid, await processExe(pid), type))
+        add(
+          `cgroup ${name} pid ${pid}`,
+          true,
+          "sshd's privileged session process of an ssh session (gear-pam-attach)",
+        );
+      else add(`cgroup ${name} pid ${pid}`, false, `process of uid ${uid} inside the gear's cgroup`);
     }
   }
 

@@ -179,6 +179,12 @@ export interface GearState {
     readonly comm: string;
     /** its SELinux context (null: SELinux unavailable) */
     readonly context: string | null;
+    /**
+     * one of a git push session's processes outside the gear domain by design: "relay" (the forced command's
+     * relay stage, in geartrain_relay_t) or "ssh-session" (sshd's session process, sshd_t running sshd); null
+     * for every other process (and where SELinux is unavailable)
+     */
+    readonly role: "relay" | "ssh-session" | null;
   }[];
   /** each cartridge with its actual status (`bin/control status`), see node/cartridge/inspect.ts */
   readonly cartridges: readonly GearCartridgeState[];

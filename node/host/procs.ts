@@ -34,6 +34,11 @@ export async function processesOfUid(uid: number): Promise<ProcInfo[]> {
   return out;
 }
 
+/** The program a live process runs (/proc/<pid>/exe, read by root); null when it is gone or unreadable. */
+export async function processExe(pid: number): Promise<string | null> {
+  return fs.readlink(`/proc/${pid}/exe`).catch(() => null);
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**

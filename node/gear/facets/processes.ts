@@ -2,9 +2,9 @@
 // then removes what they leave outside the home: SysV IPC, and the gear's entries in /tmp, /var/tmp, /dev/shm
 // and its POSIX message queues (node/host/shared-dirs.ts), which the next gear given the uid would own.
 
-import { killGear, processesOfUid, purgeIpc } from "../../host/procs";
+import { killGear, processesOfUid, processExe, purgeIpc } from "../../host/procs";
 import { mcsLabel } from "../../host/mcs";
-import { processContext, processLabelDrift } from "../../host/selinux/label";
+import { classifyGearProcess, GEAR_DOMAIN, parseContext, processContext } from "../../host/selinux/label";
 import { removeSharedEntries } from "../../host/shared-dirs";
 import type { Drift, GearState } from "../../types";
 import type { GearFacet } from "./facet";
@@ -21,17 +21,24 @@ export const processesFacet: GearFacet<GearState["processes"], number> = {
   },
 
   async inspect({ cgroup, selinux }, { uuid, uid }) {
-    const state: { pid: number; inCgroup: boolean; comm: string; context: string | null }[] = [];
+    const state: GearState["processes"][number][] = [];
     const drift: Drift[] = [];
     const label = selinux === "unavailable" ? null : mcsLabel(uid);
     for (const p of await processesOfUid(uid)) {
       const inCgroup = await cgroup.pidInGear(p.pid, uuid);
       const context = label ? await processContext(p.pid) : null;
-      state.push({ pid: p.pid, inCgroup, comm: p.comm, context });
       if (!inCgroup) drift.push({ field: `process:${p.pid}`, expected: "in gear cgroup", actual: "outside" });
-      // under SELinux every gear process runs in the gear domain at the gear's level (a process that has
-      // exited meanwhile has no context left to check)
-      if (label && context !== null) drift.push(...processLabelDrift(p.pid, context, label));
+      // under SELinux every gear process runs in the gear domain at the gear's level, but for a git push
+      // session's relay and sshd's session process (a process that has exited meanwhile has no context left
+      // to check); the program is read only for a process outside the gear domain
+      let role: GearState["processes"][number]["role"] = null;
+      if (label && context !== null) {
+        const exe = parseContext(context)?.type === GEAR_DOMAIN ? null : await processExe(p.pid);
+        const c = classifyGearProcess(p.pid, context, exe, label);
+        role = c.role;
+        drift.push(...c.drift);
+      }
+      state.push({ pid: p.pid, inCgroup, comm: p.comm, context, role });
     }
     return { state, drift };
   },

@@ -6,10 +6,14 @@
 import { closeSync, constants, openSync, promises as fs, writeSync } from "fs";
 import { fieldDrift } from "../../drift";
 import { run, runOk } from "../exec";
+import { isSshdProcess } from "../ssh-session";
 import type { Drift, SelinuxStatus } from "../../types";
 
 /** The gear domain and file type (geartrain.te). */
 export const GEAR_DOMAIN = "geartrain_gear_t";
+/** The domain of the git forced command's relay stage (geartrain.te: entered only by executing bin/gear-shell). */
+export const RELAY_DOMAIN = "geartrain_relay_t";
+
 export const GEAR_FILE_TYPE = "geartrain_gear_file_t";
 /** Roles the module authorizes for the gear domain; another caller role falls back to system_r. */
 export const GEAR_ROLES: readonly string[] = ["system_r", "unconfined_r"];
@@ -149,6 +153,32 @@ export function processLabelDrift(pid: number, context: string | null, label: st
   const c = context ? parseContext(context) : null;
   if (c && c.type === GEAR_DOMAIN && c.range === label) return [];
   return [{ field: `selinux.process:${pid}`, expected: `${GEAR_DOMAIN}:${label}`, actual: context ?? "?" }];
+}
+
+/**
+ * The two processes of the gear's uid a git push session runs outside the gear domain by design
+ * (docs/node-operations.md, "git push: why two stages"): "relay", the forced command's relay stage, known by
+ * its domain (only executing bin/gear-shell enters it); "ssh-session", sshd's per-session process
+ * (`sshd: <uuid>@notty`), in sshd's domain and running sshd itself.
+ */
+export type SessionRole = "relay" | "ssh-session";
+
+/**
+ * What one process of the gear's uid is, from its context and (for a process outside the gear domain) the
+ * program it runs (`/proc/<pid>/exe`; null: unread): a gear process in the gear domain at the gear's level
+ * (role null, no drift), one of the push session's expected processes (its role, no drift), or anything else
+ * (role null, `selinux.process` drift).
+ */
+export function classifyGearProcess(
+  pid: number,
+  context: string | null,
+  exe: string | null,
+  label: string,
+): { role: SessionRole | null; drift: Drift[] } {
+  const c = context ? parseContext(context) : null;
+  if (c?.type === RELAY_DOMAIN) return { role: "relay", drift: [] };
+  if (c !== null && isSshdProcess(exe, c.type)) return { role: "ssh-session", drift: [] };
+  return { role: null, drift: processLabelDrift(pid, context, label) };
 }
 
 /**

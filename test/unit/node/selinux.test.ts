@@ -7,6 +7,7 @@ import * as path from "path";
 import * as exec from "../../../node/host/exec";
 import { mcsLabel } from "../../../node/host/mcs";
 import {
+  classifyGearProcess,
   GEAR_DOMAIN,
   gearExecContext,
   gearFileContext,
@@ -22,6 +23,8 @@ import {
   installedModules,
   launcherPath,
   LAUNCHER_CONTEXT,
+  RELAY_ENTRY_CONTEXT,
+  relayEntryPath,
   nodesModuleCil,
   nodesModuleOf,
   policyStatus,
@@ -98,6 +101,48 @@ test("a gear process must be in the gear domain at exactly the gear's level", ()
     },
   ]);
   expect(processLabelDrift(7, null, label)[0].actual).toBe("?");
+});
+
+describe("a git push session's processes outside the gear domain (classifyGearProcess)", () => {
+  const label = "s0:c3,c4";
+  const login = "s0-s0:c0.c1023";
+  it("a gear process in the gear domain at the gear's level: no role, no drift", () => {
+    expect(classifyGearProcess(7, `unconfined_u:unconfined_r:${GEAR_DOMAIN}:${label}`, null, label)).toEqual({
+      role: null,
+      drift: [],
+    });
+  });
+  it("the relay: by its domain, whatever it runs", () => {
+    const c = `unconfined_u:unconfined_r:geartrain_relay_t:${login}`;
+    expect(classifyGearProcess(7, c, "/usr/local/bin/node", label)).toEqual({ role: "relay", drift: [] });
+    expect(classifyGearProcess(7, c, null, label)).toEqual({ role: "relay", drift: [] });
+  });
+  it("sshd's session process: sshd_t running /usr/sbin/sshd", () => {
+    const c = `system_u:system_r:sshd_t:${login}`;
+    expect(classifyGearProcess(8, c, "/usr/sbin/sshd", label)).toEqual({ role: "ssh-session", drift: [] });
+  });
+  it("anything else outside the gear domain stays drift", () => {
+    const drift = (pid: number, c: string) => ({
+      role: null,
+      drift: [{ field: `selinux.process:${pid}`, expected: `${GEAR_DOMAIN}:${label}`, actual: c }],
+    });
+    // another program in sshd's domain, or sshd's domain unread
+    const sshd = `system_u:system_r:sshd_t:${login}`;
+    expect(classifyGearProcess(9, sshd, "/bin/sh", label)).toEqual(drift(9, sshd));
+    expect(classifyGearProcess(9, sshd, "/usr/sbin/sshd (deleted)", label)).toEqual(drift(9, sshd));
+    expect(classifyGearProcess(9, sshd, null, label)).toEqual(drift(9, sshd));
+    // sshd's program in another domain; the old relay (unconfined_t), a process started by hand
+    const unconfined = `unconfined_u:unconfined_r:unconfined_t:${login}`;
+    expect(classifyGearProcess(10, unconfined, "/usr/sbin/sshd", label)).toEqual(drift(10, unconfined));
+    expect(classifyGearProcess(10, unconfined, "/usr/local/bin/node", label)).toEqual(drift(10, unconfined));
+    // the gear domain at another gear's level; an unreadable context
+    const other = `system_u:system_r:${GEAR_DOMAIN}:s0:c1,c2`;
+    expect(classifyGearProcess(11, other, null, label)).toEqual(drift(11, other));
+    expect(classifyGearProcess(12, null, null, label)).toEqual(drift(12, "?"));
+    // a type that only starts like the relay's
+    const lookalike = `unconfined_u:unconfined_r:geartrain_relay_tx:${login}`;
+    expect(classifyGearProcess(13, lookalike, null, label)).toEqual(drift(13, lookalike));
+  });
 });
 
 test("the module sources are found from the code's own directory and hashed as a version", () => {
@@ -188,8 +233,9 @@ describe("ensurePolicy tracks the installed version", () => {
 
   // the generated module given to the last semodule -i
   let installedCil = "";
-  // the launcher's context on the fake host (stat -c %C reads it, chcon sets it)
+  // the launcher's and bin/gear-shell's contexts on the fake host (stat -c %C reads them, chcon sets them)
   let launcherContext = "system_u:object_r:usr_t:s0";
+  let relayContext = "system_u:object_r:usr_t:s0";
   function fakeHost(listed: boolean) {
     const calls: string[][] = [];
     rmSync(store(), { recursive: true, force: true });
@@ -201,11 +247,18 @@ describe("ensurePolicy tracks the installed version", () => {
         await fs.writeFile(path.join(opts!.cwd!, "geartrain.pp"), "pp");
         return { code: 0, stdout: "", stderr: "" };
       }
-      if (argv[0] === "stat" && argv[1] === "-c" && argv[2] === "%C")
-        return { code: 0, stdout: `${launcherContext}\n`, stderr: "" };
+      if (argv[0] === "stat" && argv[1] === "-c" && argv[2] === "%C") {
+        expect([launcherPath(), relayEntryPath()]).toContain(argv[4]);
+        const c = argv[4] === launcherPath() ? launcherContext : relayContext;
+        return { code: 0, stdout: `${c}\n`, stderr: "" };
+      }
       if (argv[0] === "chcon") {
-        expect(argv.slice(1)).toEqual(["-h", "--", LAUNCHER_CONTEXT, launcherPath()]);
-        launcherContext = LAUNCHER_CONTEXT;
+        expect([
+          ["-h", "--", LAUNCHER_CONTEXT, launcherPath()],
+          ["-h", "--", RELAY_ENTRY_CONTEXT, relayEntryPath()],
+        ]).toContainEqual(argv.slice(1));
+        if (argv[4] === launcherPath()) launcherContext = LAUNCHER_CONTEXT;
+        else relayContext = RELAY_ENTRY_CONTEXT;
         return { code: 0, stdout: "", stderr: "" };
       }
       if (argv[0] === "semodule" && argv[1] === "-i") {
@@ -270,12 +323,13 @@ describe("ensurePolicy tracks the installed version", () => {
     expect(await ensurePolicy(withPort, "enforcing", store())).toMatchObject({ action: "current" });
   });
 
-  test("the launcher: labelled at install; a launcher at another type is not current and is labelled again without a reinstall", async () => {
+  test("the launcher and bin/gear-shell: labelled at install; either at another type is not current and is labelled again without a reinstall", async () => {
     launcherContext = "system_u:object_r:usr_t:s0";
+    relayContext = "system_u:object_r:usr_t:s0";
     const calls = fakeHost(false);
     await ensurePolicy(cfg, "enforcing", store());
-    expect(calls.filter((c) => c[0] === "chcon")).toHaveLength(1);
-    expect(launcherContext).toBe(LAUNCHER_CONTEXT);
+    expect(calls.filter((c) => c[0] === "chcon")).toHaveLength(2);
+    expect([launcherContext, relayContext]).toEqual([LAUNCHER_CONTEXT, RELAY_ENTRY_CONTEXT]);
 
     jest.restoreAllMocks();
     const calls2 = fakeHost(true);
@@ -293,8 +347,19 @@ describe("ensurePolicy tracks the installed version", () => {
     expect(await ensurePolicy(cfg, "enforcing", store())).toMatchObject({ action: "labelled" });
     expect(installs(calls2)).toBe(0);
     expect(await ensurePolicy(cfg, "enforcing", store())).toMatchObject({ action: "current" });
+    // the forced command copied without its label: not current, labelled again
+    relayContext = "system_u:object_r:usr_t:s0";
+    expect(await policyStatus(cfg, store(), "enforcing")).toMatchObject({
+      current: false,
+      launcher: { labelled: true },
+      relayEntry: { path: relayEntryPath(), labelled: false, context: "system_u:object_r:usr_t:s0" },
+    });
+    expect(await ensurePolicy(cfg, "enforcing", store())).toMatchObject({ action: "labelled" });
+    expect(relayContext).toBe(RELAY_ENTRY_CONTEXT);
+    expect(installs(calls2)).toBe(0);
     // where SELinux is absent there is no launcher label to check
     expect((await policyStatus(cfg, store(), "unavailable")).launcher).toBeNull();
+    expect((await policyStatus(cfg, store(), "unavailable")).relayEntry).toBeNull();
   });
 });
 
