@@ -14,7 +14,9 @@ const OUT = process.env.GT_RESULTS || "/run/results.json";
 const P = path.join(DATA, "project", "dist");
 const need = (m) => require(path.join(P, m));
 const node = need("node/index.js");
-const { ensurePolicy, policyStatus, launcherLabel, LAUNCHER_TYPE } = need("node/host/selinux/policy.js");
+const { ensurePolicy, policyStatus, launcherLabel, LAUNCHER_TYPE, RELAY_ENTRY_TYPE } = need(
+  "node/host/selinux/policy.js",
+);
 const label = need("node/host/selinux/label.js");
 const { spawnInGear, runInGear } = need("node/gear/run-in-gear.js");
 const { addToRepository } = need("node/cartridge/repository.js");
@@ -154,15 +156,18 @@ async function main() {
       "modules installed at this version",
     );
     eq(before.launcher && before.launcher.labelled, false, "launcher labelled before the node labelled it");
+    eq(before.relayEntry && before.relayEntry.labelled, false, "bin/gear-shell labelled before the node");
     assert(!before.current, "policy current with an unlabelled launcher");
     const ensured = await ensurePolicy(config, ctx.selinux);
     eq(ensured.action, "labelled", "ensurePolicy");
     const st = await policyStatus(config);
     assert(st.current, `gear module not current: ${JSON.stringify(st)}`);
     eq(label.parseContext(st.launcher.context).type, LAUNCHER_TYPE, "launcher type");
+    eq(label.parseContext(st.relayEntry.context).type, RELAY_ENTRY_TYPE, "bin/gear-shell type");
     return {
       runner: await label.currentContext(),
       launcher: st.launcher.context,
+      relayEntry: st.relayEntry.context,
       policy: st.hash.slice(0, 12),
       kernel: fs.readFileSync("/proc/version", "utf8").trim(),
     };
@@ -412,7 +417,7 @@ async function main() {
   );
 
   await check(
-    "git push over sshd on the node's git port (not 22, labelled ssh_port_t by the module): the forced command's gear-domain stage, git, its hooks and the build run in the gear domain at the gear's level; from the session B cannot read A's 0777 file (AVC), A cannot read what the session wrote",
+    "git push over sshd on the node's git port (not 22, labelled ssh_port_t by the module): the forced command's gear-domain stage, git, its hooks and the build run in the gear domain at the gear's level; from the session B cannot read A's 0777 file (AVC), A cannot read what the session wrote; the relay stage in its own domain, which the gear cannot signal (AVC); inspect and the node check clean mid-push",
     async () => {
       // gear B's repository, a client key, the node's sshd lines and PAM service (components/nodehost)
       const configPath = "/etc/geartrain/node.json";
@@ -510,6 +515,12 @@ async function main() {
       for (let i = 0; i < 100 && !fs.existsSync("/run/geartrain-vm-sshd.pid"); i++) await sleep(100);
       assert(fs.existsSync("/run/geartrain-vm-sshd.pid"), `sshd did not start: ${sshdLog()}`);
       const sshdPid = Number(fs.readFileSync("/run/geartrain-vm-sshd.pid", "utf8"));
+      // the AVCs of the relay's domain from here on (the clone included) are printed at the end
+      // every AVC of the push reaches the kernel log (no rate limit) until the check ends: the relay's domain
+      // must be refused nothing
+      const ratelimit = fs.readFileSync("/proc/sys/kernel/printk_ratelimit", "utf8").trim();
+      fs.writeFileSync("/proc/sys/kernel/printk_ratelimit", "0");
+      const pushStart = kmsgMark();
       try {
         const sshd = await ctxOf(sshdPid);
         eq(label.parseContext(sshd).type, "sshd_t", "sshd's domain");
@@ -583,10 +594,27 @@ async function main() {
         const home = path.join(config.gearBaseDir, B.uuid);
         const marker = path.join(home, "app-root", "data", "in-build");
         for (let i = 0; i < 600 && !fs.existsSync(marker) && push.exitCode === null; i++) await sleep(200);
-        // while the build runs: every process of the gear, by inspect
-        const during = (await node.inspectGear(ctx, B.uuid)).processes;
+        // while the build runs: every process of the gear, by inspect, and the node check
+        const duringState = await node.inspectGear(ctx, B.uuid);
+        const during = duringState.processes;
+        const midCheck = await node.checkNode(ctx);
         // and every process of B's uid, with its parent and command line (/proc, read by root)
         const session = uidProcesses(B.uid);
+        // the gear domain (a process at B's level, with B's uid: DAC lets it) cannot signal the relay stage
+        const relayNow = session.find(
+          (x) => x.cmdline.includes("gear-shell") && !x.cmdline.includes("--in-gear-domain"),
+        );
+        await freshAuditWindow();
+        const killMark = kmsgMark();
+        const kills = relayNow
+          ? await runInGear(ctx, B.uuid, [
+              "/bin/sh",
+              "-c",
+              'kill -CONT "$1" 2>/dev/null; echo "cont $?"; kill -0 "$1" 2>/dev/null; echo "zero $?"',
+              "sh",
+              String(relayNow.pid),
+            ])
+          : null;
         fs.writeFileSync(path.join(home, "app-root", "data", "go"), "");
         const code = await pushed;
         // the check's own file is not the gear's (it would be label drift)
@@ -612,10 +640,43 @@ async function main() {
           relay && relay.cmdline.includes("gear-shell") && !relay.cmdline.includes("--in-gear-domain"),
           `the gear-domain stage's parent is not the relay stage: ${JSON.stringify(session)}`,
         );
-        assert(
-          ancestors.some((x) => /^\S*sshd: \S+@notty/.test(x.cmdline)),
-          `no sshd session process above the forced command: ${JSON.stringify(session)}`,
+        eq(relay.pid, relayNow && relayNow.pid, "the relay found before the signals");
+        // the relay stage runs in its own domain (entered by executing bin/gear-shell from the login)
+        eq(
+          label.parseContext(relay.context).type,
+          label.RELAY_DOMAIN,
+          `the relay's domain (${relay.context})`,
         );
+        const sshdSession = ancestors.find((x) => /^\S*sshd: \S+@notty/.test(x.cmdline));
+        assert(sshdSession, `no sshd session process above the forced command: ${JSON.stringify(session)}`);
+        // inspect: the relay and sshd's session process are the push session's, not drift; the node check
+        // is clean in the middle of the push
+        const roleOf = (pid) => (during.find((x) => x.pid === pid) || {}).role;
+        eq(
+          [roleOf(relay.pid), roleOf(sshdSession.pid)],
+          ["relay", "ssh-session"],
+          `inspect's roles of the relay and sshd's session process (${JSON.stringify(during)})`,
+        );
+        eq(
+          duringState.drift.filter((d) => d.field.startsWith("selinux.process:")),
+          [],
+          "inspect's process drift during the push",
+        );
+        eq(duringState.drift, [], "inspect's drift of B during the push");
+        assert(midCheck.ok, `node check during the push: ${JSON.stringify(midCheck.failures)}`);
+        // the gear domain cannot signal the relay: refused, with the AVC of B's level on the relay's domain
+        eq(
+          kills && kills.stdout.trim().split("\n"),
+          ["cont 1", "zero 1"],
+          `the gear's signals to the relay (${JSON.stringify(kills)})`,
+        );
+        const killAvc = avcsSince(killMark).find(
+          (l) =>
+            /denied\s+\{ (signal|signull) \}/.test(l) &&
+            l.includes(`${label.GEAR_DOMAIN}:${LB}`) &&
+            l.includes(`tcontext=${relay.context}`),
+        );
+        assert(killAvc, `no AVC of the gear's signal to the relay: ${avcsSince(killMark).join("\n")}`);
         const below = (x) => {
           for (let y = x; y; y = byPid.get(y.ppid)) if (y.pid === stage2[0].pid) return true;
           return false;
@@ -670,7 +731,7 @@ async function main() {
         eq([bReads.code, bReads.stdout.trim()], [0, "made-in-the-push"], "B reads the push's file");
         for (const f of [aDir, bDir, made]) fs.rmSync(f, { recursive: true, force: true });
         console.log(
-          `geartrain-vm: the push session: ${sessionSeen.join("; ")}; outside: ${outside.join("; ")}; ${sessionAvc.replace(/^.*avc:/, "avc:")}`,
+          `geartrain-vm: the push session: ${sessionSeen.join("; ")}; outside: ${outside.join("; ")}; ${sessionAvc.replace(/^.*avc:/, "avc:")}; the gear signalling the relay: ${killAvc.replace(/^.*avc:/, "avc:")}; node check during the push: ok`,
         );
         // git (receive-pack), the hooks and the build: the gear domain at B's level
         const inGit = during.filter(
@@ -701,6 +762,11 @@ async function main() {
           ),
         ];
         console.log(`geartrain-vm: gear B's processes during the push: ${seen.join("; ")}`);
+        // the relay's domain has all it needs: nothing of the session was refused to it
+        const relayDenials = avcsSince(pushStart).filter((l) =>
+          new RegExp(`scontext=\\S+:${label.RELAY_DOMAIN}:`).test(l),
+        );
+        eq(relayDenials, [], "AVCs of the relay's domain during the clone and the push");
         return {
           port,
           control: bindAvc.replace(/^.*avc:/, "avc:").slice(0, 200),
@@ -710,12 +776,20 @@ async function main() {
           forcedCommand: k.forcedCommand,
           session: sessionSeen,
           outside,
+          roles: during.filter((x) => x.role !== null).map((x) => `${x.comm} ${x.role}`),
           avc: sessionAvc.replace(/^.*avc:/, "avc:").slice(0, 240),
+          relaySignal: killAvc.replace(/^.*avc:/, "avc:").slice(0, 240),
         };
       } finally {
         try {
           process.kill(sshdPid, "SIGTERM");
         } catch {}
+        fs.writeFileSync("/proc/sys/kernel/printk_ratelimit", ratelimit);
+        // the AVCs of the relay's domain during the push (the console keeps them, also on a failure)
+        for (const l of avcsSince(pushStart).filter(
+          (x) => x.includes("scontext=") && x.includes(label.RELAY_DOMAIN),
+        ))
+          console.log(`geartrain-vm: push AVC: ${l.replace(/^.*avc:/, "avc:")}`);
       }
     },
   );

@@ -22,7 +22,7 @@ const CHECKS = [
   "binding: a gear binds only its own loopback block (SELinux node_bind), root binds anywhere",
   "cartridge static installed and served under enforcing; hook and app processes in the gear domain",
   "cron path: Debian's cron daemon runs the cron.d line; cron-run (geartrain_node_t) runs the gear's job in the gear domain",
-  "git push over sshd on the node's git port (not 22, labelled ssh_port_t by the module): the forced command's gear-domain stage, git, its hooks and the build run in the gear domain at the gear's level; from the session B cannot read A's 0777 file (AVC), A cannot read what the session wrote",
+  "git push over sshd on the node's git port (not 22, labelled ssh_port_t by the module): the forced command's gear-domain stage, git, its hooks and the build run in the gear domain at the gear's level; from the session B cannot read A's 0777 file (AVC), A cannot read what the session wrote; the relay stage in its own domain, which the gear cannot signal (AVC); inspect and the node check clean mid-push",
   "label drift by hand: inspect reports it, node check fails, update repairs the files (a process in the wrong domain stays drift until killed), check clean",
   "cgroup v2: memory.max OOM-kills only the gear's process",
   "cgroup v2: pids.max stops a fork bomb",
@@ -118,7 +118,8 @@ beforeAll(() => {
     say(`${r.ok ? "ok  " : "FAIL"} ${r.name} (${r.ms} ms)${r.ok ? `: ${r.detail.slice(0, 300)}` : ""}`);
   // the processes of the git push session, with their contexts, as the guest saw them (in full)
   for (const l of consoleLog.split("\n"))
-    if (l.startsWith("geartrain-vm: the push session:")) say(l.slice(14));
+    if (l.startsWith("geartrain-vm: the push session:") || l.startsWith("geartrain-vm: push AVC:"))
+      say(l.slice(14));
 }, 45 * 60_000);
 
 afterAll(() => {
