@@ -4,7 +4,10 @@
 // real services/broker/main.ts), each from a config file whose secrets are in 0600 files of a 0700 directory.
 // The set-up then makes district d1 (the node's UID block), adds the node once its facts arrive, and makes one
 // developer with a domain. The agent runs in this process (a test can stop and restart it) or as a process
-// of its own (`geartrain agent run`, so a benchmark can read its RSS). stop() takes everything down.
+// of its own (`geartrain agent run`, so a benchmark can read its RSS). With `secondNode`, a second node on
+// this machine joins a second district d2 of another profile (default medium): its own name (so its own
+// cgroup names, netfilter table, agent bus user and public hostname), private nginx, gear base, UID block
+// and agent, as a second node host would. stop() takes everything down.
 //
 // Children run the sources (`node -r test/helpers/register-ts.js run-cli.ts …`) when this module is the
 // TypeScript one, and bin/geartrain (dist/) when it runs from the build.
@@ -18,6 +21,7 @@ import { makeCartridgeNode, type CartridgeTestNode } from "../../node/cartridge-
 import { REPO_ROOT } from "../repo-root";
 import { startActiveMQ, type PrivateActiveMQ } from "./activemq";
 import { startBind, type PrivateBind } from "./bind";
+import type { GearProfile } from "../../../common/profiles";
 import { api } from "./broker";
 import { startPostgres, type TestPostgres } from "./postgres";
 
@@ -54,6 +58,32 @@ export interface ControlPlaneOptions {
   readonly adminPassword: string;
   /** the developer made by the set-up, with one domain */
   readonly developer: { readonly login: string; readonly password: string; readonly domain: string };
+  /** a second node, alone in district d2 (made by the set-up, its agent run like the first's) */
+  readonly secondNode?: SecondNodeOptions;
+}
+
+export interface SecondNodeOptions {
+  /** its name, other than the first's */
+  readonly node: string;
+  /** its UID block and district d2's first UID: outside d1's (uidBase … uidBase + capacity - 1) */
+  readonly uidBase: number;
+  /** district d2's capacity (default 100) */
+  readonly capacity?: number;
+  /** district d2's gear profile, which the node reports (default medium) */
+  readonly profile?: GearProfile;
+  /** extra node config keys of this node (merged into makeCartridgeNode's) */
+  readonly nodeConfig?: Record<string, unknown>;
+}
+
+/** The second node of a control plane, in district d2. */
+export interface SecondNode {
+  readonly nodeName: string;
+  readonly nodeHost: string;
+  readonly district: "d2";
+  readonly profile: GearProfile;
+  readonly node: CartridgeTestNode;
+  /** what its agent logged (in-process) or its stderr (process) */
+  readonly agentLog: string[];
 }
 
 export interface ControlPlane {
@@ -64,19 +94,22 @@ export interface ControlPlane {
   readonly bind: PrivateBind;
   readonly amq: PrivateActiveMQ;
   readonly node: CartridgeTestNode;
+  /** the second node (options.secondNode), null without one */
+  readonly second: SecondNode | null;
   /** every broker started so far, in order (killed ones too) */
   readonly brokers: BrokerProcess[];
   /** Basic auth headers of the admin and of the developer */
   readonly admin: string;
   readonly developer: string;
-  /** every line the agent logged (in-process) or its stderr (process) */
+  /** every line the (first node's) agent logged (in-process) or its stderr (process) */
   readonly agentLog: string[];
   brokerUrls(): string[];
   startBroker(name: string, extra?: Record<string, unknown>): Promise<BrokerProcess>;
   killBroker(b: BrokerProcess, signal: NodeJS.Signals): Promise<void>;
+  /** start and stop the first node's agent (the second's runs from the set-up to stop()) */
   startAgent(): Promise<void>;
   stopAgent(): Promise<void>;
-  /** the agent process's pid ("process" agents only) */
+  /** the first node's agent process's pid ("process" agents only) */
   agentPid(): number | undefined;
   sql<R>(text: string, values?: unknown[]): Promise<R[]>;
   stop(): Promise<void>;
@@ -121,6 +154,25 @@ function killChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   });
 }
 
+/** One node's agent: what it is told about its node, and how it runs. */
+interface AgentSpec {
+  readonly node: () => CartridgeTestNode;
+  readonly facts: {
+    readonly node: string;
+    readonly district: string;
+    readonly profile: GearProfile;
+    readonly maxActiveGears: number;
+    readonly publicHostname: string;
+  };
+  readonly log: string[];
+}
+
+/** A running agent (in this process or a child), stopped by stop(). */
+interface RunningAgent {
+  readonly pid: number | undefined;
+  stop(): Promise<void>;
+}
+
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
   const zone = CLOUD_ZONE;
   const nodeName = opts.node;
@@ -129,37 +181,56 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const agentLog: string[] = [];
   const admin = basicAuth("admin", opts.adminPassword);
   const developer = basicAuth(opts.developer.login, opts.developer.password);
+  const two = opts.secondNode;
+  if (two && two.node === nodeName) throw new Error(`secondNode.node must differ from node (${nodeName})`);
   let pg: TestPostgres | undefined;
   let bind: PrivateBind | undefined;
   let amq: PrivateActiveMQ | undefined;
   let node: CartridgeTestNode | undefined;
+  let node2: CartridgeTestNode | undefined;
   let secrets: string | undefined;
-  let agent: Agent | null = null;
-  let agentChild: ChildProcess | null = null;
+  let agent: RunningAgent | null = null;
+  let agent2: RunningAgent | null = null;
 
-  const facts = {
-    node: nodeName,
-    district: "d1",
-    profile: "small",
-    maxActiveGears: opts.capacity ?? 100,
-    publicHostname: nodeHost,
+  const first: AgentSpec = {
+    node: () => node!,
+    facts: {
+      node: nodeName,
+      district: "d1",
+      profile: "small",
+      maxActiveGears: opts.capacity ?? 100,
+      publicHostname: nodeHost,
+    },
+    log: agentLog,
   };
+  const second: AgentSpec | null = two
+    ? {
+        node: () => node2!,
+        facts: {
+          node: two.node,
+          district: "d2",
+          profile: two.profile ?? "medium",
+          maxActiveGears: two.capacity ?? 100,
+          publicHostname: `${two.node}.${zone}`,
+        },
+        log: [],
+      }
+    : null;
 
-  async function startAgent(): Promise<void> {
-    const a = amq!.agents[nodeName];
+  async function runAgent(spec: AgentSpec): Promise<RunningAgent> {
+    const name = spec.facts.node;
+    const a = amq!.agents[name];
     const concurrency = opts.agentConcurrency ?? 4;
     if (opts.agent === "process") {
-      const file = path.join(secrets!, "agent.json");
-      writeFileSync(path.join(secrets!, "agent.password"), a.password, { mode: 0o600 });
+      // the first node's files keep their old names; another node's are named after it
+      const base = name === nodeName ? "agent" : `agent-${name}`;
+      const file = path.join(secrets!, `${base}.json`);
+      const passwordFile = path.join(secrets!, `${base}.password`);
+      writeFileSync(passwordFile, a.password, { mode: 0o600 });
       const doc = {
-        bus: {
-          host: amq!.host,
-          port: amq!.port,
-          user: a.user,
-          passwordFile: path.join(secrets!, "agent.password"),
-        },
-        nodeConfig: node!.configPath,
-        ...facts,
+        bus: { host: amq!.host, port: amq!.port, user: a.user, passwordFile },
+        nodeConfig: spec.node().configPath,
+        ...spec.facts,
         factsIntervalMs: 500,
         concurrency,
         maxReconnectDelayMs: 1000,
@@ -169,26 +240,28 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         cwd: REPO_ROOT,
         stdio: ["ignore", "ignore", "pipe"],
       });
-      child.stderr!.on("data", (d) => void agentLog.push(String(d)));
-      agentChild = child;
-      return;
+      child.stderr!.on("data", (d) => void spec.log.push(String(d)));
+      return { pid: child.pid, stop: () => killChild(child, "SIGTERM") };
     }
-    agent = new Agent({
+    const inProcess = new Agent({
       bus: { host: amq!.host, port: amq!.port, user: a.user, password: a.password },
-      ctx: node!.ctx,
-      facts,
+      ctx: spec.node().ctx,
+      facts: spec.facts,
       factsIntervalMs: 500,
       concurrency,
       reconnectDelayMs: 200,
       maxReconnectDelayMs: 1000,
-      log: (level, message) => void agentLog.push(`${level} ${message}`),
+      log: (level, message) => void spec.log.push(`${level} ${message}`),
     });
-    agent.start();
+    inProcess.start();
+    return { pid: undefined, stop: () => inProcess.stop() };
+  }
+
+  async function startAgent(): Promise<void> {
+    agent = await runAgent(first);
   }
 
   async function stopAgent(): Promise<void> {
-    if (agentChild) await killChild(agentChild, "SIGTERM");
-    agentChild = null;
     await agent?.stop();
     agent = null;
   }
@@ -258,7 +331,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   async function stop(): Promise<void> {
     for (const b of brokers) await killChild(b.child, "SIGTERM");
     await stopAgent();
-    await node?.cleanup();
+    await agent2?.stop();
+    agent2 = null;
+    try {
+      await node2?.cleanup();
+    } finally {
+      await node?.cleanup();
+    }
     await amq?.stop();
     await bind?.stop();
     await pg?.stop();
@@ -272,10 +351,16 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   try {
     pg = await startPostgres();
     bind = await startBind({ zone });
-    amq = await startActiveMQ({ nodes: [nodeName], name: `cp-${nodeName}` });
+    amq = await startActiveMQ({ nodes: [nodeName, ...(two ? [two.node] : [])], name: `cp-${nodeName}` });
     node = await makeCartridgeNode(nodeName, opts.uidBase, {
       config: { cloudDomain: zone, ...opts.nodeConfig },
     });
+    // its name gives it cgroup names and a netfilter table of its own; makeCartridgeNode gives it its own
+    // directory (gear base, state, PAM limits) and nginx on a free port
+    if (two)
+      node2 = await makeCartridgeNode(two.node, two.uidBase, {
+        config: { cloudDomain: zone, ...two.nodeConfig },
+      });
     secrets = mkdtempSync(path.join(os.tmpdir(), "gt-broker-secrets-"));
     chmodSync(secrets, 0o700);
     writeFileSync(path.join(secrets, "db.password"), pg.connection.password, { mode: 0o600 });
@@ -284,28 +369,36 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     copyFileSync(bind.keyFile, path.join(secrets, "tsig.key"));
     chmodSync(path.join(secrets, "tsig.key"), 0o600);
     await startAgent();
+    if (second) agent2 = await runAgent(second);
     for (const name of opts.brokers ?? ["b1"]) await startBroker(name);
     const b1 = brokers[0];
-    must(
-      "create district d1",
-      await api(b1, "POST", "/admin/districts", admin, {
-        name: "d1",
-        gear_profile: "small",
-        first_uid: opts.uidBase,
-        capacity: opts.capacity ?? 100,
-      }),
-      201,
-    );
-    await waitFor("the node's facts", async () =>
-      (await api(b1, "GET", "/admin/nodes", admin)).body.data.some(
-        (n: { name: string }) => n.name === nodeName,
-      ),
-    );
-    must(
-      "add the node to d1",
-      await api(b1, "POST", "/admin/district/d1/nodes", admin, { node: nodeName }),
-      200,
-    );
+    const districts = [
+      { spec: first, firstUid: opts.uidBase },
+      ...(second ? [{ spec: second, firstUid: two!.uidBase }] : []),
+    ];
+    for (const { spec, firstUid } of districts) {
+      const { district, profile, maxActiveGears, node: name } = spec.facts;
+      must(
+        `create district ${district}`,
+        await api(b1, "POST", "/admin/districts", admin, {
+          name: district,
+          gear_profile: profile,
+          first_uid: firstUid,
+          capacity: maxActiveGears,
+        }),
+        201,
+      );
+      await waitFor(`the facts of node ${name}`, async () =>
+        (await api(b1, "GET", "/admin/nodes", admin)).body.data.some(
+          (n: { name: string }) => n.name === name,
+        ),
+      );
+      must(
+        `add node ${name} to ${district}`,
+        await api(b1, "POST", `/admin/district/${district}/nodes`, admin, { node: name }),
+        200,
+      );
+    }
     const dev = opts.developer;
     must(
       `create user ${dev.login}`,
@@ -334,6 +427,17 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     bind,
     amq,
     node,
+    second:
+      second && node2
+        ? {
+            nodeName: second.facts.node,
+            nodeHost: second.facts.publicHostname,
+            district: "d2",
+            profile: second.facts.profile,
+            node: node2,
+            agentLog: second.log,
+          }
+        : null,
     brokers,
     admin,
     developer,
@@ -343,7 +447,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     killBroker: (b, signal) => killChild(b.child, signal),
     startAgent,
     stopAgent,
-    agentPid: () => agentChild?.pid,
+    agentPid: () => agent?.pid,
     sql,
     stop,
   };
