@@ -158,6 +158,10 @@ describe("dev stack", () => {
   /** the generated secrets, from the state (decrypted): the datastore's and the bus users' passwords */
   let secrets: Record<string, string>;
   let clientHome: string;
+  /** the sandbox's copy of platforms/dev.yaml (ports and UIDs of its own) */
+  let platformFile: string;
+  /** a copy of quickstarts/guestbook in the checkout's git-ignored .geartrain/, removed after */
+  let changedSource: string | undefined;
   const cli: string[] = [];
   /** `geartrain <args>` as a user runs it, logged in under the test's own GEARTRAIN_HOME */
   const geartrain = (args: string[], input?: string) => {
@@ -194,7 +198,7 @@ describe("dev stack", () => {
     // defaults), its district on this test's own UIDs (docs/node-operations.md: 65450-65499)
     const dev = YAML.parse(fs.readFileSync(path.join(PROJECT_ROOT, "platforms/dev.yaml"), "utf8"));
     const districts = dev.districts.map((d: object) => ({ ...d, uidRange: { min: UID_MIN, max: UID_MAX } }));
-    const platformFile = path.join(sandbox.dir, "dev.yaml");
+    platformFile = path.join(sandbox.dir, "dev.yaml");
     fs.writeFileSync(platformFile, YAML.stringify({ ...dev, ports, districts }));
     sandbox.setPlatform(platformFile);
     sandbox.init();
@@ -217,6 +221,7 @@ describe("dev stack", () => {
       sandbox.run(["destroy", "--yes", "--skip-preview"]);
       sandbox.cleanup();
     }
+    if (changedSource) fs.rmSync(changedSource, { recursive: true, force: true });
     if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -497,6 +502,45 @@ http
     expect(push.code).toBe(0);
     const page = await viaNginx(node.httpEndpoint, FQDN);
     expect([page.status, page.body]).toEqual([200, "pushed to the dev stack\n"]);
+  });
+
+  it("pushes the guestbook again when its source changes, keeping its entries; nothing else changes", async () => {
+    // a changed copy of the source, inside the project (a source may not lead out of it), git-ignored
+    fs.mkdirSync(path.join(PROJECT_ROOT, ".geartrain"), { recursive: true });
+    changedSource = fs.mkdtempSync(path.join(PROJECT_ROOT, ".geartrain", "e2e-guestbook-"));
+    const quickstart = path.join(PROJECT_ROOT, "quickstarts/guestbook");
+    for (const f of ["package.json", "package-lock.json", "server.js"])
+      fs.copyFileSync(path.join(quickstart, f), path.join(changedSource, f));
+    const server = path.join(changedSource, "server.js");
+    fs.writeFileSync(
+      server,
+      fs.readFileSync(server, "utf8").replace("<p>Served by", "<p>Pushed again, served by"),
+    );
+    const platform = YAML.parse(fs.readFileSync(platformFile, "utf8"));
+    platform.apps[0].source = path.relative(PROJECT_ROOT, changedSource);
+    fs.writeFileSync(platformFile, YAML.stringify(platform));
+    sandbox.setPlatform(platformFile);
+    // the preview: one update, of the AppSource, for its content hash (no replacement, the app untouched)
+    const preview = sandbox.ok(["preview", "--diff"]);
+    cli.push(preview.stdout + preview.stderr);
+    expect(preview.stdout).toContain("::geartrain-apps-demo-guestbook-source]");
+    expect(preview.stdout).toMatch(/~ sourceHash\s*: "[0-9a-f]{64}" => "[0-9a-f]{64}"/);
+    expect(preview.stdout).toMatch(/\b1 to update\b/);
+    expect(preview.stdout).not.toMatch(/to (create|replace|delete)\b/);
+    const up = sandbox.ok(["up", "--yes", "--skip-preview"]);
+    cli.push(up.stdout + up.stderr);
+    const after = JSON.parse(sandbox.ok(["stack", "output", "--json", "--show-secrets"]).stdout) as Outputs;
+    expect(after.apps[GUESTBOOK]!.gitUrl).toBe(out.apps[GUESTBOOK]!.gitUrl);
+    expect(after.apps[GUESTBOOK]!.commit).toMatch(/^[0-9a-f]{40}$/);
+    expect(after.apps[GUESTBOOK]!.commit).not.toBe(out.apps[GUESTBOOK]!.commit);
+    const page = await viaNginx(out.nodes[0]!.httpEndpoint, GUESTBOOK_FQDN);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain("<p>Pushed again, served by Node.js");
+    expect(page.body).toContain(`<strong>e2e</strong>: signed by the dev-stack test ${process.pid}`);
+    // and its push key is gone too (the admin's only key is the one this test added by hand)
+    const admin = new BrokerClient({ server: out.brokerUrl, credentials: out.admin });
+    expect((await admin.listKeys()).map((k) => k.name)).toEqual(["e2e"]);
+    out = after;
   });
 
   it("shows no changes on a second preview", () => {
