@@ -13,6 +13,8 @@ const KEY = new RegExp(`^[0-9a-f]{${KEY_LENGTH}}$`);
 export const RUNTIME_NODE = "runtime/bin/node";
 /** The entry script inside a release. */
 export const ENTRY = "bin/geartrain";
+/** bin/ scripts a release carries: the entry, and the gear git sshd's forced command (bin/gear-shell, beside it). */
+export const BIN_SCRIPTS: readonly string[] = [ENTRY, "bin/gear-shell"];
 /** The release's own description, written into the bundle (the last file the host checks). */
 export const MANIFEST = "release.json";
 
@@ -78,12 +80,13 @@ export function productionPackages(lock: LockFile): ProductionPackage[] {
 
 /**
  * Whether a file of the checkout (path relative to it, `/`-separated) belongs in the release: the built
- * code (dist/ but its tests, benchmarks and type declarations), bin/geartrain, package.json, and the
+ * code (dist/ but its tests, benchmarks and type declarations), bin/geartrain and bin/gear-shell (the forced
+ * command of the gears' git sshd, node/deploy/ssh-keys.ts: a node refuses a key without it), package.json, and the
  * run-time assets of ASSET_DIRS (templates, cartridges, SELinux sources, migrations, quickstarts: every file
  * there but TypeScript, snapshots and dotfiles). node_modules is chosen by package (productionPackages).
  */
 export function isReleaseFile(rel: string): boolean {
-  if (rel === "package.json" || rel === ENTRY) return true;
+  if (rel === "package.json" || BIN_SCRIPTS.includes(rel)) return true;
   const parts = rel.split("/");
   if (parts.some((p) => p.startsWith(".") || p === "__snapshots__" || p === "node_modules")) return false;
   if (rel.startsWith("dist/")) {

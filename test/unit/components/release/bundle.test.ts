@@ -60,6 +60,7 @@ beforeEach(() => {
   put("package.json", JSON.stringify({ name: "geartrain", version: "0.1.0" }));
   put("package-lock.json", JSON.stringify(LOCK));
   put("bin/geartrain", "#!/usr/bin/env node\n", 0o755);
+  put("bin/gear-shell", "#!/bin/sh\n", 0o755);
   put("dist/services/cli/main.js", "exports.main = 1;\n");
   put("dist/services/cli/main.js.map", "{}");
   put("dist/services/cli/main.d.ts", "export {};\n");
@@ -95,6 +96,7 @@ const plan = () => planBundle(checkout, { ...RUNTIME, runtime: path.join(checkou
 describe("file selection", () => {
   it("takes dist/ (no tests, benchmarks or declarations), bin, package.json and the assets, not sources", () => {
     expect(plan().files.map((f) => f.path)).toEqual([
+      "bin/gear-shell",
       "bin/geartrain",
       "cartridges/nodejs/bin/control",
       "cartridges/nodejs/metadata/manifest.yml",
@@ -112,6 +114,7 @@ describe("file selection", () => {
     const yes = [
       "package.json",
       "bin/geartrain",
+      "bin/gear-shell",
       "dist/node/index.js",
       "dist/x.json",
       "common/render/templates/a.hbs",
