@@ -19,6 +19,8 @@
 //   geartrain:configDir       Geartrain's configuration files on every host (default in Pulumi.yaml)
 //   geartrain:ports           optional object over the topology's top-level `ports` (per user: a machine whose
 //                             default ports are taken, e.g. by another dev stack), validated with it
+//   geartrain:uidRanges       optional object, district name → {min, max}, over those districts' `uidRange`
+//                             (per user: a machine where another platform's gears hold the UIDs)
 //   geartrain:node            optional object: settings of every node host that are the machine's
 //                             (idlePort, gecos, cgroupRootName, networkTable, limitsDir, maxActiveGears,
 //                             factsIntervalSeconds; PlatformNodeSettings)
@@ -78,7 +80,10 @@ export function loadPlatformConfig(source: PlatformSource = currentSource()): Pl
     );
   }
   const where = fromFile !== undefined ? file : `the stack config of ${source.stack}`;
-  const raw = withPortOverrides(fromFile ?? fromConfig, source.config.getObject<unknown>("ports"));
+  const raw = withUidRangeOverrides(
+    withPortOverrides(fromFile ?? fromConfig, source.config.getObject<unknown>("ports")),
+    source.config.getObject<unknown>("uidRanges"),
+  );
   try {
     const topology = validatePlatformConfig(raw);
     const missing = missingSources(source.rootDirectory, topology);
@@ -164,6 +169,35 @@ function withPortOverrides(topology: unknown, ports: unknown): unknown {
   const t = topology as Record<string, unknown>;
   const own = t.ports && typeof t.ports === "object" ? (t.ports as Record<string, unknown>) : {};
   return { ...t, ports: { ...own, ...(ports as Record<string, unknown>) } };
+}
+
+/**
+ * The topology with `geartrain:uidRanges` laid over its districts' `uidRange`, by district name (the
+ * validation that follows checks each range, naming `districts[i].uidRange`); a name that is no district of
+ * the topology, or anything but an object of objects, is refused naming `geartrain:uidRanges`.
+ */
+function withUidRangeOverrides(topology: unknown, ranges: unknown): unknown {
+  if (ranges === undefined) return topology;
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    v !== null && typeof v === "object" && !Array.isArray(v);
+  if (!isObject(ranges) || !Object.values(ranges).every(isObject))
+    throw new pulumi.RunError(
+      `geartrain:uidRanges must be an object of UID ranges by district, e.g. {"dev-small": {"min": 20000, "max": 24999}}: got ${JSON.stringify(ranges)}`,
+    );
+  if (!isObject(topology) || !Array.isArray(topology.districts)) return topology;
+  const districts = topology.districts as unknown[];
+  const names = new Set(districts.filter(isObject).map((d) => d.name));
+  const unknown = Object.keys(ranges).filter((name) => !names.has(name));
+  if (unknown.length > 0)
+    throw new pulumi.RunError(
+      `geartrain:uidRanges.${unknown[0]}: no district of the topology has that name (districts: ${[...names].join(", ")})`,
+    );
+  return {
+    ...topology,
+    districts: districts.map((d) =>
+      isObject(d) && typeof d.name === "string" && ranges[d.name] ? { ...d, uidRange: ranges[d.name] } : d,
+    ),
+  };
 }
 
 /** The project root (where Pulumi.yaml is): the topology's files and the apps' `source` are relative to it. */

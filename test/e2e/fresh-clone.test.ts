@@ -82,6 +82,10 @@ describe("a fresh clone", () => {
       `dataDir=${dataDir}`,
       "--config",
       `ports=${JSON.stringify(ports)}`,
+      // its district on UIDs of its own (docs/node-operations.md: 60600-60649): a dev stack deployed here
+      // has its guestbook gear in 2000-6999, and the node refuses a UID another gear holds
+      "--config",
+      `uidRanges=${JSON.stringify({ "dev-small": { min: 60600, max: 60649 } })}`,
       // the node's unidler port and gear names of its own (a dev stack here keeps the defaults)
       "--config",
       `node=${JSON.stringify({

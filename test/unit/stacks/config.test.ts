@@ -744,6 +744,25 @@ describe("loadPlatformConfig", () => {
     expect(errorOf(() => load("dev")).message).toMatch(/geartrain:ports must be an object/);
   });
 
+  it("lays geartrain:uidRanges over the named districts' UID ranges, validated with them", () => {
+    writePlatform("dev", fixture("minimal"));
+    const [district] = load("dev").districts;
+    const set = (ranges: unknown) =>
+      pulumi.runtime.setAllConfig({ "geartrain:uidRanges": JSON.stringify(ranges) });
+    set({ [district!.name]: { min: 60600, max: 60649 } });
+    expect(load("dev").districts[0]).toEqual({ ...district, uidRange: { min: 60600, max: 60649 } });
+    set({ [district!.name]: { min: 60649, max: 60600 } });
+    expect(errorOf(() => load("dev")).message).toMatch(/districts\[0\]\.uidRange/);
+    set({ nosuch: { min: 60600, max: 60649 } });
+    expect(errorOf(() => load("dev")).message).toMatch(
+      /^geartrain:uidRanges\.nosuch: no district of the topology has that name/,
+    );
+    set([{ min: 1 }]);
+    expect(errorOf(() => load("dev")).message).toMatch(/geartrain:uidRanges must be an object/);
+    set({ [district!.name]: 5 });
+    expect(errorOf(() => load("dev")).message).toMatch(/geartrain:uidRanges must be an object/);
+  });
+
   it("falls back to geartrain:platform in the stack config when there is no tracked file", () => {
     pulumi.runtime.setAllConfig({ [P]: JSON.stringify(fixture("minimal")) });
     expect(load("sandbox-1").domain).toBe("apps.dev.geartrain.test");
