@@ -68,10 +68,13 @@ export async function checkNode(ctx: NodeContext): Promise<CheckReport> {
   const add = (check: string, ok: boolean, detail: string) => checks.push({ check, ok, detail });
 
   const gears = await listGears(ctx);
-  const gearUsers = (await readPasswd()).filter(
+  const accounts = await readPasswd();
+  const gearUsers = accounts.filter(
     (u) => u.gecos === config.gecos && path.dirname(u.home) === config.gearBaseDir,
   );
   const userNames = new Set(gearUsers.map((u) => u.name));
+  // accounts that are not this node's gears: another node's on this machine (another platform's, a test's)
+  const otherAccounts = new Set(accounts.map((u) => u.name).filter((n) => !userNames.has(n)));
 
   // cgroup layout: an old-layout Geartrain root group still holds gears (or leftovers) until they are updated
   const legacyRoots = [];
@@ -173,7 +176,9 @@ export async function checkNode(ctx: NodeContext): Promise<CheckReport> {
     const re = new RegExp(`^${config.limitsOrder}-([0-9a-f]{32})\\.conf$`);
     for (const f of await fs.readdir(config.limitsDir)) {
       const m = re.exec(f);
-      if (m && !userNames.has(m[1]))
+      // the limits directory is the machine's, shared by every node on it: a file of another node's gear is
+      // that node's to check
+      if (m && !userNames.has(m[1]) && !otherAccounts.has(m[1]))
         add(`limits ${f}`, false, "leftover PAM limits file without a gear user");
     }
   }

@@ -75,6 +75,31 @@ test.each([
   expect((await check()).code).toBe(0);
 });
 
+test("another node's gear on this machine (its account, its file in the shared limits directory) is not a leftover", async () => {
+  const { execFileSync } = await import("child_process");
+  const other = newUuid();
+  const file = path.join(node.config.limitsDir, `84-${other}.conf`);
+  execFileSync("useradd", [
+    "-M",
+    "-u",
+    String(node.uid(2)),
+    "-c",
+    "Another platform's gear",
+    "-d",
+    "/nonexistent",
+    other,
+  ]);
+  try {
+    writeFileSync(file, "x");
+    const { code, report } = await check();
+    expect(report.failures).toEqual([]);
+    expect(code).toBe(0);
+  } finally {
+    execFileSync("rm", ["-f", "--", file]);
+    execFileSync("userdel", [other]);
+  }
+});
+
 test("a process of another uid inside a gear's cgroup → exit 6", async () => {
   const { spawn } = await import("child_process");
   const intruder = spawn("sleep", ["60"], { stdio: "ignore" });
