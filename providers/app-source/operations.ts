@@ -11,9 +11,8 @@ import { randomBytes } from "crypto";
 import { promises as fs } from "fs";
 import * as os from "os";
 import * as path from "path";
-import { BrokerClient } from "../../clients/broker";
+import { brokerClientFor } from "../broker-client";
 import { runProgram } from "../../common/exec";
-import type { BrokerConnection } from "../application/model";
 import {
   APP_SOURCE_PROVIDER_VERSION,
   checkAppSource,
@@ -31,14 +30,6 @@ import { readSourceTree } from "./source-tree";
 
 /** A push runs the application's build and deploy on the node (npm install ...): minutes, not hours. */
 const PUSH_TIMEOUT_MS = 15 * 60 * 1000;
-
-function client(c: BrokerConnection): BrokerClient {
-  return new BrokerClient({
-    server: c.server,
-    credentials: c.token ? { token: c.token } : { login: c.login ?? "", password: c.password ?? "" },
-    userAgent: "geartrain-pulumi (API [1.7])",
-  });
-}
 
 /** Runs `file` with `args` (common/exec.ts: an argument array, no shell); rejects with its output when it fails. */
 async function run(file: string, args: readonly string[], opts: { cwd: string; env: NodeJS.ProcessEnv }) {
@@ -93,7 +84,7 @@ async function push(inputs: AppSourceInputs): Promise<string> {
     await fs.writeFile(knownHosts, renderKnownHosts(inputs.sshHost), { mode: 0o600 });
     await fs.writeFile(sshConfig, renderSshConfig(inputs.sshHost, { identity, knownHosts }), { mode: 0o600 });
     const key = publicKeyParts(await fs.readFile(`${identity}.pub`, "utf8"));
-    const broker = client(inputs.connection);
+    const broker = brokerClientFor(inputs.connection);
     const keyName = pushKeyName(randomBytes(6).toString("hex"));
     await broker.addKey({ name: keyName, ...key });
     let failure: unknown = null;

@@ -3,7 +3,8 @@
 // code and never a credential (docs/providers.md). Every request goes through the one typed broker client
 // (clients/broker), as the CLI's do; the decisions are model.ts's.
 
-import { BrokerClient, type Credentials } from "../../clients/broker";
+import { BrokerClient } from "../../clients/broker";
+import { brokerClientFor } from "../broker-client";
 import {
   checkBrokerApp,
   diffBrokerApp,
@@ -15,29 +16,7 @@ import {
   desiredObserved,
   type BrokerAppInputs,
   type BrokerAppOutputs,
-  type BrokerConnection,
 } from "./model";
-
-/**
- * One client per connection for the life of the provider process (one engine command), so the API's link
- * map (`GET /api`) is fetched once, not once per call: a refresh of N applications made N more requests.
- * Kept in memory only; the state never sees it.
- */
-const clients = new Map<string, BrokerClient>();
-
-function client(c: BrokerConnection): BrokerClient {
-  const credentials: Credentials =
-    c.token !== undefined && c.token !== ""
-      ? { token: c.token }
-      : { login: c.login ?? "", password: c.password ?? "" };
-  const key = JSON.stringify([c.server, credentials]);
-  let made = clients.get(key);
-  if (made === undefined) {
-    made = new BrokerClient({ server: c.server, credentials, userAgent: "geartrain-pulumi (API [1.7])" });
-    clients.set(key, made);
-  }
-  return made;
-}
 
 const gone = (err: unknown) => (err as { kind?: string }).kind === "not_found";
 
@@ -74,7 +53,7 @@ export async function diff(_id: string, olds: BrokerAppOutputs, news: BrokerAppI
 }
 
 export async function create(inputs: BrokerAppInputs) {
-  const c = client(inputs.connection);
+  const c = brokerClientFor(inputs.connection);
   const r = await c.createApplication(inputs.domain, {
     name: inputs.name,
     cartridges: [inputs.webCartridge, ...inputs.cartridges],
@@ -90,13 +69,13 @@ export async function read(
   id: string,
   props: BrokerAppOutputs,
 ): Promise<{ id: string; props: BrokerAppOutputs; inputs?: BrokerAppInputs }> {
-  const out = await live(client(props.connection), props);
+  const out = await live(brokerClientFor(props.connection), props);
   if (out === null) return { id: "", props: {} as BrokerAppOutputs };
   return { id: out.appId || id, props: out, inputs: inputsOf(out) };
 }
 
 export async function update(_id: string, olds: BrokerAppOutputs, news: BrokerAppInputs) {
-  const c = client(news.connection);
+  const c = brokerClientFor(news.connection);
   const { domain, name } = news;
   const env = envChanges(olds.env ?? {}, news.env);
   if (env.length) await c.changeEnv(domain, name, env);
@@ -114,7 +93,7 @@ export async function update(_id: string, olds: BrokerAppOutputs, news: BrokerAp
 
 export async function remove(_id: string, props: BrokerAppOutputs) {
   try {
-    await client(props.connection).deleteApplication(props.domain, props.name);
+    await brokerClientFor(props.connection).deleteApplication(props.domain, props.name);
   } catch (err) {
     if (!gone(err)) throw err; // already gone: nothing to do
   }

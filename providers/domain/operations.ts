@@ -2,17 +2,8 @@
 // broker client. A domain that is already there and the caller's is taken over; delete of a domain already
 // gone succeeds; a domain that still has applications is refused by the broker (the applications go first).
 
-import { BrokerClient } from "../../clients/broker";
-import type { BrokerConnection } from "../application/model";
+import { brokerClientFor } from "../broker-client";
 import { checkBrokerDomain, diffBrokerDomain, type BrokerDomainInputs } from "./model";
-
-function client(c: BrokerConnection): BrokerClient {
-  return new BrokerClient({
-    server: c.server,
-    credentials: c.token ? { token: c.token } : { login: c.login ?? "", password: c.password ?? "" },
-    userAgent: "geartrain-pulumi (API [1.7])",
-  });
-}
 
 const gone = (err: unknown) => (err as { kind?: string }).kind === "not_found";
 
@@ -25,13 +16,13 @@ export async function diff(_id: string, olds: BrokerDomainInputs, news: BrokerDo
 }
 
 export async function create(inputs: BrokerDomainInputs) {
-  const d = await client(inputs.connection).addDomain(inputs.name);
+  const d = await brokerClientFor(inputs.connection).addDomain(inputs.name);
   return { id: d.name, outs: { ...inputs, name: d.name } };
 }
 
 export async function read(id: string, props: BrokerDomainInputs) {
   try {
-    const d = await client(props.connection).domain(props.name ?? id);
+    const d = await brokerClientFor(props.connection).domain(props.name ?? id);
     return { id: d.name, props: { ...props, name: d.name }, inputs: { ...props, name: d.name } };
   } catch (err) {
     if (gone(err)) return { id: "", props: {} as BrokerDomainInputs };
@@ -45,7 +36,7 @@ export async function update(_id: string, _olds: BrokerDomainInputs, news: Broke
 
 export async function remove(id: string, props: BrokerDomainInputs) {
   try {
-    await client(props.connection).deleteDomain(props.name ?? id);
+    await brokerClientFor(props.connection).deleteDomain(props.name ?? id);
   } catch (err) {
     if (!gone(err)) throw err;
   }
