@@ -8,8 +8,13 @@
 // machine's cgroups), free ports on the machine, and a certificate for *.<domain> from a CA it makes.
 // Then: each broker answers `GET /broker/rest/api` (over HTTPS with the test's CA, when it serves it); an app
 // made on each district through a broker with the typed broker client is served by its node's frontend at its
-// DNS name (every name resolved against the stack's BIND, the request sent to that address); a second preview shows no change; no secret in the state, the outputs,
-// the config or the CLI output; destroy leaves the machine and the hosts as they were; the hosts are removed
+// DNS name (every name resolved against the stack's BIND, the request sent to that address); the topology's
+// own app (`apps[]`, added in the copy: a static site from test/e2e/projects/stage-site) is made by `up`
+// through the first broker over HTTPS and its source pushed over node1's gear git sshd (the `apps` output's
+// commit is the gear repository's HEAD), and node1's frontend serves that page at its DNS name; the engine's
+// processes get the CA (NODE_EXTRA_CA_CERTS) and the brokers' names (an /etc/hosts bound in a mount namespace
+// of the CLI's: this machine's resolver does not ask the stack's BIND); a second preview shows no change; no
+// secret in the state, the outputs, the config or the CLI output; destroy leaves the machine and the hosts as they were; the hosts are removed
 // and nothing of them is left. Root; run under `flock /tmp/geartrain-heavy.lock`.
 import { execFileSync } from "child_process";
 import * as fs from "fs";
@@ -42,6 +47,21 @@ const APPS = [
   { app: "medium1", district: "stage-medium", profile: "medium", node: "node2" },
 ];
 const SSH_HOSTS = ["broker1", "broker2", "node1", "node2"];
+const SITE_LABEL = "site-stagetop";
+const SITE_FQDN = `${SITE_LABEL}.${ZONE}`;
+/** The topology's own app (`apps[]`): a directory of the checkout, pushed by `up` over its node's gear git sshd. */
+const SITE = {
+  spec: {
+    name: "site",
+    domain: "stagetop",
+    webCartridge: "static-1.0",
+    gearProfile: "small",
+    source: "test/e2e/projects/stage-site",
+  },
+  node: "node1",
+  /** a line of the source's index.html the template does not have */
+  marker: "Stage site, pushed from the checkout by the stack",
+};
 
 /** A value of `stack export --show-secrets`: a secret is `{<sig>: ..., plaintext: "<JSON>"}`. */
 function plainValue(v: unknown): unknown {
@@ -154,6 +174,7 @@ interface Outputs {
     gitSsh: { host: string; port: number; hostKey: string };
   }[];
   certificate: string;
+  apps: Record<string, { url: string; gitUrl: string; commit: string | null }>;
 }
 
 describe("stage stack on namespace test hosts", () => {
@@ -261,8 +282,34 @@ describe("stage stack on namespace test hosts", () => {
     expect(hosts.map((h: { name: string }) => h.name).sort()).toEqual(["infra", ...SSH_HOSTS].sort());
     const districts = stage.districts.map((d: { name: string }) => ({ ...d, uidRange: UIDS[d.name] }));
     const platformFile = path.join(sandbox.dir, "stage.yaml");
-    fs.writeFileSync(platformFile, YAML.stringify({ ...stage, hosts, districts, ports }));
+    expect(stage.apps ?? []).toEqual([]);
+    fs.writeFileSync(platformFile, YAML.stringify({ ...stage, hosts, districts, ports, apps: [SITE.spec] }));
     sandbox.setPlatform(platformFile);
+    // The apps' providers reach the first broker from this machine, under its name in the domain, over HTTPS:
+    // the engine's Node processes trust the test's CA, and see the brokers' names in an /etc/hosts of
+    // their own (this machine's, plus those names; bound over it in a mount namespace of the CLI's, so
+    // nothing else on the machine sees it) since this machine's resolver does not ask the stack's BIND.
+    const caFile = path.join(sandbox.dir, "ca.pem");
+    fs.writeFileSync(caFile, ca.pem);
+    const hostsFile = path.join(sandbox.dir, "hosts");
+    const brokerNames = ["broker1", "broker2"].map((b) => `${byName(b).address} ${b}.${ZONE}\n`);
+    fs.writeFileSync(
+      hostsFile,
+      fs.readFileSync("/etc/hosts", "utf8").replace(/\n?$/, "\n") + brokerNames.join(""),
+    );
+    sandbox.setDefaults({
+      env: { NODE_EXTRA_CA_CERTS: caFile },
+      launcher: [
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        'mount --bind "$0" /etc/hosts && exec "$@"',
+        hostsFile,
+      ],
+    });
     sandbox.init();
     sandbox.ok(["config", "set", "dataDir", dataDir]);
     sandbox.ok(["config", "set", "configDir", configDir]);
@@ -315,6 +362,19 @@ describe("stage stack on namespace test hosts", () => {
       ["node2", byName("node2").address, "stage-medium", "medium"],
     ]);
     expect(JSON.parse(sandbox!.ok(["stack", "output", "--json"]).stdout).admin).toBe("[secret]");
+    // the topology's app, made through the first broker and its source pushed to its node
+    const node = out.nodes.find((n) => n.name === SITE.node)!;
+    expect(out.apps).toEqual({
+      [SITE_LABEL]: {
+        url: `http://${SITE_FQDN}/`,
+        gitUrl: expect.stringMatching(
+          new RegExp(
+            `^ssh://[0-9a-f]{32}@${node.publicHostname.replace(/\./g, "\\.")}(:\\d+)?/~/git/site\\.git/$`,
+          ),
+        ),
+        commit: expect.stringMatching(/^[0-9a-f]{40}$/),
+      },
+    });
   });
 
   it("each broker answers GET /broker/rest/api, and the districts have their nodes", async () => {
@@ -385,6 +445,33 @@ describe("stage stack on namespace test hosts", () => {
     }
   });
 
+  it("serves the topology's app (apps[] with a source) from its node at its DNS name, with the pushed content", async () => {
+    const node = out.nodes.find((n) => n.name === SITE.node)!;
+    expect(dig(SITE_FQDN, "CNAME")).toBe(`${node.publicHostname}.`);
+    for (const endpoint of [node.httpEndpoint, node.httpsEndpoint!]) {
+      const page = await get(endpoint, { host: SITE_FQDN, headers: { accept: "text/html" } });
+      expect({ endpoint, status: page.status, body: page.body }).toEqual({
+        endpoint,
+        status: 200,
+        body: expect.stringContaining(SITE.marker),
+      });
+    }
+    // the pushed commit is what the gear's repository holds, on that node host only
+    const gear = out.apps[SITE_LABEL]!.gitUrl.match(/^ssh:\/\/([0-9a-f]{32})@/)![1]!;
+    const home = (await byName(SITE.node).exec(["getent", "passwd", gear])).stdout.split(":")[5]!;
+    const head = await byName(SITE.node).exec([
+      "git",
+      "--git-dir",
+      `${home}/git/site.git`,
+      "rev-parse",
+      "HEAD",
+    ]);
+    expect(head.stdout.trim()).toBe(out.apps[SITE_LABEL]!.commit);
+    await expect(
+      byName(SITE.node === "node1" ? "node2" : "node1").exec(["id", "-u", gear]),
+    ).rejects.toThrow();
+  });
+
   it("shows no changes on a second preview", () => {
     const preview = timed("preview", () => sandbox!.run(["preview", "--expect-no-changes", "--diff"]));
     cli.push(preview.stdout + preview.stderr);
@@ -444,6 +531,8 @@ describe("stage stack on namespace test hosts", () => {
     const destroy = timed("destroy", () => sandbox!.run(["destroy", "--yes", "--skip-preview"]));
     if (destroy.code !== 0)
       throw new Error(`destroy exited ${destroy.code}\n${destroy.stdout}\n${destroy.stderr}`);
+    // the topology's app is destroy's to delete (through the broker, before the platform goes)
+    expect(destroy.stdout).toMatch(/apps-stagetop-site-app\s+deleted/);
     expect(processesUnder(dataDir)).toEqual([]);
     expect(fs.readdirSync(dataDir)).toEqual([]);
     expect(machineState()).toEqual(machineBefore);

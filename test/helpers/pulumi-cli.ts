@@ -40,12 +40,18 @@ export interface RunOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Standard input of the command (`pulumi config set --secret KEY` reads a value from it: never argv). */
   readonly input?: string;
+  /**
+   * An argument array the command runs under, e.g. `unshare … sh -c '…; exec "$@"' …` (it must end by
+   * running its remaining arguments: the CLI's own command line).
+   */
+  readonly launcher?: readonly string[];
 }
 
 export class PulumiSandbox {
   readonly dir: string;
   readonly configFile: string;
   private readonly env: NodeJS.ProcessEnv;
+  private defaults: RunOptions = {};
 
   /** `stack` gets the process id appended, so parallel runs never share a config file name. */
   readonly stack: string;
@@ -79,13 +85,16 @@ export class PulumiSandbox {
    * `pulumi <args>` in the project directory with the sandbox's stack; commands that read stack config
    * (up, preview, refresh, destroy, config) also get the sandbox's config file.
    */
-  run(args: string[], options: RunOptions = {}): CliResult {
+  run(args: string[], own: RunOptions = {}): CliResult {
+    const options: RunOptions = { ...this.defaults, ...own, env: { ...this.defaults.env, ...own.env } };
     const extra: string[] = [];
     if (options.stackArgs !== false) extra.push("--stack", this.stack);
     if (options.stackArgs !== false && args[0] !== "stack") extra.push("--config-file", this.configFile);
+    const [program, ...launcherArgs] = [...(options.launcher ?? []), "bash"];
     const result = spawnSync(
-      "bash",
+      program!,
       [
+        ...launcherArgs,
         "-c",
         'source "$GEARTRAIN_ENV_SH" && exec pulumi "$@"',
         "pulumi",
@@ -102,6 +111,14 @@ export class PulumiSandbox {
       },
     );
     return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  /**
+   * Options every later command of this sandbox gets (a command's own options win, its `env` is merged):
+   * what the engine's processes need to reach the stack's services, e.g. `NODE_EXTRA_CA_CERTS`.
+   */
+  setDefaults(defaults: RunOptions): void {
+    this.defaults = defaults;
   }
 
   /** Like run, but throws with the CLI's output when it fails. */
