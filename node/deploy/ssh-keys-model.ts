@@ -172,6 +172,25 @@ export function fingerprint(blob: string): string {
   return `SHA256:${createHash("sha256").update(Buffer.from(blob, "base64")).digest("base64").replace(/=+$/, "")}`;
 }
 
+/** An installed release's file: `<dir>/releases/<16 hex key>/<rest>` (components/release's layout). */
+const RELEASE_FILE = /^(\/.+)\/releases\/[0-9a-f]{16}\/(.+)$/;
+
+/**
+ * The path an authorized_keys line should name for `file` (the forced command's script and its Node.js):
+ * for a file of an installed release, the same file through the installation's `current` link
+ * (`<dir>/current/<rest>`) when that link points at a release (`currentTarget`, its readlink; null when
+ * there is none), so keys written now keep working once a newer release is installed and this one pruned.
+ * Anything else (a checkout, dist/) is named as it is.
+ */
+export function stableReleasePath(file: string, currentTarget: (dir: string) => string | null): string {
+  const m = RELEASE_FILE.exec(file);
+  if (!m) return file;
+  const [, dir, rest] = m;
+  const target = currentTarget(`${dir}/current`);
+  const release = /^(?:.*\/)?releases\/([0-9a-f]{16})\/?$/;
+  return target !== null && release.test(target) ? `${dir}/current/${rest}` : file;
+}
+
 /** The forced command as it appears inside command="…": checked words joined by single spaces. */
 export function renderForcedCommand(argv: readonly string[]): string {
   if (argv.length === 0) throw new ValidationError("forcedCommand", "must not be empty");

@@ -4,7 +4,7 @@
 // with the forced command `<bin/gear-shell> <node> [--config <file>]`, which runs `<node> <bin/geartrain> node
 // gear-shell [--config <file>]` (bin/gear-shell is the entrypoint of the relay stage's SELinux domain: shell.ts).
 
-import { promises as fs } from "fs";
+import { promises as fs, readlinkSync } from "fs";
 import * as path from "path";
 import { ConflictError, ValidationError } from "../../common/errors";
 import { readNodeFile, removeRootFile, writeRootFile } from "../host/gear-fs";
@@ -19,6 +19,7 @@ import {
   parsePublicKey,
   renderAuthorizedKeys,
   renderForcedCommand,
+  stableReleasePath,
   validateKeyName,
   type KeyInfo,
   type SshKey,
@@ -40,12 +41,24 @@ export interface SshKeysResult {
   readonly forcedCommand: string;
 }
 
-/** The forced command of this installation, as argv (rendered and checked by ssh-keys-model.ts). */
+/** The target of the symlink `link`, or null when it is none. */
+function readLink(link: string): string | null {
+  try {
+    return readlinkSync(link);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The forced command of this installation, as argv (rendered and checked by ssh-keys-model.ts); from an
+ * installed release, through its `current` link (stableReleasePath: the keys outlive this release).
+ */
 export function forcedCommandArgv(opts: SshKeyOptions = {}): string[] {
   const configPath = opts.configPath !== undefined ? opts.configPath : process.env[CONFIG_ENV] || null;
   return [
-    gearShellEntry(geartrainLauncher()),
-    process.execPath,
+    stableReleasePath(gearShellEntry(geartrainLauncher()), readLink),
+    stableReleasePath(process.execPath, readLink),
     ...(configPath ? ["--config", path.resolve(configPath)] : []),
   ];
 }

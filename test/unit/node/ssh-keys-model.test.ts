@@ -9,6 +9,7 @@ import {
   renderAuthorizedKeys,
   renderForcedCommand,
   renderKeyLine,
+  stableReleasePath,
   validateKeyName,
   validateKeyParts,
 } from "../../../node/deploy/ssh-keys-model";
@@ -134,5 +135,36 @@ describe("authorized_keys", () => {
 
   test("validateKeyParts returns the canonical blob", () => {
     expect(validateKeyParts("ssh-ed25519", ED)).toEqual({ type: "ssh-ed25519", blob: ED });
+  });
+});
+
+describe("stableReleasePath: the forced command outlives the release it was written by", () => {
+  const KEY = "4979499b5f53c364";
+  const links = (map: Record<string, string>) => (link: string) => map[link] ?? null;
+  it("names an installed release's file through the installation's current link", () => {
+    const current = links({ "/opt/geartrain/current": `releases/${KEY}` });
+    expect(stableReleasePath(`/opt/geartrain/releases/${KEY}/bin/gear-shell`, current)).toBe(
+      "/opt/geartrain/current/bin/gear-shell",
+    );
+    expect(stableReleasePath(`/opt/geartrain/releases/${KEY}/runtime/bin/node`, current)).toBe(
+      "/opt/geartrain/current/runtime/bin/node",
+    );
+    // an absolute link target, and current already on a newer release: still the link
+    const absolute = links({ "/srv/gt/release/current": "/srv/gt/release/releases/0123456789abcdef" });
+    expect(stableReleasePath(`/srv/gt/release/releases/${KEY}/bin/gear-shell`, absolute)).toBe(
+      "/srv/gt/release/current/bin/gear-shell",
+    );
+  });
+
+  it("leaves the path as it is without a current link to a release, or outside a release", () => {
+    const file = `/opt/geartrain/releases/${KEY}/bin/gear-shell`;
+    expect(stableReleasePath(file, links({}))).toBe(file);
+    expect(stableReleasePath(file, links({ "/opt/geartrain/current": "/tmp/elsewhere" }))).toBe(file);
+    expect(stableReleasePath("/work/main/bin/gear-shell", () => "releases/" + KEY)).toBe(
+      "/work/main/bin/gear-shell",
+    );
+    expect(stableReleasePath("/opt/geartrain/releases/notakey/bin/gear-shell", () => `releases/${KEY}`)).toBe(
+      "/opt/geartrain/releases/notakey/bin/gear-shell",
+    );
   });
 });
