@@ -195,7 +195,9 @@ function withUidRangeOverrides(topology: unknown, ranges: unknown): unknown {
   return {
     ...topology,
     districts: districts.map((d) =>
-      isObject(d) && typeof d.name === "string" && ranges[d.name] ? { ...d, uidRange: ranges[d.name] } : d,
+      isObject(d) && typeof d.name === "string" && Object.hasOwn(ranges, d.name)
+        ? { ...d, uidRange: ranges[d.name] }
+        : d,
     ),
   };
 }
