@@ -73,8 +73,8 @@ export async function checkNode(ctx: NodeContext): Promise<CheckReport> {
     (u) => u.gecos === config.gecos && path.dirname(u.home) === config.gearBaseDir,
   );
   const userNames = new Set(gearUsers.map((u) => u.name));
-  // accounts that are not this node's gears: another node's on this machine (another platform's, a test's)
-  const otherAccounts = new Set(accounts.map((u) => u.name).filter((n) => !userNames.has(n)));
+  // every account of the machine: another node's gears on it (another platform's, a test's) among them
+  const accountNames = new Set(accounts.map((u) => u.name));
 
   // cgroup layout: an old-layout Geartrain root group still holds gears (or leftovers) until they are updated
   const legacyRoots = [];
@@ -176,9 +176,9 @@ export async function checkNode(ctx: NodeContext): Promise<CheckReport> {
     const re = new RegExp(`^${config.limitsOrder}-([0-9a-f]{32})\\.conf$`);
     for (const f of await fs.readdir(config.limitsDir)) {
       const m = re.exec(f);
-      // the limits directory is the machine's, shared by every node on it: a file of another node's gear is
-      // that node's to check
-      if (m && !userNames.has(m[1]) && !otherAccounts.has(m[1]))
+      // the limits directory is the machine's, shared by every node on it: a file whose account exists is
+      // this node's gear's or another node's (that node's to check); only one without an account is left over
+      if (m && !accountNames.has(m[1]))
         add(`limits ${f}`, false, "leftover PAM limits file without a gear user");
     }
   }
